@@ -1,0 +1,124 @@
+"""The one validator: JSON Schema with formats (uuid, date-time) enforced everywhere.
+
+Valid documents take a compiled fast path (fastjsonschema); a document that fails is
+re-checked by `jsonschema` to list every violation with its path, so callers can show
+them. Both paths use the same format functions, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import fastjsonschema
+import jsonschema
+
+SCHEMA_NAMES = ("event-envelope", "job", "job-accepted", "dead-letter", "ui-registry")
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def is_uuid(value: object) -> bool:
+    """True for a canonical hyphenated UUID string."""
+    if not isinstance(value, str):
+        return True  # the schema's "type" keyword reports non-strings
+    if len(value) != 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return all(value[i] == "-" for i in (8, 13, 18, 23))
+
+
+def is_datetime(value: object) -> bool:
+    """True for an RFC 3339 date-time with a time zone."""
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+_FORMATS: dict[str, Callable[[object], bool]] = {"uuid": is_uuid, "date-time": is_datetime}
+_checker = jsonschema.FormatChecker(formats=())
+for _name, _fn in _FORMATS.items():
+    _checker.checks(_name)(_fn)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way a document breaks its schema: where (`$.a.b`) and what."""
+
+    path: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"path": self.path, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The packaged schema called `name` (see SCHEMA_NAMES)."""
+    if name not in SCHEMA_NAMES:
+        raise KeyError(f"unknown schema {name!r}")
+    text = resources.files(__package__).joinpath("schemas", f"{name}.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _fast(name: str) -> Callable[[Any], Any]:
+    schema = {k: v for k, v in load_schema(name).items() if k != "$version"}
+    return fastjsonschema.compile(schema, formats=_FORMATS)  # type: ignore[no-any-return]
+
+
+@cache
+def _slow(name: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(load_schema(name), format_checker=_checker)
+
+
+def _path(error: jsonschema.ValidationError, prefix: str) -> str:
+    parts = [prefix]
+    for part in error.absolute_path:
+        parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+    return "".join(parts)
+
+
+def validate(name: str, document: Any, *, prefix: str = "$") -> list[Violation]:
+    """Every violation of schema `name` by `document`; empty when it is valid."""
+    try:
+        _fast(name)(document)
+    except fastjsonschema.JsonSchemaException:
+        pass
+    else:
+        return []
+    errors = sorted(_slow(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+    found = [Violation(_path(e, prefix), e.message) for e in errors]
+    return found or [Violation(prefix, "document does not match the schema")]
+
+
+def validate_event(envelope: Any) -> list[Violation]:
+    """Check an envelope, and its payload as a Job when it is a `job.*` event."""
+    problems = validate("event-envelope", envelope)
+    if problems:
+        return problems
+    if isinstance(envelope, Mapping) and str(envelope.get("eventType", "")).startswith("job."):
+        return validate("job", envelope["payload"], prefix="$.payload")
+    return []

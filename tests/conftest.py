@@ -1,0 +1,81 @@
+"""Test tiers and access to the real services on this machine.
+
+Each test folder is a tier (unit, integration, e2e, browser, tui) and gets its marker
+here. Integration-style tests ask for a real service through `require_*` fixtures: on a
+laptop without it they skip and print why; with CI=true a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+TIERS = ("unit", "integration", "e2e", "browser", "tui")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Test-only URLs of the services this machine runs; the code itself has no defaults.
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        parts = Path(str(item.path)).relative_to(root).parts
+        if parts and parts[0] in TIERS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+def reachable(url: str, default_port: int) -> bool:
+    """True when something accepts TCP connections at the URL's host and port."""
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+def need(url: str, default_port: int, what: str) -> str:
+    """Return `url` if its service answers; otherwise skip (laptop) or fail (CI)."""
+    if reachable(url, default_port):
+        return url
+    message = f"{what} is not reachable at {urlparse(url).hostname}:{urlparse(url).port or default_port}"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI=true requires it")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    return need(RABBITMQ_URL, 5672, "RabbitMQ")
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    return need(POSTGRES_URL, 5432, "PostgreSQL")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return need(REDIS_URL, 6379, "Redis")
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A prefix unique to this test for queues, keys and tables."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "odto"
+    path.mkdir()
+    yield path
