@@ -1,0 +1,192 @@
+"""`odto load` sends the planned jobs open-loop, counts answers and reads back outcomes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from observatory.interfaces.cli import load
+from observatory.interfaces.cli.traffic import LoadPlan, run_load
+
+GATEWAY = "http://gw.test"
+READ_MODEL = "http://rm.test"
+
+
+def plan(**overrides: Any) -> LoadPlan:
+    values: dict[str, Any] = {"gateway_url": GATEWAY, "rate": 200.0, "duration": 0.1, "wait": 0}
+    values.update(overrides)
+    return LoadPlan(**values)
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    load.register(parser.add_subparsers())
+    return parser.parse_args(["load", *argv])
+
+
+async def test_sends_rate_times_duration_jobs_with_types_and_simulation() -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        assert request.url == f"{GATEWAY}/jobs"
+        bodies.append(json.loads(request.content))
+        return httpx.Response(202, json={"jobId": bodies[-1]["id"], "eventId": "e"})
+
+    report = await run_load(
+        plan(types=("A", "B"), failure_rate=0.5, work_ms=20), transport=httpx.MockTransport(gateway)
+    )
+
+    assert (report.sent, report.accepted, sum(report.rejected.values())) == (20, 20, 0)
+    assert [b["type"] for b in bodies[:4]] == ["A", "B", "A", "B"]
+    assert all(
+        b["payload"]["simulate"] == {"failProbability": 0.5, "durationMs": 20} for b in bodies
+    )
+    assert len({b["id"] for b in bodies}) == 20
+    assert sorted(report.accepted_ids) == sorted(b["id"] for b in bodies)
+    assert report.completed is None  # no read model: outcomes not counted
+    assert report.ok
+
+
+async def test_without_simulation_options_jobs_carry_no_payload() -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(202, json={})
+
+    await run_load(plan(duration=0.01), transport=httpx.MockTransport(gateway))
+    assert bodies
+    assert "payload" not in bodies[0]
+
+
+async def test_rejections_are_counted_by_status_and_by_transport_error() -> None:
+    calls = 0
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls % 4 == 0:
+            raise httpx.ConnectError("refused", request=request)
+        if calls % 4 == 1:
+            return httpx.Response(503, json={"error": "broker unavailable"})
+        return httpx.Response(202, json={})
+
+    report = await run_load(plan(), transport=httpx.MockTransport(gateway))
+
+    assert report.sent == 20
+    assert report.accepted == 10
+    assert report.rejected == {"503": 5, "connection error": 5}
+    assert not report.ok
+
+
+async def test_open_loop_keeps_sending_while_the_gateway_is_slow() -> None:
+    async def slow_gateway(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.05)
+        return httpx.Response(202, json={})
+
+    report = await run_load(plan(), transport=httpx.MockTransport(slow_gateway))
+
+    # A closed-loop client would never have more than one request outstanding.
+    assert report.max_in_flight > 1
+    assert report.accepted == 20
+
+
+async def test_outcomes_are_read_back_from_the_read_model() -> None:
+    polls: dict[str, int] = {}
+
+    def system(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "gw.test":
+            return httpx.Response(202, json={})
+        job_id = request.url.path.rsplit("/", 1)[-1]
+        polls[job_id] = polls.get(job_id, 0) + 1
+        if polls[job_id] < 2:
+            return httpx.Response(200, json={"id": job_id, "status": "EXECUTING"})
+        status = "FAILED" if job_id.startswith(("0", "1", "2", "3")) else "COMPLETED"
+        return httpx.Response(200, json={"id": job_id, "status": status})
+
+    report = await run_load(
+        plan(read_model_url=READ_MODEL, wait=10), transport=httpx.MockTransport(system)
+    )
+
+    assert report.completed is not None
+    assert report.failed is not None
+    assert report.completed + report.failed == 20
+    assert report.failed == sum(i.startswith(("0", "1", "2", "3")) for i in report.accepted_ids)
+    assert report.unfinished == 0
+    assert report.ok
+
+
+async def test_jobs_that_never_finish_are_reported_unfinished_after_the_wait() -> None:
+    def system(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "gw.test":
+            return httpx.Response(202, json={})
+        if request.url.path.endswith(("0", "1", "2", "3", "4", "5", "6", "7")):
+            return httpx.Response(404, json={"error": "not found"})
+        return httpx.Response(200, json={"status": "COMPLETED"})
+
+    report = await run_load(
+        plan(read_model_url=READ_MODEL, wait=0.3), transport=httpx.MockTransport(system)
+    )
+
+    assert report.unfinished == sum(i.endswith(tuple("01234567")) for i in report.accepted_ids)
+    assert report.completed == 20 - report.unfinished
+    assert report.ok is (report.unfinished == 0)
+
+
+def test_cli_options_build_the_plan() -> None:
+    args = parse(
+        "--gateway-url", "http://g:1", "--rate", "2", "--duration", "3", "--types", "a,b-c",
+        "--failure-rate", "0.5", "--work-ms", "40", "--read-model-url", "http://r:2",
+    )  # fmt: skip
+    built = load.plan_from(args)
+    assert built == LoadPlan(
+        gateway_url="http://g:1", rate=2.0, duration=3.0, types=("a", "b-c"), failure_rate=0.5,
+        work_ms=40, read_model_url="http://r:2", wait=30.0, token=built.token, timeout=5.0,
+    )  # fmt: skip
+    assert built.count == 6
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--failure-rate", "1.5"),
+        ("--rate", "0"),
+        ("--types", "bad type"),
+        ("--types", ","),
+        ("--work-ms", "-1"),
+    ],
+)
+def test_cli_rejects_invalid_options(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse(*argv)
+    assert exit_info.value.code == 2
+    assert "must" in capsys.readouterr().err
+
+
+def test_cli_prints_what_was_sent_and_accepted(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(202 if json.loads(request.content)["type"] == "ok" else 400, json={})
+
+    real = httpx.AsyncClient
+
+    def client(**kwargs: Any) -> httpx.AsyncClient:
+        kwargs["transport"] = httpx.MockTransport(gateway)
+        return real(**kwargs)
+
+    monkeypatch.setattr("observatory.interfaces.cli.traffic.httpx.AsyncClient", client)
+    args = parse("--rate", "100", "--duration", "0.04", "--types", "ok,no", "--wait", "0")
+    code = args.func(args)
+
+    out = capsys.readouterr().out
+    assert "Sending 4 jobs at 100/s" in out
+    assert "sent 4, accepted 2, rejected 2 (400: 2)" in out
+    assert code == 1
