@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -23,21 +22,21 @@ import jsonschema
 SCHEMA_NAMES = ("event-envelope", "job", "job-accepted", "dead-letter", "ui-registry")
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
 )
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# JSON Schema patterns are ECMA 262: `$` ends the string. Python's `$` also matches before a
+# final newline, so both validators rewrite an unescaped `$` to `\Z` (fastjsonschema does it
+# itself; `_pattern` below does it for jsonschema), otherwise "abc\n" would split them.
+_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def is_uuid(value: object) -> bool:
     """True for a canonical hyphenated UUID string."""
     if not isinstance(value, str):
         return True  # the schema's "type" keyword reports non-strings
-    if len(value) != 36:
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return all(value[i] == "-" for i in (8, 13, 18, 23))
+    # uuid.UUID() alone is too lenient: int(..., 16) takes "_", "+", spaces and non-ASCII digits.
+    return _UUID.fullmatch(value) is not None
 
 
 def is_datetime(value: object) -> bool:
@@ -86,12 +85,26 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def _fast(name: str) -> Callable[[Any], Any]:
     schema = {k: v for k, v in load_schema(name).items() if k != "$version"}
-    return fastjsonschema.compile(schema, formats=_FORMATS)  # type: ignore[no-any-return]
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema, formats=_FORMATS)
+    return compiled
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    ecma = _DOLLAR.sub(r"\\Z", pattern)
+    if validator.is_type(instance, "string") and not re.search(ecma, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Draft7 = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft7Validator, {"pattern": _pattern}
+)
 
 
 @cache
-def _slow(name: str) -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(load_schema(name), format_checker=_checker)
+def _slow(name: str) -> Any:
+    return _Draft7(load_schema(name), format_checker=_checker)
 
 
 def _path(error: jsonschema.ValidationError, prefix: str) -> str:
