@@ -1,26 +1,10 @@
-"""Access to the Prometheus tools: skipped on a laptop without them, required in CI."""
+"""The Prometheus tools as fixtures: skipped on a laptop without them, required in CI."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-INSTALL_HINT = "apt-get install -y prometheus prometheus-alertmanager"
-
-
-def need_binary(*names: str) -> str:
-    """Path of the first of `names` on PATH; skip (laptop) or fail (CI=true) without it."""
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    message = f"{' or '.join(names)} is not installed ({INSTALL_HINT})"
-    if IN_CI:
-        pytest.fail(f"{message}, and CI=true requires it")
-    pytest.skip(message)
+from binaries import need_binary
 
 
 @pytest.fixture

@@ -1,0 +1,17 @@
+"""Local Prometheus and Alertmanager for `odto up --observability`, and their gate checks.
+
+    stack = start_observability({"gateway": "http://127.0.0.1:3000", ...}, Path(".odto"))
+    ...
+    stack.stop()
+
+The configuration is generated from the shipped `deploy/` files (see `assets`).
+"""
+
+from observatory.interfaces.cli.observability.configs import Timings
+from observatory.interfaces.cli.observability.runner import (
+    INSTALL_COMMAND,
+    ObservabilityStack,
+    start_observability,
+)
+
+__all__ = ["INSTALL_COMMAND", "ObservabilityStack", "Timings", "start_observability"]
