@@ -1,0 +1,136 @@
+"""The web service: the dashboard's static files, its two proxies, health and metrics.
+
+`create_app(settings, *, http_client=None)` composes everything; nothing happens at
+import. When no client is passed, the app opens its own httpx client in its lifespan and
+closes it on exit; a passed client (tests use httpx.MockTransport) belongs to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from observatory.__about__ import __version__
+from observatory.services.web.headers import SecurityHeaders
+from observatory.services.web.proxy import Upstream, forward
+from observatory.services.web.settings import WebSettings
+from observatory.services.web.telemetry import RequestTelemetry, WebMetrics
+
+PACKAGE = "observatory.services.web"
+READY_TIMEOUT = httpx.Timeout(2.0)
+
+
+def _upstreams(settings: WebSettings) -> tuple[Upstream, Upstream]:
+    timeout = httpx.Timeout(settings.upstream_timeout, connect=settings.connect_timeout)
+    stream_timeout = httpx.Timeout(None, connect=settings.connect_timeout)
+    read_model = Upstream(
+        name="Read model",
+        base_url=settings.read_model_url,
+        timeout=timeout,
+        stream_timeout=stream_timeout,
+        max_body_bytes=settings.max_body_bytes,
+        stream_paths=frozenset({"stream"}),
+    )
+    gateway = Upstream(
+        name="Gateway",
+        base_url=settings.gateway_url,
+        timeout=timeout,
+        stream_timeout=stream_timeout,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    return read_model, gateway
+
+
+def _client(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.http_client
+    return client
+
+
+def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None = None) -> Starlette:
+    """Build the web service's ASGI app."""
+    read_model, gateway = _upstreams(settings)
+    metrics = WebMetrics()
+    static = resources.files(PACKAGE).joinpath("static")
+
+    async def api(request: Request) -> Response:
+        return await forward(request, read_model, _client(request))
+
+    async def gateway_proxy(request: Request) -> Response:
+        return await forward(request, gateway, _client(request))
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def readyz(request: Request) -> JSONResponse:
+        client = _client(request)
+
+        async def check(upstream: Upstream) -> str:
+            try:
+                response = await client.get(upstream.url_for("healthz", ""), timeout=READY_TIMEOUT)
+            except httpx.TimeoutException:
+                return "timed out"
+            except httpx.RequestError as exc:
+                return f"unreachable ({type(exc).__name__})"
+            return "ok" if response.status_code < 500 else f"HTTP {response.status_code}"
+
+        results = await asyncio.gather(check(read_model), check(gateway))
+        checks = {"readModel": results[0], "gateway": results[1]}
+        ready = all(result == "ok" for result in results)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def launcher(_: Request) -> HTMLResponse:
+        return HTMLResponse(static.joinpath("launcher.html").read_text(encoding="utf-8"))
+
+    async def registry_fallback(_: Request) -> Response:
+        # The registry as shipped, for when the read model (which may apply an override)
+        # cannot be reached: the launcher modal still lists every UI.
+        data = resources.files("observatory.core.contracts").joinpath("ui-registry.json")
+        return Response(data.read_bytes(), media_type="application/json")
+
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/launcher", launcher, methods=["GET"]),
+        Route("/ui-registry.json", registry_fallback, methods=["GET"]),
+        Route("/api/{path:path}", api, methods=methods),
+        Route("/gateway/{path:path}", gateway_proxy, methods=methods),
+        Mount("/", StaticFiles(packages=[(PACKAGE, "static")], html=True), name="static"),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if http_client is not None:
+            yield
+            return
+        async with httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=500, max_keepalive_connections=50),
+            follow_redirects=False,
+            trust_env=False,  # loopback upstreams must never go through an HTTP_PROXY
+        ) as client:
+            app.state.http_client = client
+            yield
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.http_client = http_client
+    app.state.settings = settings
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestTelemetry, metrics=metrics)
+    return app

@@ -1,0 +1,40 @@
+"""Settings of the web service: where it listens and which upstreams it proxies to."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from observatory.core.settings import HttpSettings, port_setting
+
+
+class WebSettings(BaseSettings):
+    """The web service's configuration, read from the environment when composed."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    """Bind address (ODTO_HOST), log level and the other settings every HTTP service shares."""
+
+    port: int = Field(default=port_setting("web"), validation_alias="WEB_PORT", ge=0, le=65535)
+    """Port of the dashboard and its proxies (0 = any free port)."""
+
+    gateway_url: str = Field(default="http://127.0.0.1:3000", validation_alias="GATEWAY_URL")
+    """Base URL of the gateway; `/gateway/*` is forwarded there."""
+
+    read_model_url: str = Field(default="http://127.0.0.1:8080", validation_alias="READ_MODEL_URL")
+    """Base URL of the read model; `/api/*` is forwarded there."""
+
+    upstream_timeout: float = Field(default=10.0, validation_alias="WEB_UPSTREAM_TIMEOUT", gt=0)
+    """Seconds to wait for an upstream's answer before replying 504."""
+
+    connect_timeout: float = Field(default=3.0, validation_alias="WEB_CONNECT_TIMEOUT", gt=0)
+    """Seconds to wait for a connection to an upstream."""
+
+    max_body_bytes: int = Field(default=1024 * 1024, validation_alias="WEB_MAX_BODY_BYTES", gt=0)
+    """Largest request body forwarded upstream; larger bodies get 413 here."""
+
+    @property
+    def host(self) -> str:
+        """Address to bind."""
+        return self.http.host
