@@ -1,0 +1,1 @@
+"""The message bus port, its topology, and its adapters (RabbitMQ, embedded SQLite)."""

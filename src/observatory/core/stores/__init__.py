@@ -1,0 +1,1 @@
+"""Storage ports (job store, counters, event store) and their adapters."""

@@ -1,0 +1,217 @@
+"""The embedded bus: durable queues in a SQLite file, for the laptop profile.
+
+Publishing routes by the same topology as RabbitMQ and returns once the rows are
+committed (the embedded "confirm"). A delivered message is leased, not removed; the
+lease is renewed while its handler runs and lapses if the process dies, so a killed
+process's messages are delivered again (at-least-once, like AMQP). Consumers in the same
+process are woken at once; other processes sharing the file notice within `poll`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sqlite3
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
+from observatory.core.bus.runner import ConsumerRunner
+from observatory.core.bus.topology import Names
+from observatory.core.errors import DependencyDown
+from observatory.core.sqlite_writer import SqliteWriter
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    body BLOB NOT NULL,
+    headers TEXT NOT NULL DEFAULT '{}',
+    available_at REAL NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0,
+    deliveries INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);
+"""
+
+LEASE_SECONDS = 15.0
+
+
+@dataclass(slots=True)
+class EmbeddedDelivery:
+    """A leased message; settling removes it or gives it back."""
+
+    bus: EmbeddedBus
+    id: int
+    body: bytes
+    headers: Mapping[str, Any]
+    queue: str
+    redelivered: bool
+    settled: bool = field(default=False)
+
+    async def settle(self, outcome: Outcome) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        await self.bus._settle(self, outcome)
+
+
+class EmbeddedBus:
+    """Bus adapter over a SQLite file (see module docstring)."""
+
+    def __init__(self, path: Path, *, namespace: str = "", poll: float = 0.2) -> None:
+        self.names = Names(namespace)
+        self._writer = SqliteWriter(path)
+        self._poll = poll
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._held: dict[int, EmbeddedDelivery] = {}
+        self._runners: list[ConsumerRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._open = False
+
+    async def connect(self) -> None:
+        if self._open:
+            return
+        await self._writer.open(lambda conn: conn.executescript(SCHEMA) and None)
+        self._open = True
+        self._tasks.append(asyncio.create_task(self._renew_leases(), name="embedded-bus-leases"))
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        rows = []
+        now = time.time()
+        for message in messages:
+            headers = json.dumps(dict(message.headers))
+            for queue in self.names.bound_queues(message.routing_key):
+                rows.append((queue, message.body, headers, now))
+        await self._insert(rows)
+
+    async def schedule(self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float) -> None:
+        await self._insert([(self.names.q(queue), body, json.dumps(dict(headers)), time.time() + delay)])
+
+    async def _insert(self, rows: list[tuple[str, bytes, str, float]]) -> None:
+        if not rows:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO messages (queue, body, headers, available_at) VALUES (?, ?, ?, ?)", rows
+            )
+
+        try:
+            await self._writer.run(work)
+        except sqlite3.Error as exc:
+            raise DependencyDown("bus", str(exc)) from exc
+        for queue in {row[0] for row in rows}:
+            self._wake(queue)
+
+    def _wake(self, queue: str) -> None:
+        event = self._wakeups.get(queue)
+        if event is not None:
+            event.set()
+
+    async def consume(
+        self, queue: str, handler: BatchHandler, *, prefetch: int, batch_size: int
+    ) -> None:
+        name = self.names.q(queue)
+        wakeup = self._wakeups.setdefault(name, asyncio.Event())
+        runner = ConsumerRunner(name, handler, prefetch=prefetch)
+        self._runners.append(runner)
+        self._tasks.append(
+            asyncio.create_task(self._pump(name, runner, wakeup, batch_size), name=f"consume-{name}")
+        )
+
+    async def _pump(
+        self, queue: str, runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int
+    ) -> None:
+        while True:
+            room = await runner.wait_for_room()
+            wakeup.clear()
+            batch = await self._lease(queue, min(room, batch_size))
+            if batch:
+                runner.submit(batch)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), self._poll)
+
+    async def _lease(self, queue: str, limit: int) -> list[EmbeddedDelivery]:
+        now = time.time()
+
+        def work(conn: sqlite3.Connection) -> list[tuple[int, bytes, str, int]]:
+            return conn.execute(
+                "UPDATE messages SET lease_until = ?, deliveries = deliveries + 1 WHERE id IN ("
+                " SELECT id FROM messages WHERE queue = ? AND available_at <= ? AND lease_until <= ?"
+                " ORDER BY id LIMIT ?) RETURNING id, body, headers, deliveries",
+                (now + LEASE_SECONDS, queue, now, now, limit),
+            ).fetchall()
+
+        try:
+            rows = await self._writer.run(work)
+        except sqlite3.Error:
+            return []
+        rows.sort(key=lambda row: row[0])
+        deliveries = [
+            EmbeddedDelivery(self, row[0], bytes(row[1]), json.loads(row[2]), queue, row[3] > 1)
+            for row in rows
+        ]
+        for delivery in deliveries:
+            self._held[delivery.id] = delivery
+        return deliveries
+
+    async def _settle(self, delivery: EmbeddedDelivery, outcome: Outcome) -> None:
+        self._held.pop(delivery.id, None)
+        if outcome is Outcome.RETRY:
+            sql, args = "UPDATE messages SET lease_until = 0 WHERE id = ?", (delivery.id,)
+        else:
+            sql, args = "DELETE FROM messages WHERE id = ?", (delivery.id,)
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(sql, args)
+
+        with contextlib.suppress(sqlite3.Error):
+            await self._writer.run(work)
+        if outcome is Outcome.RETRY:
+            self._wake(delivery.queue)
+
+    async def _renew_leases(self) -> None:
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            ids = [(time.time() + LEASE_SECONDS, key) for key in list(self._held)]
+            if not ids:
+                continue
+
+            def work(conn: sqlite3.Connection, ids: list[tuple[float, int]] = ids) -> None:
+                conn.executemany("UPDATE messages SET lease_until = ? WHERE id = ?", ids)
+
+            with contextlib.suppress(sqlite3.Error):
+                await self._writer.run(work)
+
+    async def queue_depth(self, queue: str) -> int:
+        now = time.time()
+
+        def work(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM messages WHERE queue = ? AND available_at <= ? AND lease_until <= ?",
+                (self.names.q(queue), now, now),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._writer.read(work)
+
+    async def ping(self) -> bool:
+        return self._open
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for runner in self._runners:
+            await runner.drain()
+        if self._open:
+            await self._writer.close()
+            self._open = False

@@ -1,0 +1,199 @@
+"""The RabbitMQ bus (aio-pika): a topic exchange, durable queues, persistent messages,
+publisher confirms, bounded prefetch, and per-queue delay queues for back-off retries.
+
+Delayed delivery uses the standard pattern: a message waits in `<queue>.delay.<tier>s`
+with a per-message expiration, then RabbitMQ dead-letters it back into `<queue>`. Tiers
+are powers of two, so a short delay never waits behind a much longer one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+
+from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
+from observatory.core.bus.runner import ConsumerRunner
+from observatory.core.bus.topology import BINDINGS, Names
+from observatory.core.errors import DependencyDown
+
+PUBLISH_TIMEOUT = 10.0
+BATCH_WINDOW = 0.002
+
+
+@dataclass(slots=True)
+class RabbitDelivery:
+    """An AMQP delivery; settling acks, rejects or requeues it on the broker."""
+
+    message: AbstractIncomingMessage
+    queue: str
+    body: bytes = field(init=False)
+    headers: Mapping[str, Any] = field(init=False)
+    redelivered: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.body = self.message.body
+        self.headers = dict(self.message.headers or {})
+        self.redelivered = bool(self.message.redelivered)
+
+    async def settle(self, outcome: Outcome) -> None:
+        with contextlib.suppress(Exception):  # a closed channel redelivers anyway
+            if outcome is Outcome.ACK:
+                await self.message.ack()
+            elif outcome is Outcome.REJECT:
+                await self.message.reject(requeue=False)
+            else:
+                await self.message.nack(requeue=True)
+
+
+class RabbitBus:
+    """Bus adapter for RabbitMQ (see module docstring)."""
+
+    def __init__(self, url: str, *, namespace: str = "") -> None:
+        self.names = Names(namespace)
+        self._url = url
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._delay_queues: set[str] = set()
+        self._runners: list[ConsumerRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def connect(self) -> None:
+        if self._connection is not None:
+            return
+        try:
+            self._connection = await aio_pika.connect_robust(self._url, timeout=5)
+            self._publish_channel = await self._connection.channel(publisher_confirms=True)
+            await self._declare(self._publish_channel)
+        except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
+            await self._drop_connection()
+            raise DependencyDown("bus", type(exc).__name__) from exc
+
+    async def _drop_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.close()
+        self._connection = None
+
+    async def _declare(self, channel: AbstractChannel) -> None:
+        self._exchange = await channel.declare_exchange(
+            self.names.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        for routing_key in BINDINGS:
+            for queue_name in self.names.bound_queues(routing_key):
+                queue = await channel.declare_queue(queue_name, durable=True)
+                await queue.bind(self._exchange, routing_key)
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        exchange = self._exchange
+        if exchange is None or self._connection is None or self._connection.is_closed:
+            raise DependencyDown("bus", "not connected")
+        sends = [
+            exchange.publish(
+                aio_pika.Message(
+                    m.body,
+                    headers=dict(m.headers),
+                    content_type="application/json",
+                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                ),
+                routing_key=m.routing_key,
+            )
+            for m in messages
+        ]
+        await self._confirmed(sends)
+
+    async def _confirmed(self, sends: list[Any]) -> None:
+        try:
+            await asyncio.wait_for(asyncio.gather(*sends), PUBLISH_TIMEOUT)
+        except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, RuntimeError) as exc:
+            raise DependencyDown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
+
+    async def schedule(self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float) -> None:
+        channel = self._publish_channel
+        if channel is None or self._connection is None or self._connection.is_closed:
+            raise DependencyDown("bus", "not connected")
+        target = self.names.q(queue)
+        tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
+        delay_queue = f"{target}.delay.{tier}s"
+        if delay_queue not in self._delay_queues:
+            await channel.declare_queue(
+                delay_queue,
+                durable=True,
+                arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target},
+            )
+            self._delay_queues.add(delay_queue)
+        message = aio_pika.Message(
+            body,
+            headers=dict(headers),
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            expiration=max(delay, 0.001),
+        )
+        await self._confirmed([channel.default_exchange.publish(message, routing_key=delay_queue)])
+
+    async def consume(
+        self, queue: str, handler: BatchHandler, *, prefetch: int, batch_size: int
+    ) -> None:
+        if self._connection is None:
+            raise DependencyDown("bus", "not connected")
+        name = self.names.q(queue)
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=prefetch)
+        amqp_queue = await channel.declare_queue(name, durable=True)
+        runner = ConsumerRunner(name, handler, prefetch=prefetch)
+        self._runners.append(runner)
+        buffer: list[RabbitDelivery] = []
+        arrived = asyncio.Event()
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            buffer.append(RabbitDelivery(message, name))
+            arrived.set()
+
+        async def batcher() -> None:
+            while True:
+                await arrived.wait()
+                await asyncio.sleep(BATCH_WINDOW)  # let a burst gather into one batch
+                arrived.clear()
+                while buffer:
+                    batch = buffer[:batch_size]
+                    del buffer[:batch_size]
+                    runner.submit(batch)
+
+        self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{name}"))
+        await amqp_queue.consume(on_message, no_ack=False)
+
+    async def queue_depth(self, queue: str) -> int:
+        if self._connection is None or self._connection.is_closed:
+            raise DependencyDown("bus", "not connected")
+        try:
+            channel = await self._connection.channel()
+            try:
+                declared = await channel.declare_queue(self.names.q(queue), passive=True)
+                return int(declared.declaration_result.message_count or 0)
+            finally:
+                await channel.close()
+        except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
+            raise DependencyDown("bus", type(exc).__name__) from exc
+
+    async def ping(self) -> bool:
+        connection = self._connection
+        return connection is not None and not connection.is_closed and self._exchange is not None
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for runner in self._runners:
+            await runner.drain()
+        await self._drop_connection()

@@ -1,0 +1,59 @@
+"""Names on the bus and how events are routed to queues (SPEC §4).
+
+One publish of `job.created` reaches both the processor's work queue and the metrics
+engine's copy; every other lifecycle event has its own queue, which the metrics engine
+reads. A namespace prefix keeps test runs apart on a shared broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXCHANGE = "observatory.events"
+JOBS_CREATED = "jobs.created"
+JOBS_CREATED_METRICS = "jobs.created.metrics"
+JOBS_VALIDATED = "jobs.validated"
+JOBS_EXECUTED = "jobs.executed"
+JOBS_COMPLETED = "jobs.completed"
+JOBS_FAILED = "jobs.failed"
+DEAD_LETTERS = "jobs.failed.validation"
+DEAD_LETTER_KEY = "dead-letter"
+
+BINDINGS: dict[str, tuple[str, ...]] = {
+    "job.created": (JOBS_CREATED, JOBS_CREATED_METRICS),
+    "job.validated": (JOBS_VALIDATED,),
+    "job.executed": (JOBS_EXECUTED,),
+    "job.completed": (JOBS_COMPLETED,),
+    "job.failed": (JOBS_FAILED,),
+    DEAD_LETTER_KEY: (DEAD_LETTERS,),
+}
+
+METRICS_ENGINE_QUEUES = (
+    JOBS_CREATED_METRICS,
+    JOBS_VALIDATED,
+    JOBS_EXECUTED,
+    JOBS_COMPLETED,
+    JOBS_FAILED,
+)
+
+ALL_QUEUES = (JOBS_CREATED, *METRICS_ENGINE_QUEUES, DEAD_LETTERS)
+
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """Queue and exchange names under an optional namespace prefix."""
+
+    namespace: str = ""
+
+    def q(self, name: str) -> str:
+        return f"{self.namespace}.{name}" if self.namespace else name
+
+    @property
+    def exchange(self) -> str:
+        return self.q(EXCHANGE)
+
+    def bound_queues(self, routing_key: str) -> tuple[str, ...]:
+        return tuple(self.q(name) for name in BINDINGS.get(routing_key, ()))
+
+    def all_queues(self) -> tuple[str, ...]:
+        return tuple(self.q(name) for name in ALL_QUEUES)

@@ -1,0 +1,213 @@
+"""What every HTTP service shares: correlation ids, size limits, JSON errors, request
+metrics, /healthz, /readyz, /metrics and offline API docs.
+
+The middleware is plain ASGI (no per-request Starlette overhead) because the gateway's
+hot path goes through it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import orjson
+import structlog
+import swagger_ui_bundle
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from observatory.__about__ import __version__
+from observatory.core.errors import Conflict, DependencyDown, InvalidMessage, NotFound
+from observatory.core.telemetry import ServiceMetrics
+
+MAX_BODY = 64 * 1024
+CORRELATION_HEADER = "x-correlation-id"
+log = structlog.get_logger("observatory.http")
+
+ReadinessCheck = Callable[[], Awaitable[Mapping[str, bool]]]
+
+
+def json_error(status: int, error: str, details: Any = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": error}
+    if details is not None:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def valid_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
+    except ValueError:
+        return False
+
+
+class EdgeMiddleware:
+    """Correlation id (validated, echoed, bound to logs), body limit, request histogram."""
+
+    def __init__(self, app: ASGIApp, *, histogram: Histogram) -> None:
+        self.app = app
+        self.histogram = histogram
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        supplied = headers.get(b"x-correlation-id", b"").decode("latin-1")
+        status_holder = [500]
+
+        async def send_wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-correlation-id", correlation.encode()),
+                ]
+            await send(message)
+
+        if supplied and not valid_uuid(supplied):
+            correlation = str(uuid.uuid4())
+            response = json_error(400, "Invalid X-Correlation-Id header: it must be a UUID")
+            await response(scope, receive, send_wrapped)
+        else:
+            correlation = supplied or str(uuid.uuid4())
+            scope.setdefault("state", {})["correlation_id"] = correlation
+            length = headers.get(b"content-length")
+            if length is not None and length.isdigit() and int(length) > MAX_BODY:
+                await json_error(413, f"Request body exceeds {MAX_BODY} bytes")(scope, receive, send_wrapped)
+            else:
+                await self.app(scope, _limited(receive, scope, send_wrapped), send_wrapped)
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        self.histogram.labels(scope["method"], route, str(status_holder[0])).observe(
+            time.perf_counter() - started
+        )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _limited(receive: Receive, scope: Scope, send: Send) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _BodyTooLarge
+        return message
+
+    return wrapped
+
+
+def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
+    """Add the middleware, JSON error handlers and request histogram to `app`."""
+    histogram = Histogram(
+        f"{prefix}_http_request_duration_seconds",
+        "HTTP request duration by method, route template and status",
+        ["method", "route", "status"],
+        registry=metrics.registry,
+        buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
+        message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
+        if isinstance(exc.detail, str) and exc.status_code not in (404, 405):
+            message = exc.detail
+        return json_error(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
+        details = [
+            {"path": "$" + "".join(f".{p}" for p in err.get("loc", ())[1:]), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        return json_error(400, "Invalid request", details)
+
+    @app.exception_handler(InvalidMessage)
+    async def invalid(_: Request, exc: InvalidMessage) -> Response:
+        return json_error(400, exc.reason, [v.as_dict() for v in exc.violations] or None)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_: Request, exc: NotFound) -> Response:
+        return json_error(404, str(exc))
+
+    @app.exception_handler(Conflict)
+    async def conflict(_: Request, exc: Conflict) -> Response:
+        return json_error(409, str(exc))
+
+    @app.exception_handler(DependencyDown)
+    async def down(_: Request, exc: DependencyDown) -> Response:
+        return json_error(503, f"{exc.dependency} unavailable", headers={"Retry-After": "5"})
+
+    @app.exception_handler(_BodyTooLarge)
+    async def too_large(_: Request, __: _BodyTooLarge) -> Response:
+        return json_error(413, f"Request body exceeds {MAX_BODY} bytes")
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+        return json_error(500, "Internal server error")
+
+    app.add_middleware(EdgeMiddleware, histogram=histogram)
+
+
+def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck) -> None:
+    """/healthz (alive), /readyz (dependencies answer) and /metrics (Prometheus text)."""
+
+    @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["health"], summary="Readiness: every dependency answers")
+    async def readyz() -> Response:
+        checks = await readiness()
+        for name, ok in checks.items():
+            metrics.dependency_up.labels(name).set(1 if ok else 0)
+        failing = sorted(name for name, ok in checks.items() if not ok)
+        if failing:
+            return JSONResponse({"status": "unavailable", "failing": failing}, status_code=503)
+        return JSONResponse({"status": "ready", "checks": checks})
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=True)
+    async def metrics_text() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def add_docs(app: FastAPI, title: str) -> None:
+    """Swagger UI at /docs from assets shipped in a Python package (no CDN)."""
+    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=f"{title} — API docs",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
+
+
+def cors_origins(setting: str) -> list[str]:
+    return [origin.strip() for origin in setting.split(",") if origin.strip()]
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+

@@ -1,0 +1,163 @@
+"""One SQLite connection on its own thread, with group commit.
+
+Embedded adapters submit small units of work; the writer runs every unit queued since
+the last commit inside one transaction, so a burst of publishes or inserts costs one
+commit. WAL with synchronous=NORMAL survives a killed process (not a power cut), which
+is the promise of the embedded profile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], Any]
+
+
+def open_sqlite(path: Path) -> sqlite3.Connection:
+    """A connection tuned for a single writer thread and concurrent readers."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class SqliteWriter:
+    """Serialises work on one connection and commits queued work together."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
+        self._conn: sqlite3.Connection | None = None
+        self._pending: list[tuple[Work, asyncio.Future[Any]]] = []
+        self._lock = threading.Lock()
+        self._flushing = False
+
+    async def open(self, init: Callable[[sqlite3.Connection], None]) -> None:
+        """Open the connection and run `init(conn)` (schema, migrations) outside a batch."""
+        loop = asyncio.get_running_loop()
+
+        def _open() -> None:
+            self._conn = open_sqlite(self.path)
+            init(self._conn)
+
+        await loop.run_in_executor(self._executor, _open)
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(conn)` in the next group transaction and return its result."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((work, future))
+        if not self._flushing:
+            self._flushing = True
+            loop.run_in_executor(self._executor, self._flush, loop)
+        return await future
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read-only `work(conn)` on the writer thread, outside any batch."""
+        return await self.run(work)
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        while True:
+            batch = self._take(loop)
+            if not batch:
+                return
+            conn = self._conn
+            assert conn is not None, "SqliteWriter.open() was not awaited"
+            results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for work, future in batch:
+                    try:
+                        conn.execute("SAVEPOINT unit")
+                        results.append((future, True, work(conn)))
+                        conn.execute("RELEASE unit")
+                    except Exception as exc:  # one unit's error must not sink the batch
+                        conn.execute("ROLLBACK TO unit")
+                        conn.execute("RELEASE unit")
+                        results.append((future, False, exc))
+                conn.execute("COMMIT")
+            except Exception as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                results = [(future, False, exc) for _, future in batch]
+            loop.call_soon_threadsafe(_resolve_all, results)
+
+    def _take(self, loop: asyncio.AbstractEventLoop) -> list[tuple[Work, asyncio.Future[Any]]]:
+        # The list is swapped on the loop thread so producers never race with us.
+        done = threading.Event()
+        box: list[list[tuple[Work, asyncio.Future[Any]]]] = []
+
+        def swap() -> None:
+            box.append(self._pending)
+            self._pending = []
+            if not box[0]:
+                self._flushing = False
+            done.set()
+
+        try:
+            loop.call_soon_threadsafe(swap)
+        except RuntimeError:  # loop closed
+            return []
+        if not done.wait(timeout=10):  # the loop is gone or stuck; give up quietly
+            return []
+        return box[0]
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await loop.run_in_executor(self._executor, _close)
+        self._executor.shutdown(wait=True)
+
+
+def _resolve_all(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in results:
+        if future.done():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
+class SqliteReader:
+    """Read-only work on a connection of its own thread; WAL lets it run beside the writer."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-r-{path.stem}")
+        self._conn: sqlite3.Connection | None = None
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+
+        def run() -> T:
+            if self._conn is None:
+                self._conn = open_sqlite(self.path)
+            return work(self._conn)
+
+        return await loop.run_in_executor(self._executor, run)
+
+    async def close(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await loop.run_in_executor(self._executor, _close)
+        self._executor.shutdown(wait=True)

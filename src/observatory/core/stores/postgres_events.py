@@ -1,0 +1,104 @@
+"""Event store on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from observatory.core.clock import SystemClock, parse_iso
+from observatory.core.stores.event_rows import job_id_of
+from observatory.core.stores.migrate import migrate_postgres
+from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
+from observatory.core.stores.records import DeadLetter
+
+DEP = "event_store"
+INSERT = """
+INSERT INTO job_events (event_id, job_id, event_type, occurred_at, envelope)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id::text
+"""
+
+
+class PostgresEventStore:
+    """EventStore over PostgreSQL (a database of its own or the job store's)."""
+
+    def __init__(self, url: str, *, namespace: str = "") -> None:
+        self._url = url
+        self._namespace = namespace
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        self._pool = await create_pool(self._url, namespace=self._namespace, dependency=DEP)
+        async with guarded(DEP), self._pool.acquire() as conn:
+            await migrate_postgres(conn, "events")
+
+    async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
+        if not envelopes:
+            return []
+        seen: set[str] = set()
+        unique = [e for e in envelopes if not (e["eventId"] in seen or seen.add(e["eventId"]))]
+        async with guarded(DEP):
+            rows = await self._pool.fetch(
+                INSERT,
+                [e["eventId"] for e in unique],
+                [job_id_of(e) for e in unique],
+                [e["eventType"] for e in unique],
+                [parse_iso(str(e["occurredAt"])) for e in unique],
+                unique,
+            )
+        return [row[0] for row in rows]
+
+    async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
+        order = "DESC" if newest_first else "ASC"
+        sql = (
+            "SELECT envelope FROM job_events WHERE job_id = $1"  # noqa: S608
+            f" ORDER BY occurred_at {order}, seq {order} LIMIT $2"
+        )
+        async with guarded(DEP):
+            rows = await self._pool.fetch(sql, job_id, limit)
+        return [row[0] for row in rows]
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]:
+        async with guarded(DEP):
+            rows = await self._pool.fetch(
+                "SELECT envelope FROM job_events ORDER BY occurred_at DESC, seq DESC LIMIT $1", limit
+            )
+        return [row[0] for row in rows]
+
+    async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        if not letters:
+            return 0
+        now = SystemClock().now()
+        async with guarded(DEP):
+            rows = await self._pool.fetch(
+                "INSERT INTO dead_letters (key, rejected_at, document)"
+                " SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::jsonb[])"
+                " ON CONFLICT (key) DO NOTHING RETURNING seq",
+                [d.key for d in letters],
+                [_when(d.document, now) for d in letters],
+                [d.document for d in letters],
+            )
+        return len(rows)
+
+    async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
+        async with guarded(DEP):
+            rows = await self._pool.fetch(
+                "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT $1", limit
+            )
+        return [{"id": str(row["seq"]), **row["document"]} for row in rows]
+
+    async def ping(self) -> bool:
+        return self._pool is not None and await ping_pool(self._pool)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def _when(document: dict[str, Any], default: Any) -> Any:
+    try:
+        return parse_iso(str(document["rejected_at"]))
+    except (KeyError, ValueError):
+        return default

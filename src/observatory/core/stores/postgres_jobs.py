@@ -1,0 +1,193 @@
+"""Job store on PostgreSQL: batched upserts with unnest arrays, keyset pagination."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.clock import parse_iso
+from observatory.core.stores.migrate import migrate_postgres
+from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
+from observatory.core.stores.records import (
+    AttemptEnd,
+    AttemptRecord,
+    AttemptStart,
+    JobPage,
+    JobRecord,
+    JobState,
+)
+
+DEP = "job_store"
+COLUMNS = (
+    "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
+    " attempts, run, last_error"
+)
+
+BEGIN_JOBS = """
+INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, attempts, run,
+                  event_id, correlation_id)
+SELECT u.id, u.type, 'EXECUTING', u.payload::jsonb, u.metadata::jsonb, u.created_at, u.at,
+       u.attempt, u.run, u.event_id, u.correlation_id
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+            $7::int[], $8::int[], $9::uuid[], $10::text[])
+     AS u(id, type, payload, metadata, created_at, at, attempt, run, event_id, correlation_id)
+ON CONFLICT (id) DO UPDATE SET
+    status = 'EXECUTING', updated_at = EXCLUDED.updated_at, attempts = EXCLUDED.attempts,
+    completed_at = NULL, event_id = EXCLUDED.event_id,
+    last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
+    run = EXCLUDED.run
+"""
+BEGIN_ATTEMPTS = """
+INSERT INTO job_attempts (job_id, attempt, started_at)
+SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[])
+ON CONFLICT (job_id, attempt) DO UPDATE SET
+    started_at = EXCLUDED.started_at, finished_at = NULL, outcome = NULL, error = NULL
+"""
+FINISH_JOBS = """
+UPDATE jobs SET status = u.status, updated_at = u.at, last_error = u.error,
+    completed_at = CASE WHEN u.status IN ('COMPLETED', 'FAILED') THEN u.at END
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS u(id, status, error, at)
+WHERE jobs.id = u.id
+"""
+FINISH_ATTEMPTS = """
+UPDATE job_attempts SET finished_at = u.at, outcome = u.outcome, error = u.error
+FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
+     AS u(id, attempt, outcome, error, at)
+WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
+"""
+
+
+def _record(row: Any, history: tuple[AttemptRecord, ...] = ()) -> JobRecord:
+    return JobRecord(
+        id=row["id"],
+        type=row["type"],
+        status=row["status"],
+        payload=row["payload"],
+        metadata=row["metadata"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        completed_at=row["completed_at"],
+        attempts=row["attempts"],
+        run=row["run"],
+        last_error=row["last_error"],
+        history=history,
+    )
+
+
+class PostgresJobStore:
+    """JobStore over PostgreSQL (see module docstring)."""
+
+    def __init__(self, url: str, *, namespace: str = "") -> None:
+        self._url = url
+        self._namespace = namespace
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        self._pool = await create_pool(self._url, namespace=self._namespace, dependency=DEP)
+        async with guarded(DEP), self._pool.acquire() as conn:
+            await migrate_postgres(conn, "jobs")
+
+    async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
+        if not ids:
+            return {}
+        async with guarded(DEP):
+            rows = await self._pool.fetch(
+                "SELECT id::text AS id, status, attempts, run, event_id::text AS event_id"
+                " FROM jobs WHERE id = ANY($1::uuid[])",
+                list(ids),
+            )
+        return {
+            r["id"]: JobState(r["id"], r["status"], r["attempts"], r["run"], r["event_id"] or "")
+            for r in rows
+        }
+
+    async def begin(self, starts: Sequence[AttemptStart]) -> None:
+        from orjson import dumps
+
+        cols: list[list[Any]] = [[] for _ in range(10)]
+        for s in starts:
+            values = (s.job_id, s.type, dumps(s.payload).decode(), dumps(s.metadata).decode(),
+                      s.created_at, s.at, s.attempt, s.run, s.event_id, s.correlation_id)
+            for col, value in zip(cols, values, strict=True):
+                col.append(value)
+        async with guarded(DEP), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(BEGIN_JOBS, *cols)
+            await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
+
+    async def finish(self, ends: Sequence[AttemptEnd]) -> None:
+        ids = [e.job_id for e in ends]
+        at = [e.at for e in ends]
+        errors = [e.error for e in ends]
+        async with guarded(DEP), self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(FINISH_JOBS, ids, [e.status for e in ends], errors, at)
+            await conn.execute(
+                FINISH_ATTEMPTS, ids, [e.attempt for e in ends], [e.outcome for e in ends], errors, at
+            )
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        async with guarded(DEP), self._pool.acquire() as conn:
+            row = await conn.fetchrow(f"SELECT {COLUMNS} FROM jobs WHERE id = $1::uuid", job_id)  # noqa: S608
+            if row is None:
+                return None
+            attempts = await conn.fetch(
+                "SELECT attempt, started_at, finished_at, outcome, error FROM job_attempts"
+                " WHERE job_id = $1::uuid ORDER BY attempt",
+                job_id,
+            )
+        history = tuple(
+            AttemptRecord(a["attempt"], a["started_at"], a["finished_at"], a["outcome"], a["error"])
+            for a in attempts
+        )
+        return _record(row, history)
+
+    async def recent(self, limit: int) -> list[JobRecord]:
+        return (await self.page(status=None, type=None, limit=limit, cursor=None)).items
+
+    async def page(
+        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
+    ) -> JobPage:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if status:
+            args.append(status)
+            clauses.append(f"status = ${len(args)}")
+        if type:
+            args.append(type)
+            clauses.append(f"type = ${len(args)}")
+        if cursor:
+            created_at, job_id = decode_cursor(cursor)
+            args += [parse_iso(created_at), job_id]
+            clauses.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)}::uuid)")
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        args.append(limit + 1)
+        sql = (
+            f"SELECT {COLUMNS} FROM jobs {where}"  # noqa: S608
+            f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
+        )
+        async with guarded(DEP):
+            rows = await self._pool.fetch(sql, *args)
+        items = [_record(row) for row in rows[:limit]]
+        last = rows[limit - 1] if len(rows) > limit else None
+        next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
+        return JobPage(items, next_cursor)
+
+    async def count(self) -> int:
+        async with guarded(DEP):
+            return int(await self._pool.fetchval("SELECT COUNT(*) FROM jobs"))
+
+    async def ping(self) -> bool:
+        return self._pool is not None and await ping_pool(self._pool)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def _exact(moment: Any) -> str:
+    """Cursor timestamps keep microseconds so keyset comparisons are exact."""
+    return str(moment.isoformat())
+
+
+

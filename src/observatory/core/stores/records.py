@@ -1,0 +1,145 @@
+"""Plain records that cross the storage ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from observatory.core.clock import iso
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """What the processor needs to know about an existing row to stay idempotent."""
+
+    id: str
+    status: str
+    attempts: int
+    run: int
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptStart:
+    """An attempt begins: the row is created or moved to EXECUTING."""
+
+    job_id: str
+    type: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: datetime
+    attempt: int
+    run: int
+    event_id: str
+    correlation_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptEnd:
+    """An attempt ends; `status` is COMPLETED, FAILED, or EXECUTING when a retry follows."""
+
+    job_id: str
+    attempt: int
+    status: str
+    outcome: str
+    error: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    attempt: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "attempt": self.attempt,
+            "startedAt": iso(self.started_at),
+            "finishedAt": iso(self.finished_at) if self.finished_at else None,
+            "outcome": self.outcome,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A job row as the read model shows it."""
+
+    id: str
+    type: str
+    status: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    attempts: int
+    run: int
+    last_error: str | None
+    history: tuple[AttemptRecord, ...] = field(default=())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "status": self.status,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "attempts": self.attempts,
+            "error": self.last_error,
+        }
+
+    def detail(self) -> dict[str, Any]:
+        return {
+            **self.summary(),
+            "payload": self.payload,
+            "metadata": self.metadata,
+            "completedAt": iso(self.completed_at) if self.completed_at else None,
+            "run": self.run,
+            "attemptHistory": [a.as_dict() for a in self.history],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    items: list[JobRecord]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterEffect:
+    """Counter changes applied at most once, keyed by `key` (an effect's identity)."""
+
+    key: str
+    deltas: dict[str, int]
+    event_time: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSnapshot:
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    retried: int = 0
+    dead_letters: int = 0
+    last_event_time: str = ""
+
+    @property
+    def in_flight(self) -> int:
+        return max(0, self.total - self.completed - self.failed)
+
+
+COUNTER_NAMES = ("total", "completed", "failed", "retried", "dead_letters")
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A rejected message: its key is a hash of the raw bytes, so redelivery stores it once."""
+
+    key: str
+    document: dict[str, Any]

@@ -1,0 +1,92 @@
+"""Live counters in Redis under the seed's key names (metrics:jobs:total, ...).
+
+Each effect is applied by one Lua script call that first claims the effect's key
+(SET NX with a long expiry) and only then increments: a redelivered event finds its
+key claimed and changes nothing, and a crash cannot leave half an effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from observatory.core.errors import DependencyDown
+from observatory.core.stores.records import COUNTER_NAMES, CounterEffect, CounterSnapshot
+
+DEP = "counters"
+EFFECT_TTL_SECONDS = 7 * 24 * 3600
+KEYS = {
+    "total": "metrics:jobs:total",
+    "completed": "metrics:jobs:completed",
+    "failed": "metrics:jobs:failed",
+    "retried": "metrics:jobs:retried",
+    "dead_letters": "metrics:dead_letters",
+}
+LAST_EVENT = "metrics:last_event_time"
+
+# KEYS[1] effect key, KEYS[2] last-event key, KEYS[3..] counters; ARGV[1] ttl,
+# ARGV[2] event time ('' = none), ARGV[3..] deltas matching KEYS[3..].
+APPLY = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+for i = 3, #KEYS do redis.call('INCRBY', KEYS[i], ARGV[i]) end
+if ARGV[2] ~= '' then
+  local current = redis.call('GET', KEYS[2])
+  if (not current) or current < ARGV[2] then redis.call('SET', KEYS[2], ARGV[2]) end
+end
+return 1
+"""
+
+
+class RedisCounters:
+    """Counters adapter for Redis (see module docstring)."""
+
+    def __init__(self, url: str, *, namespace: str = "") -> None:
+        self._redis = aioredis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, decode_responses=True
+        )
+        self._prefix = f"{namespace}:" if namespace else ""
+        self._script = self._redis.register_script(APPLY)
+
+    def _key(self, name: str) -> str:
+        return self._prefix + name
+
+    async def open(self) -> None:
+        if not await self.ping():
+            raise DependencyDown(DEP, "no answer")
+
+    async def apply(self, effects: Sequence[CounterEffect]) -> int:
+        if not effects:
+            return 0
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for effect in effects:
+                    names = [n for n in COUNTER_NAMES if effect.deltas.get(n)]
+                    keys = [self._key(f"metrics:effect:{effect.key}"), self._key(LAST_EVENT)]
+                    keys += [self._key(KEYS[n]) for n in names]
+                    args = [EFFECT_TTL_SECONDS, effect.event_time or "", *(effect.deltas[n] for n in names)]
+                    await self._script(keys=keys, args=args, client=pipe)
+                results = await pipe.execute()
+        except RedisError as exc:
+            raise DependencyDown(DEP, type(exc).__name__) from exc
+        return sum(int(r) for r in results)
+
+    async def snapshot(self) -> CounterSnapshot:
+        try:
+            values = await self._redis.mget(
+                [self._key(KEYS[n]) for n in COUNTER_NAMES] + [self._key(LAST_EVENT)]
+            )
+        except RedisError as exc:
+            raise DependencyDown(DEP, type(exc).__name__) from exc
+        numbers = {n: int(v or 0) for n, v in zip(COUNTER_NAMES, values, strict=False)}
+        return CounterSnapshot(**numbers, last_event_time=values[-1] or "")
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,92 @@
+"""Event store on SQLite (embedded profile, or EVENT_STORE_URL=sqlite:///path)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from observatory.core.clock import iso
+from observatory.core.clock import SystemClock
+from observatory.core.stores.event_rows import job_id_of, occurred_text
+from observatory.core.stores.migrate import migrate_sqlite
+from observatory.core.stores.records import DeadLetter
+from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
+
+
+class SqliteEventStore:
+    """EventStore over a SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self._writer = SqliteWriter(path)
+        self._reader = SqliteReader(path)
+
+    async def open(self) -> None:
+        await self._writer.open(lambda conn: migrate_sqlite(conn, "events"))
+
+    async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
+        rows = [
+            (e["eventId"], job_id_of(e), e["eventType"], occurred_text(e), json.dumps(e))
+            for e in envelopes
+        ]
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            new = []
+            for row in rows:
+                cur = conn.execute(
+                    "INSERT INTO job_events (event_id, job_id, event_type, occurred_at, envelope)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                    row,
+                )
+                if cur.rowcount:
+                    new.append(row[0])
+            return new
+
+        return await self._writer.run(work)
+
+    async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
+        order = "DESC" if newest_first else "ASC"
+        sql = (
+            "SELECT envelope FROM job_events WHERE job_id = ?"  # noqa: S608
+            f" ORDER BY occurred_at {order}, seq {order} LIMIT ?"
+        )
+        rows = await self._reader.read(lambda conn: conn.execute(sql, (job_id, limit)).fetchall())
+        return [json.loads(row[0]) for row in rows]
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]:
+        sql = "SELECT envelope FROM job_events ORDER BY occurred_at DESC, seq DESC LIMIT ?"
+        rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
+        return [json.loads(row[0]) for row in rows]
+
+    async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        now = iso(SystemClock().now())
+        rows = [(d.key, str(d.document.get("rejected_at") or now), json.dumps(d.document)) for d in letters]
+
+        def work(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT INTO dead_letters (key, rejected_at, document) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                rows,
+            )
+            return conn.total_changes - before
+
+        return await self._writer.run(work)
+
+    async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
+        sql = "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT ?"
+        rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
+        return [{"id": str(row[0]), **json.loads(row[1])} for row in rows]
+
+    async def ping(self) -> bool:
+        try:
+            await self._reader.read(lambda conn: conn.execute("SELECT 1").fetchone())
+        except sqlite3.Error:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()

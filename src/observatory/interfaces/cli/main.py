@@ -1,0 +1,33 @@
+"""`odto`: run and check the Distributed Task Observatory."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from observatory.__about__ import __version__
+
+COMMAND_MODULES = ("up", "serve", "status", "submit", "load", "version")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="odto", description=__doc__)
+    root.add_argument("-V", "--version", action="version", version=f"odto {__version__}")
+    sub = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"observatory.interfaces.cli.{name}").register(sub)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""`odto up`: the whole system in one process (embedded backends unless URLs are set)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+from typing import Any
+
+from observatory.core.backends import Dependencies
+from observatory.core.errors import DependencyDown
+from observatory.core.settings import Backends, HttpSettings
+from observatory.core.telemetry import configure_logging
+from observatory.interfaces.cli.progress import Progress
+from observatory.interfaces.cli.servers import make_server, port_free, stop_on_signals, wait_started
+from observatory.interfaces.cli.services import SERVICES, build
+
+BACKEND_TIMEOUT = 60.0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("up", help="start the whole system (embedded unless *_URL are set)")
+    parser.add_argument("--json", action="store_true", help="one JSON progress object per line")
+    parser.add_argument(
+        "--observability", action="store_true",
+        help="also start Prometheus and Alertmanager when their binaries are installed",
+    )
+    parser.set_defaults(func=lambda args: asyncio.run(run_up(args)))
+
+
+def service_urls(ports: dict[str, int], host: str) -> dict[str, str]:
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    base = {name: f"http://{shown}:{port}" for name, port in ports.items()}
+    return {
+        "webDashboard": base["web"], "gateway": base["gateway"], "gatewayDocs": base["gateway"] + "/docs",
+        "readModel": base["read-model"], "readModelDocs": base["read-model"] + "/docs",
+        "processor": base["processor"], "metricsEngine": base["metrics-engine"],
+    }
+
+
+async def run_up(args: argparse.Namespace) -> int:
+    configure_logging(os.environ.get("ODTO_LOG_LEVEL", "warning"))
+    progress = Progress(as_json=args.json)
+    backends = Backends()
+    engines = backends.describe()
+    progress.step("config", "complete", ", ".join(f"{k}={v}" for k, v in engines.items()))
+    if backends.embedded:
+        progress.step("data", "complete", f"embedded data in {backends.data_dir.resolve()}")
+    shared = Dependencies.all(backends)
+    progress.step("backends", "starting", "opening bus and stores")
+    try:
+        await asyncio.wait_for(shared.open_all(), BACKEND_TIMEOUT)
+    except (TimeoutError, DependencyDown) as exc:
+        progress.step("backends", "error", f"backends did not answer within {BACKEND_TIMEOUT:.0f}s: {exc}")
+        await shared.close()
+        return 1
+    progress.step("backends", "complete", "bus and stores open")
+    try:
+        return await _serve_all(args, progress, shared, backends)
+    finally:
+        await shared.close()
+
+
+async def _serve_all(
+    args: argparse.Namespace, progress: Progress, shared: Dependencies, backends: Backends
+) -> int:
+    http = HttpSettings()
+    built = [build(name, backends=backends, shared=shared) for name in SERVICES]
+    for b in built:
+        if not port_free(http.host, b.port):
+            progress.step(b.name, "error", f"port {b.port} is in use (set {_port_env(b.name)} to move it)")
+            return 1
+    servers = [make_server(b.app, b.port, http=http) for b in built]
+    stopped = asyncio.Event()
+    stop_on_signals(servers, stopped)
+    tasks = [asyncio.create_task(s.serve(), name=f"serve-{b.name}") for s, b in zip(servers, built, strict=True)]
+    try:
+        for server, task, b in zip(servers, tasks, built, strict=True):
+            progress.step(b.name, "starting", f"starting on port {b.port}")
+            if not await wait_started(server, task):
+                progress.step(b.name, "error", f"{b.name} did not start on port {b.port}")
+                return 1
+            progress.step(b.name, "complete", f"listening on http://{http.host}:{b.port}")
+        urls = service_urls({b.name: b.port for b in built}, http.host)
+        extra = await _observability(args, progress, urls)
+        progress.ready({**urls, **extra})
+        await asyncio.gather(*tasks)
+        return 0
+    finally:
+        for server in servers:
+            server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _observability(args: argparse.Namespace, progress: Progress, urls: dict[str, str]) -> dict[str, str]:
+    if not args.observability:
+        progress.step("observability", "skipped", "Prometheus/Alertmanager not requested (--observability)")
+        return {}
+    progress.step("observability", "warning", "local Prometheus/Alertmanager are not wired in yet")
+    return {}
+
+
+def _port_env(name: str) -> str:
+    return name.upper().replace("-", "_") + "_PORT"

@@ -1,0 +1,91 @@
+"""Turning a POST /jobs body into a validated Job and its job.created envelope.
+
+Pure functions over bytes and a clock: the route only does HTTP and publishing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from observatory.core.clock import Clock, iso
+from observatory.core.contracts.envelope import Producer, build_envelope
+from observatory.core.contracts.validator import Violation, validate, validate_event
+from observatory.core.errors import InvalidMessage
+
+SHORT_FORM_FIELDS = frozenset({"id", "type", "payload", "metadata", "status", "createdAt"})
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """Parse JSON; raise InvalidMessage when it is not a JSON object."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidMessage("Malformed JSON", [Violation("$", str(exc))]) from exc
+    if not isinstance(body, dict):
+        raise InvalidMessage("Invalid job data", [Violation("$", "the body must be a JSON object")])
+    return body
+
+
+def check_simulate(payload: Any) -> list[Violation]:
+    """payload.simulate, when present, must be sane numbers (the processor trusts them)."""
+    if not isinstance(payload, dict) or "simulate" not in payload:
+        return []
+    simulate = payload["simulate"]
+    path = "$.payload.simulate"
+    if not isinstance(simulate, dict):
+        return [Violation(path, "must be an object")]
+    rules = {
+        "durationMs": (0, 600_000),
+        "failProbability": (0, 1),
+        "failAttempts": (0, 100),
+    }
+    problems = []
+    for key, (low, high) in rules.items():
+        if key not in simulate:
+            continue
+        value = simulate[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            problems.append(Violation(f"{path}.{key}", f"must be a number from {low} to {high}"))
+    return problems
+
+
+def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
+    """Fill id/status/createdAt for the short form; reject anything but a PENDING job."""
+    job = dict(body)
+    job.setdefault("id", clock.new_id())
+    job.setdefault("createdAt", iso(clock.now()))
+    status = job.setdefault("status", "PENDING")
+    problems = validate("job", job)
+    if status != "PENDING" and not any(p.path == "$.status" for p in problems):
+        problems.append(Violation("$.status", "a new job must have status PENDING"))
+    if "type" not in body:
+        problems = [p for p in problems if "'type'" not in p.message]
+        problems.insert(0, Violation("$.type", "is required"))
+    problems += check_simulate(job.get("payload"))
+    if problems:
+        raise InvalidMessage("Invalid job data", problems)
+    job.pop("attempts", None)
+    job.pop("run", None)
+    return job
+
+
+def created_event(
+    job: dict[str, Any], *, producer: Producer, clock: Clock, correlation_id: str, run: int = 1
+) -> dict[str, Any]:
+    """The job.created envelope for `job` (idempotencyKey = job id, or id:run for reruns)."""
+    if run > 1:
+        job = {**job, "run": run}
+    envelope = build_envelope(
+        "job.created",
+        job,
+        producer=producer,
+        clock=clock,
+        correlation_id=correlation_id,
+        idempotency_key=job["id"] if run == 1 else f"{job['id']}:run{run}",
+    )
+    problems = validate_event(envelope)
+    if problems:  # cannot happen for a job that passed normalise_job; guard the contract anyway
+        raise InvalidMessage("Internal contract violation", problems)
+    return envelope

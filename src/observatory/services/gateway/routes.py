@@ -1,0 +1,174 @@
+"""Gateway routes: job intake, retry, and the Alertmanager/Prometheus proxies."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse, Response
+
+from observatory.core.bus.port import Bus, Outgoing
+from observatory.core.clock import Clock
+from observatory.core.contracts.envelope import JOB_TYPE, Producer
+from observatory.core.errors import Conflict, DependencyDown, InvalidMessage, NotFound
+from observatory.core.http import json_error
+from observatory.core.stores.ports import JobStore
+from observatory.services.gateway.intake import created_event, normalise_job, parse_body
+from observatory.services.gateway.metrics import GatewayMetrics
+
+JOB_REQUEST_SCHEMA = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {
+        "type": {"type": "string", "pattern": JOB_TYPE.pattern},
+        "id": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["PENDING"]},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "payload": {
+            "type": "object",
+            "properties": {
+                "simulate": {
+                    "type": "object",
+                    "properties": {
+                        "durationMs": {"type": "number", "minimum": 0, "maximum": 600000},
+                        "failProbability": {"type": "number", "minimum": 0, "maximum": 1},
+                        "failAttempts": {"type": "integer", "minimum": 0},
+                    },
+                }
+            },
+        },
+        "metadata": {"type": "object"},
+    },
+}
+ACCEPTED = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
+
+
+def is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+class GatewayRoutes:
+    """Holds what the routes need; `router` exposes them."""
+
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        jobs: JobStore,
+        clock: Clock,
+        metrics: GatewayMetrics,
+        token: str | None,
+        alertmanager_url: str | None,
+        prometheus_url: str | None,
+        proxy_timeout: float,
+    ) -> None:
+        self.bus, self.jobs, self.clock, self.metrics = bus, jobs, clock, metrics
+        self.token = token
+        self.upstreams = {"alertmanager": alertmanager_url, "prometheus": prometheus_url}
+        self.proxy_timeout = proxy_timeout
+        self.producer = Producer.for_service("gateway")
+        self.http = httpx.AsyncClient(timeout=proxy_timeout)
+        self.router = APIRouter()
+        self.router.add_api_route(
+            "/jobs", self.submit, methods=["POST"], status_code=202, tags=["jobs"],
+            summary="Submit a job (full Job or short form {type, payload?, metadata?, id?})",
+            responses={**ACCEPTED, "400": {"description": "Invalid"}, "413": {"description": "Too large"},
+                       "415": {"description": "Not JSON"}, "503": {"description": "Broker down"}},
+            openapi_extra={"requestBody": {"required": True, "content": {
+                "application/json": {"schema": JOB_REQUEST_SCHEMA}}}},
+        )
+        self.router.add_api_route(
+            "/jobs/{job_id}/retry", self.retry, methods=["POST"], status_code=202, tags=["jobs"],
+            summary="Run a FAILED job again", responses={**ACCEPTED, "404": {}, "409": {}},
+        )
+        self.router.add_api_route("/proxy/alerts", self.proxy_alerts, methods=["GET"], tags=["proxy"],
+                                  summary="Active alerts from Alertmanager /api/v2/alerts")
+        self.router.add_api_route("/proxy/targets", self.proxy_targets, methods=["GET"], tags=["proxy"],
+                                  summary="Scrape targets from Prometheus /api/v1/targets")
+
+    def _authorise(self, request: Request) -> Response | None:
+        if not self.token:
+            return None
+        supplied = request.headers.get("authorization", "")
+        expected = f"Bearer {self.token}"
+        if hmac.compare_digest(supplied.encode(), expected.encode()):
+            return None
+        return json_error(401, "A valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+    async def _publish(self, envelope: dict[str, Any]) -> JSONResponse:
+        await self.bus.publish_many([Outgoing("job.created", orjson.dumps(envelope))])
+        self.metrics.accepted.inc()
+        return JSONResponse(
+            {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]}, status_code=202
+        )
+
+    async def submit(self, request: Request) -> Response:
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        if not is_json(request.headers.get("content-type", "")):
+            self.metrics.submitted.labels("invalid").inc()
+            return json_error(415, "Content-Type must be application/json")
+        try:
+            job = normalise_job(parse_body(await request.body()), self.clock)
+        except InvalidMessage:
+            self.metrics.submitted.labels("invalid").inc()
+            raise
+        self.metrics.submitted.labels(self.metrics.type_label(job["type"])).inc()
+        envelope = created_event(
+            job, producer=self.producer, clock=self.clock,
+            correlation_id=request.scope["state"]["correlation_id"],
+        )
+        return await self._publish(envelope)
+
+    async def retry(self, job_id: str, request: Request) -> Response:
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        try:
+            record = await self.jobs.get(job_id)
+        except DependencyDown:
+            raise
+        except Exception as exc:  # a malformed id is simply not a job we know
+            raise NotFound(f"Job {job_id} not found") from exc
+        if record is None:
+            raise NotFound(f"Job {job_id} not found")
+        if record.status != "FAILED":
+            raise Conflict(f"Job {job_id} is {record.status}; only FAILED jobs can be retried")
+        job = {
+            "id": record.id, "type": record.type, "status": "PENDING",
+            "createdAt": record.detail()["createdAt"], "payload": record.payload,
+            "metadata": record.metadata, "attempts": record.attempts,
+        }
+        envelope = created_event(
+            job, producer=self.producer, clock=self.clock,
+            correlation_id=request.scope["state"]["correlation_id"], run=record.run + 1,
+        )
+        return await self._publish(envelope)
+
+    async def _proxy(self, name: str, path: str) -> Response:
+        base = self.upstreams[name]
+        label = name.capitalize()
+        if not base:
+            return json_error(502, f"{label} unavailable", f"{name} is not configured")
+        try:
+            upstream = await self.http.get(base.rstrip("/") + path, headers={"Accept": "application/json"})
+        except httpx.TimeoutException:
+            return json_error(504, f"{label} timeout")
+        except httpx.HTTPError as exc:
+            return json_error(502, f"{label} unavailable", type(exc).__name__)
+        try:
+            body = upstream.json()
+        except ValueError:
+            return json_error(502, f"{label} unavailable", "upstream did not answer JSON")
+        return JSONResponse(body, status_code=upstream.status_code)
+
+    async def proxy_alerts(self) -> Response:
+        return await self._proxy("alertmanager", "/api/v2/alerts")
+
+    async def proxy_targets(self) -> Response:
+        return await self._proxy("prometheus", "/api/v1/targets")

@@ -1,0 +1,112 @@
+"""Read-model routes (SPEC §5.4)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from observatory.__about__ import __version__
+from observatory.core.contracts.envelope import JOB_TYPE
+from observatory.core.contracts.registry import Registry
+from observatory.core.errors import InvalidMessage, NotFound
+from observatory.core.contracts.validator import Violation
+from observatory.services.read_model.alerts import AlertSource
+from observatory.services.read_model.queries import Queries
+from observatory.services.read_model.stream import Broadcaster
+
+STATUSES = ("PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED")
+
+
+def build_router(
+    queries: Queries, alerts: AlertSource, stream: Broadcaster, registry: Registry
+) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/health", tags=["health"], summary="Health in the seed's shape")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @router.get("/stats", tags=["stats"], summary="Live counters")
+    async def stats() -> dict[str, Any]:
+        return await queries.stats()
+
+    @router.get("/jobs/recent", tags=["jobs"], summary="Newest jobs first")
+    async def recent(limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict[str, Any]]:
+        return await queries.recent_jobs(limit)
+
+    @router.get("/jobs", tags=["jobs"], summary="Jobs filtered by status/type, keyset-paginated")
+    async def jobs(
+        status: Annotated[str | None, Query()] = None,
+        type: Annotated[str | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=300)] = None,
+    ) -> dict[str, Any]:
+        if status is not None and status not in STATUSES:
+            raise InvalidMessage("Invalid query", [Violation("$.status", f"must be one of {', '.join(STATUSES)}")])
+        if type is not None and not JOB_TYPE.match(type):
+            raise InvalidMessage("Invalid query", [Violation("$.type", f"must match {JOB_TYPE.pattern}")])
+        try:
+            return await queries.jobs_page(status=status, type=type, limit=limit, cursor=cursor)
+        except ValueError as exc:
+            raise InvalidMessage("Invalid query", [Violation("$.cursor", str(exc))]) from exc
+
+    @router.get("/jobs/{job_id}", tags=["jobs"], summary="One job with attempts and event timeline")
+    async def job(job_id: str) -> dict[str, Any]:
+        found = await queries.job(job_id) if _is_uuid(job_id) else None
+        if found is None:
+            raise NotFound(f"Job {job_id} not found")
+        return found
+
+    @router.get("/events", tags=["events"], summary="Lifecycle events, newest first")
+    async def events(
+        jobId: Annotated[str | None, Query()] = None,  # noqa: N803 - the contract's name
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> list[dict[str, Any]]:
+        if jobId is not None and not _is_uuid(jobId):
+            return []
+        return await queries.events_for(jobId, limit)
+
+    @router.get("/dead-letters", tags=["events"], summary="Stored dead letters, newest first")
+    async def dead_letters(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+        return await queries.dead_letters(limit)
+
+    @router.get("/alerts", tags=["alerts"], summary="Active alerts (or why they are unavailable)")
+    async def active_alerts() -> dict[str, Any]:
+        return await alerts.active()
+
+    @router.post("/webhook/alerts", tags=["alerts"], summary="Alertmanager webhook receiver")
+    async def webhook(request: Request) -> Response:
+        try:
+            body = await request.json()
+            count = alerts.record(body if isinstance(body, dict) else {})
+        except ValueError as exc:
+            raise InvalidMessage("Invalid webhook notification", [Violation("$", str(exc))]) from exc
+        return JSONResponse({"received": count})
+
+    @router.get("/alerts/history", tags=["alerts"], summary="Recent webhook notifications")
+    async def history() -> list[dict[str, Any]]:
+        return list(alerts.history)
+
+    @router.get("/registry", tags=["ui"], summary="The UI registry the dashboards open")
+    async def ui_registry() -> dict[str, Any]:
+        return registry.as_dict()
+
+    @router.get("/stream", tags=["stream"], summary="Server-Sent Events: stats and job events")
+    async def stream_events() -> StreamingResponse:
+        return StreamingResponse(
+            stream.subscribe(), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    return router
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
