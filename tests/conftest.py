@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.system import RunningSystem, start_system
+
 TIERS = ("unit", "integration", "e2e", "browser", "tui")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -79,3 +81,13 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "odto"
     path.mkdir()
     yield path
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[RunningSystem]:
+    """A whole embedded system on free ports, stopped after the test."""
+    running = start_system(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,146 @@
+"""Start a whole system (`odto up --json`) as a subprocess on free ports, for e2e,
+browser and TUI tests. Embedded by default; pass backend URLs in `env` for real ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
+BACKEND_VARS = ("RABBITMQ_URL", "POSTGRES_URL", "REDIS_URL", "EVENT_STORE_URL", "MONGO_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningSystem:
+    process: subprocess.Popen[str]
+    data_dir: Path
+    ports: dict[str, int]
+    env: dict[str, str]
+    log_path: Path
+    progress: list[dict[str, object]] = field(default_factory=list)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.url("gateway")
+
+    @property
+    def read_model_url(self) -> str:
+        return self.url("read-model")
+
+    @property
+    def web_url(self) -> str:
+        return self.url("web")
+
+    @property
+    def processor_url(self) -> str:
+        return self.url("processor")
+
+    @property
+    def metrics_engine_url(self) -> str:
+        return self.url("metrics-engine")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        """Stop the system (SIGTERM = graceful, SIGKILL = crash) and return its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        return int(self.process.returncode)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def start_system(
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    data_dir: Path | None = None,
+    ports: dict[str, int] | None = None,
+    args: tuple[str, ...] = (),
+    timeout: float = 60,
+) -> RunningSystem:
+    """Run `odto up --json` and return once it reports ready (raises if it does not)."""
+    ports = ports or {name: free_port() for name in SERVICES}
+    data_dir = data_dir or tmp_path / "odto-data"
+    full_env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
+    full_env.update({
+        "ODTO_DATA_DIR": str(data_dir),
+        "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+        "READ_MODEL_URL": f"http://127.0.0.1:{ports['read-model']}",
+        "PROCESSOR_BACKOFF_SECONDS": "0.2",
+        **{f"{n.upper().replace('-', '_')}_PORT": str(p) for n, p in ports.items()},
+        **(env or {}),
+    })
+    log_path = tmp_path / f"odto-up-{int(time.time() * 1000)}.log"
+    log_file = log_path.open("w")
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "observatory.interfaces.cli.main", "up", "--json", *args],
+        stdout=subprocess.PIPE, stderr=log_file, text=True, env=full_env,
+    )
+    system = RunningSystem(process, data_dir, ports, full_env, log_path)
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        record = json.loads(line)
+        system.progress.append(record)
+        if record.get("step") == "ready":
+            _drain(process)
+            return system
+        if record.get("status") == "error":
+            break
+    system.stop(signal.SIGKILL)
+    raise RuntimeError(f"odto up did not become ready: {system.progress}\n{system.log()[-3000:]}")
+
+
+def _drain(process: subprocess.Popen[str]) -> None:
+    """Keep reading stdout in the background so the child never blocks on a full pipe."""
+    import threading
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for _ in process.stdout:
+            pass
+
+    threading.Thread(target=pump, daemon=True).start()
+
+
+def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: str = "condition"):  # type: ignore[no-untyped-def]
+    """Poll `predicate` until it returns something truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}; last value: {last!r}")
+
+
+def job_status(client: httpx.Client, read_model_url: str, job_id: str) -> str | None:
+    response = client.get(f"{read_model_url}/jobs/{job_id}")
+    return response.json()["status"] if response.status_code == 200 else None
