@@ -13,5 +13,12 @@ from observatory.interfaces.cli.observability.runner import (
     ObservabilityStack,
     start_observability,
 )
+from observatory.interfaces.cli.observability.settings import ObservabilitySettings
 
-__all__ = ["INSTALL_COMMAND", "ObservabilityStack", "Timings", "start_observability"]
+__all__ = [
+    "INSTALL_COMMAND",
+    "ObservabilitySettings",
+    "ObservabilityStack",
+    "Timings",
+    "start_observability",
+]
