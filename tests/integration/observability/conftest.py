@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from binaries import need_binary
+from tests.binaries import need_binary
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.binaries import need_binary
 
-from binaries import need_binary
 from observatory.interfaces.cli.observability import Timings, start_observability
 from observatory.interfaces.cli.observability.checks import check_observability
 

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from promql import unknown_metrics
+from tests.promql import unknown_metrics
 
 ROOT = Path(__file__).resolve().parents[3]
 GRAFANA = ROOT / "deploy/grafana"
