@@ -14,7 +14,7 @@ from observatory.core.stores.records import DeadLetter
 DEP = "event_store"
 INSERT = """
 INSERT INTO job_events (event_id, job_id, event_type, occurred_at, envelope)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::json[])
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id::text
 """
@@ -73,7 +73,7 @@ class PostgresEventStore:
         async with guarded(DEP):
             rows = await self._pool.fetch(
                 "INSERT INTO dead_letters (key, rejected_at, document)"
-                " SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::jsonb[])"
+                " SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::json[])"
                 " ON CONFLICT (key) DO NOTHING RETURNING seq",
                 [d.key for d in letters],
                 [_when(d.document, now) for d in letters],

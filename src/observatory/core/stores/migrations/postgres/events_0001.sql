@@ -5,7 +5,7 @@ CREATE TABLE IF NOT EXISTS job_events (
     job_id text,
     event_type text NOT NULL,
     occurred_at timestamptz NOT NULL,
-    envelope jsonb NOT NULL
+    envelope json NOT NULL
 );
 CREATE INDEX IF NOT EXISTS job_events_job_idx ON job_events (job_id, occurred_at, seq);
 CREATE INDEX IF NOT EXISTS job_events_time_idx ON job_events (occurred_at DESC, seq DESC);
@@ -13,5 +13,5 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     seq bigserial PRIMARY KEY,
     key text NOT NULL UNIQUE,
     rejected_at timestamptz NOT NULL DEFAULT now(),
-    document jsonb NOT NULL
+    document json NOT NULL
 );
