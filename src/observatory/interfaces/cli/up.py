@@ -12,6 +12,12 @@ from observatory.core.backends import Dependencies
 from observatory.core.errors import DependencyDown
 from observatory.core.settings import Backends, HttpSettings
 from observatory.core.telemetry import configure_logging
+from observatory.core.settings import DEFAULT_PORTS
+from observatory.interfaces.cli.observability import (
+    ObservabilitySettings,
+    ObservabilityStack,
+    start_observability,
+)
 from observatory.interfaces.cli.progress import Progress
 from observatory.interfaces.cli.servers import make_server, port_free, stop_on_signals, wait_started
 from observatory.interfaces.cli.services import SERVICES, build
@@ -66,11 +72,24 @@ async def _serve_all(
     args: argparse.Namespace, progress: Progress, shared: Dependencies, backends: Backends
 ) -> int:
     http = HttpSettings()
-    built = [build(name, backends=backends, shared=shared) for name in SERVICES]
-    for b in built:
-        if not port_free(http.host, b.port):
-            progress.step(b.name, "error", f"port {b.port} is in use (set {_port_env(b.name)} to move it)")
+    ports = {name: int(os.environ.get(_port_env(name)) or DEFAULT_PORTS[name]) for name in SERVICES}
+    for name, port in ports.items():
+        if not port_free(http.host, port):
+            progress.step(name, "error", f"port {port} is in use (set {_port_env(name)} to move it)")
             return 1
+    stack = await _observability(args, progress, ports, backends)
+    try:
+        return await _run_servers(progress, shared, backends, http, stack)
+    finally:
+        if stack is not None:
+            await asyncio.to_thread(stack.stop)
+
+
+async def _run_servers(
+    progress: Progress, shared: Dependencies, backends: Backends, http: HttpSettings,
+    stack: ObservabilityStack | None,
+) -> int:
+    built = [build(name, backends=backends, shared=shared) for name in SERVICES]
     servers = [make_server(b.app, b.port, http=http) for b in built]
     stopped = asyncio.Event()
     stop_on_signals(servers, stopped)
@@ -83,8 +102,7 @@ async def _serve_all(
                 return 1
             progress.step(b.name, "complete", f"listening on http://{http.host}:{b.port}")
         urls = service_urls({b.name: b.port for b in built}, http.host)
-        extra = await _observability(args, progress, urls)
-        progress.ready({**urls, **extra})
+        progress.ready({**urls, **(stack.urls if stack else {})})
         await asyncio.gather(*tasks)
         return 0
     finally:
@@ -94,12 +112,27 @@ async def _serve_all(
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _observability(args: argparse.Namespace, progress: Progress, urls: dict[str, str]) -> dict[str, str]:
+async def _observability(
+    args: argparse.Namespace, progress: Progress, ports: dict[str, int], backends: Backends
+) -> ObservabilityStack | None:
+    """Start local Prometheus/Alertmanager first, so the services are built pointing at them."""
     if not args.observability:
-        progress.step("observability", "skipped", "Prometheus/Alertmanager not requested (--observability)")
-        return {}
-    progress.step("observability", "warning", "local Prometheus/Alertmanager are not wired in yet")
-    return {}
+        progress.step("observability", "skipped", "not requested (add --observability)")
+        return None
+    progress.step("observability", "starting", "starting Prometheus and Alertmanager")
+    settings = ObservabilitySettings()
+    services = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    stack = await asyncio.to_thread(
+        start_observability, services, backends.data_dir, timings=settings.timings(),
+        prometheus_port=settings.prometheus_port, alertmanager_port=settings.alertmanager_port,
+    )
+    if stack.alertmanager_url:
+        os.environ.setdefault("ALERTMANAGER_URL", stack.alertmanager_url)
+    if stack.prometheus_url:
+        os.environ.setdefault("PROMETHEUS_URL", stack.prometheus_url)
+    shown = ", ".join(f"{k} {v}" for k, v in stack.urls.items())
+    progress.step("observability", stack.status, stack.message or f"running: {shown}")
+    return stack
 
 
 def _port_env(name: str) -> str:
