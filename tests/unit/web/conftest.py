@@ -7,33 +7,14 @@ every request the proxy sends is recorded in `Upstreams.seen`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from starlette.applications import Starlette
+from tests.unit.web.upstreams import GATEWAY, READ_MODEL, Upstreams
 
 from observatory.services.web import WebSettings, create_app
-
-Handler = Callable[[httpx.Request], httpx.Response]
-READ_MODEL = "http://read-model.test:8080"
-GATEWAY = "http://gateway.test:3000"
-
-
-@dataclass
-class Upstreams:
-    """Fake read model and gateway behind the proxy."""
-
-    handlers: dict[str, Handler] = field(default_factory=dict)
-    seen: list[httpx.Request] = field(default_factory=list)
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append(request)
-        handler = self.handlers.get(request.url.host)
-        if handler is None:
-            raise httpx.ConnectError("connection refused", request=request)
-        return handler(request)
 
 
 @pytest.fixture

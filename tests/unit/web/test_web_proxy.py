@@ -6,7 +6,9 @@ import json
 import uuid
 
 import httpx
-from conftest import Upstreams
+from tests.unit.web.upstreams import Upstreams
+
+CORRELATION_ID = "c0ffee00-0000-4000-8000-000000000001"
 
 
 async def test_api_request_reaches_read_model_with_path_query_and_headers(
@@ -19,14 +21,17 @@ async def test_api_request_reaches_read_model_with_path_query_and_headers(
     response = await client.get(
         "/api/jobs",
         params={"status": "FAILED", "limit": "25"},
-        headers={"X-Correlation-Id": "c0ffee00-0000-4000-8000-000000000001", "Authorization": "Bearer t"},
+        headers={
+            "X-Correlation-Id": "c0ffee00-0000-4000-8000-000000000001",
+            "Authorization": "Bearer t",
+        },
     )
     assert response.status_code == 200
     assert response.json() == {"items": [], "nextCursor": None}
     assert response.headers["x-total"] == "0"
     sent = upstreams.seen[-1]
     assert str(sent.url) == "http://read-model.test:8080/jobs?status=FAILED&limit=25"
-    assert sent.headers["x-correlation-id"] == "c0ffee00-0000-4000-8000-000000000001"
+    assert sent.headers["x-correlation-id"] == CORRELATION_ID
     assert sent.headers["authorization"] == "Bearer t"
     assert sent.headers["host"] == "read-model.test:8080"
     assert sent.headers["x-forwarded-for"] == "203.0.113.7"

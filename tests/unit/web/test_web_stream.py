@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from conftest import Upstreams
 from starlette.applications import Starlette
+from tests.unit.web.upstreams import Upstreams
 
 DEADLINE = 5.0
 
