@@ -68,6 +68,7 @@ class RunningSystem:
                 self.process.wait(5)
         return int(self.process.returncode)
 
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -94,11 +95,11 @@ def start_system(
         **(env or {}),
     })
     log_path = tmp_path / f"odto-up-{int(time.time() * 1000)}.log"
-    log_file = log_path.open("w")
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "observatory.interfaces.cli.main", "up", "--json", *args],
-        stdout=subprocess.PIPE, stderr=log_file, text=True, env=full_env,
-    )
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "observatory.interfaces.cli.main", "up", "--json", *args],
+            stdout=subprocess.PIPE, stderr=log_file, text=True, env=full_env,
+        )
     system = RunningSystem(process, data_dir, ports, full_env, log_path)
     deadline = time.monotonic() + timeout
     assert process.stdout is not None
@@ -114,6 +115,7 @@ def start_system(
         if record.get("status") == "error":
             break
     system.stop(signal.SIGKILL)
+    process.stdout.close()
     raise RuntimeError(f"odto up did not become ready: {system.progress}\n{system.log()[-3000:]}")
 
 
@@ -123,8 +125,9 @@ def _drain(process: subprocess.Popen[str]) -> None:
 
     def pump() -> None:
         assert process.stdout is not None
-        for _ in process.stdout:
-            pass
+        with process.stdout:
+            for _ in process.stdout:
+                pass
 
     threading.Thread(target=pump, daemon=True).start()
 
@@ -144,3 +147,48 @@ def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: s
 def job_status(client: httpx.Client, read_model_url: str, job_id: str) -> str | None:
     response = client.get(f"{read_model_url}/jobs/{job_id}")
     return response.json()["status"] if response.status_code == 200 else None
+
+
+@dataclass
+class ServiceProcess:
+    """One `odto serve SERVICE` process."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(20)
+
+
+def start_service(name: str, env: dict[str, str], port: int, log_dir: Path, timeout: float = 30) -> ServiceProcess:
+    """Run `odto serve NAME` and return once its /healthz answers."""
+    full_env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
+    full_env.update(env)
+    full_env[f"{name.upper().replace('-', '_')}_PORT"] = str(port)
+    log_path = log_dir / f"{name}-{int(time.time() * 1000)}.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - our own CLI
+            [sys.executable, "-m", "observatory.interfaces.cli.main", "serve", name],
+            stdout=log_file, stderr=subprocess.STDOUT, env=full_env,
+        )
+    service = ServiceProcess(name, process, port, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        try:
+            if httpx.get(f"{service.url}/readyz", timeout=1).status_code == 200:
+                return service
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    service.kill()
+    raise RuntimeError(f"{name} did not become ready:\n{log_path.read_text(errors='replace')[-3000:]}")

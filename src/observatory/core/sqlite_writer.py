@@ -55,10 +55,12 @@ class SqliteWriter:
         """Run `work(conn)` in the next group transaction and return its result."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((work, future))
-        if not self._flushing:
+        with self._lock:
+            self._pending.append((work, future))
+            start = not self._flushing
             self._flushing = True
-            loop.run_in_executor(self._executor, self._flush, loop)
+        if start:
+            self._executor.submit(self._flush, loop)
         return await future
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -67,49 +69,42 @@ class SqliteWriter:
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         while True:
-            batch = self._take(loop)
-            if not batch:
-                return
-            conn = self._conn
-            assert conn is not None, "SqliteWriter.open() was not awaited"
-            results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._flushing = False
+                    return
+            results = self._execute(batch)
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                for work, future in batch:
-                    try:
-                        conn.execute("SAVEPOINT unit")
-                        results.append((future, True, work(conn)))
-                        conn.execute("RELEASE unit")
-                    except Exception as exc:  # one unit's error must not sink the batch
-                        conn.execute("ROLLBACK TO unit")
-                        conn.execute("RELEASE unit")
-                        results.append((future, False, exc))
-                conn.execute("COMMIT")
-            except Exception as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                results = [(future, False, exc) for _, future in batch]
-            loop.call_soon_threadsafe(_resolve_all, results)
+                loop.call_soon_threadsafe(_resolve_all, results)
+            except RuntimeError:  # the loop is closed; nobody is waiting any more
+                return
 
-    def _take(self, loop: asyncio.AbstractEventLoop) -> list[tuple[Work, asyncio.Future[Any]]]:
-        # The list is swapped on the loop thread so producers never race with us.
-        done = threading.Event()
-        box: list[list[tuple[Work, asyncio.Future[Any]]]] = []
-
-        def swap() -> None:
-            box.append(self._pending)
-            self._pending = []
-            if not box[0]:
-                self._flushing = False
-            done.set()
-
+    def _execute(
+        self, batch: list[tuple[Work, asyncio.Future[Any]]]
+    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        conn = self._conn
+        if conn is None:
+            error = sqlite3.ProgrammingError("SqliteWriter is not open")
+            return [(future, False, error) for _, future in batch]
+        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
         try:
-            loop.call_soon_threadsafe(swap)
-        except RuntimeError:  # loop closed
-            return []
-        if not done.wait(timeout=10):  # the loop is gone or stuck; give up quietly
-            return []
-        return box[0]
+            conn.execute("BEGIN IMMEDIATE")
+            for work, future in batch:
+                try:
+                    conn.execute("SAVEPOINT unit")
+                    results.append((future, True, work(conn)))
+                    conn.execute("RELEASE unit")
+                except Exception as exc:  # one unit's error must not sink the batch
+                    conn.execute("ROLLBACK TO unit")
+                    conn.execute("RELEASE unit")
+                    results.append((future, False, exc))
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            results = [(future, False, exc) for _, future in batch]
+        return results
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
