@@ -41,6 +41,10 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);
 LEASE_SECONDS = 15.0
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+
+
 @dataclass(slots=True)
 class EmbeddedDelivery:
     """A leased message; settling removes it or gives it back."""
@@ -63,10 +67,14 @@ class EmbeddedDelivery:
 class EmbeddedBus:
     """Bus adapter over a SQLite file (see module docstring)."""
 
-    def __init__(self, path: Path, *, namespace: str = "", poll: float = 0.2) -> None:
+    def __init__(
+        self, path: Path, *, namespace: str = "", poll: float = 0.2, lease: float = LEASE_SECONDS
+    ) -> None:
         self.names = Names(namespace)
         self._writer = SqliteWriter(path)
         self._poll = poll
+        # How long a dead process keeps its messages; tests shorten it to see redelivery.
+        self._lease_seconds = lease
         self._wakeups: dict[str, asyncio.Event] = {}
         self._held: dict[int, EmbeddedDelivery] = {}
         self._runners: list[ConsumerRunner] = []
@@ -76,7 +84,7 @@ class EmbeddedBus:
     async def connect(self) -> None:
         if self._open:
             return
-        await self._writer.open(lambda conn: conn.executescript(SCHEMA) and None)
+        await self._writer.open(_create_schema)
         self._open = True
         self._tasks.append(asyncio.create_task(self._renew_leases(), name="embedded-bus-leases"))
 
@@ -89,8 +97,12 @@ class EmbeddedBus:
                 rows.append((queue, message.body, headers, now))
         await self._insert(rows)
 
-    async def schedule(self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float) -> None:
-        await self._insert([(self.names.q(queue), body, json.dumps(dict(headers)), time.time() + delay)])
+    async def schedule(
+        self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
+    ) -> None:
+        await self._insert(
+            [(self.names.q(queue), body, json.dumps(dict(headers)), time.time() + delay)]
+        )
 
     async def _insert(self, rows: list[tuple[str, bytes, str, float]]) -> None:
         if not rows:
@@ -98,7 +110,8 @@ class EmbeddedBus:
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
-                "INSERT INTO messages (queue, body, headers, available_at) VALUES (?, ?, ?, ?)", rows
+                "INSERT INTO messages (queue, body, headers, available_at) VALUES (?, ?, ?, ?)",
+                rows,
             )
 
         try:
@@ -121,7 +134,9 @@ class EmbeddedBus:
         runner = ConsumerRunner(name, handler, prefetch=prefetch)
         self._runners.append(runner)
         self._tasks.append(
-            asyncio.create_task(self._pump(name, runner, wakeup, batch_size), name=f"consume-{name}")
+            asyncio.create_task(
+                self._pump(name, runner, wakeup, batch_size), name=f"consume-{name}"
+            )
         )
 
     async def _pump(
@@ -143,9 +158,10 @@ class EmbeddedBus:
         def work(conn: sqlite3.Connection) -> list[tuple[int, bytes, str, int]]:
             return conn.execute(
                 "UPDATE messages SET lease_until = ?, deliveries = deliveries + 1 WHERE id IN ("
-                " SELECT id FROM messages WHERE queue = ? AND available_at <= ? AND lease_until <= ?"
+                " SELECT id FROM messages"
+                " WHERE queue = ? AND available_at <= ? AND lease_until <= ?"
                 " ORDER BY id LIMIT ?) RETURNING id, body, headers, deliveries",
-                (now + LEASE_SECONDS, queue, now, now, limit),
+                (now + self._lease_seconds, queue, now, now, limit),
             ).fetchall()
 
         try:
@@ -178,8 +194,8 @@ class EmbeddedBus:
 
     async def _renew_leases(self) -> None:
         while True:
-            await asyncio.sleep(LEASE_SECONDS / 3)
-            ids = [(time.time() + LEASE_SECONDS, key) for key in list(self._held)]
+            await asyncio.sleep(self._lease_seconds / 3)
+            ids = [(time.time() + self._lease_seconds, key) for key in list(self._held)]
             if not ids:
                 continue
 
@@ -194,7 +210,8 @@ class EmbeddedBus:
 
         def work(conn: sqlite3.Connection) -> int:
             row = conn.execute(
-                "SELECT COUNT(*) FROM messages WHERE queue = ? AND available_at <= ? AND lease_until <= ?",
+                "SELECT COUNT(*) FROM messages"
+                " WHERE queue = ? AND available_at <= ? AND lease_until <= ?",
                 (self.names.q(queue), now, now),
             ).fetchone()
             return int(row[0])
