@@ -104,7 +104,14 @@ class EmbeddedBus:
             [(self.names.q(queue), body, json.dumps(dict(headers)), time.time() + delay)]
         )
 
+    def _require_open(self) -> None:
+        # Before connect() or after close() the writer has no connection or thread: without
+        # this check a publish would hang forever or leak a RuntimeError.
+        if not self._open:
+            raise DependencyDown("bus", "not connected")
+
     async def _insert(self, rows: list[tuple[str, bytes, str, float]]) -> None:
+        self._require_open()
         if not rows:
             return
 
@@ -206,6 +213,7 @@ class EmbeddedBus:
                 await self._writer.run(work)
 
     async def queue_depth(self, queue: str) -> int:
+        self._require_open()
         now = time.time()
 
         def work(conn: sqlite3.Connection) -> int:
