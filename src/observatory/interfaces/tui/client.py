@@ -1,0 +1,204 @@
+"""The TUI's only way to the system: async HTTP to the read model and the gateway.
+
+Every call has a timeout and every failure becomes a RequestError whose `kind` says what
+the user should think (timeout, nothing listening, their input was rejected, the server
+broke) and whose text is ready to show. Callers run these coroutines in Textual workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import httpx
+
+from observatory.__about__ import __version__
+from observatory.interfaces.tui.models import (
+    Alerts,
+    BadResponse,
+    JobDetail,
+    JobSummary,
+    Stats,
+)
+from observatory.interfaces.tui.validation import Simulation
+
+READ_TIMEOUT = 3.0
+WRITE_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 1.5
+T = TypeVar("T")
+
+
+class ErrorKind(Enum):
+    TIMEOUT = "timeout"
+    CONNECTION_REFUSED = "connection refused"
+    VALIDATION = "validation"
+    UNAUTHORIZED = "unauthorized"
+    NOT_FOUND = "not found"
+    CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
+    SERVER_ERROR = "server error"
+    NETWORK = "network"
+    BAD_RESPONSE = "bad response"
+
+
+class RequestError(Exception):
+    """A call to a service failed; str() is the message for the user."""
+
+    def __init__(self, kind: ErrorKind, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+def _error_text(response: httpx.Response) -> tuple[str, str]:
+    """(error, details) from a JSON error body, falling back to the raw text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:200] or response.reason_phrase, ""
+    if not isinstance(body, dict):
+        return str(body)[:200], ""
+    error = str(body.get("error") or response.reason_phrase)
+    details = body.get("details")
+    parts = []
+    if isinstance(details, list):
+        for item in details:
+            if isinstance(item, dict):
+                path, msg = item.get("path"), item.get("message")
+                parts.append(f"{path}: {msg}" if path else str(msg))
+    return error, "; ".join(parts)
+
+
+def _raise_for(service: str, response: httpx.Response) -> None:
+    code = response.status_code
+    if code < 400:
+        return
+    error, details = _error_text(response)
+    if code in (400, 413, 415, 422):
+        text = f"Validation failed: {details or error}"
+        raise RequestError(ErrorKind.VALIDATION, text, code)
+    if code in (401, 403):
+        text = f"{service} refused the request ({code} {error}); set ODTO_API_TOKEN"
+        raise RequestError(ErrorKind.UNAUTHORIZED, text, code)
+    if code == 404:
+        raise RequestError(ErrorKind.NOT_FOUND, f"Not found: {error}", code)
+    if code == 409:
+        raise RequestError(ErrorKind.CONFLICT, f"Refused: {error}", code)
+    if code == 503:
+        after = response.headers.get("Retry-After")
+        suffix = f"; retry after {after}s" if after else ""
+        raise RequestError(ErrorKind.UNAVAILABLE, f"{service} unavailable: {error}{suffix}", code)
+    raise RequestError(ErrorKind.SERVER_ERROR, f"{service} returned {code}: {error}", code)
+
+
+class ObservatoryClient:
+    """HTTP access to one running system; `transport` lets tests pass a fake backend."""
+
+    def __init__(
+        self,
+        gateway_url: str,
+        read_model_url: str,
+        *,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        read_timeout: float = READ_TIMEOUT,
+        write_timeout: float = WRITE_TIMEOUT,
+    ) -> None:
+        self.read_timeout = read_timeout
+        self.write_timeout = write_timeout
+        self.gateway_url = gateway_url.rstrip("/")
+        self.read_model_url = read_model_url.rstrip("/")
+        headers = {"User-Agent": f"odd-dashboard/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(read_timeout, connect=CONNECT_TIMEOUT),
+        )
+
+    def set_urls(self, gateway_url: str | None, read_model_url: str | None) -> None:
+        """Point at another system (e.g. the URLs `odto up` reported)."""
+        if gateway_url:
+            self.gateway_url = gateway_url.rstrip("/")
+        if read_model_url:
+            self.read_model_url = read_model_url.rstrip("/")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _call(
+        self, service: str, method: str, url: str, *, limit: float, body: Any = None
+    ) -> Any:
+        try:
+            response = await self._http.request(
+                method, url, json=body, timeout=httpx.Timeout(limit, connect=CONNECT_TIMEOUT)
+            )
+        except httpx.TimeoutException:
+            text = f"{service} timeout ({limit:g}s) - the system may be starting or overloaded"
+            raise RequestError(ErrorKind.TIMEOUT, text) from None
+        except httpx.ConnectError:
+            text = f"Cannot connect to the {service.lower()} at {url.split('/', 3)[2]}"
+            raise RequestError(ErrorKind.CONNECTION_REFUSED, text + " - is it running?") from None
+        except httpx.HTTPError as exc:
+            raise RequestError(ErrorKind.NETWORK, f"Network error: {exc}") from None
+        _raise_for(service, response)
+        try:
+            return response.json()
+        except ValueError:
+            text = f"{service} sent a body that is not JSON"
+            raise RequestError(ErrorKind.BAD_RESPONSE, text, response.status_code) from None
+
+    async def _read(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        query = httpx.QueryParams({k: v for k, v in (params or {}).items() if v not in (None, "")})
+        url = f"{self.read_model_url}{path}" + (f"?{query}" if query else "")
+        return await self._call("Read model", "GET", url, limit=self.read_timeout)
+
+    @staticmethod
+    def _parsed(parse: Callable[[Any], T], body: Any) -> T:
+        try:
+            return parse(body)
+        except BadResponse as exc:
+            raise RequestError(ErrorKind.BAD_RESPONSE, f"Unexpected answer: {exc}") from None
+
+    async def stats(self) -> Stats:
+        return self._parsed(Stats.parse, await self._read("/stats"))
+
+    async def jobs(self, *, limit: int, status: str = "", job_type: str = "") -> list[JobSummary]:
+        """Newest jobs, optionally filtered; uses /jobs/recent when unfiltered."""
+        if status or job_type:
+            params = {"status": status, "type": job_type, "limit": limit}
+            body = await self._read("/jobs", params)
+        else:
+            body = await self._read("/jobs/recent", {"limit": limit})
+        return self._parsed(JobSummary.parse_list, body)
+
+    async def job(self, job_id: str) -> JobDetail:
+        return self._parsed(JobDetail.parse, await self._read(f"/jobs/{job_id}"))
+
+    async def alerts(self) -> Alerts:
+        return self._parsed(Alerts.parse, await self._read("/alerts"))
+
+    async def submit(self, job_type: str, simulation: Simulation | None = None) -> str:
+        """POST /jobs; the accepted job's id."""
+        body: dict[str, Any] = {"type": job_type}
+        simulate = simulation.as_payload() if simulation else {}
+        if simulate:
+            body["payload"] = {"simulate": simulate}
+        answer = await self._call(
+            "Gateway", "POST", f"{self.gateway_url}/jobs", limit=self.write_timeout, body=body
+        )
+        return self._job_id(answer)
+
+    async def retry(self, job_id: str) -> str:
+        """POST /jobs/{id}/retry; the retried job's id."""
+        url = f"{self.gateway_url}/jobs/{job_id}/retry"
+        return self._job_id(await self._call("Gateway", "POST", url, limit=self.write_timeout))
+
+    @staticmethod
+    def _job_id(answer: Any) -> str:
+        job_id = answer.get("jobId") if isinstance(answer, dict) else None
+        if isinstance(job_id, str):
+            return job_id
+        raise RequestError(ErrorKind.BAD_RESPONSE, "Gateway accepted the job but sent no jobId")

@@ -1,0 +1,214 @@
+"""The read model's answers as typed values, parsed leniently.
+
+The TUI must keep drawing whatever a (possibly newer or older) read model sends, so each
+parser takes what it knows, fills gaps with neutral defaults, and raises BadResponse only
+when the shape is wrong (e.g. an object where a list belongs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED")
+
+
+class BadResponse(ValueError):
+    """The body does not have the shape the contract promises."""
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadResponse(f"{what} is not a JSON object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise BadResponse(f"{what} is not a JSON array")
+    return value
+
+
+def _sub(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    """What the jobs table shows: everything, or jobs of one status and/or type."""
+
+    status: str = ""
+    job_type: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status or self.job_type)
+
+    def describe(self) -> str:
+        parts = (
+            f"status={self.status}" if self.status else "",
+            f"type={self.job_type}" if self.job_type else "",
+        )
+        return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    dead_letters: int = 0
+    last_event: str = ""
+
+    @classmethod
+    def parse(cls, body: Any) -> Stats:
+        data = _obj(body, "/stats")
+        return cls(
+            total=_int(data.get("totalJobs")),
+            completed=_int(data.get("completedJobs")),
+            failed=_int(data.get("failedJobs")),
+            in_flight=_int(data.get("inFlightJobs")),
+            dead_letters=_int(data.get("deadLetters")),
+            last_event=_str(data.get("lastEventTime")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class JobSummary:
+    id: str
+    type: str
+    status: str
+    created_at: str = ""
+    updated_at: str = ""
+    attempts: int = 0
+    error: str = ""
+
+    @classmethod
+    def parse(cls, body: Any) -> JobSummary:
+        data = _obj(body, "job")
+        return cls(
+            id=_str(data.get("id")),
+            type=_str(data.get("type")),
+            status=_str(data.get("status")).upper(),
+            created_at=_str(data.get("createdAt")),
+            updated_at=_str(data.get("updatedAt")),
+            attempts=_int(data.get("attempts")),
+            error=_str(data.get("error")),
+        )
+
+    @classmethod
+    def parse_list(cls, body: Any) -> list[JobSummary]:
+        if isinstance(body, dict) and "items" in body:
+            body = body["items"]
+        return [cls.parse(item) for item in _list(body, "job list")]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    number: int
+    started_at: str
+    finished_at: str
+    outcome: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    occurred_at: str
+    event_type: str
+    service: str
+    status: str
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class JobDetail:
+    summary: JobSummary
+    completed_at: str = ""
+    run: int = 1
+    payload: dict[str, Any] = field(default_factory=dict)
+    attempts: tuple[Attempt, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    @classmethod
+    def parse(cls, body: Any) -> JobDetail:
+        data = _obj(body, "job detail")
+        attempts = tuple(
+            Attempt(
+                number=_int(a.get("attempt")),
+                started_at=_str(a.get("startedAt")),
+                finished_at=_str(a.get("finishedAt")),
+                outcome=_str(a.get("outcome")) or "running",
+                error=_str(a.get("error")),
+            )
+            for a in (
+                _obj(x, "attempt") for x in _list(data.get("attemptHistory") or [], "attempts")
+            )
+        )
+        events = []
+        for raw in _list(data.get("events") or [], "events"):
+            env = _obj(raw, "event")
+            producer = _sub(env, "producer")
+            job = _sub(env, "payload")
+            events.append(
+                Event(
+                    occurred_at=_str(env.get("occurredAt")),
+                    event_type=_str(env.get("eventType")),
+                    service=_str(producer.get("service")),
+                    status=_str(job.get("status")),
+                    event_id=_str(env.get("eventId")),
+                )
+            )
+        return cls(
+            summary=JobSummary.parse(data),
+            completed_at=_str(data.get("completedAt")),
+            run=_int(data.get("run")) or 1,
+            payload=_sub(data, "payload"),
+            attempts=attempts,
+            events=tuple(events),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str
+    severity: str
+    service: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    """GET /alerts: `available` False means the read model has no alert source right now."""
+
+    available: bool
+    reason: str = ""
+    alerts: tuple[Alert, ...] = ()
+
+    @classmethod
+    def parse(cls, body: Any) -> Alerts:
+        data = _obj(body, "/alerts")
+        items = []
+        for raw in _list(data.get("alerts") or [], "alerts"):
+            alert = _obj(raw, "alert")
+            labels = _sub(alert, "labels")
+            items.append(
+                Alert(
+                    name=_str(alert.get("alertname") or labels.get("alertname")) or "Unknown",
+                    severity=_str(alert.get("severity") or labels.get("severity")).lower(),
+                    service=_str(alert.get("service") or labels.get("service")),
+                    summary=_str(alert.get("summary")),
+                )
+            )
+        status = _str(data.get("status")) or "ok"
+        return cls(status == "ok", _str(data.get("reason")), tuple(items))

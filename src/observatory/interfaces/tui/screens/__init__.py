@@ -1,0 +1,1 @@
+"""The TUI's screens: splash, launcher, setup progress, dashboard, and their dialogs."""

@@ -1,0 +1,229 @@
+"""The live dashboard: statistics, alerts, recent jobs, refreshed every 2 s in a worker.
+
+A refresh asks the read model for /stats, the jobs (filtered when `/` set a filter) and
+/alerts at once. Alerts back off: after MAX_ALERT_FAILURES failed fetches in a row they
+are no longer asked for until the user presses R.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+from textual.worker import Worker
+
+from observatory.__about__ import __version__
+from observatory.interfaces.tui import art
+from observatory.interfaces.tui.client import RequestError
+from observatory.interfaces.tui.models import Alerts, JobFilter, JobSummary, Stats
+from observatory.interfaces.tui.render import (
+    alerts_text,
+    indicator,
+    key_bar,
+    short_time,
+    stats_text,
+    status_text,
+)
+from observatory.interfaces.tui.screens.filter import FilterScreen
+from observatory.interfaces.tui.screens.job_detail import JobDetailScreen
+from observatory.interfaces.tui.screens.new_task import NewTaskScreen
+from observatory.interfaces.tui.screens.ui_launcher import UiLauncherScreen
+
+if TYPE_CHECKING:
+    from observatory.interfaces.tui.app import ObservatoryApp
+
+MAX_ALERT_FAILURES = 3
+DASHBOARD_KEYS = (
+    ("Q", "Quit"),
+    ("R", "Refresh"),
+    ("N", "New task"),
+    ("U", "UIs"),
+    ("/", "Filter"),
+    ("⏎", "Open"),
+    ("?", "Help"),
+    ("^P", "Menu"),
+)
+
+
+def _message(result: Any) -> str:
+    return str(result) if isinstance(result, RequestError) else f"{type(result).__name__}: {result}"
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("q,Q", "app.quit", "Quit"),
+        Binding("r,R", "refresh", "Refresh"),
+        Binding("n,N", "new_task", "New task"),
+        Binding("u,U", "ui_launcher", "UIs"),
+        Binding("slash", "filter", "Filter"),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stats: Stats | None = None
+        self.jobs: list[JobSummary] = []
+        self.alerts: Alerts | None = None
+        self.alert_error: str | None = None
+        self.alert_failures = 0
+        self.last_ok: datetime | None = None
+        self.error: str | None = None
+        self.job_filter = JobFilter()
+        self.refresher: Worker[None] | None = None
+        self.refresh_count = 0
+
+    @property
+    def observatory(self) -> ObservatoryApp:
+        return cast("ObservatoryApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            yield Static(Text(art.logo_block(), style="green"), id="logo", classes="box")
+            with Vertical(id="summary"):
+                yield Static(id="title")
+                yield Static(id="stats", classes="box")
+                yield Static(id="alerts", classes="box")
+        table: DataTable[Any] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
+        yield table
+        with Horizontal(id="helpbar"):
+            yield Static(key_bar(DASHBOARD_KEYS), id="keys")
+            yield Static(Text(f"v{__version__}", style="dim"), id="version")
+
+    def on_mount(self) -> None:
+        self.query_one("#logo").border_title = "Task Observatory"
+        self.query_one("#stats").border_title = "Statistics"
+        table = self.query_one("#jobs", DataTable)
+        table.add_column("ID", key="id", width=8)
+        table.add_column("Type", key="type", width=22)
+        table.add_column("Status", key="status", width=10)
+        table.add_column("Tries", key="attempts", width=5)
+        table.add_column("Created (UTC)", key="created", width=19)
+        table.add_column("Error", key="error")
+        self.redraw()
+        self.refresh_data()
+        self.set_interval(self.observatory.config.refresh_seconds, self.refresh_data)
+        if not self.observatory.frozen:
+            self.set_interval(1.0, self._draw_header)
+
+    # --- data -----------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        """Start a background refresh unless one is still running."""
+        if self.refresher is None or self.refresher.is_finished:
+            self.refresher = self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+
+    async def _refresh(self) -> None:
+        client = self.observatory.client
+        rows = self.observatory.config.job_rows
+        want_alerts = self.alert_failures < MAX_ALERT_FAILURES
+        used_filter = self.job_filter
+        calls: list[Any] = [
+            client.stats(),
+            client.jobs(
+                limit=rows, status=self.job_filter.status, job_type=self.job_filter.job_type
+            ),
+        ]
+        if want_alerts:
+            calls.append(client.alerts())
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        stats, jobs = results[0], results[1]
+        errors = [r for r in (stats, jobs) if isinstance(r, BaseException)]
+        if isinstance(stats, Stats):
+            self.stats = stats
+        if used_filter != self.job_filter:  # the filter changed meanwhile: ask again
+            jobs = []
+            self.call_later(self.refresh_data)
+        elif isinstance(jobs, list):
+            self.jobs = jobs
+        if errors:
+            self.error = _message(errors[0])
+        else:
+            self.error = None
+            self.last_ok = self.observatory.clock.now()
+        if want_alerts:
+            alerts = results[2]
+            if isinstance(alerts, Alerts):
+                self.alerts, self.alert_error, self.alert_failures = alerts, None, 0
+            else:
+                self.alert_failures += 1
+                self.alert_error = _message(alerts)
+        self.refresh_count += 1
+        self.redraw()
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        self._draw_header()
+        self.query_one("#stats", Static).update(stats_text(self.stats))
+        alerts = self.query_one("#alerts", Static)
+        count = len(self.alerts.alerts) if self.alerts and self.alert_error is None else 0
+        alerts.border_title = f"Alerts ({count})"
+        paused = self.alert_failures >= MAX_ALERT_FAILURES
+        alerts.update(alerts_text(self.alerts, self.alert_error, paused))
+        self._draw_jobs()
+
+    def _draw_header(self) -> None:
+        title = Text("📡 Distributed Task Observatory", style="bold green")
+        title.append("   ")
+        title.append_text(indicator(self.last_ok, self.error, self.observatory.clock.now()))
+        self.query_one("#title", Static).update(title)
+
+    def _draw_jobs(self) -> None:
+        table: DataTable[Any] = self.query_one("#jobs", DataTable)
+        what = f"Jobs ({self.job_filter.describe()})" if self.job_filter.active else "Recent jobs"
+        table.border_title = f"{what}: {len(self.jobs)}"
+        selected = None
+        if table.row_count and table.cursor_row < table.row_count:
+            selected = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        table.clear()
+        for job in self.jobs:
+            table.add_row(
+                job.id[:8],
+                Text(job.type),
+                status_text(job.status),
+                str(job.attempts),
+                short_time(job.created_at),
+                Text(job.error, style="red"),
+                key=job.id,
+            )
+        if selected is not None and selected in {job.id for job in self.jobs}:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """R: fetch now, and fetch alerts again even after repeated failures."""
+        self.alert_failures = 0
+        self.refresh_data()
+
+    def action_new_task(self) -> None:
+        self.app.push_screen(NewTaskScreen(), lambda _job_id: self.refresh_data())
+
+    def action_ui_launcher(self) -> None:
+        self.app.push_screen(UiLauncherScreen())
+
+    def action_filter(self) -> None:
+        self.app.push_screen(FilterScreen(self.job_filter), self.apply_filter)
+
+    def apply_filter(self, job_filter: JobFilter | None) -> None:
+        if job_filter is not None and job_filter != self.job_filter:
+            self.job_filter = job_filter
+            self.jobs = []
+            self._draw_jobs()
+            self.refresh_data()
+
+    def action_clear_filter(self) -> None:
+        self.apply_filter(JobFilter())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.push_screen(JobDetailScreen(event.row_key.value))

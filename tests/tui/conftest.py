@@ -1,0 +1,156 @@
+"""Fixtures for the TUI tests: a real system shared by a module, apps wired to it, polling.
+
+Behaviour tests drive `ObservatoryApp` with Textual's Pilot against a real read model and
+gateway (`odto up` on free ports, embedded backends). Snapshot tests use the deterministic
+FakeBackend instead, with a fixed clock and animations frozen.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from textual.pilot import Pilot
+
+from observatory.core.clock import Clock
+from observatory.interfaces.tui.app import ObservatoryApp
+from observatory.interfaces.tui.browser import Opener
+from observatory.interfaces.tui.config import TuiConfig
+from tests.system import RunningSystem, free_port, start_system
+
+FAKE_ODTO = Path(__file__).parent.parent / "fixtures" / "fake_odto.py"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    """One real system shared by the TUI tests (each test uses its own job types)."""
+    running = start_system(tmp_path_factory.mktemp("system"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def fake_odto(scenario: str) -> tuple[str, ...]:
+    """The launch command that runs tests/fixtures/fake_odto.py with `scenario`."""
+    return (sys.executable, str(FAKE_ODTO), scenario)
+
+
+def nowhere() -> str:
+    """A loopback URL where nothing listens (connection refused)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+class Opened(list[str]):
+    """A browser opener that records URLs instead of opening them."""
+
+    def __call__(self, url: str) -> bool:
+        self.append(url)
+        return True
+
+
+def make_app(
+    gateway_url: str,
+    read_model_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    clock: Clock | None = None,
+    opener: Opener | None = None,
+    **config: Any,
+) -> ObservatoryApp:
+    settings = TuiConfig(gateway_url=gateway_url, read_model_url=read_model_url, **config)
+    return ObservatoryApp(
+        settings,
+        clock=clock,
+        env=env if env is not None else {"DISPLAY": ":0"},
+        platform="linux",
+        opener=opener if opener is not None else Opened(),
+    )
+
+
+def live_app(system: RunningSystem, **kwargs: Any) -> ObservatoryApp:
+    return make_app(system.gateway_url, system.read_model_url, **kwargs)
+
+
+async def wait_for(
+    pilot: Pilot[Any],
+    predicate: Callable[[], T],
+    *,
+    timeout: float = 20.0,
+    what: str = "condition",
+) -> T:
+    """Let the app run until `predicate()` is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def screen_text(app: ObservatoryApp) -> str:
+    """Everything the current screen shows, as plain text (for assertions)."""
+    from textual.widgets import Static
+
+    parts = []
+    for widget in app.screen.query(Static):
+        parts.append(str(widget.render()))
+    return "\n".join(parts)
+
+
+def fake_urls(system: RunningSystem) -> str:
+    return json.dumps({"gateway": system.gateway_url, "readModel": system.read_model_url})
+
+
+Step = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def job_rows(app: ObservatoryApp, selector: str = "#jobs") -> list[list[str]]:
+    """The rows of a DataTable on the current screen, as plain strings."""
+    from textual.widgets import DataTable
+
+    table: DataTable[Any] = app.screen.query_one(selector, DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@pytest.fixture
+def hanging_url() -> Iterator[str]:
+    """A loopback URL that accepts connections and never answers (a hung service)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        for conn in held:
+            conn.close()
+        server.close()

@@ -1,0 +1,177 @@
+"""A deterministic stand-in for the read model and gateway, served through httpx.MockTransport.
+
+Used where a picture must not change between runs (snapshots) and to force failures the real
+system cannot be made to produce on demand (alert fetches failing while stats work).
+Behaviour tests use the real system instead (tests/system.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+STATUSES = ("COMPLETED", "COMPLETED", "FAILED", "EXECUTING", "PENDING", "COMPLETED", "VALIDATED")
+TYPES = ("REPORT_EXPORT", "IMAGE_RESIZE", "EMAIL_DIGEST", "INVOICE_RUN", "DATA_SYNC", "BACKUP")
+
+
+def job_id(n: int) -> str:
+    """A fixed, random-looking UUID per number."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://task-observatory.local/jobs/{n}"))
+
+
+def make_job(n: int) -> dict[str, Any]:
+    status = STATUSES[n % len(STATUSES)]
+    minute = 59 - n
+    return {
+        "id": job_id(n),
+        "type": TYPES[n % len(TYPES)],
+        "status": status,
+        "createdAt": f"2026-01-01T11:{minute:02d}:05.000Z",
+        "updatedAt": f"2026-01-01T11:{minute:02d}:07.000Z",
+        "attempts": 3 if status == "FAILED" else 1,
+        "error": "simulated failure (attempt 3 of 3)" if status == "FAILED" else None,
+    }
+
+
+def job_detail(n: int) -> dict[str, Any]:
+    job = make_job(n)
+    failed = job["status"] == "FAILED"
+    history = [
+        {
+            "attempt": a,
+            "startedAt": f"2026-01-01T11:{59 - n:02d}:0{4 + a}.000Z",
+            "finishedAt": f"2026-01-01T11:{59 - n:02d}:0{5 + a}.000Z",
+            "outcome": "failed" if failed else "completed",
+            "error": f"simulated failure (attempt {a} of 3)" if failed else None,
+        }
+        for a in range(1, job["attempts"] + 1)
+    ]
+    kinds = ["job.created", "job.validated", "job.executed"]
+    kinds.append("job.failed" if failed else "job.completed")
+    services = {"job.created": "gateway", "job.validated": "processor"}
+    events = [
+        {
+            "contractVersion": "1.0.0",
+            "eventType": kind,
+            "eventId": str(uuid.UUID(int=1000 + i)),
+            "occurredAt": f"2026-01-01T11:{59 - n:02d}:0{5 + i}.000Z",
+            "producer": {
+                "service": services.get(kind, "processor"),
+                "instanceId": "i",
+                "version": "1",
+            },
+            "payload": {
+                **job,
+                "status": {
+                    "job.created": "PENDING",
+                    "job.validated": "VALIDATED",
+                    "job.executed": "EXECUTING",
+                }.get(kind, job["status"]),
+            },
+        }
+        for i, kind in enumerate(kinds)
+    ]
+    return {
+        **job,
+        "payload": {},
+        "metadata": {},
+        "completedAt": None if failed else job["updatedAt"],
+        "run": 1,
+        "attemptHistory": history,
+        "events": events,
+    }
+
+
+@dataclass
+class FakeBackend:
+    """Answers like the contract says; flip the switches to make parts of it misbehave."""
+
+    jobs: list[dict[str, Any]] = field(default_factory=lambda: [make_job(n) for n in range(12)])
+    alerts: dict[str, Any] = field(
+        default_factory=lambda: {
+            "status": "ok",
+            "alerts": [
+                {
+                    "alertname": "JobFailureRateHigh",
+                    "severity": "critical",
+                    "service": "processor",
+                    "summary": "More than 5% of jobs fail",
+                    "labels": {},
+                },
+                {
+                    "alertname": "QueueBacklogGrowing",
+                    "severity": "warning",
+                    "service": "rabbitmq",
+                    "summary": "Over 100 jobs waiting",
+                    "labels": {},
+                },
+            ],
+        }
+    )
+    down: bool = False
+    """Every request fails to connect."""
+    hang: bool = False
+    """Every request waits forever (the splash stays)."""
+    alerts_broken: bool = False
+    """GET /alerts fails with 500."""
+    requests: list[httpx.Request] = field(default_factory=list)
+    submitted: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def count(self, path: str) -> int:
+        return sum(1 for r in self.requests if r.url.path == path)
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.hang:
+            await asyncio.Event().wait()
+        if self.down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        path = request.url.path
+        if request.method == "POST" and path == "/jobs":
+            body = json.loads(request.content)
+            self.submitted.append(body)
+            return httpx.Response(
+                202, json={"jobId": job_id(900 + len(self.submitted)), "eventId": job_id(999)}
+            )
+        if request.method == "POST" and path.endswith("/retry"):
+            return httpx.Response(202, json={"jobId": path.split("/")[2], "eventId": job_id(998)})
+        if path == "/stats":
+            return httpx.Response(
+                200,
+                json={
+                    "totalJobs": 1284,
+                    "completedJobs": 1201,
+                    "failedJobs": 61,
+                    "inFlightJobs": 22,
+                    "deadLetters": 2,
+                    "lastEventTime": "2026-01-01T11:59:58.000Z",
+                },
+            )
+        if path in ("/jobs/recent", "/jobs"):
+            status = request.url.params.get("status")
+            items = [j for j in self.jobs if not status or j["status"] == status]
+            return httpx.Response(
+                200, json=items if path == "/jobs/recent" else {"items": items, "nextCursor": None}
+            )
+        if path.startswith("/jobs/"):
+            wanted = path.split("/")[2]
+            for n, job in enumerate(self.jobs):
+                if job["id"] == wanted:
+                    return httpx.Response(200, json=job_detail(n))
+            return httpx.Response(404, json={"error": "job not found"})
+        if path == "/alerts":
+            if self.alerts_broken:
+                return httpx.Response(500, json={"error": "boom"})
+            return httpx.Response(200, json=self.alerts)
+        if path == "/healthz":
+            return httpx.Response(200, json={"status": "ok", "version": "1.0.0"})
+        return httpx.Response(404, json={"error": "not found"})
