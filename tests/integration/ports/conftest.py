@@ -1,0 +1,177 @@
+"""Opened adapters for every port, one parametrization per engine.
+
+Each port's behaviour tests are written once (test_bus.py, test_job_store.py, ...) and
+run against every adapter that is reachable: the embedded ones on temp files, the real
+ones on this machine's RabbitMQ/PostgreSQL/Redis under the test's `namespace`, removed
+again afterwards (queues and exchange, schema, keys). MongoDB runs only where
+TEST_MONGO_URL points at a server.
+
+An `Engine` builds adapters over the same data, so a test can close one and open
+another to see what survived.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from tests.integration.ports.engines import (
+    Engine,
+    delete_rabbit_namespace,
+    delete_redis_keys,
+    drop_mongo_collections,
+    drop_schema,
+)
+
+from observatory.core.bus.embedded import EmbeddedBus
+from observatory.core.bus.port import Bus
+from observatory.core.bus.rabbitmq import RabbitBus
+from observatory.core.stores.embedded_counters import EmbeddedCounters
+from observatory.core.stores.ports import Counters, EventStore, JobStore
+from observatory.core.stores.postgres_events import PostgresEventStore
+from observatory.core.stores.postgres_jobs import PostgresJobStore
+from observatory.core.stores.redis_counters import RedisCounters
+from observatory.core.stores.sqlite_events import SqliteEventStore
+from observatory.core.stores.sqlite_jobs import SqliteJobStore
+
+MONGO_URL = os.environ.get("TEST_MONGO_URL", "")
+MONGO_SKIP = (
+    "MongoDB is not installed on these machines (no server can be installed here, CI "
+    "included); set TEST_MONGO_URL=mongodb://... to run the event-store suite against it"
+)
+
+
+def _connect(bus: Bus) -> Awaitable[None]:
+    return bus.connect()
+
+
+def _open(store: JobStore | Counters | EventStore) -> Awaitable[None]:
+    return store.open()
+
+
+# --- where each engine keeps its data (sync, so `getfixturevalue` can skip or fail) ---
+
+
+@pytest.fixture(params=["embedded", "rabbitmq"])
+def bus_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "embedded":
+        return "embedded", str(tmp_path / "bus.sqlite3")
+    return "rabbitmq", str(request.getfixturevalue("rabbitmq_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def job_store_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "jobs.sqlite3")
+    return "postgres", str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def counters_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "embedded":
+        return "embedded", str(tmp_path / "counters.sqlite3")
+    return "redis", str(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgres", "mongo"])
+def event_store_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "events.sqlite3")
+    if request.param == "postgres":
+        return "postgres", str(request.getfixturevalue("postgres_url"))
+    if not MONGO_URL:
+        pytest.skip(MONGO_SKIP)
+    return "mongo", MONGO_URL
+
+
+# --- engines and opened adapters ---
+
+
+@pytest.fixture
+async def bus_engine(bus_target: tuple[str, str], namespace: str) -> AsyncIterator[Engine[Bus]]:
+    name, target = bus_target
+    build: Callable[[], Bus]
+    if name == "embedded":
+        build = lambda: EmbeddedBus(Path(target), namespace=namespace)  # noqa: E731
+    else:
+        build = lambda: RabbitBus(target, namespace=namespace)  # noqa: E731
+    engine: Engine[Bus] = Engine(name, target, namespace, build, _connect)
+    try:
+        yield engine
+    finally:
+        await engine.close_all()
+        if name == "rabbitmq":
+            await delete_rabbit_namespace(target, namespace)
+
+
+@pytest.fixture
+async def bus(bus_engine: Engine[Bus]) -> Bus:
+    return await bus_engine.open()
+
+
+@pytest.fixture
+async def job_store_engine(
+    job_store_target: tuple[str, str], namespace: str
+) -> AsyncIterator[Engine[JobStore]]:
+    name, target = job_store_target
+    build: Callable[[], JobStore]
+    if name == "sqlite":
+        build = lambda: SqliteJobStore(Path(target))  # noqa: E731
+    else:
+        build = lambda: PostgresJobStore(target, namespace=namespace)  # noqa: E731
+    engine: Engine[JobStore] = Engine(name, target, namespace, build, _open)
+    try:
+        yield engine
+    finally:
+        await engine.close_all()
+        if name == "postgres":
+            await drop_schema(target, namespace)
+
+
+@pytest.fixture
+async def job_store(job_store_engine: Engine[JobStore]) -> JobStore:
+    return await job_store_engine.open()
+
+
+@pytest.fixture
+async def counters(counters_target: tuple[str, str], namespace: str) -> AsyncIterator[Counters]:
+    name, target = counters_target
+    build: Callable[[], Counters]
+    if name == "embedded":
+        build = lambda: EmbeddedCounters(Path(target))  # noqa: E731
+    else:
+        build = lambda: RedisCounters(target, namespace=namespace)  # noqa: E731
+    engine: Engine[Counters] = Engine(name, target, namespace, build, _open)
+    try:
+        yield await engine.open()
+    finally:
+        await engine.close_all()
+        if name == "redis":
+            await delete_redis_keys(target, namespace)
+
+
+@pytest.fixture
+async def event_store(
+    event_store_target: tuple[str, str], namespace: str
+) -> AsyncIterator[EventStore]:
+    name, target = event_store_target
+    build: Callable[[], EventStore]
+    if name == "sqlite":
+        build = lambda: SqliteEventStore(Path(target))  # noqa: E731
+    elif name == "postgres":
+        build = lambda: PostgresEventStore(target, namespace=namespace)  # noqa: E731
+    else:
+        from observatory.core.stores.mongo_events import MongoEventStore
+
+        build = lambda: MongoEventStore(target, namespace=namespace)  # noqa: E731
+    engine: Engine[EventStore] = Engine(name, target, namespace, build, _open)
+    try:
+        yield await engine.open()
+    finally:
+        await engine.close_all()
+        if name == "postgres":
+            await drop_schema(target, namespace)
+        elif name == "mongo":
+            await drop_mongo_collections(target, namespace)

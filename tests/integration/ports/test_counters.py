@@ -1,0 +1,83 @@
+"""The Counters port's behaviour, proved once against every reachable adapter (SPEC §5.3)."""
+
+from __future__ import annotations
+
+from observatory.core.stores.ports import Counters
+from observatory.core.stores.records import CounterEffect, CounterSnapshot
+
+
+async def test_a_fresh_snapshot_is_zero_and_empty(counters: Counters) -> None:
+    """Before any effect every counter is 0, nothing is in flight and lastEventTime is ""."""
+    snapshot = await counters.snapshot()
+    assert snapshot == CounterSnapshot(0, 0, 0, 0, 0, "")
+    assert snapshot.in_flight == 0
+
+
+async def test_each_effect_applies_exactly_once(counters: Counters) -> None:
+    """Applying the same effects again returns 0 new and changes nothing (a redelivered event)."""
+    effects = [
+        CounterEffect("created:a", {"total": 1}, "2026-03-01T12:00:00.000Z"),
+        CounterEffect("created:b", {"total": 1}, "2026-03-01T12:00:01.000Z"),
+        CounterEffect("terminal:a:1", {"completed": 1}, "2026-03-01T12:00:02.000Z"),
+    ]
+    assert await counters.apply(effects) == 3
+    after_first = await counters.snapshot()
+
+    assert await counters.apply(effects) == 0
+    assert await counters.apply([effects[1]]) == 0
+    assert await counters.snapshot() == after_first
+    assert (after_first.total, after_first.completed, after_first.in_flight) == (2, 1, 1)
+
+
+async def test_the_same_key_twice_in_one_batch_counts_once(counters: Counters) -> None:
+    """Two effects with one key in a single apply count as one new effect."""
+    twice = CounterEffect("created:dup", {"total": 1})
+    assert await counters.apply([twice, twice]) == 1
+    assert (await counters.snapshot()).total == 1
+
+
+async def test_deltas_add_up_across_effects(counters: Counters) -> None:
+    """Deltas of distinct effects add to every counter they name."""
+    await counters.apply(
+        [
+            CounterEffect("e1", {"total": 3, "completed": 1}),
+            CounterEffect("e2", {"total": 2, "failed": 2, "retried": 1}),
+            CounterEffect("e3", {"dead_letters": 4, "completed": 1}),
+            CounterEffect("e4", {"total": 0}),
+        ]
+    )
+    snapshot = await counters.snapshot()
+    assert (snapshot.total, snapshot.completed, snapshot.failed) == (5, 2, 2)
+    assert (snapshot.retried, snapshot.dead_letters, snapshot.in_flight) == (1, 4, 1)
+
+
+async def test_negative_deltas_subtract(counters: Counters) -> None:
+    """A retried run that completes moves a job from failed to completed."""
+    await counters.apply([CounterEffect("terminal:j:1", {"total": 1, "failed": 1})])
+    await counters.apply([CounterEffect("terminal:j:2", {"completed": 1, "failed": -1})])
+    snapshot = await counters.snapshot()
+    assert (snapshot.total, snapshot.completed, snapshot.failed) == (1, 1, 0)
+
+
+async def test_last_event_time_keeps_the_latest(counters: Counters) -> None:
+    """lastEventTime is the latest occurredAt seen, whatever order events arrive in."""
+    times = [
+        "2026-03-01T12:00:05.000Z",
+        "2026-03-01T12:00:09.250Z",
+        "2026-03-01T11:59:59.999Z",
+        "2026-03-01T12:00:09.000Z",
+    ]
+    for n, when in enumerate(times):
+        await counters.apply([CounterEffect(f"event:{n}", {}, when)])
+        assert (await counters.snapshot()).last_event_time == max(times[: n + 1])
+    await counters.apply([CounterEffect("no-time", {"total": 1})])
+    assert (await counters.snapshot()).last_event_time == "2026-03-01T12:00:09.250Z"
+
+
+async def test_an_effect_without_deltas_only_moves_the_event_time(counters: Counters) -> None:
+    """A validated/executed event moves lastEventTime, leaves counters alone, and may come again."""
+    effect = CounterEffect("event:validated-1", {}, "2026-03-01T12:00:00.000Z")
+    assert await counters.apply([effect]) == 1
+    assert await counters.apply([effect]) == 0
+    assert await counters.apply([effect, effect]) == 0
+    assert await counters.snapshot() == CounterSnapshot(last_event_time="2026-03-01T12:00:00.000Z")
