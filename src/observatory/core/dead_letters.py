@@ -36,9 +36,9 @@ class Rejected:
     key: str
 
 
-def message_key(body: bytes) -> str:
-    """A stable identity for a message's bytes, so a redelivery is stored once."""
-    return hashlib.sha256(body).hexdigest()
+def message_key(body: bytes, queue: str) -> str:
+    """A stable identity for a message (its queue and bytes), so a redelivery is stored once."""
+    return hashlib.sha256(queue.encode() + b"\0" + body).hexdigest()
 
 
 def parse_envelope(body: bytes) -> dict[str, Any]:
@@ -55,14 +55,14 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
     return dict(document)
 
 
-def rejected(body: bytes, error: InvalidMessage) -> Rejected:
+def rejected(body: bytes, error: InvalidMessage, queue: str) -> Rejected:
     try:
         original: Any = orjson.loads(body) if len(body) <= MAX_MESSAGE_BYTES else None
     except orjson.JSONDecodeError:
         original = None
     if original is None:
         original = body[:RAW_TEXT_LIMIT].decode("utf-8", errors="replace")
-    return Rejected(error.describe(), original, correlation_of(original), message_key(body))
+    return Rejected(error.describe(), original, correlation_of(original), message_key(body, queue))
 
 
 def dead_letter(reject: Rejected, *, service: str, clock: Clock) -> Outgoing:

@@ -73,7 +73,7 @@ class JobHandler:
                     raise InvalidMessage(f"unexpected event type {envelope['eventType']} on jobs.created")
             except InvalidMessage as exc:
                 self.metrics.validation_failed.inc()
-                letters.append(dead_letter(rejected(delivery.body, exc), service="processor", clock=self.clock))
+                letters.append(dead_letter(rejected(delivery.body, exc, delivery.queue), service="processor", clock=self.clock))
                 outcomes[index] = Outcome.REJECT
                 log.warning("message dead-lettered", reason=exc.describe()[:300])
                 continue
