@@ -16,16 +16,15 @@ import structlog
 
 from observatory.core.bus.embedded import EmbeddedBus
 from observatory.core.bus.port import Bus
-from observatory.core.bus.rabbitmq import RabbitBus
 from observatory.core.errors import ConfigurationError, DependencyDown
 from observatory.core.settings import Backends
 from observatory.core.stores.embedded_counters import EmbeddedCounters
 from observatory.core.stores.ports import Counters, EventStore, JobStore
-from observatory.core.stores.postgres_events import PostgresEventStore
-from observatory.core.stores.postgres_jobs import PostgresJobStore
-from observatory.core.stores.redis_counters import RedisCounters
 from observatory.core.stores.sqlite_events import SqliteEventStore
 from observatory.core.stores.sqlite_jobs import SqliteJobStore
+
+# Drivers of real backends are imported only when their URL is configured, so the
+# embedded profile starts without loading aio-pika, asyncpg, redis or pymongo.
 
 log = structlog.get_logger("observatory.backends")
 
@@ -37,6 +36,8 @@ def _secret(value: Any) -> str | None:
 def make_bus(backends: Backends) -> Bus:
     url = _secret(backends.rabbitmq_url)
     if url:
+        from observatory.core.bus.rabbitmq import RabbitBus
+
         return RabbitBus(url, namespace=backends.namespace)
     return EmbeddedBus(backends.data_dir / "bus.sqlite3", namespace=backends.namespace)
 
@@ -44,6 +45,8 @@ def make_bus(backends: Backends) -> Bus:
 def make_job_store(backends: Backends) -> JobStore:
     url = _secret(backends.postgres_url)
     if url:
+        from observatory.core.stores.postgres_jobs import PostgresJobStore
+
         return PostgresJobStore(url, namespace=backends.namespace)
     return SqliteJobStore(backends.data_dir / "jobs.sqlite3")
 
@@ -51,6 +54,8 @@ def make_job_store(backends: Backends) -> JobStore:
 def make_counters(backends: Backends) -> Counters:
     url = _secret(backends.redis_url)
     if url:
+        from observatory.core.stores.redis_counters import RedisCounters
+
         return RedisCounters(url, namespace=backends.namespace)
     return EmbeddedCounters(backends.data_dir / "counters.sqlite3")
 
@@ -65,6 +70,8 @@ def make_event_store(backends: Backends) -> EventStore:
 
         return MongoEventStore(url, namespace=backends.namespace)
     if scheme in ("postgres", "postgresql"):
+        from observatory.core.stores.postgres_events import PostgresEventStore
+
         return PostgresEventStore(url, namespace=backends.namespace)
     if scheme == "sqlite":
         return SqliteEventStore(Path(url.split("://", 1)[1] or "events.sqlite3"))
