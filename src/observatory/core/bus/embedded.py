@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import Names
@@ -39,6 +41,7 @@ CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);
 """
 
 LEASE_SECONDS = 15.0
+log = structlog.get_logger("observatory.bus")
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
@@ -150,9 +153,15 @@ class EmbeddedBus:
         self, queue: str, runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int
     ) -> None:
         while True:
-            room = await runner.wait_for_room()
-            wakeup.clear()
-            batch = await self._lease(queue, min(room, batch_size))
+            try:
+                room = await runner.wait_for_room()
+                wakeup.clear()
+                batch = await self._lease(queue, min(room, batch_size))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a consumer must never stop silently: log and keep polling
+                log.exception("embedded bus lease failed", queue=queue)
+                batch = []
             if batch:
                 runner.submit(batch)
                 continue
