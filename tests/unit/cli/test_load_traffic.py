@@ -134,6 +134,7 @@ async def test_jobs_that_never_finish_are_reported_unfinished_after_the_wait() -
     )
 
     assert report.unfinished == sum(i.endswith(tuple("01234567")) for i in report.accepted_ids)
+    assert report.lookup_errors == 0  # a 404 means "not recorded yet", not an error
     assert report.completed == 20 - report.unfinished
     assert report.ok is (report.unfinished == 0)
 
@@ -190,3 +191,18 @@ def test_cli_prints_what_was_sent_and_accepted(
     assert "Sending 4 jobs at 100/s" in out
     assert "sent 4, accepted 2, rejected 2 (400: 2)" in out
     assert code == 1
+
+
+async def test_an_unreachable_read_model_is_reported_as_failed_lookups() -> None:
+    def system(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "gw.test":
+            return httpx.Response(202, json={})
+        raise httpx.ConnectError("refused", request=request)
+
+    report = await run_load(
+        plan(duration=0.01, read_model_url=READ_MODEL, wait=0.2),
+        transport=httpx.MockTransport(system),
+    )
+    assert report.unfinished == report.accepted > 0
+    assert report.lookup_errors >= 1
+    assert "read-model lookups failed" in load.summary_lines(report)[-1]

@@ -71,6 +71,7 @@ class LoadReport:
     completed: int | None = None
     failed: int | None = None
     unfinished: int | None = None
+    lookup_errors: int = 0
     send_seconds: float = 0.0
     max_in_flight: int = 0
 
@@ -89,6 +90,7 @@ class LoadReport:
             "completed": self.completed,
             "failed": self.failed,
             "unfinished": self.unfinished,
+            "lookupErrors": self.lookup_errors,
             "sendSeconds": round(self.send_seconds, 3),
             "jobIds": self.accepted_ids,
         }
@@ -159,8 +161,11 @@ async def count_outcomes(
             try:
                 response = await client.get(f"{base}/jobs/{job_id}")
             except httpx.HTTPError:
+                report.lookup_errors += 1
                 return None
         if response.status_code != 200:
+            if response.status_code != 404:  # 404: not recorded yet
+                report.lookup_errors += 1
             return None
         value = response.json().get("status")
         return value if isinstance(value, str) else None
