@@ -126,8 +126,10 @@ def summary_lines(report: LoadReport) -> list[str]:
         + f" in {report.send_seconds:.1f} s"
     ]
     if report.completed is not None:
+        failed_lookups = report.lookup_errors
         lines.append(
             f"completed {report.completed}, failed {report.failed}, unfinished {report.unfinished}"
+            + (f" ({failed_lookups} read-model lookups failed)" if failed_lookups else "")
         )
     return lines
 
