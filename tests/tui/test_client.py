@@ -1,0 +1,157 @@
+"""The HTTP client: what each failure is called, against the real gateway where it can be."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from observatory.interfaces.tui.client import ErrorKind, ObservatoryClient, RequestError
+from observatory.interfaces.tui.validation import Simulation
+from tests.system import RunningSystem
+from tests.tui.conftest import nowhere
+from tests.tui.fake_backend import FakeBackend
+
+
+async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSystem) -> None:
+    client = ObservatoryClient(live.gateway_url, live.read_model_url)
+    try:
+        job_id = await client.submit("CLIENT_OK", Simulation(duration_ms=0))
+        detail = await client.job(job_id)
+    finally:
+        await client.aclose()
+    assert detail.summary.type == "CLIENT_OK"
+    assert detail.payload == {"simulate": {"durationMs": 0}}
+
+
+async def test_the_real_gateways_400_becomes_a_validation_error_with_its_details(
+    live: RunningSystem,
+) -> None:
+    client = ObservatoryClient(live.gateway_url, live.read_model_url)
+    try:
+        with pytest.raises(RequestError) as caught:
+            await client.submit("not valid!")  # bypasses the TUI's own check
+    finally:
+        await client.aclose()
+    assert caught.value.kind is ErrorKind.VALIDATION
+    assert caught.value.status == 400
+    assert str(caught.value).startswith("Validation failed: $.type: 'not valid!' does not match")
+
+
+async def test_retrying_a_job_that_is_not_failed_is_refused_and_unknown_jobs_are_not_found(
+    live: RunningSystem,
+) -> None:
+    client = ObservatoryClient(live.gateway_url, live.read_model_url)
+    try:
+        with pytest.raises(RequestError) as unknown:
+            await client.retry("00000000-0000-4000-8000-000000000000")
+        with pytest.raises(RequestError) as missing_detail:
+            await client.job("00000000-0000-4000-8000-000000000000")
+    finally:
+        await client.aclose()
+    assert unknown.value.kind is ErrorKind.NOT_FOUND
+    assert missing_detail.value.kind is ErrorKind.NOT_FOUND
+
+
+async def test_nothing_listening_is_connection_refused() -> None:
+    url = nowhere()
+    client = ObservatoryClient(url, url)
+    try:
+        with pytest.raises(RequestError) as caught:
+            await client.stats()
+    finally:
+        await client.aclose()
+    assert caught.value.kind is ErrorKind.CONNECTION_REFUSED
+    assert str(caught.value) == f"Cannot connect to the read model at {url[7:]} - is it running?"
+
+
+async def test_a_hung_service_times_out(hanging_url: str) -> None:
+    client = ObservatoryClient(hanging_url, hanging_url, read_timeout=0.3, write_timeout=0.3)
+    try:
+        with pytest.raises(RequestError) as read:
+            await client.stats()
+        with pytest.raises(RequestError) as write:
+            await client.submit("SLOW")
+    finally:
+        await client.aclose()
+    assert read.value.kind is ErrorKind.TIMEOUT
+    assert str(write.value).startswith("Gateway timeout (0.3s)")
+
+
+def transport(
+    status: int, body: object, headers: dict[str, str] | None = None
+) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(status, json=body, headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "text"),
+    [
+        (401, {"error": "Unauthorized"}, ErrorKind.UNAUTHORIZED, "set ODTO_API_TOKEN"),
+        (409, {"error": "Job is not FAILED"}, ErrorKind.CONFLICT, "Refused: Job is not FAILED"),
+        (
+            413,
+            {"error": "Body too large"},
+            ErrorKind.VALIDATION,
+            "Validation failed: Body too large",
+        ),
+        (500, {"error": "Internal error"}, ErrorKind.SERVER_ERROR, "Gateway returned 500"),
+        (503, {"error": "Broker down"}, ErrorKind.UNAVAILABLE, "retry after 5s"),
+        (202, {"unexpected": True}, ErrorKind.BAD_RESPONSE, "sent no jobId"),
+    ],
+)
+async def test_gateway_answers_map_to_kinds(
+    status: int, body: object, kind: ErrorKind, text: str
+) -> None:
+    client = ObservatoryClient(
+        "http://gw", "http://rm", transport=transport(status, body, {"Retry-After": "5"})
+    )
+    try:
+        with pytest.raises(RequestError) as caught:
+            await client.submit("A")
+    finally:
+        await client.aclose()
+    assert caught.value.kind is kind
+    assert text in str(caught.value)
+
+
+async def test_a_wrongly_shaped_answer_is_a_bad_response() -> None:
+    client = ObservatoryClient(
+        "http://gw", "http://rm", transport=transport(200, {"not": "a list"})
+    )
+    try:
+        with pytest.raises(RequestError) as caught:
+            await client.jobs(limit=5)
+    finally:
+        await client.aclose()
+    assert caught.value.kind is ErrorKind.BAD_RESPONSE
+
+
+async def test_the_api_token_is_sent_as_a_bearer_token() -> None:
+    backend = FakeBackend()
+    client = ObservatoryClient(
+        "http://gw", "http://rm", token="s3cret", transport=backend.transport
+    )
+    try:
+        await client.submit("A")
+    finally:
+        await client.aclose()
+    assert backend.requests[-1].headers["Authorization"] == "Bearer s3cret"
+    assert backend.submitted == [{"type": "A"}]
+
+
+async def test_filters_use_the_jobs_query_and_no_filter_uses_recent() -> None:
+    backend = FakeBackend()
+    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport)
+    try:
+        failed = await client.jobs(limit=7, status="FAILED", job_type="EMAIL_DIGEST")
+        recent = await client.jobs(limit=7)
+    finally:
+        await client.aclose()
+    first, second = backend.requests[-2:]
+    assert (first.url.path, dict(first.url.params)) == (
+        "/jobs",
+        {"status": "FAILED", "type": "EMAIL_DIGEST", "limit": "7"},
+    )
+    assert (second.url.path, dict(second.url.params)) == ("/jobs/recent", {"limit": "7"})
+    assert {job.status for job in failed} == {"FAILED"}
+    assert len(recent) == 12
