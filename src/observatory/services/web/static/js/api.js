@@ -2,6 +2,7 @@
 // URLs are relative so the dashboard also works under a path prefix behind an ingress.
 
 const TOKEN_KEY = "odto.apiToken";
+let memoryToken = ""; // used when sessionStorage is unavailable
 
 /** A failed request, with the message to show the user. */
 export class ApiError extends Error {
@@ -37,8 +38,6 @@ export function setApiToken(token) {
   }
   memoryToken = token;
 }
-
-let memoryToken = "";
 
 async function request(url, { method = "GET", body, timeoutMs = 8000, what = "Server" } = {}) {
   const controller = new AbortController();

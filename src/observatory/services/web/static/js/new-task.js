@@ -5,6 +5,8 @@ import { byId, el, fill } from "./dom.js";
 import { jobLink, jobTypeError } from "./format.js";
 import { closeOnBackdrop } from "./registry.js";
 
+const MAX_DURATION_MS = 600000; // the gateway's limit for payload.simulate.durationMs
+
 export class NewTaskForm {
   /** onCreated(jobId) is called after the gateway accepted a job. */
   constructor({ onCreated }) {
@@ -51,8 +53,8 @@ export class NewTaskForm {
     const duration = this.duration.value.trim();
     if (duration) {
       const ms = Number(duration);
-      if (!Number.isInteger(ms) || ms < 0) {
-        return { error: "Duration must be a whole number of milliseconds (0 or more)", field: this.duration };
+      if (!Number.isInteger(ms) || ms < 0 || ms > MAX_DURATION_MS) {
+        return { error: `Duration must be a whole number from 0 to ${MAX_DURATION_MS} (ms)`, field: this.duration };
       }
       simulate.durationMs = ms;
     }
@@ -60,7 +62,7 @@ export class NewTaskForm {
     if (failure) {
       const p = Number(failure);
       if (!Number.isFinite(p) || p < 0 || p > 1) {
-        return { error: "Failure probability must be between 0 and 1", field: this.failure };
+        return { error: "Failure probability must be a number from 0 to 1", field: this.failure };
       }
       simulate.failProbability = p;
     }

@@ -102,7 +102,7 @@ export class JobDetail {
               {},
               el("td", { className: "num", text: attempt.attempt ?? "–" }),
               el("td", {}, timeNode(attempt.startedAt)),
-              el("td", {}, timeNode(attempt.finishedAt)),
+              el("td", { className: "col-optional" }, timeNode(attempt.finishedAt)),
               el("td", {}, el("span", { className: `outcome outcome-${outcomeClass(attempt.outcome)}`, text: attempt.outcome ?? "running" })),
               el("td", { className: "error-text", text: attempt.error ?? "" }),
             ),

@@ -95,7 +95,7 @@ export class Overview {
           "tr",
           { dataset: { eventId: String(event.eventId ?? "") } },
           el("td", { className: "mono col-optional", text: shortId(event.eventId), title: event.eventId }),
-          el("td", { className: "type", text: event.eventType ?? "–" }),
+          el("td", { className: "event-type", text: event.eventType ?? "–" }),
           el("td", {}, timeNode(event.occurredAt)),
           el("td", {}, jobId ? jobLink(jobId) : "–"),
           el("td", { className: "col-optional", text: event?.producer?.service ?? "–" }),
@@ -153,7 +153,10 @@ export class Overview {
               el("span", { className: "severity", text: severity }),
             ),
             el("div", { className: "muted", text: `Service: ${alert.service || "-"}` }),
-            alert.summary ? el("p", { className: "alert-summary", text: alert.summary }) : null,
+            alert.summary ? el("p", { className: "alert-summary", text: alert.summary, title: alert.description || "" }) : null,
+            /^https?:\/\//.test(alert.runbookUrl ?? "")
+              ? el("a", { className: "runbook", href: alert.runbookUrl, text: "Runbook →", attrs: { target: "_blank", rel: "noopener noreferrer" } })
+              : null,
           );
         }),
       ),
