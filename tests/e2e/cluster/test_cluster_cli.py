@@ -61,10 +61,13 @@ def test_up_ends_with_the_ready_record_and_the_forwarded_urls(fake_cluster: Fake
     assert ready["step"] == "ready"
     assert ready["status"] == "complete"
     offset = fake_cluster.offset
+    keys = {"dashboard": "webDashboard", "gateway-docs": "gatewayDocs",
+            "read-model-docs": "readModelDocs", "mongo-express": "mongoExpress"}  # fmt: skip
     for entry in load_registry().entries:
-        assert ready["urls"][entry.id] == f"http://localhost:{entry.port + offset}{entry.path}"
+        url = f"http://localhost:{entry.port + offset}{entry.path}"
+        assert ready["urls"][keys.get(entry.id, entry.id)] == url
     assert ready["urls"]["gateway"] == f"http://localhost:{3000 + offset}"
-    assert ready["urls"]["read-model"] == f"http://localhost:{8080 + offset}"
+    assert ready["urls"]["readModel"] == f"http://localhost:{8080 + offset}"
 
 
 def test_up_port_forwards_every_registry_port_and_down_stops_them(fake_cluster: FakeCluster):
@@ -278,6 +281,7 @@ def test_human_output_shows_step_icons_and_the_urls(fake_cluster: FakeCluster):
     lines = outcome.stdout.splitlines()
     assert lines[0].startswith("[..] [prereqs]")
     assert any(line.startswith("[OK] [ready] System ready") for line in lines)
+    assert any(line.strip().startswith("webDashboard") for line in lines)
     assert any(f"http://localhost:{8081 + fake_cluster.offset}/" in line for line in lines)
     assert not any(line.lstrip().startswith("{") for line in lines)
     json.dumps(lines)  # plain text, no control characters that break a log

@@ -18,7 +18,6 @@ Command output goes to <ODTO_DATA_DIR>/cluster/cluster.log; port-forward pids to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -27,28 +26,31 @@ from typing import Any
 
 from observatory import __version__
 from observatory.core.contracts.registry import RegistryError, load_registry
+from observatory.interfaces.cli import cluster_down as down
 from observatory.interfaces.cli import cluster_steps as steps
-from observatory.interfaces.cli.cluster_tools import State, StepError, Tools
+from observatory.interfaces.cli.cluster_tools import State, StepError, Tools, stop_port_forwards
+from observatory.interfaces.cli.progress import Progress
 
-ICONS = {"starting": "[..]", "complete": "[OK]", "error": "[!!]", "skipped": "[--]"}
 
-
-class Progress:
-    """Prints step records: JSON lines (--json) or `[OK] [step] message` lines."""
+class Reporter:
+    """Step records through the shared `Progress` of `odto up`, remembering the last step
+    so that a failure is reported on the step it happened in."""
 
     def __init__(self, *, as_json: bool) -> None:
-        self.as_json = as_json
+        self.progress = Progress(as_json=as_json)
         self.step = "prereqs"
 
     def __call__(self, step: str, status: str, message: str, **extra: Any) -> None:
         self.step = step
-        if self.as_json:
-            print(json.dumps({"step": step, "status": status, "message": message, **extra}))
-        else:
-            print(f"{ICONS.get(status, '[ ?]')} [{step}] {message}")
-            for name, url in extra.get("urls", {}).items():
-                print(f"       {name:<16} {url}")
-        sys.stdout.flush()
+        urls: dict[str, str] = extra.pop("urls", {})
+        if self.progress.as_json:
+            self.progress.step(step, status, message, **extra, **({"urls": urls} if urls else {}))
+            return
+        self.progress.step(step, status, message, **extra)
+        width = max((len(name) for name in urls), default=0)
+        for name, url in urls.items():
+            self.progress.out.write(f"    {name:<{width}}  {url}\n")
+        self.progress.out.flush()
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,8 +145,8 @@ def build_plan(args: argparse.Namespace) -> steps.Plan:
     )
 
 
-def _execute(args: argparse.Namespace, body: Callable[[steps.Plan, Tools, Progress], int]) -> int:
-    progress = Progress(as_json=args.json)
+def _execute(args: argparse.Namespace, body: Callable[[steps.Plan, Tools, Reporter], int]) -> int:
+    progress = Reporter(as_json=args.json)
     try:
         plan = build_plan(args)
         tools = Tools(log=plan.cluster_dir / "cluster.log", cwd=plan.project_dir)
@@ -158,7 +160,7 @@ def _execute(args: argparse.Namespace, body: Callable[[steps.Plan, Tools, Progre
 
 
 def run_up(args: argparse.Namespace) -> int:
-    def body(plan: steps.Plan, tools: Tools, report: Progress) -> int:
+    def body(plan: steps.Plan, tools: Tools, report: Reporter) -> int:
         steps.prereqs(plan, tools, report)
         steps.cluster(plan, tools, report)
         steps.image(plan, tools, report)
@@ -170,26 +172,26 @@ def run_up(args: argparse.Namespace) -> int:
             steps.verify(plan, report)
         except BaseException:
             # A failed `up` leaves no background process behind (the cluster stays).
-            steps.stop_port_forwards(State(plan.cluster_dir / "state.json"))
+            stop_port_forwards(State(plan.cluster_dir / "state.json"))
             raise
         urls = plan.urls() if plan.port_forward else {}
-        report("ready", "complete", "System ready", urls=urls)
+        report("ready", "complete", "System ready (`odto cluster down` stops it)", urls=urls)
         return 0
 
     return _execute(args, body)
 
 
 def run_down(args: argparse.Namespace) -> int:
-    def body(plan: steps.Plan, tools: Tools, report: Progress) -> int:
-        steps.down_ports(plan, report)
-        steps.down_cluster(plan, tools, report)
+    def body(plan: steps.Plan, tools: Tools, report: Reporter) -> int:
+        down.down_ports(plan, report)
+        down.down_cluster(plan, tools, report)
         return 0
 
     return _execute(args, body)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    def body(plan: steps.Plan, tools: Tools, report: Progress) -> int:
+    def body(plan: steps.Plan, tools: Tools, report: Reporter) -> int:
         missing = [name for name in ("docker", "kind", "kubectl") if tools.which(name) is None]
         if missing:
             report("prereqs", "warning", "Missing: " + ", ".join(missing))
@@ -204,10 +206,10 @@ def run_status(args: argparse.Namespace) -> int:
             report("pods", "skipped", "kubectl is missing")
             healthy = False
         else:
-            ready, total = steps.pod_counts(plan, tools)
+            ready, total = down.pod_counts(plan, tools)
             healthy = bool(total) and ready == total
             report("pods", "complete" if healthy else "warning", f"Pods ready: {ready}/{total}")
-        running, recorded = steps.running_port_forwards(plan)
+        running, recorded = down.running_port_forwards(plan)
         forwarded = bool(recorded) and running == recorded
         report("ports", "complete" if forwarded else "warning",
                f"Port-forwards running: {running}/{recorded}")  # fmt: skip

@@ -1,8 +1,7 @@
 """The steps of `odto cluster up|down|status`, in order, each reporting one record.
 
 up:     prereqs -> cluster -> image -> load -> deploy -> pods -> ports -> verify -> ready
-down:   ports (stop the recorded port-forwards) -> cluster (delete the kind cluster)
-status: prereqs -> cluster -> pods -> ports -> verify
+(down and status: cluster_down.py)
 
 Each step calls `report(step, status, message)` when it starts and when it ends and raises
 StepError (from cluster_tools) to fail; the caller turns that into the `error` record and
@@ -12,7 +11,6 @@ exit status 1. Nothing here prints or reads the environment: the CLI builds the 
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 import sys
 import tempfile
@@ -32,8 +30,7 @@ from observatory.interfaces.cli.cluster_tools import (
     State,
     StepError,
     Tools,
-    is_port_forward,
-    stop_process,
+    stop_port_forwards,
 )
 
 Report = Callable[..., None]  # report(step, status, message, **extra)
@@ -55,6 +52,14 @@ FORWARDS: dict[str, tuple[str, int]] = {
     "pgadmin": ("pgadmin", 5050),
     "mongo-express": ("mongo-express", 8081),
     "redisinsight": ("redisinsight", 5540),
+}
+
+# Registry ids -> the keys of the `ready` record's urls (as `odto up` and the seed name them).
+URL_KEYS = {
+    "dashboard": "webDashboard",
+    "gateway-docs": "gatewayDocs",
+    "read-model-docs": "readModelDocs",
+    "mongo-express": "mongoExpress",
 }
 
 KIND_CONFIG = """\
@@ -105,15 +110,15 @@ class Plan:
         return self.registry.get(entry_id).port + self.port_offset
 
     def urls(self) -> dict[str, str]:
-        """Launch URLs of every forwarded registry entry, plus the two API roots."""
+        """Launch URLs of the forwarded UIs under the keys `odto up` uses (seed names)."""
         base = self.registry.base_url.rstrip("/")
         urls = {
-            entry.id: f"{base}:{entry.port + self.port_offset}{entry.path}"
+            URL_KEYS.get(entry.id, entry.id): f"{base}:{entry.port + self.port_offset}{entry.path}"
             for entry in self.registry.entries
             if entry.id in FORWARDS
         }
         urls["gateway"] = f"{base}:{self.local_port('gateway-docs')}"
-        urls["read-model"] = f"{base}:{self.local_port('read-model-docs')}"
+        urls["readModel"] = f"{base}:{self.local_port('read-model-docs')}"
         return urls
 
 
@@ -130,7 +135,7 @@ def prereqs(plan: Plan, tools: Tools, report: Report) -> None:
             )
     missing = [name for name in ("docker", "kind", "kubectl") if tools.which(name) is None]
     if "docker" not in missing:
-        info = _run(tools, ["docker", "info"], plan.command_timeouts["quick"])
+        info = run_command(tools, ["docker", "info"], plan.command_timeouts["quick"])
         if not info.ok:
             missing.insert(0, f"docker (not running: {info.detail(1)})")
     if missing:
@@ -139,7 +144,7 @@ def prereqs(plan: Plan, tools: Tools, report: Report) -> None:
 
 
 def cluster_exists(plan: Plan, tools: Tools) -> bool:
-    result = _run(tools, ["kind", "get", "clusters"], plan.command_timeouts["quick"])
+    result = run_command(tools, ["kind", "get", "clusters"], plan.command_timeouts["quick"])
     if not result.ok:
         raise StepError(f"kind get clusters failed: {result.detail()}")
     return plan.name in result.stdout.split()
@@ -154,7 +159,7 @@ def cluster(plan: Plan, tools: Tools, report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="odto-kind-") as folder:
         config = Path(folder) / "kind-config.yaml"
         config.write_text(KIND_CONFIG, "utf-8")
-        result = _run(
+        result = run_command(
             tools,
             ["kind", "create", "cluster", "--name", plan.name, "--config", str(config)],
             plan.command_timeouts["create"],
@@ -169,7 +174,7 @@ def image(plan: Plan, tools: Tools, report: Report) -> None:
         report("image", "skipped", f"Not building; using {plan.image} as it is")
         return
     report("image", "starting", f"Building {plan.image} from {DOCKERFILE}")
-    result = _run(
+    result = run_command(
         tools,
         [
             "docker", "build",
@@ -187,7 +192,7 @@ def image(plan: Plan, tools: Tools, report: Report) -> None:
 
 def load(plan: Plan, tools: Tools, report: Report) -> None:
     report("load", "starting", f"Loading {plan.image} into {plan.name}")
-    result = _run(
+    result = run_command(
         tools,
         ["kind", "load", "docker-image", plan.image, "--name", plan.name],
         plan.command_timeouts["load"],
@@ -202,7 +207,7 @@ def deploy(plan: Plan, tools: Tools, report: Report) -> None:
     secrets = plan.project_dir / OVERLAY / "secrets.env"
     note = ""
     if not secrets.exists():
-        made = _run(
+        made = run_command(
             tools,
             [sys.executable, str(MAKE_ENV), str(OVERLAY / "secrets.env.example"), str(secrets)],
             plan.command_timeouts["quick"],
@@ -210,14 +215,16 @@ def deploy(plan: Plan, tools: Tools, report: Report) -> None:
         if not made.ok:
             raise StepError(f"could not create {secrets}: {made.detail()}")
         note = f" (created {OVERLAY / 'secrets.env'} with random passwords)"
-    result = _run(tools, plan.kubectl("apply", "-k", str(OVERLAY)), plan.command_timeouts["load"])
+    result = run_command(
+        tools, plan.kubectl("apply", "-k", str(OVERLAY)), plan.command_timeouts["load"]
+    )
     if not result.ok:
         raise StepError(f"kubectl apply failed: {result.detail()}")
     report("deploy", "complete", f"Applied {OVERLAY}{note}")
 
 
 def workloads(plan: Plan, tools: Tools) -> list[str]:
-    result = _run(
+    result = run_command(
         tools,
         plan.kubectl("get", "deployments,statefulsets", "--output", "name"),
         plan.command_timeouts["quick"],
@@ -314,72 +321,6 @@ def verify(plan: Plan, report: Report) -> None:
     report("verify", "complete", "gateway and read-model are healthy")
 
 
-# --- down and status --------------------------------------------------------------------
-
-
-def stop_port_forwards(state: State) -> int:
-    """Stop the recorded port-forwards that still run; how many were stopped."""
-    stopped = sum(1 for forward in state.port_forwards() if stop_process(forward.pid))
-    state.record_port_forwards([])
-    return stopped
-
-
-def down_ports(plan: Plan, report: Report) -> None:
-    state = State(plan.cluster_dir / "state.json")
-    stopped = stop_port_forwards(state)
-    state.clear()
-    if stopped:
-        report("ports", "complete", f"Stopped {stopped} port-forwards")
-    else:
-        report("ports", "skipped", "No port-forwards were running")
-
-
-def down_cluster(plan: Plan, tools: Tools, report: Report) -> None:
-    if plan.keep_cluster:
-        report("cluster", "skipped", f"Keeping kind cluster {plan.name} (--keep-cluster)")
-        return
-    if tools.which("kind") is None:
-        raise StepError("Missing: kind")
-    if not cluster_exists(plan, tools):
-        report("cluster", "skipped", f"No kind cluster {plan.name}")
-        return
-    report("cluster", "starting", f"Deleting kind cluster {plan.name}")
-    result = _run(
-        tools, ["kind", "delete", "cluster", "--name", plan.name], plan.command_timeouts["create"]
-    )
-    if not result.ok:
-        raise StepError(f"kind delete cluster failed: {result.detail()}")
-    report("cluster", "complete", f"Deleted kind cluster {plan.name}")
-
-
-def running_port_forwards(plan: Plan) -> tuple[int, int]:
-    """(running, recorded) port-forwards of the state file."""
-    forwards = State(plan.cluster_dir / "state.json").port_forwards()
-    return sum(1 for f in forwards if is_port_forward(f.pid)), len(forwards)
-
-
-def pod_counts(plan: Plan, tools: Tools) -> tuple[int, int]:
-    """(ready, total) pods of the namespace."""
-    result = _run(
-        tools, plan.kubectl("get", "pods", "--output", "json"), plan.command_timeouts["quick"]
-    )
-    if not result.ok:
-        raise StepError(f"kubectl get pods failed: {result.detail()}")
-    try:
-        items = json.loads(result.stdout).get("items", [])
-    except ValueError as exc:
-        raise StepError(f"kubectl get pods printed no JSON: {exc}") from exc
-    ready = sum(
-        1
-        for pod in items
-        if any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in pod.get("status", {}).get("conditions", [])
-        )
-    )
-    return ready, len(items)
-
-
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -394,7 +335,8 @@ def http_status(url: str, *, timeout: float) -> int | str:
         return str(getattr(exc, "reason", exc))
 
 
-def _run(tools: Tools, argv: list[str], timeout: float) -> CommandResult:
+def run_command(tools: Tools, argv: list[str], timeout: float) -> CommandResult:
+    """`tools.run` with the step's timeout (raises CommandTimeout when it runs over)."""
     return tools.run(argv, timeout=timeout)
 
 

@@ -178,6 +178,13 @@ class State:
         self.path.unlink(missing_ok=True)
 
 
+def stop_port_forwards(state: State) -> int:
+    """Stop the recorded port-forwards that still run; how many were stopped."""
+    stopped = sum(1 for forward in state.port_forwards() if stop_process(forward.pid))
+    state.record_port_forwards([])
+    return stopped
+
+
 def is_port_forward(pid: int) -> bool:
     """True when `pid` runs and (where /proc tells) is a kubectl port-forward."""
     try:
