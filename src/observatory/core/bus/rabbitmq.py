@@ -98,7 +98,7 @@ class RabbitBus:
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         exchange = self._exchange
-        if exchange is None or self._connection is None or self._connection.is_closed:
+        if exchange is None or not self._usable():
             raise DependencyDown("bus", "not connected")
         sends = [
             exchange.publish(
@@ -122,7 +122,7 @@ class RabbitBus:
 
     async def schedule(self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float) -> None:
         channel = self._publish_channel
-        if channel is None or self._connection is None or self._connection.is_closed:
+        if channel is None or not self._usable():
             raise DependencyDown("bus", "not connected")
         target = self.names.q(queue)
         tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
@@ -187,9 +187,16 @@ class RabbitBus:
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
             raise DependencyDown("bus", type(exc).__name__) from exc
 
+    def _usable(self) -> bool:
+        """Connected now (a robust connection that is reconnecting is not)."""
+        connection, channel = self._connection, self._publish_channel
+        if connection is None or connection.is_closed or channel is None or channel.is_closed:
+            return False
+        connected = getattr(connection, "connected", None)
+        return connected is None or bool(connected.is_set())
+
     async def ping(self) -> bool:
-        connection = self._connection
-        return connection is not None and not connection.is_closed and self._exchange is not None
+        return self._usable() and self._exchange is not None
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -1,0 +1,134 @@
+"""Crash safety and recovery: killed processes lose no accepted job, count nothing twice,
+and the gateway answers 503 while the broker is away and recovers by itself."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from tests.system import RunningSystem, ServiceProcess, free_port, start_service, start_system, wait_until
+from tests.tcp_proxy import TcpProxy
+
+WORK = {"simulate": {"durationMs": 150}}
+
+
+def submit_many(client: httpx.Client, gateway: str, count: int, job_type: str) -> list[str]:
+    ids = []
+    for _ in range(count):
+        response = client.post(f"{gateway}/jobs", json={"type": job_type, "payload": WORK})
+        assert response.status_code == 202
+        ids.append(response.json()["jobId"])
+    return ids
+
+
+def completed_events(client: httpx.Client, read_model: str, job_id: str) -> int:
+    events = client.get(f"{read_model}/events", params={"jobId": job_id}).json()
+    return sum(e["eventType"] == "job.completed" for e in events)
+
+
+def assert_exactly_once(client: httpx.Client, read_model: str, ids: list[str]) -> None:
+    stats = wait_until(
+        lambda: (s := client.get(f"{read_model}/stats").json())["completedJobs"] == len(ids) and s,
+        timeout=60, message=f"{len(ids)} completions counted",
+    )
+    assert (stats["totalJobs"], stats["failedJobs"], stats["inFlightJobs"]) == (len(ids), 0, 0)
+    for job_id in ids:
+        detail = client.get(f"{read_model}/jobs/{job_id}").json()
+        assert detail["status"] == "COMPLETED", job_id
+        assert completed_events(client, read_model, job_id) == 1, job_id
+    page = client.get(f"{read_model}/jobs", params={"limit": 200}).json()
+    assert len(page["items"]) == len(ids)  # rows == accepted
+
+
+def test_killing_odto_up_loses_no_accepted_job(tmp_path: Path) -> None:
+    """kill -9 of the embedded system with jobs in flight, then a restart on the same data
+    directory: every accepted job completes exactly once and the counters agree."""
+    system = start_system(tmp_path)
+    with httpx.Client(timeout=5) as client:
+        ids = submit_many(client, system.gateway_url, 40, "CRASH")
+        system.stop(signal.SIGKILL)
+        assert system.process.returncode == -signal.SIGKILL
+        again = start_system(tmp_path, data_dir=system.data_dir, ports=system.ports)
+        try:
+            assert_exactly_once(client, again.read_model_url, ids)
+        finally:
+            again.stop()
+
+
+@pytest.fixture
+def services(tmp_path: Path, real_backends: dict[str, str]) -> dict[str, object]:
+    ports = {name: free_port() for name in ("gateway", "processor", "metrics-engine", "read-model")}
+    env = {**real_backends, "PROCESSOR_BACKOFF_SECONDS": "0.2"}
+    running: dict[str, ServiceProcess] = {}
+    for name, port in ports.items():
+        running[name] = start_service(name, env, port, tmp_path)
+    yield {"env": env, "ports": ports, "running": running, "dir": tmp_path}
+    for service in running.values():
+        service.kill(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("victim", ["processor", "metrics-engine"])
+def test_killing_a_worker_loses_and_doubles_nothing(services: dict, victim: str) -> None:
+    """kill -9 of the processor or the metrics engine on real RabbitMQ/PostgreSQL/Redis
+    while jobs flow, then a restart: accepted == rows == counters, each job finished once."""
+    running: dict[str, ServiceProcess] = services["running"]
+    gateway, read_model = running["gateway"].url, running["read-model"].url
+    with httpx.Client(timeout=5) as client:
+        ids = submit_many(client, gateway, 60, f"KILL-{victim}")
+        wait_until(lambda: client.get(f"{read_model}/stats").json()["totalJobs"] > 0,
+                   message="work to be under way")
+        running[victim].kill(signal.SIGKILL)
+        more = submit_many(client, gateway, 20, f"KILL-{victim}")
+        running[victim] = start_service(victim, services["env"], services["ports"][victim], services["dir"])
+        assert_exactly_once(client, read_model, ids + more)
+
+
+def test_gateway_answers_503_while_broker_is_away_and_recovers(tmp_path: Path, real_backends: dict[str, str]) -> None:
+    """With RabbitMQ unreachable the gateway answers 503 with Retry-After (not 500, not a
+    hang); when the broker is back it accepts jobs again without a restart."""
+    rabbit = urlparse(real_backends["RABBITMQ_URL"])
+    proxy_port = free_port()
+    proxy = TcpProxy(proxy_port, rabbit.hostname or "127.0.0.1", rabbit.port or 5672)
+    proxy.start()
+    url = real_backends["RABBITMQ_URL"].replace(f":{rabbit.port or 5672}", f":{proxy_port}")
+    gateway = start_service("gateway", {**real_backends, "RABBITMQ_URL": url}, free_port(), tmp_path)
+    try:
+        with httpx.Client(timeout=15) as client:
+            jobs = f"{gateway.url}/jobs"
+            assert client.post(jobs, json={"type": "BEFORE"}).status_code == 202
+            proxy.cut()
+            down = wait_until(lambda: (r := client.post(jobs, json={"type": "DURING"})).status_code == 503 and r,
+                              timeout=30, message="503 while the broker is away")
+            assert down.json()["error"] == "bus unavailable"
+            assert down.headers["retry-after"]
+            assert client.get(f"{gateway.url}/readyz").status_code == 503
+            proxy.start()
+            wait_until(lambda: client.post(jobs, json={"type": "AFTER"}).status_code == 202,
+                       timeout=60, interval=0.5, message="the gateway to recover by itself")
+            assert client.get(f"{gateway.url}/readyz").status_code == 200
+    finally:
+        gateway.kill(signal.SIGTERM)
+        proxy.close()
+
+
+def test_duplicate_ids_on_real_backends_are_counted_once(tmp_path: Path, real_backends: dict[str, str]) -> None:
+    """The same job id submitted concurrently through the real broker is one job."""
+    system: RunningSystem = start_system(tmp_path, real_backends)
+    try:
+        job_id = str(uuid.uuid4())
+        with httpx.Client(timeout=5) as client:
+            for _ in range(5):
+                assert client.post(f"{system.gateway_url}/jobs", json={"id": job_id, "type": "D"}).status_code == 202
+            wait_until(lambda: client.get(f"{system.read_model_url}/stats").json()["completedJobs"] == 1)
+            wait_until(lambda: len(client.get(f"{system.read_model_url}/events", params={"jobId": job_id}).json()) == 8,
+                       message="five job.created events and one lifecycle")
+            stats = client.get(f"{system.read_model_url}/stats").json()
+            assert (stats["totalJobs"], stats["completedJobs"]) == (1, 1)
+            assert completed_events(client, system.read_model_url, job_id) == 1
+    finally:
+        system.stop()
