@@ -39,7 +39,9 @@ def reachable(url: str, default_port: int) -> bool:
     """True when something accepts TCP connections at the URL's host and port."""
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), 1):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
             return True
     except OSError:
         return False
@@ -49,7 +51,9 @@ def need(url: str, default_port: int, what: str) -> str:
     """Return `url` if its service answers; otherwise skip (laptop) or fail (CI)."""
     if reachable(url, default_port):
         return url
-    message = f"{what} is not reachable at {urlparse(url).hostname}:{urlparse(url).port or default_port}"
+    message = (
+        f"{what} is not reachable at {urlparse(url).hostname}:{urlparse(url).port or default_port}"
+    )
     if IN_CI:
         pytest.fail(f"{message}, and CI=true requires it")
     pytest.skip(message)
@@ -77,10 +81,10 @@ def namespace() -> str:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
+def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "odto"
     path.mkdir()
-    yield path
+    return path
 
 
 @pytest.fixture

@@ -68,7 +68,6 @@ class RunningSystem:
                 self.process.wait(5)
         return int(self.process.returncode)
 
-
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -86,19 +85,24 @@ def start_system(
     ports = ports or {name: free_port() for name in SERVICES}
     data_dir = data_dir or tmp_path / "odto-data"
     full_env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
-    full_env.update({
-        "ODTO_DATA_DIR": str(data_dir),
-        "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
-        "READ_MODEL_URL": f"http://127.0.0.1:{ports['read-model']}",
-        "PROCESSOR_BACKOFF_SECONDS": "0.2",
-        **{f"{n.upper().replace('-', '_')}_PORT": str(p) for n, p in ports.items()},
-        **(env or {}),
-    })
+    full_env.update(
+        {
+            "ODTO_DATA_DIR": str(data_dir),
+            "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+            "READ_MODEL_URL": f"http://127.0.0.1:{ports['read-model']}",
+            "PROCESSOR_BACKOFF_SECONDS": "0.2",
+            **{f"{n.upper().replace('-', '_')}_PORT": str(p) for n, p in ports.items()},
+            **(env or {}),
+        }
+    )
     log_path = tmp_path / f"odto-up-{int(time.time() * 1000)}.log"
     with log_path.open("w") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
+        process = subprocess.Popen(
             [sys.executable, "-m", "observatory.interfaces.cli.main", "up", "--json", *args],
-            stdout=subprocess.PIPE, stderr=log_file, text=True, env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=log_file,
+            text=True,
+            env=full_env,
         )
     system = RunningSystem(process, data_dir, ports, full_env, log_path)
     deadline = time.monotonic() + timeout
@@ -168,16 +172,20 @@ class ServiceProcess:
             self.process.wait(20)
 
 
-def start_service(name: str, env: dict[str, str], port: int, log_dir: Path, timeout: float = 30) -> ServiceProcess:
+def start_service(
+    name: str, env: dict[str, str], port: int, log_dir: Path, timeout: float = 30
+) -> ServiceProcess:
     """Run `odto serve NAME` and return once its /healthz answers."""
     full_env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
     full_env.update(env)
     full_env[f"{name.upper().replace('-', '_')}_PORT"] = str(port)
     log_path = log_dir / f"{name}-{int(time.time() * 1000)}.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen(  # noqa: S603 - our own CLI
+        process = subprocess.Popen(
             [sys.executable, "-m", "observatory.interfaces.cli.main", "serve", name],
-            stdout=log_file, stderr=subprocess.STDOUT, env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=full_env,
         )
     service = ServiceProcess(name, process, port, log_path)
     deadline = time.monotonic() + timeout
@@ -191,4 +199,6 @@ def start_service(name: str, env: dict[str, str], port: int, log_dir: Path, time
             pass
         time.sleep(0.1)
     service.kill()
-    raise RuntimeError(f"{name} did not become ready:\n{log_path.read_text(errors='replace')[-3000:]}")
+    raise RuntimeError(
+        f"{name} did not become ready:\n{log_path.read_text(errors='replace')[-3000:]}"
+    )

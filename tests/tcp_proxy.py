@@ -24,8 +24,9 @@ class TcpProxy:
         self._call(self._start())
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.listen_port,
-                                                  reuse_address=True)
+        self._server = await asyncio.start_server(
+            self._handle, "127.0.0.1", self.listen_port, reuse_address=True
+        )
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

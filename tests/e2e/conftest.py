@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, need
 from tests.system import RunningSystem, start_system
 
@@ -66,7 +65,9 @@ def real_backends(namespace: str) -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(params=["embedded", "real"])
-def profile_system(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[RunningSystem]:
+def profile_system(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> Iterator[RunningSystem]:
     """The whole system on each profile: embedded files, then the real local backends."""
     env = real_env(namespace) if request.param == "real" else {}
     running = start_system(tmp_path, env)

@@ -7,20 +7,27 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-
 from tests.system import RunningSystem, job_status, wait_until
 
 LIFECYCLE = ["job.created", "job.validated", "job.executed", "job.completed"]
 
 
-def submit(client: httpx.Client, system: RunningSystem, body: dict, **headers: str) -> httpx.Response:
+def submit(
+    client: httpx.Client, system: RunningSystem, body: dict, **headers: str
+) -> httpx.Response:
     return client.post(f"{system.gateway_url}/jobs", json=body, headers=headers)
 
 
-def wait_terminal(client: httpx.Client, system: RunningSystem, job_id: str, timeout: float = 20) -> str:
+def wait_terminal(
+    client: httpx.Client, system: RunningSystem, job_id: str, timeout: float = 20
+) -> str:
     return wait_until(
-        lambda: (s := job_status(client, system.read_model_url, job_id)) in ("COMPLETED", "FAILED") and s,
-        timeout, message=f"job {job_id} to finish",
+        lambda: (
+            (s := job_status(client, system.read_model_url, job_id)) in ("COMPLETED", "FAILED")
+            and s
+        ),
+        timeout,
+        message=f"job {job_id} to finish",
     )
 
 
@@ -29,7 +36,9 @@ def stats(client: httpx.Client, system: RunningSystem) -> dict:
 
 
 @pytest.mark.parametrize("form", ["full", "short"])
-def test_submitted_job_completes_with_its_lifecycle_visible(profile_system: RunningSystem, form: str) -> None:
+def test_submitted_job_completes_with_its_lifecycle_visible(
+    profile_system: RunningSystem, form: str
+) -> None:
     """A job submitted in the seed's full form or the short form completes, and every
     read-model view shows it once, with its lifecycle events in order."""
     system = profile_system
@@ -37,8 +46,13 @@ def test_submitted_job_completes_with_its_lifecycle_visible(profile_system: Runn
         correlation = str(uuid.uuid4())
         if form == "full":
             job_id = str(uuid.uuid4())
-            body = {"id": job_id, "type": "PROCESS", "status": "PENDING",
-                    "createdAt": datetime.now(UTC).isoformat(), "payload": {"task": "resize"}}
+            body = {
+                "id": job_id,
+                "type": "PROCESS",
+                "status": "PENDING",
+                "createdAt": datetime.now(UTC).isoformat(),
+                "payload": {"task": "resize"},
+            }
         else:
             body = {"type": "DEMO"}
         response = submit(client, system, body, **{"X-Correlation-Id": correlation})
@@ -60,8 +74,17 @@ def test_submitted_job_completes_with_its_lifecycle_visible(profile_system: Runn
         assert [e["eventType"] for e in detail["events"]] == LIFECYCLE
 
         events = wait_until(
-            lambda: (ev := client.get(f"{system.read_model_url}/events", params={"jobId": job_id}).json())
-            and len(ev) == 4 and ev, message="four events")
+            lambda: (
+                (
+                    ev := client.get(
+                        f"{system.read_model_url}/events", params={"jobId": job_id}
+                    ).json()
+                )
+                and len(ev) == 4
+                and ev
+            ),
+            message="four events",
+        )
         assert [e["eventType"] for e in events] == list(reversed(LIFECYCLE))
         assert {e["correlationId"] for e in events} == {correlation}
         assert events[0]["payload"]["status"] == "COMPLETED"
@@ -89,8 +112,10 @@ def test_failing_job_ends_failed_and_retry_runs_it_again(profile_system: Running
 
         retried = client.post(f"{system.gateway_url}/jobs/{job_id}/retry")
         assert retried.status_code == 202
-        wait_until(lambda: client.get(f"{system.read_model_url}/jobs/{job_id}").json()["attempts"] == 6,
-                   message="three more attempts")
+        wait_until(
+            lambda: client.get(f"{system.read_model_url}/jobs/{job_id}").json()["attempts"] == 6,
+            message="three more attempts",
+        )
         assert wait_terminal(client, system, job_id) == "FAILED"
         final = wait_until(lambda: (s := stats(client, system))["retriedJobs"] == 1 and s)
         assert (final["totalJobs"], final["failedJobs"], final["completedJobs"]) == (1, 1, 0)
@@ -119,9 +144,13 @@ def test_same_job_id_twice_is_processed_and_counted_once(profile_system: Running
         second = submit(client, system, {"id": job_id, "type": "DUP"})
         assert (first.status_code, second.status_code) == (202, 202)
         assert wait_terminal(client, system, job_id) == "COMPLETED"
-        wait_until(lambda: len(client.get(f"{system.read_model_url}/events",
-                                          params={"jobId": job_id}).json()) == 5,
-                   message="both job.created events and one lifecycle")
+        wait_until(
+            lambda: (
+                len(client.get(f"{system.read_model_url}/events", params={"jobId": job_id}).json())
+                == 5
+            ),
+            message="both job.created events and one lifecycle",
+        )
         detail = client.get(f"{system.read_model_url}/jobs/{job_id}").json()
         assert detail["attempts"] == 1
         assert [e["eventType"] for e in detail["events"]].count("job.completed") == 1
@@ -133,12 +162,19 @@ def test_job_pages_filter_by_status_and_type(system: RunningSystem) -> None:
     """GET /jobs filters by status and type and pages with a cursor through every job once."""
     with httpx.Client(timeout=5) as client:
         ids = [submit(client, system, {"type": "PAGED"}).json()["jobId"] for _ in range(5)]
-        failing = submit(client, system, {"type": "PAGED", "payload": {"simulate": {"failProbability": 1}}})
+        failing = submit(
+            client, system, {"type": "PAGED", "payload": {"simulate": {"failProbability": 1}}}
+        )
         for job_id in [*ids, failing.json()["jobId"]]:
             wait_terminal(client, system, job_id)
         seen, cursor = [], None
         while True:
-            params = {"type": "PAGED", "status": "COMPLETED", "limit": 2, **({"cursor": cursor} if cursor else {})}
+            params = {
+                "type": "PAGED",
+                "status": "COMPLETED",
+                "limit": 2,
+                **({"cursor": cursor} if cursor else {}),
+            }
             page = client.get(f"{system.read_model_url}/jobs", params=params).json()
             seen += [j["id"] for j in page["items"]]
             cursor = page["nextCursor"]
@@ -147,9 +183,14 @@ def test_job_pages_filter_by_status_and_type(system: RunningSystem) -> None:
         assert sorted(seen) == sorted(ids)
         bad = client.get(f"{system.read_model_url}/jobs", params={"cursor": "garbage"})
         assert bad.status_code == 400
-        assert client.get(f"{system.read_model_url}/jobs", params={"status": "NOPE"}).status_code == 400
+        assert (
+            client.get(f"{system.read_model_url}/jobs", params={"status": "NOPE"}).status_code
+            == 400
+        )
         assert client.get(f"{system.read_model_url}/jobs/{uuid.uuid4()}").status_code == 404
-        assert client.get(f"{system.read_model_url}/jobs/not-a-uuid").json() == {"error": f"Job not-a-uuid not found"}
+        assert client.get(f"{system.read_model_url}/jobs/not-a-uuid").json() == {
+            "error": "Job not-a-uuid not found"
+        }
 
 
 def test_empty_system_answers_empty_lists(system: RunningSystem) -> None:

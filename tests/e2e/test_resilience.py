@@ -10,8 +10,14 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
-
-from tests.system import RunningSystem, ServiceProcess, free_port, start_service, start_system, wait_until
+from tests.system import (
+    RunningSystem,
+    ServiceProcess,
+    free_port,
+    start_service,
+    start_system,
+    wait_until,
+)
 from tests.tcp_proxy import TcpProxy
 
 WORK = {"simulate": {"durationMs": 150}}
@@ -34,7 +40,8 @@ def completed_events(client: httpx.Client, read_model: str, job_id: str) -> int:
 def assert_exactly_once(client: httpx.Client, read_model: str, ids: list[str]) -> None:
     stats = wait_until(
         lambda: (s := client.get(f"{read_model}/stats").json())["completedJobs"] == len(ids) and s,
-        timeout=60, message=f"{len(ids)} completions counted",
+        timeout=60,
+        message=f"{len(ids)} completions counted",
     )
     assert (stats["totalJobs"], stats["failedJobs"], stats["inFlightJobs"]) == (len(ids), 0, 0)
     for job_id in ids:
@@ -80,15 +87,21 @@ def test_killing_a_worker_loses_and_doubles_nothing(services: dict, victim: str)
     gateway, read_model = running["gateway"].url, running["read-model"].url
     with httpx.Client(timeout=5) as client:
         ids = submit_many(client, gateway, 60, f"KILL-{victim}")
-        wait_until(lambda: client.get(f"{read_model}/stats").json()["totalJobs"] > 0,
-                   message="work to be under way")
+        wait_until(
+            lambda: client.get(f"{read_model}/stats").json()["totalJobs"] > 0,
+            message="work to be under way",
+        )
         running[victim].kill(signal.SIGKILL)
         more = submit_many(client, gateway, 20, f"KILL-{victim}")
-        running[victim] = start_service(victim, services["env"], services["ports"][victim], services["dir"])
+        running[victim] = start_service(
+            victim, services["env"], services["ports"][victim], services["dir"]
+        )
         assert_exactly_once(client, read_model, ids + more)
 
 
-def test_gateway_answers_503_while_broker_is_away_and_recovers(tmp_path: Path, real_backends: dict[str, str]) -> None:
+def test_gateway_answers_503_while_broker_is_away_and_recovers(
+    tmp_path: Path, real_backends: dict[str, str]
+) -> None:
     """With RabbitMQ unreachable the gateway answers 503 with Retry-After (not 500, not a
     hang); when the broker is back it accepts jobs again without a restart."""
     rabbit = urlparse(real_backends["RABBITMQ_URL"])
@@ -96,37 +109,64 @@ def test_gateway_answers_503_while_broker_is_away_and_recovers(tmp_path: Path, r
     proxy = TcpProxy(proxy_port, rabbit.hostname or "127.0.0.1", rabbit.port or 5672)
     proxy.start()
     url = real_backends["RABBITMQ_URL"].replace(f":{rabbit.port or 5672}", f":{proxy_port}")
-    gateway = start_service("gateway", {**real_backends, "RABBITMQ_URL": url}, free_port(), tmp_path)
+    gateway = start_service(
+        "gateway", {**real_backends, "RABBITMQ_URL": url}, free_port(), tmp_path
+    )
     try:
         with httpx.Client(timeout=15) as client:
             jobs = f"{gateway.url}/jobs"
             assert client.post(jobs, json={"type": "BEFORE"}).status_code == 202
             proxy.cut()
-            down = wait_until(lambda: (r := client.post(jobs, json={"type": "DURING"})).status_code == 503 and r,
-                              timeout=30, message="503 while the broker is away")
+            down = wait_until(
+                lambda: (r := client.post(jobs, json={"type": "DURING"})).status_code == 503 and r,
+                timeout=30,
+                message="503 while the broker is away",
+            )
             assert down.json()["error"] == "bus unavailable"
             assert down.headers["retry-after"]
             assert client.get(f"{gateway.url}/readyz").status_code == 503
             proxy.start()
-            wait_until(lambda: client.post(jobs, json={"type": "AFTER"}).status_code == 202,
-                       timeout=60, interval=0.5, message="the gateway to recover by itself")
+            wait_until(
+                lambda: client.post(jobs, json={"type": "AFTER"}).status_code == 202,
+                timeout=60,
+                interval=0.5,
+                message="the gateway to recover by itself",
+            )
             assert client.get(f"{gateway.url}/readyz").status_code == 200
     finally:
         gateway.kill(signal.SIGTERM)
         proxy.close()
 
 
-def test_duplicate_ids_on_real_backends_are_counted_once(tmp_path: Path, real_backends: dict[str, str]) -> None:
+def test_duplicate_ids_on_real_backends_are_counted_once(
+    tmp_path: Path, real_backends: dict[str, str]
+) -> None:
     """The same job id submitted concurrently through the real broker is one job."""
     system: RunningSystem = start_system(tmp_path, real_backends)
     try:
         job_id = str(uuid.uuid4())
         with httpx.Client(timeout=5) as client:
             for _ in range(5):
-                assert client.post(f"{system.gateway_url}/jobs", json={"id": job_id, "type": "D"}).status_code == 202
-            wait_until(lambda: client.get(f"{system.read_model_url}/stats").json()["completedJobs"] == 1)
-            wait_until(lambda: len(client.get(f"{system.read_model_url}/events", params={"jobId": job_id}).json()) == 8,
-                       message="five job.created events and one lifecycle")
+                assert (
+                    client.post(
+                        f"{system.gateway_url}/jobs", json={"id": job_id, "type": "D"}
+                    ).status_code
+                    == 202
+                )
+            wait_until(
+                lambda: client.get(f"{system.read_model_url}/stats").json()["completedJobs"] == 1
+            )
+            wait_until(
+                lambda: (
+                    len(
+                        client.get(
+                            f"{system.read_model_url}/events", params={"jobId": job_id}
+                        ).json()
+                    )
+                    == 8
+                ),
+                message="five job.created events and one lifecycle",
+            )
             stats = client.get(f"{system.read_model_url}/stats").json()
             assert (stats["totalJobs"], stats["completedJobs"]) == (1, 1)
             assert completed_events(client, system.read_model_url, job_id) == 1

@@ -75,7 +75,9 @@ def make_event_store(backends: Backends) -> EventStore:
         return PostgresEventStore(url, namespace=backends.namespace)
     if scheme == "sqlite":
         return SqliteEventStore(Path(url.split("://", 1)[1] or "events.sqlite3"))
-    raise ConfigurationError(f"EVENT_STORE_URL scheme {scheme!r} is not one of mongodb, postgresql, sqlite")
+    raise ConfigurationError(
+        f"EVENT_STORE_URL scheme {scheme!r} is not one of mongodb, postgresql, sqlite"
+    )
 
 
 MAKERS = {
@@ -140,7 +142,9 @@ class Dependencies:
         self._task = asyncio.create_task(self.open_all(), name="open-dependencies")
 
     async def check(self) -> dict[str, bool]:
-        results = await asyncio.gather(*(a.ping() for a in self.items.values()), return_exceptions=True)
+        results = await asyncio.gather(
+            *(a.ping() for a in self.items.values()), return_exceptions=True
+        )
         return {name: r is True for name, r in zip(self.items, results, strict=True)}
 
     async def close(self) -> None:

@@ -36,7 +36,9 @@ log = structlog.get_logger("observatory.http")
 ReadinessCheck = Callable[[], Awaitable[Mapping[str, bool]]]
 
 
-def json_error(status: int, error: str, details: Any = None, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def json_error(
+    status: int, error: str, details: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"error": error}
     if details is not None:
         body["details"] = details
@@ -85,7 +87,9 @@ class EdgeMiddleware:
             scope.setdefault("state", {})["correlation_id"] = correlation
             length = headers.get(b"content-length")
             if length is not None and length.isdigit() and int(length) > MAX_BODY:
-                await json_error(413, f"Request body exceeds {MAX_BODY} bytes")(scope, receive, send_wrapped)
+                await json_error(413, f"Request body exceeds {MAX_BODY} bytes")(
+                    scope, receive, send_wrapped
+                )
             else:
                 await self.app(scope, _limited(receive, scope, send_wrapped), send_wrapped)
         route = getattr(scope.get("route"), "path", None) or "unmatched"
@@ -125,7 +129,9 @@ def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        message = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, str(exc.detail))
+        message = {404: "Not found", 405: "Method not allowed"}.get(
+            exc.status_code, str(exc.detail)
+        )
         if isinstance(exc.detail, str) and exc.status_code not in (404, 405):
             message = exc.detail
         return json_error(exc.status_code, message, headers=getattr(exc, "headers", None))
@@ -133,7 +139,10 @@ def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> Response:
         details = [
-            {"path": "$" + "".join(f".{p}" for p in err.get("loc", ())[1:]), "message": err.get("msg", "")}
+            {
+                "path": "$" + "".join(f".{p}" for p in err.get("loc", ())[1:]),
+                "message": err.get("msg", ""),
+            }
             for err in exc.errors()
         ]
         return json_error(400, "Invalid request", details)
@@ -190,7 +199,9 @@ def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck)
 
 def add_docs(app: FastAPI, title: str) -> None:
     """Swagger UI at /docs from assets shipped in a Python package (no CDN)."""
-    app.mount("/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets")
+    app.mount(
+        "/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs-assets"
+    )
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -209,5 +220,3 @@ def cors_origins(setting: str) -> list[str]:
 
 def dumps(value: Any) -> bytes:
     return orjson.dumps(value)
-
-

@@ -52,6 +52,7 @@ class Backends(BaseSettings):
 
     def describe(self) -> dict[str, str]:
         """Which engine each port uses, without credentials (for logs and /healthz)."""
+
         def scheme(url: SecretStr | None, fallback: str) -> str:
             return url.get_secret_value().split(":", 1)[0] if url else fallback
 
@@ -60,7 +61,8 @@ class Backends(BaseSettings):
             "bus": "rabbitmq" if self.rabbitmq_url else "embedded",
             "jobStore": "postgresql" if job_store.startswith("postgres") else "sqlite",
             "counters": "redis" if self.redis_url else "embedded",
-            "eventStore": scheme(self.event_store_url, job_store).replace("postgres", "postgresql")
+            "eventStore": scheme(self.event_store_url, job_store)
+            .replace("postgres", "postgresql")
             .replace("postgresqlql", "postgresql"),
         }
 

@@ -133,7 +133,9 @@ class SqliteReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-r-{path.stem}")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"sqlite-r-{path.stem}"
+        )
         self._conn: sqlite3.Connection | None = None
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:

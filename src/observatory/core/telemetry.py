@@ -8,8 +8,8 @@ import sys
 import structlog
 from prometheus_client import (
     CollectorRegistry,
-    GCCollector,
     Gauge,
+    GCCollector,
     Info,
     PlatformCollector,
     ProcessCollector,
@@ -22,7 +22,9 @@ from observatory.__about__ import __version__
 def configure_logging(level: str = "info") -> None:
     """One canonical line per event; JSON when stdout is not a terminal."""
     renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer() if sys.stderr.isatty() else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer()
+        if sys.stderr.isatty()
+        else structlog.processors.JSONRenderer()
     )
     structlog.configure(
         processors=[
@@ -44,7 +46,7 @@ class ServiceMetrics:
     """A registry of one service: build info, dependency gauges, process metrics."""
 
     def __init__(self, service: str) -> None:
-        disable_created_metrics()  # *_created series only add cardinality here
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series add nothing here
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)

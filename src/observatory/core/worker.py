@@ -68,7 +68,9 @@ def worker_app(
                 await task
             await deps.close()  # the bus drains in-flight batches before closing
 
-    app = FastAPI(title=title, version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     install_edges(app, metrics, metrics.service.replace("-", "_"))
     add_health(app, metrics, deps.check)
     return app

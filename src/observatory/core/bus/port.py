@@ -56,7 +56,9 @@ class Bus(Protocol):
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         """Route and durably store every message, or raise DependencyDown."""
 
-    async def schedule(self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float) -> None:
+    async def schedule(
+        self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
+    ) -> None:
         """Deliver `body` straight to `queue` after `delay` seconds (durably, confirmed)."""
 
     async def consume(

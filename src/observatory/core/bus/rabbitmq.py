@@ -120,7 +120,9 @@ class RabbitBus:
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, RuntimeError) as exc:
             raise DependencyDown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
 
-    async def schedule(self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float) -> None:
+    async def schedule(
+        self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
+    ) -> None:
         channel = self._publish_channel
         if channel is None or not self._usable():
             raise DependencyDown("bus", "not connected")

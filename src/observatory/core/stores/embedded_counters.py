@@ -6,9 +6,9 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 from observatory.core.stores.migrate import migrate_sqlite
 from observatory.core.stores.records import COUNTER_NAMES, CounterEffect, CounterSnapshot
-from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 
 
 class EmbeddedCounters:
@@ -26,7 +26,8 @@ class EmbeddedCounters:
             applied = 0
             for effect in effects:
                 claimed = conn.execute(
-                    "INSERT INTO counter_effects (key) VALUES (?) ON CONFLICT DO NOTHING", (effect.key,)
+                    "INSERT INTO counter_effects (key) VALUES (?) ON CONFLICT DO NOTHING",
+                    (effect.key,),
                 ).rowcount
                 if not claimed:
                     continue
@@ -49,7 +50,9 @@ class EmbeddedCounters:
     async def snapshot(self) -> CounterSnapshot:
         def work(conn: sqlite3.Connection) -> CounterSnapshot:
             values = dict(conn.execute("SELECT name, value FROM counters").fetchall())
-            row = conn.execute("SELECT value FROM counter_meta WHERE name = 'last_event_time'").fetchone()
+            row = conn.execute(
+                "SELECT value FROM counter_meta WHERE name = 'last_event_time'"
+            ).fetchone()
             numbers = {n: int(values.get(n, 0)) for n in COUNTER_NAMES}
             return CounterSnapshot(**numbers, last_event_time=row[0] if row else "")
 

@@ -31,14 +31,19 @@ def migration_files(engine: str, component: str) -> list[tuple[int, str]]:
 def migrate_sqlite(conn: sqlite3.Connection, component: str) -> None:
     """Apply pending migrations of `component` on a SQLite connection."""
     conn.execute(ENSURE_TABLE)
-    done = {row[0] for row in conn.execute(
-        "SELECT version FROM schema_migrations WHERE component = ?", (component,)
-    )}
+    done = {
+        row[0]
+        for row in conn.execute(
+            "SELECT version FROM schema_migrations WHERE component = ?", (component,)
+        )
+    }
     for version, sql in migration_files("sqlite", component):
         if version in done:
             continue
-        conn.executescript(f"BEGIN;\n{sql}\nINSERT INTO schema_migrations VALUES "
-                           f"('{component}', {version});\nCOMMIT;")
+        conn.executescript(
+            f"BEGIN;\n{sql}\nINSERT INTO schema_migrations VALUES "
+            f"('{component}', {version});\nCOMMIT;"
+        )
 
 
 async def migrate_postgres(conn: Any, component: str) -> None:

@@ -65,7 +65,9 @@ class MongoEventStore:
             raise DependencyDown(DEP, type(exc).__name__) from exc
 
     async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
-        return await self._find({"payload.id": job_id}, DESCENDING if newest_first else ASCENDING, limit)
+        return await self._find(
+            {"payload.id": job_id}, DESCENDING if newest_first else ASCENDING, limit
+        )
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         return await self._find({}, DESCENDING, limit)
@@ -75,7 +77,9 @@ class MongoEventStore:
         try:
             for letter in letters:
                 result = await self._dead.update_one(
-                    {"key": letter.key}, {"$setOnInsert": {"document": letter.document}}, upsert=True
+                    {"key": letter.key},
+                    {"$setOnInsert": {"document": letter.document}},
+                    upsert=True,
                 )
                 added += 1 if result.upserted_id is not None else 0
         except PyMongoError as exc:

@@ -36,8 +36,7 @@ class PostgresEventStore:
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         if not envelopes:
             return []
-        seen: set[str] = set()
-        unique = [e for e in envelopes if not (e["eventId"] in seen or seen.add(e["eventId"]))]
+        unique = list({e["eventId"]: e for e in reversed(envelopes)}.values())[::-1]
         async with guarded(DEP):
             rows = await self._pool.fetch(
                 INSERT,
@@ -62,7 +61,8 @@ class PostgresEventStore:
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         async with guarded(DEP):
             rows = await self._pool.fetch(
-                "SELECT envelope FROM job_events ORDER BY occurred_at DESC, seq DESC LIMIT $1", limit
+                "SELECT envelope FROM job_events ORDER BY occurred_at DESC, seq DESC LIMIT $1",
+                limit,
             )
         return [row[0] for row in rows]
 

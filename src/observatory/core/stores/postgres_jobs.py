@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from observatory.core.stores.cursor import decode_cursor, encode_cursor
 from observatory.core.clock import parse_iso
+from observatory.core.stores.cursor import decode_cursor, encode_cursor
 from observatory.core.stores.migrate import migrate_postgres
 from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
 from observatory.core.stores.records import (
@@ -107,8 +107,18 @@ class PostgresJobStore:
 
         cols: list[list[Any]] = [[] for _ in range(10)]
         for s in starts:
-            values = (s.job_id, s.type, dumps(s.payload).decode(), dumps(s.metadata).decode(),
-                      s.created_at, s.at, s.attempt, s.run, s.event_id, s.correlation_id)
+            values = (
+                s.job_id,
+                s.type,
+                dumps(s.payload).decode(),
+                dumps(s.metadata).decode(),
+                s.created_at,
+                s.at,
+                s.attempt,
+                s.run,
+                s.event_id,
+                s.correlation_id,
+            )
             for col, value in zip(cols, values, strict=True):
                 col.append(value)
         async with guarded(DEP), self._pool.acquire() as conn, conn.transaction():
@@ -122,7 +132,12 @@ class PostgresJobStore:
         async with guarded(DEP), self._pool.acquire() as conn, conn.transaction():
             await conn.execute(FINISH_JOBS, ids, [e.status for e in ends], errors, at)
             await conn.execute(
-                FINISH_ATTEMPTS, ids, [e.attempt for e in ends], [e.outcome for e in ends], errors, at
+                FINISH_ATTEMPTS,
+                ids,
+                [e.attempt for e in ends],
+                [e.outcome for e in ends],
+                errors,
+                at,
             )
 
     async def get(self, job_id: str) -> JobRecord | None:
@@ -188,6 +203,3 @@ class PostgresJobStore:
 def _exact(moment: Any) -> str:
     """Cursor timestamps keep microseconds so keyset comparisons are exact."""
     return str(moment.isoformat())
-
-
-

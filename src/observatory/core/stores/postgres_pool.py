@@ -17,7 +17,10 @@ QUERY_TIMEOUT = 10.0
 async def _init_connection(conn: Any) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
-            name, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+            name,
+            encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+            schema="pg_catalog",
         )
 
 

@@ -65,7 +65,8 @@ class RedisCounters:
                     names = [n for n in COUNTER_NAMES if effect.deltas.get(n)]
                     keys = [self._key(f"metrics:effect:{effect.key}"), self._key(LAST_EVENT)]
                     keys += [self._key(KEYS[n]) for n in names]
-                    args = [EFFECT_TTL_SECONDS, effect.event_time or "", *(effect.deltas[n] for n in names)]
+                    args: list[str | int] = [EFFECT_TTL_SECONDS, effect.event_time or ""]
+                    args += [effect.deltas[n] for n in names]
                     await self._script(keys=keys, args=args, client=pipe)
                 results = await pipe.execute()
         except RedisError as exc:
@@ -80,7 +81,7 @@ class RedisCounters:
         except RedisError as exc:
             raise DependencyDown(DEP, type(exc).__name__) from exc
         numbers = {n: int(v or 0) for n, v in zip(COUNTER_NAMES, values, strict=False)}
-        return CounterSnapshot(**numbers, last_event_time=values[-1] or "")
+        return CounterSnapshot(**numbers, last_event_time=str(values[-1] or ""))
 
     async def ping(self) -> bool:
         try:

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from observatory.core.clock import iso
-from observatory.core.clock import SystemClock
+from observatory.core.clock import SystemClock, iso
+from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 from observatory.core.stores.event_rows import job_id_of, occurred_text
 from observatory.core.stores.migrate import migrate_sqlite
 from observatory.core.stores.records import DeadLetter
-from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 
 
 class SqliteEventStore:
@@ -62,7 +61,10 @@ class SqliteEventStore:
 
     async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
         now = iso(SystemClock().now())
-        rows = [(d.key, str(d.document.get("rejected_at") or now), json.dumps(d.document)) for d in letters]
+        rows = [
+            (d.key, str(d.document.get("rejected_at") or now), json.dumps(d.document))
+            for d in letters
+        ]
 
         def work(conn: sqlite3.Connection) -> int:
             before = conn.total_changes

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
+from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
 from observatory.core.stores.migrate import migrate_sqlite
 from observatory.core.stores.records import (
@@ -19,7 +20,6 @@ from observatory.core.stores.records import (
     JobRecord,
     JobState,
 )
-from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 
 COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
@@ -28,7 +28,9 @@ COLUMNS = (
 TERMINAL_SQL = "('COMPLETED', 'FAILED')"
 
 
-def _record(row: sqlite3.Row | tuple[Any, ...], history: tuple[AttemptRecord, ...] = ()) -> JobRecord:
+def _record(
+    row: sqlite3.Row | tuple[Any, ...], history: tuple[AttemptRecord, ...] = ()
+) -> JobRecord:
     return JobRecord(
         id=row[0],
         type=row[1],
@@ -71,8 +73,18 @@ class SqliteJobStore:
 
     async def begin(self, starts: Sequence[AttemptStart]) -> None:
         jobs = [
-            (s.job_id, s.type, json.dumps(s.payload), json.dumps(s.metadata), iso(s.created_at),
-             iso(s.at), s.attempt, s.run, s.event_id, s.correlation_id)
+            (
+                s.job_id,
+                s.type,
+                json.dumps(s.payload),
+                json.dumps(s.metadata),
+                iso(s.created_at),
+                iso(s.at),
+                s.attempt,
+                s.run,
+                s.event_id,
+                s.correlation_id,
+            )
             for s in starts
         ]
         attempts = [(s.job_id, s.attempt, iso(s.at)) for s in starts]
@@ -85,7 +97,8 @@ class SqliteJobStore:
                 " ON CONFLICT (id) DO UPDATE SET status = 'EXECUTING',"
                 " updated_at = excluded.updated_at, attempts = excluded.attempts,"
                 " completed_at = NULL, event_id = excluded.event_id,"
-                " last_error = CASE WHEN excluded.run > jobs.run THEN NULL ELSE jobs.last_error END,"
+                " last_error = CASE WHEN excluded.run > jobs.run"
+                " THEN NULL ELSE jobs.last_error END,"
                 " run = excluded.run",
                 jobs,
             )
@@ -100,8 +113,13 @@ class SqliteJobStore:
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
         jobs = [
-            (e.status, iso(e.at), iso(e.at) if e.status in ("COMPLETED", "FAILED") else None,
-             e.error, e.job_id)
+            (
+                e.status,
+                iso(e.at),
+                iso(e.at) if e.status in ("COMPLETED", "FAILED") else None,
+                e.error,
+                e.job_id,
+            )
             for e in ends
         ]
         attempts = [(iso(e.at), e.outcome, e.error, e.job_id, e.attempt) for e in ends]
@@ -163,7 +181,9 @@ class SqliteJobStore:
         rows = await self._reader.read(work)
         items = [_record(row) for row in rows[:limit]]
         more = len(rows) > limit
-        return JobPage(items, encode_cursor(rows[limit - 1][5], rows[limit - 1][0]) if more else None)
+        return JobPage(
+            items, encode_cursor(rows[limit - 1][5], rows[limit - 1][0]) if more else None
+        )
 
     async def count(self) -> int:
         def work(conn: sqlite3.Connection) -> int:

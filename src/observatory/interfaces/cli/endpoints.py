@@ -7,9 +7,15 @@ import os
 
 
 def add_url_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--gateway-url", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:3000"))
-    parser.add_argument("--read-model-url", default=os.environ.get("READ_MODEL_URL", "http://127.0.0.1:8080"))
-    parser.add_argument("--token", default=os.environ.get("ODTO_API_TOKEN"), help="bearer token for writes")
+    parser.add_argument(
+        "--gateway-url", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:3000")
+    )
+    parser.add_argument(
+        "--read-model-url", default=os.environ.get("READ_MODEL_URL", "http://127.0.0.1:8080")
+    )
+    parser.add_argument(
+        "--token", default=os.environ.get("ODTO_API_TOKEN"), help="bearer token for writes"
+    )
 
 
 def auth_headers(token: str | None) -> dict[str, str]:

@@ -26,15 +26,23 @@ LIFECYCLE = ("job.created", "job.validated", "job.executed", "job.completed")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("gate", help="end-to-end integration gate against a running system")
+    parser = subparsers.add_parser(
+        "gate", help="end-to-end integration gate against a running system"
+    )
     add_url_options(parser)
     parser.add_argument("--jobs", type=int, default=3, help="jobs to submit")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds for jobs to complete")
-    parser.add_argument("--observability", action="store_true",
-                        help="also check Prometheus targets and that an alert fires")
-    parser.add_argument("--prometheus-url", default=os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090"))
-    parser.add_argument("--alertmanager-url",
-                        default=os.environ.get("ALERTMANAGER_URL", "http://127.0.0.1:9093"))
+    parser.add_argument(
+        "--observability",
+        action="store_true",
+        help="also check Prometheus targets and that an alert fires",
+    )
+    parser.add_argument(
+        "--prometheus-url", default=os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090")
+    )
+    parser.add_argument(
+        "--alertmanager-url", default=os.environ.get("ALERTMANAGER_URL", "http://127.0.0.1:9093")
+    )
     parser.set_defaults(func=lambda args: asyncio.run(run_gate(args)))
 
 
@@ -58,7 +66,7 @@ class Gate:
     def record(self, name: str, ok: bool, detail: str) -> bool:
         result = CheckResult(name, ok, detail)
         self.results.append(result)
-        print(result.line(), flush=True)  # noqa: T201
+        print(result.line(), flush=True)
         return ok
 
     async def health(self, name: str, url: str) -> bool:
@@ -75,8 +83,10 @@ class Gate:
 
     async def run(self) -> bool:
         a = self.args
-        if not (await self.health("gateway health", f"{a.gateway_url}/healthz")
-                & await self.health("read model health", f"{a.read_model_url}/health")):
+        if not (
+            await self.health("gateway health", f"{a.gateway_url}/healthz")
+            & await self.health("read model health", f"{a.read_model_url}/health")
+        ):
             return False
         before = await self.stats()
         ids = await self.submit()
@@ -84,12 +94,19 @@ class Gate:
             return False
         await self.completed(ids)
         await self.events(ids)
-        after = await until(self.stats, lambda s: s["totalJobs"] - before["totalJobs"] >= len(ids), 10)
+        after = await until(
+            self.stats, lambda s: s["totalJobs"] - before["totalJobs"] >= len(ids), 10
+        )
         grew = after["totalJobs"] - before["totalJobs"]
-        self.record("stats aggregation", grew >= len(ids), f"totalJobs grew by {grew} (expected {len(ids)})")
+        self.record(
+            "stats aggregation", grew >= len(ids), f"totalJobs grew by {grew} (expected {len(ids)})"
+        )
         metrics = (await self.client.get(f"{a.gateway_url}/metrics")).text
-        self.record("gateway metrics", "gateway_jobs_submitted_total" in metrics,
-                    "gateway_jobs_submitted_total exported")
+        self.record(
+            "gateway metrics",
+            "gateway_jobs_submitted_total" in metrics,
+            "gateway_jobs_submitted_total exported",
+        )
         if a.observability:
             for result in await check_observability(
                 a.prometheus_url, a.alertmanager_url, gateway_url=a.gateway_url, token=a.token
@@ -98,17 +115,25 @@ class Gate:
         return all(r.ok for r in self.results)
 
     async def submit(self) -> list[str]:
-        ids = []
+        ids: list[str] = []
         job_type = f"gate-{self.run_id}"
         for i in range(self.args.jobs):
-            body = {"id": str(uuid.uuid4()), "type": job_type, "payload": {"gateRun": self.run_id, "i": i}}
+            job_id = str(uuid.uuid4())
+            body: dict[str, Any] = {
+                "id": job_id,
+                "type": job_type,
+                "payload": {"gateRun": self.run_id, "i": i},
+            }
             response = await self.client.post(
                 f"{self.args.gateway_url}/jobs", json=body, headers=auth_headers(self.args.token)
             )
-            if response.status_code == 202 and response.json().get("jobId") == body["id"]:
-                ids.append(body["id"])
-        self.record("job submission", len(ids) == self.args.jobs,
-                    f"{len(ids)}/{self.args.jobs} accepted (type {job_type})")
+            if response.status_code == 202 and response.json().get("jobId") == job_id:
+                ids.append(job_id)
+        self.record(
+            "job submission",
+            len(ids) == self.args.jobs,
+            f"{len(ids)}/{self.args.jobs} accepted (type {job_type})",
+        )
         return ids if len(ids) == self.args.jobs else []
 
     async def completed(self, ids: list[str]) -> None:
@@ -116,35 +141,49 @@ class Gate:
             found = {}
             for job_id in ids:
                 response = await self.client.get(f"{self.args.read_model_url}/jobs/{job_id}")
-                found[job_id] = response.json().get("status") if response.status_code == 200 else "MISSING"
+                found[job_id] = (
+                    response.json().get("status") if response.status_code == 200 else "MISSING"
+                )
             return found
 
         started = time.monotonic()
-        final = await until(statuses, lambda s: all(v == "COMPLETED" for v in s.values()), self.args.timeout)
+        final = await until(
+            statuses, lambda s: all(v == "COMPLETED" for v in s.values()), self.args.timeout
+        )
         done = sum(v == "COMPLETED" for v in final.values())
-        self.record("jobs processed", done == len(ids),
-                    f"{done}/{len(ids)} COMPLETED in {time.monotonic() - started:.1f}s")
+        self.record(
+            "jobs processed",
+            done == len(ids),
+            f"{done}/{len(ids)} COMPLETED in {time.monotonic() - started:.1f}s",
+        )
 
     async def events(self, ids: list[str]) -> None:
         async def lifecycle(job_id: str) -> list[dict[str, Any]]:
-            response = await self.client.get(f"{self.args.read_model_url}/events", params={"jobId": job_id})
+            response = await self.client.get(
+                f"{self.args.read_model_url}/events", params={"jobId": job_id}
+            )
             return list(response.json())
 
         event_ids: list[str] = []
         complete = 0
         for job_id in ids:
-            events = await until(lambda j=job_id: lifecycle(j),  # type: ignore[misc]
-                                 lambda ev: {e["eventType"] for e in ev} >= set(LIFECYCLE), 10)
+            events = await until(
+                lambda j=job_id: lifecycle(j),  # type: ignore[misc]
+                lambda ev: {e["eventType"] for e in ev} >= set(LIFECYCLE),
+                10,
+            )
             complete += {e["eventType"] for e in events} >= set(LIFECYCLE)
             event_ids += [e["eventId"] for e in events]
         self.record("job events", complete == len(ids), f"{complete}/{len(ids)} full lifecycles")
         unique = len(set(event_ids)) == len(event_ids)
-        self.record("event ids unique", unique, f"{len(event_ids)} events, {len(set(event_ids))} unique")
+        self.record(
+            "event ids unique", unique, f"{len(event_ids)} events, {len(set(event_ids))} unique"
+        )
 
 
 async def run_gate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=5) as client:
         ok = await Gate(client, args).run()
-    print(f"gate {'PASSED' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s")  # noqa: T201
+    print(f"gate {'PASSED' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s")
     return 0 if ok else 1

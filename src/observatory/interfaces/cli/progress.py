@@ -7,7 +7,13 @@ import json
 import sys
 from typing import Any, TextIO
 
-ICONS = {"starting": "[..]", "complete": "[OK]", "error": "[!!]", "skipped": "[--]", "warning": "[??]"}
+ICONS = {
+    "starting": "[..]",
+    "complete": "[OK]",
+    "error": "[!!]",
+    "skipped": "[--]",
+    "warning": "[??]",
+}
 
 
 class Progress:

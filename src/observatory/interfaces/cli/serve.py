@@ -14,7 +14,9 @@ from observatory.interfaces.cli.services import SERVICES, build
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("serve", help="run one service (for compose, Kubernetes, scaling out)")
+    parser = subparsers.add_parser(
+        "serve", help="run one service (for compose, Kubernetes, scaling out)"
+    )
     parser.add_argument("service", choices=SERVICES)
     parser.set_defaults(func=lambda args: asyncio.run(run_serve(args)))
 

@@ -7,6 +7,7 @@ import contextlib
 import signal
 import socket
 from collections.abc import Generator, Sequence
+from typing import Any
 
 import uvicorn
 
@@ -21,11 +22,17 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-def make_server(app: object, port: int, *, http: HttpSettings | None = None) -> QuietServer:
+def make_server(app: Any, port: int, *, http: HttpSettings | None = None) -> QuietServer:
     http = http or HttpSettings()
     config = uvicorn.Config(
-        app, host=http.host, port=port, log_config=None, access_log=False,
-        log_level="warning", lifespan="on", timeout_graceful_shutdown=5,
+        app,
+        host=http.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=5,
     )
     return QuietServer(config)
 
@@ -53,7 +60,9 @@ def stop_on_signals(servers: Sequence[uvicorn.Server], stopped: asyncio.Event) -
         loop.add_signal_handler(sig, stop)
 
 
-async def wait_started(server: uvicorn.Server, task: asyncio.Task[None], timeout: float = 30) -> bool:
+async def wait_started(
+    server: uvicorn.Server, task: asyncio.Task[None], timeout: float = 30
+) -> bool:
     """True once `server` listens; False if it stopped or timed out first."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not server.started:

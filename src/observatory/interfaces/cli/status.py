@@ -34,12 +34,14 @@ async def check(client: httpx.AsyncClient, name: str, base: str) -> dict[str, An
 
 async def run_status(as_json: bool) -> int:
     async with httpx.AsyncClient(timeout=3) as client:
-        rows = await asyncio.gather(*(check(client, n, u) for n, u in service_health_urls().items()))
+        rows = await asyncio.gather(
+            *(check(client, n, u) for n, u in service_health_urls().items())
+        )
     if as_json:
-        print(json.dumps(rows))  # noqa: T201
+        print(json.dumps(rows))
     else:
         for row in rows:
             state = "ready" if row["ready"] else ("alive, not ready" if row["alive"] else "down")
             extra = f" failing={','.join(row['failing'])}" if row.get("failing") else ""
-            print(f"{row['service']:<15} {state:<17} {row['url']}{extra}")  # noqa: T201
+            print(f"{row['service']:<15} {state:<17} {row['url']}{extra}")
     return 0 if all(row["ready"] for row in rows) else 1

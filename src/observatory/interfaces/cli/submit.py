@@ -38,7 +38,9 @@ def job_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-async def wait_for(client: httpx.AsyncClient, base: str, ids: list[str], timeout: float) -> dict[str, str]:
+async def wait_for(
+    client: httpx.AsyncClient, base: str, ids: list[str], timeout: float
+) -> dict[str, str]:
     deadline = time.monotonic() + timeout
     status: dict[str, str] = {}
     while time.monotonic() < deadline:
@@ -60,19 +62,21 @@ async def run_submit(args: argparse.Namespace) -> int:
         for _ in range(args.count):
             try:
                 response = await client.post(
-                    f"{args.gateway_url}/jobs", json=job_body(args), headers=auth_headers(args.token)
+                    f"{args.gateway_url}/jobs",
+                    json=job_body(args),
+                    headers=auth_headers(args.token),
                 )
             except httpx.HTTPError as exc:
-                print(f"gateway unreachable at {args.gateway_url}: {type(exc).__name__}")  # noqa: T201
+                print(f"gateway unreachable at {args.gateway_url}: {type(exc).__name__}")
                 return 1
             if response.status_code != 202:
-                print(f"rejected ({response.status_code}): {response.text}")  # noqa: T201
+                print(f"rejected ({response.status_code}): {response.text}")
                 return 1
             ids.append(response.json()["jobId"])
-            print(f"accepted {ids[-1]}")  # noqa: T201
+            print(f"accepted {ids[-1]}")
         if not args.wait:
             return 0
         status = await wait_for(client, args.read_model_url, ids, args.timeout)
     for job_id in ids:
-        print(f"{job_id} {status.get(job_id, 'NOT FINISHED')}")  # noqa: T201
+        print(f"{job_id} {status.get(job_id, 'NOT FINISHED')}")
     return 0 if all(status.get(i) in TERMINAL for i in ids) else 1

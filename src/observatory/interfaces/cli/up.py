@@ -10,9 +10,8 @@ from typing import Any
 
 from observatory.core.backends import Dependencies
 from observatory.core.errors import DependencyDown
-from observatory.core.settings import Backends, HttpSettings
+from observatory.core.settings import DEFAULT_PORTS, Backends, HttpSettings
 from observatory.core.telemetry import configure_logging
-from observatory.core.settings import DEFAULT_PORTS
 from observatory.interfaces.cli.observability import (
     ObservabilitySettings,
     ObservabilityStack,
@@ -26,10 +25,13 @@ BACKEND_TIMEOUT = 60.0
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("up", help="start the whole system (embedded unless *_URL are set)")
+    parser = subparsers.add_parser(
+        "up", help="start the whole system (embedded unless *_URL are set)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON progress object per line")
     parser.add_argument(
-        "--observability", action="store_true",
+        "--observability",
+        action="store_true",
         help="also start Prometheus and Alertmanager when their binaries are installed",
     )
     parser.set_defaults(func=lambda args: asyncio.run(run_up(args)))
@@ -39,9 +41,13 @@ def service_urls(ports: dict[str, int], host: str) -> dict[str, str]:
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     base = {name: f"http://{shown}:{port}" for name, port in ports.items()}
     return {
-        "webDashboard": base["web"], "gateway": base["gateway"], "gatewayDocs": base["gateway"] + "/docs",
-        "readModel": base["read-model"], "readModelDocs": base["read-model"] + "/docs",
-        "processor": base["processor"], "metricsEngine": base["metrics-engine"],
+        "webDashboard": base["web"],
+        "gateway": base["gateway"],
+        "gatewayDocs": base["gateway"] + "/docs",
+        "readModel": base["read-model"],
+        "readModelDocs": base["read-model"] + "/docs",
+        "processor": base["processor"],
+        "metricsEngine": base["metrics-engine"],
     }
 
 
@@ -58,7 +64,9 @@ async def run_up(args: argparse.Namespace) -> int:
     try:
         await asyncio.wait_for(shared.open_all(), BACKEND_TIMEOUT)
     except (TimeoutError, DependencyDown) as exc:
-        progress.step("backends", "error", f"backends did not answer within {BACKEND_TIMEOUT:.0f}s: {exc}")
+        progress.step(
+            "backends", "error", f"backends did not answer within {BACKEND_TIMEOUT:.0f}s: {exc}"
+        )
         await shared.close()
         return 1
     progress.step("backends", "complete", "bus and stores open")
@@ -75,7 +83,9 @@ async def _serve_all(
     ports = {name: int(os.environ.get(_port_env(name)) or DEFAULT_PORTS[name]) for name in SERVICES}
     for name, port in ports.items():
         if not port_free(http.host, port):
-            progress.step(name, "error", f"port {port} is in use (set {_port_env(name)} to move it)")
+            progress.step(
+                name, "error", f"port {port} is in use (set {_port_env(name)} to move it)"
+            )
             return 1
     stack = await _observability(args, progress, ports, backends)
     try:
@@ -86,14 +96,20 @@ async def _serve_all(
 
 
 async def _run_servers(
-    progress: Progress, shared: Dependencies, backends: Backends, http: HttpSettings,
+    progress: Progress,
+    shared: Dependencies,
+    backends: Backends,
+    http: HttpSettings,
     stack: ObservabilityStack | None,
 ) -> int:
     built = [build(name, backends=backends, shared=shared) for name in SERVICES]
     servers = [make_server(b.app, b.port, http=http) for b in built]
     stopped = asyncio.Event()
     stop_on_signals(servers, stopped)
-    tasks = [asyncio.create_task(s.serve(), name=f"serve-{b.name}") for s, b in zip(servers, built, strict=True)]
+    tasks = [
+        asyncio.create_task(s.serve(), name=f"serve-{b.name}")
+        for s, b in zip(servers, built, strict=True)
+    ]
     try:
         for server, task, b in zip(servers, tasks, built, strict=True):
             progress.step(b.name, "starting", f"starting on port {b.port}")
@@ -123,8 +139,12 @@ async def _observability(
     settings = ObservabilitySettings()
     services = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     stack = await asyncio.to_thread(
-        start_observability, services, backends.data_dir, timings=settings.timings(),
-        prometheus_port=settings.prometheus_port, alertmanager_port=settings.alertmanager_port,
+        start_observability,
+        services,
+        backends.data_dir,
+        timings=settings.timings(),
+        prometheus_port=settings.prometheus_port,
+        alertmanager_port=settings.alertmanager_port,
     )
     if stack.alertmanager_url:
         os.environ.setdefault("ALERTMANAGER_URL", stack.alertmanager_url)

@@ -14,5 +14,5 @@ def register(subparsers: Any) -> None:
 
 
 def show() -> int:
-    print(f"odto {__version__} (Python {platform.python_version()})")  # noqa: T201
+    print(f"odto {__version__} (Python {platform.python_version()})")
     return 0

@@ -46,7 +46,11 @@ def check_simulate(payload: Any) -> list[Violation]:
         if key not in simulate:
             continue
         value = simulate[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
             problems.append(Violation(f"{path}.{key}", f"must be a number from {low} to {high}"))
     return problems
 

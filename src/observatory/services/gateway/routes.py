@@ -43,7 +43,7 @@ JOB_REQUEST_SCHEMA = {
         "metadata": {"type": "object"},
     },
 }
-ACCEPTED = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
+ACCEPTED: dict[int | str, dict[str, Any]] = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
 
 
 def is_json(content_type: str) -> bool:
@@ -74,21 +74,49 @@ class GatewayRoutes:
         self.http = httpx.AsyncClient(timeout=proxy_timeout)
         self.router = APIRouter()
         self.router.add_api_route(
-            "/jobs", self.submit, methods=["POST"], status_code=202, tags=["jobs"],
+            "/jobs",
+            self.submit,
+            methods=["POST"],
+            status_code=202,
+            tags=["jobs"],
             summary="Submit a job (full Job or short form {type, payload?, metadata?, id?})",
-            responses={**ACCEPTED, "400": {"description": "Invalid"}, "413": {"description": "Too large"},
-                       "415": {"description": "Not JSON"}, "503": {"description": "Broker down"}},
-            openapi_extra={"requestBody": {"required": True, "content": {
-                "application/json": {"schema": JOB_REQUEST_SCHEMA}}}},
+            responses={
+                **ACCEPTED,
+                "400": {"description": "Invalid"},
+                "413": {"description": "Too large"},
+                "415": {"description": "Not JSON"},
+                "503": {"description": "Broker down"},
+            },
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": JOB_REQUEST_SCHEMA}},
+                }
+            },
         )
         self.router.add_api_route(
-            "/jobs/{job_id}/retry", self.retry, methods=["POST"], status_code=202, tags=["jobs"],
-            summary="Run a FAILED job again", responses={**ACCEPTED, "404": {}, "409": {}},
+            "/jobs/{job_id}/retry",
+            self.retry,
+            methods=["POST"],
+            status_code=202,
+            tags=["jobs"],
+            summary="Run a FAILED job again",
+            responses={**ACCEPTED, "404": {}, "409": {}},
         )
-        self.router.add_api_route("/proxy/alerts", self.proxy_alerts, methods=["GET"], tags=["proxy"],
-                                  summary="Active alerts from Alertmanager /api/v2/alerts")
-        self.router.add_api_route("/proxy/targets", self.proxy_targets, methods=["GET"], tags=["proxy"],
-                                  summary="Scrape targets from Prometheus /api/v1/targets")
+        self.router.add_api_route(
+            "/proxy/alerts",
+            self.proxy_alerts,
+            methods=["GET"],
+            tags=["proxy"],
+            summary="Active alerts from Alertmanager /api/v2/alerts",
+        )
+        self.router.add_api_route(
+            "/proxy/targets",
+            self.proxy_targets,
+            methods=["GET"],
+            tags=["proxy"],
+            summary="Scrape targets from Prometheus /api/v1/targets",
+        )
 
     def _authorise(self, request: Request) -> Response | None:
         if not self.token:
@@ -97,7 +125,9 @@ class GatewayRoutes:
         expected = f"Bearer {self.token}"
         if hmac.compare_digest(supplied.encode(), expected.encode()):
             return None
-        return json_error(401, "A valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        return json_error(
+            401, "A valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
 
     async def _publish(self, envelope: dict[str, Any]) -> JSONResponse:
         await self.bus.publish_many([Outgoing("job.created", orjson.dumps(envelope))])
@@ -120,7 +150,9 @@ class GatewayRoutes:
             raise
         self.metrics.submitted.labels(self.metrics.type_label(job["type"])).inc()
         envelope = created_event(
-            job, producer=self.producer, clock=self.clock,
+            job,
+            producer=self.producer,
+            clock=self.clock,
             correlation_id=request.scope["state"]["correlation_id"],
         )
         return await self._publish(envelope)
@@ -140,13 +172,20 @@ class GatewayRoutes:
         if record.status != "FAILED":
             raise Conflict(f"Job {job_id} is {record.status}; only FAILED jobs can be retried")
         job = {
-            "id": record.id, "type": record.type, "status": "PENDING",
-            "createdAt": record.detail()["createdAt"], "payload": record.payload,
-            "metadata": record.metadata, "attempts": record.attempts,
+            "id": record.id,
+            "type": record.type,
+            "status": "PENDING",
+            "createdAt": record.detail()["createdAt"],
+            "payload": record.payload,
+            "metadata": record.metadata,
+            "attempts": record.attempts,
         }
         envelope = created_event(
-            job, producer=self.producer, clock=self.clock,
-            correlation_id=request.scope["state"]["correlation_id"], run=record.run + 1,
+            job,
+            producer=self.producer,
+            clock=self.clock,
+            correlation_id=request.scope["state"]["correlation_id"],
+            run=record.run + 1,
         )
         return await self._publish(envelope)
 
@@ -156,7 +195,9 @@ class GatewayRoutes:
         if not base:
             return json_error(502, f"{label} unavailable", f"{name} is not configured")
         try:
-            upstream = await self.http.get(base.rstrip("/") + path, headers={"Accept": "application/json"})
+            upstream = await self.http.get(
+                base.rstrip("/") + path, headers={"Accept": "application/json"}
+            )
         except httpx.TimeoutException:
             return json_error(504, f"{label} timeout")
         except httpx.HTTPError as exc:

@@ -39,7 +39,12 @@ class EventHandler:
     """Stores and counts lifecycle events; dead-letters invalid ones."""
 
     def __init__(
-        self, *, bus: Bus, events: EventStore, counters: Counters, clock: Clock,
+        self,
+        *,
+        bus: Bus,
+        events: EventStore,
+        counters: Counters,
+        clock: Clock,
         metrics: MetricsEngineMetrics,
     ) -> None:
         self.bus, self.events, self.counters = bus, events, counters
@@ -54,7 +59,13 @@ class EventHandler:
                 envelopes.append(parse_envelope(delivery.body))
             except InvalidMessage as exc:
                 self.metrics.validation_failed.inc()
-                letters.append(dead_letter(rejected(delivery.body, exc, delivery.queue), service=SERVICE, clock=self.clock))
+                letters.append(
+                    dead_letter(
+                        rejected(delivery.body, exc, delivery.queue),
+                        service=SERVICE,
+                        clock=self.clock,
+                    )
+                )
                 outcomes[index] = Outcome.REJECT
         if letters:
             await self.bus.publish_many(letters)
@@ -95,15 +106,23 @@ class DeadLetterHandler:
     def _letter(self, delivery: Delivery) -> DeadLetter:
         key = str(delivery.headers.get(KEY_HEADER) or message_key(delivery.body, delivery.queue))
         try:
-            document = orjson.loads(delivery.body) if len(delivery.body) <= MAX_MESSAGE_BYTES else None
+            document = (
+                orjson.loads(delivery.body) if len(delivery.body) <= MAX_MESSAGE_BYTES else None
+            )
         except orjson.JSONDecodeError:
             document = None
         if isinstance(document, dict) and not validate("dead-letter", document):
             return DeadLetter(key, document)
         reason = "published straight to jobs.failed.validation; not a dead-letter document"
         raw = rejected(delivery.body, InvalidMessage(reason), delivery.queue)
-        return DeadLetter(key, {
-            "original_event": raw.original, "validation_error": raw.error,
-            "rejected_at": iso(self.clock.now()), "correlation_id": raw.correlation_id,
-            "service": SERVICE, "service_version": __version__,
-        })
+        return DeadLetter(
+            key,
+            {
+                "original_event": raw.original,
+                "validation_error": raw.error,
+                "rejected_at": iso(self.clock.now()),
+                "correlation_id": raw.correlation_id,
+                "service": SERVICE,
+                "service_version": __version__,
+            },
+        )

@@ -12,11 +12,14 @@ class MetricsEngineMetrics(ServiceMetrics):
         super().__init__("metrics-engine")
         r = self.registry
         self.processed = Counter(
-            "metrics_engine_events_processed_total", "Lifecycle events stored and counted",
-            ["event_type"], registry=r,
+            "metrics_engine_events_processed_total",
+            "Lifecycle events stored and counted",
+            ["event_type"],
+            registry=r,
         )
         self.duplicates = Counter(
-            "metrics_engine_events_duplicate_total", "Redelivered events that changed nothing",
+            "metrics_engine_events_duplicate_total",
+            "Redelivered events that changed nothing",
             registry=r,
         )
         self.validation_failed = Counter(
@@ -26,6 +29,8 @@ class MetricsEngineMetrics(ServiceMetrics):
             "metrics_engine_dead_letters_total", "Dead letters stored (first time seen)", registry=r
         )
         self.lag = Histogram(
-            "metrics_engine_event_lag_seconds", "Now minus occurredAt when an event is stored",
-            registry=r, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            "metrics_engine_event_lag_seconds",
+            "Now minus occurredAt when an event is stored",
+            registry=r,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
         )

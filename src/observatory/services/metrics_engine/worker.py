@@ -21,12 +21,17 @@ def build_worker(
     clock = clock or SystemClock()
     metrics = MetricsEngineMetrics()
     events = EventHandler(
-        bus=deps.get("bus"), events=deps.get("event_store"), counters=deps.get("counters"),
-        clock=clock, metrics=metrics,
+        bus=deps.get("bus"),
+        events=deps.get("event_store"),
+        counters=deps.get("counters"),
+        clock=clock,
+        metrics=metrics,
     )
     letters = DeadLetterHandler(
         events=deps.get("event_store"), counters=deps.get("counters"), clock=clock, metrics=metrics
     )
-    consumers = [Consumer(q, events, settings.prefetch, settings.batch_size) for q in METRICS_ENGINE_QUEUES]
+    consumers = [
+        Consumer(q, events, settings.prefetch, settings.batch_size) for q in METRICS_ENGINE_QUEUES
+    ]
     consumers.append(Consumer(DEAD_LETTERS, letters, 50, 50))
     return worker_app("Metrics engine", metrics=metrics, deps=deps, consumers=consumers)

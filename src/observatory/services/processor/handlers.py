@@ -53,8 +53,14 @@ class JobHandler:
     """Handles batches from jobs.created (see module docstring)."""
 
     def __init__(
-        self, *, bus: Bus, jobs: JobStore, clock: Clock, settings: ProcessorSettings,
-        metrics: ProcessorMetrics, rng: random.Random | None = None,
+        self,
+        *,
+        bus: Bus,
+        jobs: JobStore,
+        clock: Clock,
+        settings: ProcessorSettings,
+        metrics: ProcessorMetrics,
+        rng: random.Random | None = None,
     ) -> None:
         self.bus, self.jobs, self.clock = bus, jobs, clock
         self.settings, self.metrics = settings, metrics
@@ -70,10 +76,18 @@ class JobHandler:
             try:
                 envelope = parse_envelope(delivery.body)
                 if envelope["eventType"] != "job.created":
-                    raise InvalidMessage(f"unexpected event type {envelope['eventType']} on jobs.created")
+                    raise InvalidMessage(
+                        f"unexpected event type {envelope['eventType']} on jobs.created"
+                    )
             except InvalidMessage as exc:
                 self.metrics.validation_failed.inc()
-                letters.append(dead_letter(rejected(delivery.body, exc, delivery.queue), service="processor", clock=self.clock))
+                letters.append(
+                    dead_letter(
+                        rejected(delivery.body, exc, delivery.queue),
+                        service="processor",
+                        clock=self.clock,
+                    )
+                )
                 outcomes[index] = Outcome.REJECT
                 log.warning("message dead-lettered", reason=exc.describe()[:300])
                 continue
@@ -108,7 +122,9 @@ class JobHandler:
         announcements = []
         for w in works:
             if w.attempt_in_run == 1:
-                announcements.append(self._event(w, "job.validated", "VALIDATED", now, step="validated"))
+                announcements.append(
+                    self._event(w, "job.validated", "VALIDATED", now, step="validated")
+                )
             announcements.append(
                 self._event(w, "job.executed", "EXECUTING", now, step=f"executed:{w.attempt}")
             )
@@ -118,10 +134,16 @@ class JobHandler:
 
     def _start(self, w: Work, now: Any) -> AttemptStart:
         return AttemptStart(
-            job_id=w.job_id, type=str(w.job["type"]), payload=dict(w.job.get("payload") or {}),
-            metadata=dict(w.job.get("metadata") or {}), created_at=parse_iso(str(w.job["createdAt"])),
-            attempt=w.attempt, run=w.run, event_id=str(w.envelope["eventId"]),
-            correlation_id=str(w.envelope["correlationId"]), at=now,
+            job_id=w.job_id,
+            type=str(w.job["type"]),
+            payload=dict(w.job.get("payload") or {}),
+            metadata=dict(w.job.get("metadata") or {}),
+            created_at=parse_iso(str(w.job["createdAt"])),
+            attempt=w.attempt,
+            run=w.run,
+            event_id=str(w.envelope["eventId"]),
+            correlation_id=str(w.envelope["correlationId"]),
+            at=now,
         )
 
     async def _attempt(self, w: Work) -> Result:
@@ -152,8 +174,11 @@ class JobHandler:
             else:
                 status = "EXECUTING"
                 retries.append(w)
-            ends.append(AttemptEnd(w.job_id, w.attempt, status, "failed" if r.failed else "completed",
-                                   r.error, now))
+            ends.append(
+                AttemptEnd(
+                    w.job_id, w.attempt, status, "failed" if r.failed else "completed", r.error, now
+                )
+            )
             if status in ("COMPLETED", "FAILED"):
                 events.append(self._terminal(w, status, r.error, now))
         await self.jobs.finish(ends)
@@ -172,8 +197,13 @@ class JobHandler:
         (self.metrics.failed if r.failed else self.metrics.completed).inc()
         created = parse_iso(str(r.work.job["createdAt"]))
         self.metrics.latency.observe(max(0.0, (now - created).total_seconds()))
-        log.info("job finished", job_id=r.work.job_id, status="FAILED" if r.failed else "COMPLETED",
-                 attempt=r.work.attempt, correlation_id=r.work.envelope["correlationId"])
+        log.info(
+            "job finished",
+            job_id=r.work.job_id,
+            status="FAILED" if r.failed else "COMPLETED",
+            attempt=r.work.attempt,
+            correlation_id=r.work.envelope["correlationId"],
+        )
 
     async def _reannounce(self, works: list[Work]) -> None:
         events = []
@@ -182,24 +212,47 @@ class JobHandler:
             if record is None or record.status not in ("COMPLETED", "FAILED"):
                 continue
             moment = record.completed_at or record.updated_at
-            events.append(self._terminal(w, record.status, record.last_error, moment, attempts=record.attempts))
+            events.append(
+                self._terminal(
+                    w, record.status, record.last_error, moment, attempts=record.attempts
+                )
+            )
         if events:
             await self.bus.publish_many(events)
 
-    def _terminal(self, w: Work, status: str, error: str | None, at: Any, attempts: int | None = None) -> Outgoing:
+    def _terminal(
+        self, w: Work, status: str, error: str | None, at: Any, attempts: int | None = None
+    ) -> Outgoing:
         event_type = "job.completed" if status == "COMPLETED" else "job.failed"
-        return self._event(w, event_type, status, at, step=status.lower(), error=error, attempts=attempts)
+        return self._event(
+            w, event_type, status, at, step=status.lower(), error=error, attempts=attempts
+        )
 
     def _event(
-        self, w: Work, event_type: str, status: str, at: Any, *, step: str,
-        error: str | None = None, attempts: int | None = None,
+        self,
+        w: Work,
+        event_type: str,
+        status: str,
+        at: Any,
+        *,
+        step: str,
+        error: str | None = None,
+        attempts: int | None = None,
     ) -> Outgoing:
-        job = {**w.job, "status": status, "updatedAt": iso(at), "attempts": attempts or w.attempt,
-               "run": w.run}
+        job = {
+            **w.job,
+            "status": status,
+            "updatedAt": iso(at),
+            "attempts": attempts or w.attempt,
+            "run": w.run,
+        }
         if error:
             job["error"] = error
         envelope = build_envelope(
-            event_type, job, producer=self.producer, clock=self.clock,
+            event_type,
+            job,
+            producer=self.producer,
+            clock=self.clock,
             correlation_id=str(w.envelope["correlationId"]),
             idempotency_key=f"{w.job_id}:{w.run}:{step}",
         )

@@ -87,7 +87,11 @@ def simulation(job: dict[str, Any], default_ms: float, default_fail: float) -> S
 
     def number(key: str, default: float) -> float:
         value = sim.get(key, default)
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
+        return (
+            float(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else default
+        )
 
     return Simulation(
         duration_s=max(0.0, number("durationMs", default_ms)) / 1000,
@@ -103,5 +107,5 @@ def attempt_fails(sim: Simulation, attempt_in_run: int, rng: random.Random) -> b
 
 
 def backoff(base: float, attempt_in_run: int, rng: random.Random) -> float:
-    """Exponential back-off with jitter: base·2^(n-1), scaled by 0.5–1.5."""
+    """Exponential back-off with jitter: base·2^(n-1), scaled by 0.5 to 1.5."""
     return float(base * 2 ** (attempt_in_run - 1) * rng.uniform(0.5, 1.5))

@@ -21,15 +21,20 @@ def build_worker(
     """The processor as an app whose lifespan consumes jobs.created."""
     metrics = ProcessorMetrics()
     handler = JobHandler(
-        bus=deps.get("bus"), jobs=deps.get("job_store"), clock=clock or SystemClock(),
-        settings=settings, metrics=metrics,
+        bus=deps.get("bus"),
+        jobs=deps.get("job_store"),
+        clock=clock or SystemClock(),
+        settings=settings,
+        metrics=metrics,
     )
 
     async def sample_depth() -> None:
         metrics.queue_depth.set(await deps.get("bus").queue_depth(JOBS_CREATED))
 
     return worker_app(
-        "Processor", metrics=metrics, deps=deps,
+        "Processor",
+        metrics=metrics,
+        deps=deps,
         consumers=[Consumer(JOBS_CREATED, handler, settings.prefetch, settings.batch_size)],
         sampler=sample_depth,
     )

@@ -12,8 +12,9 @@ from observatory.core.clock import Clock, iso
 
 
 def normalise(alert: dict[str, Any]) -> dict[str, Any]:
-    labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
-    notes = alert.get("annotations") if isinstance(alert.get("annotations"), dict) else {}
+    raw_labels, raw_notes = alert.get("labels"), alert.get("annotations")
+    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
+    notes: dict[str, Any] = raw_notes if isinstance(raw_notes, dict) else {}
     status = alert.get("status")
     state = status.get("state") if isinstance(status, dict) else status
     return {
@@ -40,8 +41,11 @@ class AlertSource:
 
     async def active(self) -> dict[str, Any]:
         if not self.url:
-            return {"status": "unavailable", "reason": "Alertmanager is not configured (ALERTMANAGER_URL)",
-                    "alerts": []}
+            return {
+                "status": "unavailable",
+                "reason": "Alertmanager is not configured (ALERTMANAGER_URL)",
+                "alerts": [],
+            }
         try:
             response = await self.http.get(
                 f"{self.url}/api/v2/alerts", params={"active": "true", "silenced": "false"}
@@ -49,13 +53,23 @@ class AlertSource:
             response.raise_for_status()
             body = response.json()
         except httpx.TimeoutException:
-            return {"status": "unavailable", "reason": "Alertmanager did not answer in time", "alerts": []}
+            return {
+                "status": "unavailable",
+                "reason": "Alertmanager did not answer in time",
+                "alerts": [],
+            }
         except (httpx.HTTPError, ValueError) as exc:
-            return {"status": "unavailable", "reason": f"Alertmanager unreachable ({type(exc).__name__})",
-                    "alerts": []}
+            return {
+                "status": "unavailable",
+                "reason": f"Alertmanager unreachable ({type(exc).__name__})",
+                "alerts": [],
+            }
         if not isinstance(body, list):
-            return {"status": "unavailable", "reason": "Alertmanager answered something unexpected",
-                    "alerts": []}
+            return {
+                "status": "unavailable",
+                "reason": "Alertmanager answered something unexpected",
+                "alerts": [],
+            }
         alerts = [normalise(a) for a in body if isinstance(a, dict)]
         rank = {"critical": 0, "warning": 1, "info": 2}
         alerts.sort(key=lambda a: (rank.get(a["severity"], 3), a["alertname"], a["service"]))
@@ -65,12 +79,14 @@ class AlertSource:
         alerts = notification.get("alerts")
         if not isinstance(alerts, list):
             raise ValueError("a webhook notification must carry an 'alerts' list")
-        self.history.appendleft({
-            "receivedAt": iso(self.clock.now()),
-            "status": str(notification.get("status", "")),
-            "groupLabels": notification.get("groupLabels") or {},
-            "alerts": [normalise(a) for a in alerts if isinstance(a, dict)],
-        })
+        self.history.appendleft(
+            {
+                "receivedAt": iso(self.clock.now()),
+                "status": str(notification.get("status", "")),
+                "groupLabels": notification.get("groupLabels") or {},
+                "alerts": [normalise(a) for a in alerts if isinstance(a, dict)],
+            }
+        )
         return len(alerts)
 
     async def close(self) -> None:

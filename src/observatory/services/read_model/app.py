@@ -25,15 +25,22 @@ DEPENDENCIES = ("job_store", "counters", "event_store")
 
 
 def create_app(
-    settings: ReadModelSettings, http: HttpSettings, *, deps: Dependencies, clock: Clock | None = None
+    settings: ReadModelSettings,
+    http: HttpSettings,
+    *,
+    deps: Dependencies,
+    clock: Clock | None = None,
 ) -> FastAPI:
     clock = clock or SystemClock()
     metrics = ServiceMetrics("read-model")
-    queries = Queries(jobs=deps.get("job_store"), events=deps.get("event_store"),
-                      counters=deps.get("counters"))
+    queries = Queries(
+        jobs=deps.get("job_store"), events=deps.get("event_store"), counters=deps.get("counters")
+    )
     alerts = AlertSource(
         str(settings.alertmanager_url) if settings.alertmanager_url else None,
-        timeout=settings.alert_timeout, history=settings.alert_history, clock=clock,
+        timeout=settings.alert_timeout,
+        history=settings.alert_history,
+        clock=clock,
     )
     stream = Broadcaster(queries.stats, queries.events_for_recent, settings.stream_interval)
     registry = load_registry(settings.ui_registry)
@@ -49,14 +56,20 @@ def create_app(
             await deps.close()
 
     app = FastAPI(
-        title="Read Model API", version=__version__,
+        title="Read Model API",
+        version=__version__,
         description="Distributed Task Observatory read model: stats, jobs, events, alerts, stream.",
-        docs_url=None, redoc_url=None, lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
     )
     install_edges(app, metrics, "read_model")
     app.add_middleware(
-        CORSMiddleware, allow_origins=cors_origins(http.cors_origins), allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "X-Correlation-Id"], expose_headers=["X-Correlation-Id"],
+        CORSMiddleware,
+        allow_origins=cors_origins(http.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "X-Correlation-Id"],
+        expose_headers=["X-Correlation-Id"],
     )
     app.include_router(build_router(queries, alerts, stream, registry))
     add_health(app, metrics, deps.check)

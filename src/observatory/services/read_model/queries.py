@@ -7,13 +7,20 @@ from typing import Any
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 
 LIFECYCLE_RANK = {
-    "job.created": 0, "job.validated": 1, "job.executed": 2, "job.failed": 3, "job.completed": 3,
+    "job.created": 0,
+    "job.validated": 1,
+    "job.executed": 2,
+    "job.failed": 3,
+    "job.completed": 3,
 }
 
 
 def timeline_order(envelope: dict[str, Any]) -> tuple[str, int]:
     """Time order; events of the same millisecond in lifecycle order."""
-    return (str(envelope.get("occurredAt", "")), LIFECYCLE_RANK.get(str(envelope.get("eventType")), 9))
+    return (
+        str(envelope.get("occurredAt", "")),
+        LIFECYCLE_RANK.get(str(envelope.get("eventType")), 9),
+    )
 
 
 class Queries:

@@ -11,8 +11,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from observatory.__about__ import __version__
 from observatory.core.contracts.envelope import JOB_TYPE
 from observatory.core.contracts.registry import Registry
-from observatory.core.errors import InvalidMessage, NotFound
 from observatory.core.contracts.validator import Violation
+from observatory.core.errors import InvalidMessage, NotFound
 from observatory.services.read_model.alerts import AlertSource
 from observatory.services.read_model.queries import Queries
 from observatory.services.read_model.stream import Broadcaster
@@ -45,9 +45,13 @@ def build_router(
         cursor: Annotated[str | None, Query(max_length=300)] = None,
     ) -> dict[str, Any]:
         if status is not None and status not in STATUSES:
-            raise InvalidMessage("Invalid query", [Violation("$.status", f"must be one of {', '.join(STATUSES)}")])
+            raise InvalidMessage(
+                "Invalid query", [Violation("$.status", f"must be one of {', '.join(STATUSES)}")]
+            )
         if type is not None and not JOB_TYPE.match(type):
-            raise InvalidMessage("Invalid query", [Violation("$.type", f"must match {JOB_TYPE.pattern}")])
+            raise InvalidMessage(
+                "Invalid query", [Violation("$.type", f"must match {JOB_TYPE.pattern}")]
+            )
         try:
             return await queries.jobs_page(status=status, type=type, limit=limit, cursor=cursor)
         except ValueError as exc:
@@ -62,7 +66,7 @@ def build_router(
 
     @router.get("/events", tags=["events"], summary="Lifecycle events, newest first")
     async def events(
-        jobId: Annotated[str | None, Query()] = None,  # noqa: N803 - the contract's name
+        jobId: Annotated[str | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> list[dict[str, Any]]:
         if jobId is not None and not _is_uuid(jobId):
@@ -83,7 +87,9 @@ def build_router(
             body = await request.json()
             count = alerts.record(body if isinstance(body, dict) else {})
         except ValueError as exc:
-            raise InvalidMessage("Invalid webhook notification", [Violation("$", str(exc))]) from exc
+            raise InvalidMessage(
+                "Invalid webhook notification", [Violation("$", str(exc))]
+            ) from exc
         return JSONResponse({"received": count})
 
     @router.get("/alerts/history", tags=["alerts"], summary="Recent webhook notifications")
@@ -97,7 +103,8 @@ def build_router(
     @router.get("/stream", tags=["stream"], summary="Server-Sent Events: stats and job events")
     async def stream_events() -> StreamingResponse:
         return StreamingResponse(
-            stream.subscribe(), media_type="text/event-stream",
+            stream.subscribe(),
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 

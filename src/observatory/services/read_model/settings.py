@@ -25,7 +25,9 @@ class ReadModelSettings(BaseSettings):
     alert_history: int = Field(default=200, ge=1, validation_alias="READ_MODEL_ALERT_HISTORY")
     """Webhook notifications kept for GET /alerts/history."""
 
-    stream_interval: float = Field(default=0.25, gt=0, validation_alias="READ_MODEL_STREAM_INTERVAL")
+    stream_interval: float = Field(
+        default=0.25, gt=0, validation_alias="READ_MODEL_STREAM_INTERVAL"
+    )
     """Seconds between /stream checks for news (updates are coalesced to this pace)."""
 
     ui_registry: Path | None = Field(default=None, validation_alias="ODTO_UI_REGISTRY")
