@@ -176,7 +176,17 @@ def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
 
 
 def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck) -> None:
-    """/healthz (alive), /readyz (dependencies answer) and /metrics (Prometheus text)."""
+    """/healthz (alive), /readyz (dependencies answer) and /metrics (Prometheus text).
+
+    Both /readyz and /metrics check the dependencies now, so `odto_dependency_up` is
+    fresh at every scrape even when nothing probes readiness.
+    """
+
+    async def check() -> Mapping[str, bool]:
+        checks = await readiness()
+        for name, ok in checks.items():
+            metrics.dependency_up.labels(name).set(1 if ok else 0)
+        return checks
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
@@ -184,16 +194,15 @@ def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck)
 
     @app.get("/readyz", tags=["health"], summary="Readiness: every dependency answers")
     async def readyz() -> Response:
-        checks = await readiness()
-        for name, ok in checks.items():
-            metrics.dependency_up.labels(name).set(1 if ok else 0)
+        checks = await check()
         failing = sorted(name for name, ok in checks.items() if not ok)
         if failing:
             return JSONResponse({"status": "unavailable", "failing": failing}, status_code=503)
         return JSONResponse({"status": "ready", "checks": checks})
 
-    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
     async def metrics_text() -> Response:
+        await check()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
