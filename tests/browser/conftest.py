@@ -1,7 +1,10 @@
 """Browser tests: Debian's Chromium driven by Playwright against a real running system.
 
-One system (embedded, free ports) serves the whole session, with a fake Alertmanager
+One system (embedded, free ports) serves all browser tests, with a fake Alertmanager
 behind ALERTMANAGER_URL; tests that need another configuration start their own.
+Playwright's sync API keeps its event loop marked as running while it is open, which
+would break every asyncio test after it, so its fixtures are package-scoped: they end
+with the last browser test.
 Without /usr/bin/chromium the tests are skipped with the reason printed (CI=true fails).
 Screenshots of each main view go to test-artifacts/browser/.
 """
@@ -51,7 +54,7 @@ def chromium() -> Any:
     return sync_api
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium: Any) -> Iterator[Any]:
     with chromium.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -59,14 +62,14 @@ def browser(chromium: Any) -> Iterator[Any]:
         launched.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def alertmanager() -> Iterator[FakeAlertmanager]:
     fake = FakeAlertmanager().start()
     yield fake
     fake.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def observatory(
     tmp_path_factory: pytest.TempPathFactory, alertmanager: FakeAlertmanager, chromium: Any
 ) -> Iterator[RunningSystem]:

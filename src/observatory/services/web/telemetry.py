@@ -81,7 +81,9 @@ class RequestTelemetry:
             if route in {"/api", "/gateway"} and status in {"502", "504"}:
                 self.metrics.upstream_errors.labels(route, status).inc()
             if route not in QUIET_ROUTES:
-                log.info(
+                # Page assets that load fine are noise at info level; failures are not.
+                quiet = route == "static" and int(status) < 400
+                (log.debug if quiet else log.info)(
                     "request",
                     method=scope["method"],
                     path=scope["path"],

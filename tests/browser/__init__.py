@@ -1,0 +1,1 @@
+"""Browser tests (a package so their Playwright fixtures can be package-scoped)."""
