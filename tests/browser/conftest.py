@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.browser.alertmanager import FakeAlertmanager
 from tests.system import RunningSystem, start_system, wait_until
 

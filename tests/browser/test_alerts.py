@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from tests.browser.alertmanager import FakeAlertmanager, alert
 from tests.browser.conftest import Console, open_dashboard, screenshot
 from tests.system import RunningSystem

@@ -7,12 +7,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tests.browser.conftest import Console, open_dashboard, screenshot
-from tests.system import RunningSystem
-
 from observatory.core.backends import make_bus
 from observatory.core.bus.port import Outgoing
 from observatory.core.settings import Backends
+from tests.browser.conftest import Console, open_dashboard, screenshot
+from tests.system import RunningSystem
 
 
 def publish_raw(system: RunningSystem, body: bytes) -> None:

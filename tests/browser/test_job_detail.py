@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+
 from tests.browser.conftest import (
     Console,
     open_dashboard,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from tests.browser.conftest import Console, open_dashboard, screenshot
 from tests.system import SERVICES, RunningSystem, free_port, start_system
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import httpx
+
 from tests.browser.conftest import UUID, Console, open_dashboard, screenshot
 from tests.system import RunningSystem
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+
 from tests.browser.conftest import Console, open_dashboard, screenshot, submit_job
 from tests.system import RunningSystem, wait_until
 
