@@ -48,14 +48,10 @@ def proxied_alerts(gateway_url: str, name: str) -> list[dict[str, Any]]:
     return [a for a in response.json() if a["labels"]["alertname"] == name]
 
 
-def notified(read_model_url: str, name: str, status: str) -> bool:
+def notified(read_model_url: str, name: str, state: str) -> bool:
+    """True when the webhook history holds `name` in `state` (firing or resolved)."""
     history = httpx.get(f"{read_model_url}/alerts/history", timeout=10).json()
-    return any(
-        a["alertname"] == name and a["state"] == status for note in history for a in note["alerts"]
-    ) or any(
-        note["status"] == status and any(a["alertname"] == name for a in note["alerts"])
-        for note in history
-    )
+    return any(a["alertname"] == name and a["state"] == state for n in history for a in n["alerts"])
 
 
 @pytest.fixture
@@ -104,6 +100,7 @@ def test_failures_raise_job_failure_rate_high_everywhere_then_it_resolves(
         assert seen["severity"] == "warning"
         assert seen["service"] == "processor"
         assert seen["summary"] == "Job failure rate above 5%"
+        assert seen["runbookUrl"] == "docs/runbook.md#jobfailureratehigh"
         assert proxied_alerts(system.gateway_url, "JobFailureRateHigh")
         targets = httpx.get(f"{system.gateway_url}/proxy/targets", timeout=10).json()
         jobs = {t["labels"]["job"] for t in targets["data"]["activeTargets"]}

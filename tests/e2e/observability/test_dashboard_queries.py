@@ -28,9 +28,6 @@ from observatory.interfaces.cli.observability import (
 
 DASHBOARDS = Path(__file__).resolve().parents[3] / "deploy/grafana/dashboards"
 RATE_INTERVAL = "20s"  # what Grafana's $__rate_interval would be at a 1 s scrape interval
-# Panels whose data depends on a known gap, each proven by a strict xfail test below (it
-# starts passing, and so fails, once fixed: then delete the entry and the marker).
-KNOWN_GAPS = {"odto-service-health / Dependencies up / A"}
 
 
 def panel_queries() -> dict[str, str]:
@@ -83,7 +80,7 @@ def test_every_dashboard_panel_query_returns_data_under_load(
     answered: set[str] = set()
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(answered | KNOWN_GAPS) < len(queries):
+        while time.monotonic() < deadline and len(answered) < len(queries):
             for name, expr in queries.items():
                 if name not in answered and has_number(query(stack.prometheus_url, expr)):
                     answered.add(name)
@@ -92,20 +89,17 @@ def test_every_dashboard_panel_query_returns_data_under_load(
         load.terminate()
         load.wait(10)
 
-    missing = {n: e for n, e in queries.items() if n not in answered and n not in KNOWN_GAPS}
+    missing = {n: e for n, e in queries.items() if n not in answered}
     assert not missing, "panels without data:\n" + "\n".join(
         f"{n}: {e}" for n, e in missing.items()
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="odto_dependency_up is only set when /readyz is called (core/http.py add_health); "
-    "nothing calls /readyz locally, so DatabaseUnavailable and the Dependencies panel see no data",
-)
 def test_every_service_exports_its_dependency_gauges_without_a_readiness_probe(
     system: RunningSystem,
 ) -> None:
+    # Nothing probes /readyz on a laptop: the gauges must be fresh at every scrape anyway,
+    # or DatabaseUnavailable and the Dependencies panel would have no data.
     expected = {
         "gateway": {"bus", "job_store"},
         "processor": {"bus", "job_store"},
