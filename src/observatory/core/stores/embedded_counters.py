@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 
-from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
-from observatory.core.stores.migrate import migrate_sqlite
 from observatory.core.stores.records import COUNTER_NAMES, CounterEffect, CounterSnapshot
+from observatory.core.stores.sqlite_base import SqliteAdapter
 
 
-class EmbeddedCounters:
+class EmbeddedCounters(SqliteAdapter):
     """Counters adapter over a SQLite file."""
 
-    def __init__(self, path: Path) -> None:
-        self._writer = SqliteWriter(path)
-        self._reader = SqliteReader(path)
-
-    async def open(self) -> None:
-        await self._writer.open(lambda conn: migrate_sqlite(conn, "counters"))
+    component = "counters"
 
     async def apply(self, effects: Sequence[CounterEffect]) -> int:
         def work(conn: sqlite3.Connection) -> int:
@@ -57,14 +50,3 @@ class EmbeddedCounters:
             return CounterSnapshot(**numbers, last_event_time=row[0] if row else "")
 
         return await self._reader.read(work)
-
-    async def ping(self) -> bool:
-        try:
-            await self._reader.read(lambda conn: conn.execute("SELECT 1").fetchone())
-        except sqlite3.Error:
-            return False
-        return True
-
-    async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()

@@ -7,8 +7,8 @@ from typing import Any
 
 from observatory.core.clock import SystemClock, parse_iso
 from observatory.core.stores.event_rows import job_id_of
-from observatory.core.stores.migrate import migrate_postgres
-from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
+from observatory.core.stores.postgres_base import PostgresAdapter
+from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import DeadLetter
 
 DEP = "event_store"
@@ -20,18 +20,11 @@ RETURNING event_id::text
 """
 
 
-class PostgresEventStore:
+class PostgresEventStore(PostgresAdapter):
     """EventStore over PostgreSQL (a database of its own or the job store's)."""
 
-    def __init__(self, url: str, *, namespace: str = "") -> None:
-        self._url = url
-        self._namespace = namespace
-        self._pool: Any = None
-
-    async def open(self) -> None:
-        self._pool = await create_pool(self._url, namespace=self._namespace, dependency=DEP)
-        async with guarded(DEP), self._pool.acquire() as conn:
-            await migrate_postgres(conn, "events")
+    component = "events"
+    dependency = DEP
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         if not envelopes:
@@ -87,14 +80,6 @@ class PostgresEventStore:
                 "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT $1", limit
             )
         return [{"id": str(row["seq"]), **row["document"]} for row in rows]
-
-    async def ping(self) -> bool:
-        return self._pool is not None and await ping_pool(self._pool)
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
 
 
 def _when(document: dict[str, Any], default: Any) -> Any:

@@ -7,8 +7,8 @@ from typing import Any
 
 from observatory.core.clock import parse_iso
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
-from observatory.core.stores.migrate import migrate_postgres
-from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
+from observatory.core.stores.postgres_base import PostgresAdapter
+from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
@@ -75,18 +75,11 @@ def _record(row: Any, history: tuple[AttemptRecord, ...] = ()) -> JobRecord:
     )
 
 
-class PostgresJobStore:
+class PostgresJobStore(PostgresAdapter):
     """JobStore over PostgreSQL (see module docstring)."""
 
-    def __init__(self, url: str, *, namespace: str = "") -> None:
-        self._url = url
-        self._namespace = namespace
-        self._pool: Any = None
-
-    async def open(self) -> None:
-        self._pool = await create_pool(self._url, namespace=self._namespace, dependency=DEP)
-        async with guarded(DEP), self._pool.acquire() as conn:
-            await migrate_postgres(conn, "jobs")
+    component = "jobs"
+    dependency = DEP
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
         if not ids:
@@ -190,14 +183,6 @@ class PostgresJobStore:
     async def count(self) -> int:
         async with guarded(DEP):
             return int(await self._pool.fetchval("SELECT COUNT(*) FROM jobs"))
-
-    async def ping(self) -> bool:
-        return self._pool is not None and await ping_pool(self._pool)
-
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
 
 
 def _exact(moment: Any) -> str:

@@ -5,25 +5,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from observatory.core.clock import SystemClock, iso
-from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 from observatory.core.stores.event_rows import job_id_of, occurred_text
-from observatory.core.stores.migrate import migrate_sqlite
 from observatory.core.stores.records import DeadLetter
+from observatory.core.stores.sqlite_base import SqliteAdapter
 
 
-class SqliteEventStore:
+class SqliteEventStore(SqliteAdapter):
     """EventStore over a SQLite file."""
 
-    def __init__(self, path: Path) -> None:
-        self._writer = SqliteWriter(path)
-        self._reader = SqliteReader(path)
-
-    async def open(self) -> None:
-        await self._writer.open(lambda conn: migrate_sqlite(conn, "events"))
+    component = "events"
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         rows = [
@@ -81,14 +74,3 @@ class SqliteEventStore:
         sql = "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT ?"
         rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
         return [{"id": str(row[0]), **json.loads(row[1])} for row in rows]
-
-    async def ping(self) -> bool:
-        try:
-            await self._reader.read(lambda conn: conn.execute("SELECT 1").fetchone())
-        except sqlite3.Error:
-            return False
-        return True
-
-    async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()

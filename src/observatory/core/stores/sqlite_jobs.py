@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
-from observatory.core.sqlite_writer import SqliteReader, SqliteWriter
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
-from observatory.core.stores.migrate import migrate_sqlite
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
@@ -20,6 +17,7 @@ from observatory.core.stores.records import (
     JobRecord,
     JobState,
 )
+from observatory.core.stores.sqlite_base import SqliteAdapter
 
 COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
@@ -47,15 +45,10 @@ def _record(
     )
 
 
-class SqliteJobStore:
+class SqliteJobStore(SqliteAdapter):
     """JobStore over a SQLite file: one writer thread with group commit, one reader."""
 
-    def __init__(self, path: Path) -> None:
-        self._writer = SqliteWriter(path)
-        self._reader = SqliteReader(path)
-
-    async def open(self) -> None:
-        await self._writer.open(lambda conn: migrate_sqlite(conn, "jobs"))
+    component = "jobs"
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
         if not ids:
@@ -190,14 +183,3 @@ class SqliteJobStore:
             return int(conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
 
         return await self._reader.read(work)
-
-    async def ping(self) -> bool:
-        try:
-            await self._reader.read(lambda conn: conn.execute("SELECT 1").fetchone())
-        except sqlite3.Error:
-            return False
-        return True
-
-    async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()

@@ -1,0 +1,37 @@
+"""What every PostgreSQL store adapter shares: a pool in the namespace's schema,
+migrations on open, ping and close."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from observatory.core.stores.migrate import migrate_postgres
+from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
+
+
+class PostgresAdapter:
+    """Base of the PostgreSQL adapters; `component` names their migrations, `dependency`
+    is how their failures are reported."""
+
+    component: ClassVar[str]
+    dependency: ClassVar[str]
+
+    def __init__(self, url: str, *, namespace: str = "") -> None:
+        self._url = url
+        self._namespace = namespace
+        self._pool: Any = None
+
+    async def open(self) -> None:
+        self._pool = await create_pool(
+            self._url, namespace=self._namespace, dependency=self.dependency
+        )
+        async with guarded(self.dependency), self._pool.acquire() as conn:
+            await migrate_postgres(conn, self.component)
+
+    async def ping(self) -> bool:
+        return self._pool is not None and await ping_pool(self._pool)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
