@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
 
 from observatory.core.clock import Clock
 from observatory.interfaces.tui.app import ObservatoryApp
@@ -98,8 +99,6 @@ async def wait_for(
 
 def screen_text(app: ObservatoryApp) -> str:
     """Everything the current screen shows, as plain text (for assertions)."""
-    from textual.widgets import Static
-
     parts = []
     for widget in app.screen.query(Static):
         parts.append(str(widget.render()))
@@ -115,8 +114,6 @@ Step = Callable[[Pilot[Any]], Awaitable[None]]
 
 def job_rows(app: ObservatoryApp, selector: str = "#jobs") -> list[list[str]]:
     """The rows of a DataTable on the current screen, as plain strings."""
-    from textual.widgets import DataTable
-
     table: DataTable[Any] = app.screen.query_one(selector, DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
@@ -154,3 +151,22 @@ def hanging_url() -> Iterator[str]:
         for conn in held:
             conn.close()
         server.close()
+
+
+S = TypeVar("S")
+
+
+def showing(app: ObservatoryApp, kind: type[S]) -> S | None:
+    """The current screen when it is a `kind` and has finished mounting, else None."""
+    screen = app.screen
+    if isinstance(screen, kind) and screen.is_mounted:
+        return screen
+    return None
+
+
+async def open_with(pilot: Pilot[Any], key: str, kind: type[S]) -> S:
+    """Press `key` and wait until the `kind` screen it opens is mounted (and focused)."""
+    await pilot.press(key)
+    screen = await wait_for(pilot, lambda: showing(pilot.app, kind), what=kind.__name__)  # type: ignore[arg-type]
+    await pilot.pause()
+    return screen

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import pytest
 
-from observatory.interfaces.tui.client import ErrorKind, ObservatoryClient, RequestError
+from observatory.interfaces.tui.client import ErrorKind, ObservatoryClient, RequestError, SseParser
 from observatory.interfaces.tui.validation import Simulation
 from tests.system import RunningSystem
 from tests.tui.conftest import nowhere
@@ -16,7 +19,15 @@ async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSys
     client = ObservatoryClient(live.gateway_url, live.read_model_url)
     try:
         job_id = await client.submit("CLIENT_OK", Simulation(duration_ms=0))
-        detail = await client.job(job_id)
+        deadline = time.monotonic() + 20
+        while True:  # the read model learns of the job a moment after the gateway accepts it
+            try:
+                detail = await client.job(job_id)
+                break
+            except RequestError as exc:
+                if exc.kind is not ErrorKind.NOT_FOUND or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
     finally:
         await client.aclose()
     assert detail.summary.type == "CLIENT_OK"
@@ -155,3 +166,33 @@ async def test_filters_use_the_jobs_query_and_no_filter_uses_recent() -> None:
     assert (second.url.path, dict(second.url.params)) == ("/jobs/recent", {"limit": "7"})
     assert {job.status for job in failed} == {"FAILED"}
     assert len(recent) == 12
+
+
+def test_server_sent_events_are_parsed_into_event_and_json() -> None:
+    parser = SseParser()
+    lines = [
+        ": keep-alive",
+        "",
+        "event: stats",
+        'data: {"totalJobs": 3}',
+        "",
+        "event: job-event",
+        'data: {"eventType":',
+        'data: "job.created"}',
+        "",
+        "data: not json",
+        "",
+    ]
+    events = [e for e in (parser.feed(line) for line in lines) if e is not None]
+    assert events == [("stats", {"totalJobs": 3}), ("job-event", {"eventType": "job.created"})]
+
+
+async def test_the_real_stream_starts_with_a_stats_event(live: RunningSystem) -> None:
+    client = ObservatoryClient(live.gateway_url, live.read_model_url)
+    try:
+        async for event, data in client.stream():
+            assert event == "stats"
+            assert "totalJobs" in data
+            break
+    finally:
+        await client.aclose()

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from observatory.core.clock import FixedClock
+from observatory.interfaces.tui.app import ObservatoryApp
 from observatory.interfaces.tui.config import (
     DEFAULT_GATEWAY_URL,
     DEFAULT_READ_MODEL_URL,
@@ -14,7 +16,7 @@ from observatory.interfaces.tui.config import (
 from observatory.interfaces.tui.runner import default_command, launch_env
 from observatory.interfaces.tui.screens.dashboard import DashboardScreen
 from observatory.interfaces.tui.screens.ui_launcher import UiLauncherScreen
-from tests.tui.conftest import screen_text, wait_for
+from tests.tui.conftest import screen_text, showing, wait_for
 from tests.tui.fake_backend import FakeBackend
 
 
@@ -62,9 +64,6 @@ def test_the_child_listens_where_the_tui_will_look() -> None:
 
 
 async def open_launcher(registry: Path) -> str:
-    from observatory.core.clock import FixedClock
-    from observatory.interfaces.tui.app import ObservatoryApp
-
     app = ObservatoryApp(
         TuiConfig(registry_path=registry),
         clock=FixedClock(),
@@ -73,9 +72,9 @@ async def open_launcher(registry: Path) -> str:
         platform="linux",
     )
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_for(pilot, lambda: showing(app, DashboardScreen))
         await pilot.press("u")
-        await wait_for(pilot, lambda: isinstance(app.screen, UiLauncherScreen))
+        await wait_for(pilot, lambda: showing(app, UiLauncherScreen))
         return screen_text(app)
 
 

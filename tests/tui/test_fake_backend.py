@@ -11,7 +11,7 @@ from observatory.interfaces.tui.app import ObservatoryApp
 from observatory.interfaces.tui.config import TuiConfig
 from observatory.interfaces.tui.screens.dashboard import MAX_ALERT_FAILURES, DashboardScreen
 from observatory.interfaces.tui.screens.new_task import NewTaskScreen
-from tests.tui.conftest import screen_text, wait_for
+from tests.tui.conftest import open_with, screen_text, showing, wait_for
 from tests.tui.fake_backend import FakeBackend
 
 
@@ -28,9 +28,7 @@ async def test_alerts_back_off_after_three_failures_until_r() -> None:
     backend = FakeBackend(alerts_broken=True)
     app = fake_app(backend, refresh_seconds=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await wait_for(
-            pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen
-        )
+        screen = await wait_for(pilot, lambda: showing(app, DashboardScreen))
         await wait_for(pilot, lambda: screen.refresh_count >= MAX_ALERT_FAILURES + 5)
         assert backend.count("/alerts") == MAX_ALERT_FAILURES
         assert backend.count("/stats") > MAX_ALERT_FAILURES + 5  # stats keep refreshing
@@ -48,13 +46,11 @@ async def test_losing_the_read_model_shows_offline_with_the_age_of_the_data() ->
     clock = FixedClock()
     app = fake_app(backend, clock=clock, refresh_seconds=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await wait_for(
-            pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen
-        )
+        screen = await wait_for(pilot, lambda: showing(app, DashboardScreen))
         await wait_for(pilot, lambda: "● live · updated 0s ago" in screen_text(app))
         backend.down = True
-        clock.advance(42)
         await wait_for(pilot, lambda: screen.error is not None)
+        clock.advance(42)
         await wait_for(pilot, lambda: "● offline · data 42s old" in screen_text(app))
         assert "Total   1284" in screen_text(app)  # the last data stays on screen
         backend.down = False
@@ -77,10 +73,9 @@ async def submit_with(transport: httpx.MockTransport) -> str:
         TuiConfig(), clock=FixedClock(), transport=transport, env={}, platform="linux"
     )
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        await pilot.press("n", *"OK_TYPE", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, NewTaskScreen)
+        await wait_for(pilot, lambda: showing(app, DashboardScreen))
+        dialog = await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"OK_TYPE", "enter")
         await wait_for(pilot, lambda: dialog.state == "failed")
         return screen_text(app)
 

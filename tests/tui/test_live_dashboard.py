@@ -8,6 +8,7 @@ import httpx
 import pytest
 from textual.widgets import DataTable, Input, OptionList, Select
 
+from observatory.core.contracts.registry import load_registry
 from observatory.interfaces.tui.screens.dashboard import DashboardScreen
 from observatory.interfaces.tui.screens.filter import FilterScreen
 from observatory.interfaces.tui.screens.help import HelpScreen
@@ -15,7 +16,17 @@ from observatory.interfaces.tui.screens.job_detail import JobDetailScreen
 from observatory.interfaces.tui.screens.new_task import NewTaskScreen
 from observatory.interfaces.tui.screens.ui_launcher import UiLauncherScreen
 from tests.system import RunningSystem
-from tests.tui.conftest import job_rows, live_app, screen_text, wait_for
+from tests.tui.conftest import (
+    Opened,
+    job_rows,
+    live_app,
+    make_app,
+    nowhere,
+    open_with,
+    screen_text,
+    showing,
+    wait_for,
+)
 
 
 def unique_type(prefix: str) -> str:
@@ -67,15 +78,14 @@ async def test_new_task_creates_a_job_that_turns_completed_on_screen(live: Runni
     app = live_app(live)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: on_dashboard(app), what="the dashboard")
-        await pilot.press("n")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewTaskScreen) and app.screen)
+        dialog = await open_with(pilot, "n", NewTaskScreen)
         assert dialog.query_one("#job-type", Input).value == ""  # the N was not typed as well
         await pilot.press(*job_type, "tab", "2", "0", "0", "enter")
         await wait_for(pilot, lambda: dialog.state == "created", what="the job id")
         assert dialog.job_id is not None
         assert f"Job created: {dialog.job_id}" in screen_text(app)
         await pilot.press("x")  # any key closes
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_for(pilot, lambda: showing(app, DashboardScreen))
         job_id = dialog.job_id
         await wait_for(pilot, lambda: row_status(app, job_id) == "COMPLETED", what="COMPLETED row")
     detail = httpx.get(f"{live.read_model_url}/jobs/{job_id}").json()
@@ -88,8 +98,7 @@ async def test_new_task_checks_the_type_before_sending_and_keys_go_to_the_field(
     app = live_app(live)
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("N")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, NewTaskScreen) and app.screen)
+        dialog = await open_with(pilot, "N", NewTaskScreen)
         await pilot.press("q", "u", "r", "space", "x", "enter")  # Q and U are typed, not obeyed
         assert isinstance(app.screen, NewTaskScreen)
         assert dialog.query_one("#job-type", Input).value == "qur x"
@@ -101,14 +110,11 @@ async def test_new_task_checks_the_type_before_sending_and_keys_go_to_the_field(
 
 
 async def test_new_task_reports_connection_refused(live: RunningSystem) -> None:
-    from tests.tui.conftest import make_app, nowhere
-
     app = make_app(nowhere(), live.read_model_url)
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("n", *"REFUSED", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, NewTaskScreen)
+        dialog = await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"REFUSED", "enter")
         await wait_for(pilot, lambda: dialog.state == "failed", what="the error")
         assert "Cannot connect to the gateway at 127.0.0.1:" in screen_text(app)
 
@@ -116,21 +122,17 @@ async def test_new_task_reports_connection_refused(live: RunningSystem) -> None:
 async def test_new_task_reports_a_gateway_timeout_without_freezing(
     live: RunningSystem, hanging_url: str
 ) -> None:
-    from tests.tui.conftest import make_app
-
     app = make_app(hanging_url, live.read_model_url, submit_timeout=0.5)
     async with app.run_test() as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("n", *"SLOW", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, NewTaskScreen)
+        dialog = await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"SLOW", "enter")
         assert dialog.state == "submitting"
         assert "Submitting" in screen_text(app)
         await pilot.press("escape")  # the UI still answers while the request hangs
         assert isinstance(app.screen, DashboardScreen)
-        await pilot.press("n", *"SLOW", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, NewTaskScreen)
+        dialog = await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"SLOW", "enter")
         await wait_for(pilot, lambda: dialog.state == "failed", what="the timeout")
         assert "Gateway timeout (0.5s)" in screen_text(app)
 
@@ -154,18 +156,27 @@ async def test_q_quits_from_the_dashboard(live: RunningSystem, key: str) -> None
 
 
 async def test_r_refreshes_at_once(live: RunningSystem) -> None:
-    app = live_app(live, refresh_seconds=3600)
+    app = live_app(live, refresh_seconds=3600, stream=False)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_for(pilot, lambda: on_dashboard(app))
         job_id = submit_directly(live, unique_type("REFRESH"))
         before = screen.refresh_count
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.refresh_count > before)
-        await wait_for(
-            pilot,
-            lambda: row_status(app, job_id) is not None or (pilot.press("r") and False),
-            what="the new job after R",
-        )
+        await wait_for(pilot, lambda: row_status(app, job_id) is not None, what="the job after R")
+
+
+async def test_the_stream_brings_new_jobs_and_stats_without_polling(live: RunningSystem) -> None:
+    app = live_app(live, refresh_seconds=3600)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_for(pilot, lambda: on_dashboard(app))
+        await wait_for(pilot, lambda: screen.stream_events > 0, what="the first stream event")
+        polls = screen.refresh_count
+        total = screen.stats.total if screen.stats else 0
+        job_id = submit_directly(live, unique_type("STREAM"))
+        await wait_for(pilot, lambda: row_status(app, job_id) is not None, what="the streamed job")
+        await wait_for(pilot, lambda: screen.stats is not None and screen.stats.total > total)
+        assert screen.refresh_count > polls  # refreshed because of the job event
 
 
 async def test_enter_on_a_job_opens_its_detail_with_the_event_timeline(live: RunningSystem) -> None:
@@ -178,9 +189,7 @@ async def test_enter_on_a_job_opens_its_detail_with_the_event_timeline(live: Run
         table.move_cursor(row=table.get_row_index(job_id))
         table.focus()
         await pilot.press("enter")
-        detail = await wait_for(
-            pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen
-        )
+        detail = await wait_for(pilot, lambda: showing(app, JobDetailScreen))
         await wait_for(pilot, lambda: detail.detail is not None)
         text = screen_text(app)
         assert "COMPLETED" in text
@@ -205,9 +214,7 @@ async def test_retry_on_a_failed_job_runs_it_again(live: RunningSystem) -> None:
         table.move_cursor(row=table.get_row_index(job_id))
         table.focus()
         await pilot.press("enter")
-        detail = await wait_for(
-            pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen
-        )
+        detail = await wait_for(pilot, lambda: showing(app, JobDetailScreen))
         await wait_for(pilot, lambda: detail.detail is not None)
         assert detail.detail.summary.error
         await pilot.press("T")
@@ -222,16 +229,14 @@ async def test_slash_filters_jobs_by_type_and_status(live: RunningSystem) -> Non
     app = live_app(live)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("slash")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, FilterScreen) and app.screen)
+        dialog = await open_with(pilot, "slash", FilterScreen)
         await pilot.press(*job_type, "enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await wait_for(pilot, lambda: showing(app, DashboardScreen))
         await wait_for(
             pilot, lambda: [r[0] for r in job_rows(app)] == [wanted[:8]], what="filtered"
         )
         assert f"type={job_type}" in str(app.screen.query_one("#jobs").border_title)
-        await pilot.press("slash")
-        dialog = await wait_for(pilot, lambda: isinstance(app.screen, FilterScreen) and app.screen)
+        dialog = await open_with(pilot, "slash", FilterScreen)
         dialog.query_one("#filter-status", Select).value = "FAILED"
         await pilot.click("#apply")
         await wait_for(pilot, lambda: screen.job_filter.status == "FAILED")
@@ -242,17 +247,11 @@ async def test_slash_filters_jobs_by_type_and_status(live: RunningSystem) -> Non
 async def test_u_lists_every_registry_entry_and_enter_opens_the_chosen_one(
     live: RunningSystem,
 ) -> None:
-    from observatory.core.contracts.registry import load_registry
-    from tests.tui.conftest import Opened
-
     opened = Opened()
     app = live_app(live, opener=opened)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("u")
-        dialog = await wait_for(
-            pilot, lambda: isinstance(app.screen, UiLauncherScreen) and app.screen
-        )
+        dialog = await open_with(pilot, "u", UiLauncherScreen)
         registry = load_registry()
         options = dialog.query_one("#ui-entries", OptionList)
         assert options.option_count == len(registry.entries)
@@ -262,21 +261,18 @@ async def test_u_lists_every_registry_entry_and_enter_opens_the_chosen_one(
         await pilot.press("down", "down", "up")
         assert registry.entries[1].url() in screen_text(app)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen), what="close on open")
+        await wait_for(pilot, lambda: showing(app, DashboardScreen), what="close on open")
         assert opened == [registry.entries[1].url()]
 
 
 async def test_over_ssh_the_ui_launcher_shows_the_url_instead(live: RunningSystem) -> None:
-    from tests.tui.conftest import Opened
-
     opened = Opened()
     ssh = {"DISPLAY": ":0", "SSH_CONNECTION": "10.0.0.1 50000 10.0.0.2 22"}
     app = live_app(live, env=ssh, opener=opened)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("u", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, UiLauncherScreen)
+        dialog = await open_with(pilot, "u", UiLauncherScreen)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: dialog.result is not None)
         text = screen_text(app)
         assert "SSH session detected; open this URL yourself: http://localhost:8081/" in text
@@ -294,9 +290,8 @@ async def test_browser_launch_errors_are_shown(live: RunningSystem) -> None:
     app = live_app(live, opener=broken)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
-        await pilot.press("u", "down", "enter")
-        dialog = app.screen
-        assert isinstance(dialog, UiLauncherScreen)
+        dialog = await open_with(pilot, "u", UiLauncherScreen)
+        await pilot.press("down", "enter")
         await wait_for(pilot, lambda: dialog.result is not None)
         assert "Launch failed (xdg-open exited with status 3): http://localhost:3000/docs" in (
             screen_text(app)
@@ -338,4 +333,4 @@ async def test_the_command_palette_runs_dashboard_commands(live: RunningSystem) 
         await pilot.press(*"New task")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, NewTaskScreen), what="New Task")
+        await wait_for(pilot, lambda: showing(app, NewTaskScreen), what="New Task")

@@ -20,7 +20,15 @@ from observatory.interfaces.tui.screens.launcher import LauncherScreen
 from observatory.interfaces.tui.screens.setup import SetupScreen
 from observatory.interfaces.tui.screens.splash import SplashScreen
 from tests.system import RunningSystem, free_port
-from tests.tui.conftest import fake_odto, fake_urls, make_app, nowhere, screen_text, wait_for
+from tests.tui.conftest import (
+    fake_odto,
+    fake_urls,
+    make_app,
+    nowhere,
+    screen_text,
+    showing,
+    wait_for,
+)
 
 
 def alive(pid: int) -> bool:
@@ -65,13 +73,13 @@ async def test_a_slow_read_model_keeps_the_splash_then_shows_the_launcher(hangin
         assert "Connecting to the read model" in first
         await pilot.pause(0.2)
         assert screen_text(app) != first  # the spinner and dots move
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen), what="the launcher")
+        await wait_for(pilot, lambda: showing(app, LauncherScreen), what="the launcher")
 
 
 async def test_with_nothing_running_the_launcher_offers_l_k_and_q(tmp_path: Path) -> None:
     app = offline_app(tmp_path, "hold")
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         text = screen_text(app)
         assert "System not detected" in text
         assert f"No read model answered at {app.client.read_model_url}" in text
@@ -92,9 +100,9 @@ async def test_l_follows_the_setup_and_continues_to_the_live_dashboard(
 ) -> None:
     app = offline_app(tmp_path, "success", urls=fake_urls(live))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("l")
-        setup = await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen)
+        setup = await wait_for(pilot, lambda: showing(app, SetupScreen))
         pid = child_pid(tmp_path / "child.pid")
         await wait_for(pilot, lambda: setup.system.progress.ready, what="ready")
         text = screen_text(app)
@@ -102,9 +110,7 @@ async def test_l_follows_the_setup_and_continues_to_the_live_dashboard(
         assert "Press any key to continue to the dashboard" in text
         assert "⏱ 00:0" in text
         await pilot.press("space")
-        dashboard = await wait_for(
-            pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen
-        )
+        dashboard = await wait_for(pilot, lambda: showing(app, DashboardScreen))
         await wait_for(pilot, lambda: dashboard.stats is not None, what="live stats")
         assert app.client.read_model_url == live.read_model_url
         assert alive(pid)  # `odto up` keeps serving while the dashboard shows
@@ -126,9 +132,9 @@ async def test_a_failed_setup_shows_the_error_a_hint_and_returns_to_the_launcher
 ) -> None:
     app = offline_app(tmp_path, scenario)
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("L")
-        setup = await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen)
+        setup = await wait_for(pilot, lambda: showing(app, SetupScreen))
         await wait_for(pilot, lambda: setup.system.progress.exit_code is not None, what="exit")
         text = screen_text(app)
         assert "Setup failed" in text
@@ -137,20 +143,20 @@ async def test_a_failed_setup_shows_the_error_a_hint_and_returns_to_the_launcher
         assert "To fix this:" in text
         assert "Press any key to return to the launcher" in text
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
 
 
 async def test_esc_cancels_a_running_setup_and_stops_the_child(tmp_path: Path) -> None:
     app = offline_app(tmp_path, "hold")
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("l")
         pid = child_pid(tmp_path / "child.pid")
-        setup = await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen)
+        setup = await wait_for(pilot, lambda: showing(app, SetupScreen))
         await wait_for(pilot, lambda: setup.system.progress.step == "config")
         assert "[config] Reading configuration" in screen_text(app)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         assert not alive(pid)
 
 
@@ -158,7 +164,7 @@ async def test_esc_cancels_a_running_setup_and_stops_the_child(tmp_path: Path) -
 async def test_quitting_during_setup_stops_the_child(tmp_path: Path, key: str) -> None:
     app = offline_app(tmp_path, "hold")
     async with app.run_test() as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("l")
         pid = child_pid(tmp_path / "child.pid")
         await pilot.press(key)
@@ -169,9 +175,9 @@ async def test_quitting_during_setup_stops_the_child(tmp_path: Path, key: str) -
 async def test_k_runs_the_cluster_command(tmp_path: Path) -> None:
     app = offline_app(tmp_path, "hold", cluster_command=fake_odto("docker-down"))
     async with app.run_test(size=(100, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("k")
-        setup = await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen)
+        setup = await wait_for(pilot, lambda: showing(app, SetupScreen))
         assert setup.system.argv == fake_odto("docker-down")
         await wait_for(pilot, lambda: setup.system.progress.complete)
         assert "Starting the kind cluster" in str(app.screen.query_one("#setup-box").border_title)
@@ -191,16 +197,14 @@ async def test_l_brings_up_the_real_system_and_q_stops_it(tmp_path: Path) -> Non
     read_model = f"http://127.0.0.1:{ports['READ_MODEL']}"
     app = make_app(gateway, read_model, env=env)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await wait_for(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("l")
-        setup = await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen) and app.screen)
+        setup = await wait_for(pilot, lambda: showing(app, SetupScreen))
         assert setup.system.argv[-2:] == ("up", "--json")
         await wait_for(pilot, lambda: setup.system.progress.complete, timeout=90, what="odto up")
         assert setup.system.progress.ready, list(setup.system.progress.log)
         await pilot.press("enter")
-        dashboard = await wait_for(
-            pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen
-        )
+        dashboard = await wait_for(pilot, lambda: showing(app, DashboardScreen))
         await wait_for(pilot, lambda: dashboard.stats is not None and dashboard.error is None)
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, timeout=30)

@@ -23,7 +23,7 @@ from observatory.interfaces.tui.screens.new_task import NewTaskScreen
 from observatory.interfaces.tui.screens.setup import SetupScreen
 from observatory.interfaces.tui.screens.splash import SplashScreen
 from observatory.interfaces.tui.screens.ui_launcher import UiLauncherScreen
-from tests.tui.conftest import fake_odto
+from tests.tui.conftest import fake_odto, open_with, showing
 from tests.tui.fake_backend import FakeBackend
 
 REGISTRY = Path(__file__).parent.parent / "fixtures" / "tui-ui-registry.json"
@@ -62,7 +62,7 @@ def test_splash(snap_compare: Any, size: tuple[int, int]) -> None:
     app = frozen_app(FakeBackend(hang=True))
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, SplashScreen))
+        await until(pilot, lambda: showing(app, SplashScreen))
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -72,7 +72,7 @@ def test_launcher(snap_compare: Any, size: tuple[int, int]) -> None:
     app = frozen_app(FakeBackend(down=True))
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await until(pilot, lambda: showing(app, LauncherScreen))
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -82,7 +82,7 @@ def test_setup_failure(snap_compare: Any, size: tuple[int, int]) -> None:
     app = frozen_app(FakeBackend(down=True), launch_command=fake_odto("port-in-use"))
 
     async def run_before(pilot: Pilot[Any]) -> None:
-        await until(pilot, lambda: isinstance(app.screen, LauncherScreen))
+        await until(pilot, lambda: showing(app, LauncherScreen))
         await pilot.press("l")
         await until(
             pilot,
@@ -111,8 +111,9 @@ def test_new_task_created(snap_compare: Any, size: tuple[int, int]) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await until(pilot, lambda: dashboard_ready(app))
-        await pilot.press("n", *"REPORT_EXPORT", "tab", *"1500", "enter")
-        await until(pilot, lambda: isinstance(app.screen, NewTaskScreen) and app.screen.job_id)
+        await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"REPORT_EXPORT", "tab", *"1500", "enter")
+        await until(pilot, lambda: showing(app, NewTaskScreen).job_id)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -123,8 +124,8 @@ def test_ui_launcher(snap_compare: Any, size: tuple[int, int]) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await until(pilot, lambda: dashboard_ready(app))
-        await pilot.press("u", "down")
-        await until(pilot, lambda: isinstance(app.screen, UiLauncherScreen))
+        await open_with(pilot, "u", UiLauncherScreen)
+        await pilot.press("down")
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -136,6 +137,6 @@ def test_job_detail(snap_compare: Any, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await until(pilot, lambda: dashboard_ready(app))
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: isinstance(app.screen, JobDetailScreen) and app.screen.detail)
+        await until(pilot, lambda: showing(app, JobDetailScreen).detail)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

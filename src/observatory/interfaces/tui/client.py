@@ -7,7 +7,8 @@ broke) and whose text is ready to show. Callers run these coroutines in Textual 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -26,6 +27,8 @@ from observatory.interfaces.tui.validation import Simulation
 READ_TIMEOUT = 3.0
 WRITE_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 1.5
+STREAM_IDLE_TIMEOUT = 45.0
+"""The read model sends a keep-alive every 15 s; three missed ones mean the stream is dead."""
 T = TypeVar("T")
 
 
@@ -90,6 +93,35 @@ def _raise_for(service: str, response: httpx.Response) -> None:
         suffix = f"; retry after {after}s" if after else ""
         raise RequestError(ErrorKind.UNAVAILABLE, f"{service} unavailable: {error}{suffix}", code)
     raise RequestError(ErrorKind.SERVER_ERROR, f"{service} returned {code}: {error}", code)
+
+
+class SseParser:
+    """Turns Server-Sent Events lines into (event, JSON data) pairs; feed it one line at a time."""
+
+    def __init__(self) -> None:
+        self._event = "message"
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> tuple[str, Any] | None:
+        """The completed event when `line` ends one (a blank line), else None."""
+        if line.startswith(":"):
+            return None
+        if line:
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                self._event = value
+            elif field == "data":
+                self._data.append(value)
+            return None
+        event, data = self._event, "\n".join(self._data)
+        self._event, self._data = "message", []
+        if not data:
+            return None
+        try:
+            return event, json.loads(data)
+        except ValueError:
+            return None
 
 
 class ObservatoryClient:
@@ -179,6 +211,29 @@ class ObservatoryClient:
 
     async def alerts(self) -> Alerts:
         return self._parsed(Alerts.parse, await self._read("/alerts"))
+
+    async def stream(self) -> AsyncIterator[tuple[str, Any]]:
+        """Events from the read model's GET /stream until it ends; RequestError on failure."""
+        url = f"{self.read_model_url}/stream"
+        parser = SseParser()
+        timeout = httpx.Timeout(STREAM_IDLE_TIMEOUT, connect=CONNECT_TIMEOUT)
+        headers = {"Accept": "text/event-stream"}
+        try:
+            async with self._http.stream("GET", url, timeout=timeout, headers=headers) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    _raise_for("Read model", response)
+                async for line in response.aiter_lines():
+                    event = parser.feed(line)
+                    if event is not None:
+                        yield event
+        except httpx.TimeoutException:
+            raise RequestError(ErrorKind.TIMEOUT, "Read model stream went quiet") from None
+        except httpx.ConnectError:
+            text = f"Cannot connect to the read model at {url.split('/', 3)[2]}"
+            raise RequestError(ErrorKind.CONNECTION_REFUSED, text) from None
+        except httpx.HTTPError as exc:
+            raise RequestError(ErrorKind.NETWORK, f"Network error: {exc}") from None
 
     async def submit(self, job_type: str, simulation: Simulation | None = None) -> str:
         """POST /jobs; the accepted job's id."""

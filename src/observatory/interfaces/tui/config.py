@@ -38,6 +38,8 @@ class TuiConfig:
     cluster_command: tuple[str, ...] | None = None
     """The cluster launch command; None means `odto cluster up --json`."""
     refresh_seconds: float = 2.0
+    stream: bool = True
+    """Also follow the read model's /stream for instant updates (polling continues)."""
     read_timeout: float = 3.0
     """Seconds a read-model request may take."""
     submit_timeout: float = 5.0

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from observatory.interfaces.tui.app import ObservatoryApp
 
 MAX_ALERT_FAILURES = 3
+STREAM_COALESCE_SECONDS = 0.25
+"""Job events arrive in bursts; one jobs refresh per burst is enough."""
 DASHBOARD_KEYS = (
     ("Q", "Quit"),
     ("R", "Refresh"),
@@ -80,6 +82,9 @@ class DashboardScreen(Screen[None]):
         self.job_filter = JobFilter()
         self.refresher: Worker[None] | None = None
         self.refresh_count = 0
+        self.stream_events = 0
+        self.jobs_refresh_pending = False
+        self.refresh_again = False
 
     @property
     def observatory(self) -> ObservatoryApp:
@@ -111,6 +116,8 @@ class DashboardScreen(Screen[None]):
         self.redraw()
         self.refresh_data()
         self.set_interval(self.observatory.config.refresh_seconds, self.refresh_data)
+        if self.observatory.config.stream:
+            self.run_worker(self._follow_stream(), group="stream", exit_on_error=False)
         if not self.observatory.frozen:
             self.set_interval(1.0, self._draw_header)
 
@@ -120,6 +127,8 @@ class DashboardScreen(Screen[None]):
         """Start a background refresh unless one is still running."""
         if self.refresher is None or self.refresher.is_finished:
             self.refresher = self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+        else:
+            self.refresh_again = True  # news arrived mid-refresh: look again right after
 
     async def _refresh(self) -> None:
         client = self.observatory.client
@@ -158,6 +167,44 @@ class DashboardScreen(Screen[None]):
                 self.alert_error = _message(alerts)
         self.refresh_count += 1
         self.redraw()
+        if self.refresh_again:
+            self.refresh_again = False
+            self.call_later(self.refresh_data)
+
+    async def _follow_stream(self) -> None:
+        """Apply /stream news as it comes: stats at once, a jobs refresh on job events.
+
+        Polling goes on meanwhile, so a read model without /stream (or a broken stream)
+        only makes updates slower, never stale.
+        """
+        delay = 1.0
+        while True:
+            try:
+                async for event, data in self.observatory.client.stream():
+                    delay = 1.0
+                    self.stream_events += 1
+                    self._on_stream_event(event, data)
+            except RequestError:
+                pass
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    def _on_stream_event(self, event: str, data: Any) -> None:
+        if event == "stats":
+            try:
+                self.stats = Stats.parse(data)
+            except ValueError:
+                return
+            self.last_ok, self.error = self.observatory.clock.now(), None
+            self._draw_header()
+            self.query_one("#stats", Static).update(stats_text(self.stats))
+        elif event == "job-event" and not self.jobs_refresh_pending:
+            self.jobs_refresh_pending = True
+            self.set_timer(STREAM_COALESCE_SECONDS, self._stream_refresh)
+
+    def _stream_refresh(self) -> None:
+        self.jobs_refresh_pending = False
+        self.refresh_data()
 
     # --- drawing --------------------------------------------------------------------------
 
