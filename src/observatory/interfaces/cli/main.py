@@ -9,7 +9,17 @@ from collections.abc import Sequence
 
 from observatory.__about__ import __version__
 
-COMMAND_MODULES = ("up", "serve", "status", "submit", "gate", "load", "cluster", "doctor", "version")
+COMMAND_MODULES = (
+    "up",
+    "serve",
+    "status",
+    "submit",
+    "gate",
+    "load",
+    "cluster",
+    "doctor",
+    "version",
+)
 
 
 def parser() -> argparse.ArgumentParser:

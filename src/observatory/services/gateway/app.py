@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
-from observatory.__about__ import __version__
+from observatory.core.api_app import api_app
 from observatory.core.backends import Dependencies
 from observatory.core.clock import Clock, SystemClock
-from observatory.core.http import add_docs, add_health, cors_origins, install_edges
 from observatory.core.settings import HttpSettings
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.routes import GatewayRoutes
@@ -35,32 +30,12 @@ def create_app(
         proxy_timeout=settings.proxy_timeout,
     )
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        deps.start()
-        try:
-            yield
-        finally:
-            await routes.http.aclose()
-            await deps.close()
-
-    app = FastAPI(
-        title="Gateway API",
-        version=__version__,
-        description="Distributed Task Observatory gateway: accepts jobs and publishes job.created.",
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
+    return api_app(
+        "Gateway",
+        "Distributed Task Observatory gateway: accepts jobs and publishes job.created.",
+        metrics=metrics,
+        deps=deps,
+        http=http,
+        router=routes.router,
+        cleanups=[routes.http.aclose],
     )
-    install_edges(app, metrics, "gateway")
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=cors_origins(http.cors_origins),
-        allow_methods=["GET", "POST", "OPTIONS"],
-        allow_headers=["Content-Type", "Authorization", "X-Correlation-Id"],
-        expose_headers=["X-Correlation-Id"],
-    )
-    app.include_router(routes.router)
-    add_health(app, metrics, deps.check)
-    add_docs(app, "Gateway")
-    return app

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
-from observatory.__about__ import __version__
+from observatory.core.api_app import api_app
 from observatory.core.backends import Dependencies
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.contracts.registry import load_registry
-from observatory.core.http import add_docs, add_health, cors_origins, install_edges
 from observatory.core.settings import HttpSettings
 from observatory.core.telemetry import ServiceMetrics
 from observatory.services.read_model.alerts import AlertSource
@@ -45,33 +40,13 @@ def create_app(
     stream = Broadcaster(queries.stats, queries.events_for_recent, settings.stream_interval)
     registry = load_registry(settings.ui_registry)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        deps.start()
-        try:
-            yield
-        finally:
-            await stream.close()
-            await alerts.close()
-            await deps.close()
-
-    app = FastAPI(
-        title="Read Model API",
-        version=__version__,
-        description="Distributed Task Observatory read model: stats, jobs, events, alerts, stream.",
-        docs_url=None,
-        redoc_url=None,
-        lifespan=lifespan,
+    router = build_router(queries, alerts, stream, registry)
+    return api_app(
+        "Read Model",
+        "Distributed Task Observatory read model: stats, jobs, events, alerts, stream.",
+        metrics=metrics,
+        deps=deps,
+        http=http,
+        router=router,
+        cleanups=[stream.close, alerts.close],
     )
-    install_edges(app, metrics, "read_model")
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=cors_origins(http.cors_origins),
-        allow_methods=["GET", "POST"],
-        allow_headers=["Content-Type", "X-Correlation-Id"],
-        expose_headers=["X-Correlation-Id"],
-    )
-    app.include_router(build_router(queries, alerts, stream, registry))
-    add_health(app, metrics, deps.check)
-    add_docs(app, "Read Model")
-    return app

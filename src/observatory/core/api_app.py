@@ -1,0 +1,60 @@
+"""An HTTP API service as a FastAPI app: lifespan that opens the dependencies and runs
+the service's own clean-ups, JSON edges, CORS, health trio and offline docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from observatory.__about__ import __version__
+from observatory.core.backends import Dependencies
+from observatory.core.http import add_docs, add_health, cors_origins, install_edges
+from observatory.core.settings import HttpSettings
+from observatory.core.telemetry import ServiceMetrics
+
+Cleanup = Callable[[], Awaitable[None]]
+
+
+def api_app(
+    title: str,
+    description: str,
+    *,
+    metrics: ServiceMetrics,
+    deps: Dependencies,
+    http: HttpSettings,
+    router: APIRouter,
+    cleanups: Sequence[Cleanup] = (),
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        deps.start()
+        try:
+            yield
+        finally:
+            for cleanup in cleanups:
+                await cleanup()
+            await deps.close()
+
+    app = FastAPI(
+        title=f"{title} API",
+        version=__version__,
+        description=description,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_edges(app, metrics, metrics.service.replace("-", "_"))
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins(http.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-Correlation-Id"],
+        expose_headers=["X-Correlation-Id"],
+    )
+    app.include_router(router)
+    add_health(app, metrics, deps.check)
+    add_docs(app, title)
+    return app
