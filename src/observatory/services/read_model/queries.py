@@ -58,8 +58,9 @@ class Queries:
     async def events_for(self, job_id: str | None, limit: int) -> list[dict[str, Any]]:
         if job_id:
             events = await self.events.for_job(job_id, limit=limit, newest_first=True)
-            return sorted(events, key=timeline_order, reverse=True)
-        return await self.events.recent(limit)
+        else:
+            events = await self.events.recent(limit)
+        return sorted(events, key=timeline_order, reverse=True)
 
     async def events_for_recent(self, limit: int) -> list[dict[str, Any]]:
         return await self.events.recent(limit)
