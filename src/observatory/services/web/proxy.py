@@ -133,6 +133,17 @@ async def _relay(upstream: httpx.Response, name: str) -> AsyncIterator[bytes]:
             await upstream.aclose()
 
 
+async def _send(client: httpx.AsyncClient, outgoing: httpx.Request) -> httpx.Response:
+    """Send once more when a kept-alive connection was closed under us (safe methods only):
+    the upstream closing an idle connection is not the upstream being down."""
+    try:
+        return await client.send(outgoing, stream=True)
+    except (httpx.RemoteProtocolError, httpx.ReadError):
+        if outgoing.method not in ("GET", "HEAD"):
+            raise
+        return await client.send(outgoing, stream=True)
+
+
 async def forward(request: Request, upstream: Upstream, client: httpx.AsyncClient) -> Response:
     """Send `request` to `upstream` and stream its answer back."""
     correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
@@ -152,7 +163,7 @@ async def forward(request: Request, upstream: Upstream, client: httpx.AsyncClien
         timeout=upstream.stream_timeout if streaming else upstream.timeout,
     )
     try:
-        response = await client.send(outgoing, stream=True)
+        response = await _send(client, outgoing)
     except httpx.TimeoutException:
         log.warning("upstream_timeout", upstream=upstream.name, path=path)
         return _error(504, f"{upstream.name} timed out", correlation_id)
