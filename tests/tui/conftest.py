@@ -83,7 +83,7 @@ async def wait_for(
     pilot: Pilot[Any],
     predicate: Callable[[], T],
     *,
-    timeout: float = 20.0,
+    timeout: float = 45.0,
     what: str = "condition",
 ) -> T:
     """Let the app run until `predicate()` is truthy; fail after `timeout` seconds."""
