@@ -1,0 +1,1 @@
+"""Benchmarks of the Task Observatory against PERFORMANCE.md, with a Celery baseline."""

@@ -1,0 +1,375 @@
+"""`python -m benchmarks` (`make bench`): see benchmarks/README.md.
+
+Runs the selected scenarios in order, prints progress on stderr, then a table and one
+JSON line on stdout. Everything it starts it stops by pid; every namespace it creates on
+RabbitMQ, PostgreSQL and Redis it deletes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from benchmarks import machine, report, scenarios
+from benchmarks.calibrate import calibrate
+from benchmarks.celery_run import client_ceiling
+from benchmarks.scenarios import INSERT_TASK, NOOP_TASK, CelerySession, OurSession, Plan
+from benchmarks.stacks import NAMESPACES
+from benchmarks.stores import Backends
+from observatory.__about__ import __version__
+
+SCENARIOS = ("calibrate", "ceiling", "gateway", "embedded", "latency", "e2e", "celery")
+PROFILES: dict[str, dict[str, float]] = {
+    # warm-up, headline window, open-loop step window, latency window, gateway window,
+    # embedded window, Celery no-op window, generator ceiling run (seconds)
+    "full": {
+        "warmup": 5,
+        "headline": 60,
+        "step": 15,
+        "latency": 30,
+        "gateway": 15,
+        "embedded": 30,
+        "noop": 30,
+        "ceiling": 5,
+    },
+    "quick": {
+        "warmup": 3,
+        "headline": 15,
+        "step": 8,
+        "latency": 10,
+        "gateway": 8,
+        "embedded": 10,
+        "noop": 10,
+        "ceiling": 3,
+    },
+    "smoke": {
+        "warmup": 0.5,
+        "headline": 1.5,
+        "step": 1,
+        "latency": 1,
+        "gateway": 1,
+        "embedded": 1.5,
+        "noop": 1,
+        "ceiling": 1,
+    },
+}
+KEYS = (
+    "benchmark",
+    "version",
+    "date",
+    "mode",
+    "command",
+    "machine",
+    "loadAvgEnd",
+    "elapsedS",
+    "generator",
+    "celeryClientCeilingPerS",
+    "gateway",
+    "latencyRate",
+    "latency",
+    "e2eOpenLoop",
+    "e2eFlatOut",
+    "e2eJobsPerS",
+    "embedded",
+    "celeryOpenLoop",
+    "celeryInsert",
+    "celeryInsertPerS",
+    "celeryNoop",
+    "celeryNoopPerS",
+    "peakRssMb",
+    "verified",
+    "bars",
+    "namespaces",
+)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text.split(",") if x.strip())
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated, from {','.join(SCENARIOS)} (default: all)",
+    )
+    speed = parser.add_mutually_exclusive_group()
+    speed.add_argument("--quick", action="store_true", help="short windows (about 4 minutes)")
+    speed.add_argument(
+        "--smoke", action="store_true", help="tiny windows: checks the harness, not speed"
+    )
+    parser.add_argument("--headline", type=float, help="flat-out window, seconds (default 60)")
+    parser.add_argument("--warmup", type=float, help="warm-up before each window, seconds")
+    parser.add_argument("--step", type=float, help="window of each open-loop step, seconds")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="headline runs (ours and Celery, interleaved)"
+    )
+    parser.add_argument(
+        "--rates", type=_floats, default=(500, 1000, 1500), help="open-loop steps, jobs/s"
+    )
+    parser.add_argument(
+        "--celery-rates", type=_floats, default=(500, 1000), help="Celery open-loop steps"
+    )
+    parser.add_argument(
+        "--latency-rate", type=float, default=200.0, help="offered rate of the latency run"
+    )
+    parser.add_argument(
+        "--gateway-processes", type=_floats, default=(1, 2), help="gateway runs, e.g. 1,2"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=64, help="keep-alive connections, flat out"
+    )
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=3000,
+        help="flat out: pause sending while more accepted jobs than this are unfinished",
+    )
+    parser.add_argument(
+        "--service-log-level", help="ODTO_LOG_LEVEL for the services (default: theirs)"
+    )
+    parser.add_argument("--log-dir", type=Path, help="where service logs go (default: a temp dir)")
+    parser.add_argument(
+        "--rabbitmq-url",
+        default=os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    )
+    parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
+    args = parser.parse_args(argv)
+    unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
+    if unknown:
+        parser.error(
+            f"unknown scenarios {','.join(sorted(unknown))}; choose from {','.join(SCENARIOS)}"
+        )
+    return args
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    durations = dict(PROFILES[mode])
+    for key in ("headline", "warmup", "step"):
+        if getattr(args, key) is not None:
+            durations[key] = getattr(args, key)
+    log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="odto-bench-logs-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = {"ODTO_LOG_LEVEL": args.service_log_level} if args.service_log_level else {}
+    rates = args.rates if mode == "full" else args.rates[:1] if mode == "smoke" else args.rates
+    return Plan(
+        mode=mode,
+        **durations,
+        rates=rates,
+        celery_rates=args.celery_rates if mode == "full" else (),
+        latency_rate=args.latency_rate,
+        connections=args.connections,
+        backlog=args.backlog,
+        repeat=max(1, args.repeat),
+        log_dir=log_dir,
+        backends=Backends(args.rabbitmq_url, args.postgres_url, args.redis_url),
+        service_env=env,
+    )
+
+
+async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any]) -> None:
+    chosen = set(args.scenarios.split(","))
+    if "calibrate" in chosen:
+        log("calibrating: confirmed publishes, PostgreSQL inserts, Redis INCR")
+        summary["calibration"] = {"start": await calibrate(plan.backends, plan.ceiling / 2)}
+    if "ceiling" in chosen:
+        log(f"generator ceiling ({plan.ceiling:g} s flat out against a do-nothing server)")
+        summary["generator"] = await scenarios.ceiling(plan)
+    if "gateway" in chosen:
+        summary["gateway"] = []
+        for processes in args.gateway_processes:
+            log(f"gateway alone, {int(processes)} process(es), {plan.gateway:g} s flat out")
+            summary["gateway"].append(await scenarios.gateway(plan, int(processes)))
+    if "embedded" in chosen:
+        log(f"embedded profile (odto up), {plan.embedded:g} s flat out")
+        summary["embedded"] = await scenarios.embedded(plan)
+        summary["verified"]["embedded"] = summary["embedded"].pop("verified")
+        summary["peakRssMb"]["embedded (odto up)"] = summary["embedded"]["peakRssMb"]["embedded"]
+    ours_needed = bool(chosen & {"latency", "e2e"})
+    log(
+        "starting "
+        + " and ".join(
+            n
+            for n, on in (
+                ("our four services", ours_needed),
+                ("the Celery worker", "celery" in chosen),
+            )
+            if on
+        )
+    )
+    ours, celery = await scenarios.start_both(plan, ours_needed, "celery" in chosen)
+    try:
+        await _on_stacks(plan, chosen, summary, ours, celery)
+    finally:
+        log("stopping and cleaning up")
+        if ours:
+            summary["peakRssMb"].update(ours.peak_rss_mb())
+            await ours.stop()
+        if celery:
+            if celery.worker:
+                summary["peakRssMb"]["celery worker (x2 prefork, total)"] = round(
+                    celery.worker.peak_rss_kib / 1024, 1
+                )
+            await celery.stop()
+
+
+async def _steps(
+    rates: tuple[float, ...], who: str, run: Callable[[float], Awaitable[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Open-loop steps in rising order; once one is not sustained, the higher ones are skipped."""
+    runs: list[dict[str, Any]] = []
+    for rate in sorted(rates):
+        if runs and not runs[-1]["keptUp"]:
+            log(f"{who}: skipping {rate:g}/s ({runs[-1]['label']} was not sustained)")
+            continue
+        log(f"{who}: open loop at {rate:g}/s")
+        runs.append(await run(rate))
+    return runs
+
+
+async def _on_stacks(
+    plan: Plan, chosen: set[str], summary: dict[str, Any], ours: Any, celery: Any
+) -> None:
+    mine = OurSession(plan, ours) if ours else None
+    base = CelerySession(plan, celery) if celery else None
+    if mine:
+        await mine.probe()
+    if mine and "latency" in chosen:
+        log(f"latency: open loop at {plan.latency_rate:g} jobs/s for {plan.latency:g} s")
+        summary["latency"] = await mine.run("latency", rate=plan.latency_rate, window=plan.latency)
+    if mine and "e2e" in chosen:
+        summary["e2eOpenLoop"] = await _steps(
+            plan.rates,
+            "ours",
+            lambda rate: mine.run(f"open {rate:g}/s", rate=rate, window=plan.step),
+        )
+    if base:
+        log("Celery client ceiling")
+        summary["celeryClientCeilingPerS"] = await client_ceiling(celery, plan.ceiling)
+        summary["celeryOpenLoop"] = await _steps(
+            plan.celery_rates,
+            "Celery insert",
+            lambda rate: base.run(
+                f"insert open {rate:g}/s", INSERT_TASK, rate=rate, window=plan.step
+            ),
+        )
+    summary["e2eFlatOut"], summary["celeryInsert"] = [], []
+    for index in range(plan.repeat):
+        if mine and "e2e" in chosen:
+            log(f"ours: flat out {plan.headline:g} s (headline {index + 1}/{plan.repeat})")
+            summary["e2eFlatOut"].append(
+                await mine.run(f"flat out #{index + 1}", rate=None, window=plan.headline)
+            )
+        if base:
+            log(f"Celery insert: flat out {plan.headline:g} s ({index + 1}/{plan.repeat})")
+            summary["celeryInsert"].append(
+                await base.run(
+                    f"insert flat #{index + 1}", INSERT_TASK, rate=None, window=plan.headline
+                )
+            )
+    if base:
+        log(f"Celery no-op: flat out {plan.noop:g} s")
+        summary["celeryNoop"] = await base.run("no-op flat", NOOP_TASK, rate=None, window=plan.noop)
+        summary["celeryNoopPerS"] = summary["celeryNoop"]["jobsPerS"]
+        summary["verified"]["celery"] = await base.verify()
+    summary["e2eJobsPerS"] = report.median([r["jobsPerS"] for r in summary["e2eFlatOut"]])
+    summary["celeryInsertPerS"] = report.median([r["jobsPerS"] for r in summary["celeryInsert"]])
+    if mine:
+        summary["verified"]["e2e"] = await mine.verify()
+
+
+async def amain(args: argparse.Namespace) -> dict[str, Any]:
+    plan = make_plan(args)
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    summary: dict[str, Any] = dict.fromkeys(KEYS)
+    summary.update(
+        {
+            "benchmark": "task-observatory",
+            "version": __version__,
+            "mode": plan.mode,
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "command": "python -m benchmarks " + " ".join(sys.argv[1:])
+            if args.argv is None
+            else "",
+            "machine": machine.describe(),
+            "latencyRate": plan.latency_rate,
+            "peakRssMb": {},
+            "verified": {},
+        }
+    )
+    log(
+        f"mode {plan.mode}; service logs in {plan.log_dir}; "
+        f"load average {summary['machine']['loadAvg1m']}"
+    )
+    started = time.monotonic()
+    await run_all(args, plan, summary)
+    if "calibrate" in args.scenarios.split(","):
+        summary["calibration"]["end"] = await calibrate(plan.backends, plan.ceiling / 2)
+    summary["elapsedS"] = round(time.monotonic() - started, 1)
+    summary["loadAvgEnd"] = round(os.getloadavg()[0], 2)
+    summary["bars"] = report.bars(summary)
+    summary["namespaces"] = list(NAMESPACES)
+    return summary
+
+
+def finite(value: Any) -> Any:
+    """NaN and infinities become null, so the JSON line is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    args.argv = argv
+    try:
+        summary = uvloop.run(amain(args))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        log("interrupted; everything started was stopped")
+        return 130
+    summary = finite(summary)
+    if not args.json_only:
+        print(report.render(summary), flush=True)
+    print(json.dumps(summary, separators=(",", ":"), default=str, allow_nan=False), flush=True)
+    with contextlib.suppress(Exception):
+        checks = [c.get("ok") for c in summary["verified"].values() if c]
+        if not all(checks):
+            return 1
+    return 0

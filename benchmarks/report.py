@@ -1,0 +1,257 @@
+"""Turning the figures into PASS/MISS rows against PERFORMANCE.md, a table and a JSON line."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+MB_FIRST, MB_GOAL = 250.0, 120.0
+
+
+def median(values: list[float]) -> float | None:
+    clean = [v for v in values if v is not None and not math.isnan(v)]
+    return round(statistics.median(clean), 1) if clean else None
+
+
+def _verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "MISS")
+
+
+def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per PERFORMANCE.md target this benchmark measures."""
+    rows: list[dict[str, Any]] = []
+
+    e2e, celery = summary.get("e2eJobsPerS"), summary.get("celeryInsertPerS")
+    verified = (summary.get("verified") or {}).get("e2e") or {}
+    lost_ok = verified.get("ok") if verified else None
+    first = goal = None
+    if e2e is not None and celery is not None:
+        first = e2e > 0 and e2e >= celery and lost_ok is not False
+        goal = e2e > 0 and e2e >= 2 * celery and lost_ok is not False
+    rows.append(
+        {
+            "figure": "End-to-end throughput, real backends (jobs/s, flat out, nothing lost)",
+            "measured": e2e,
+            "firstBar": f">= Celery insert ({celery})"
+            if celery is not None
+            else ">= Celery (not run)",
+            "goal": f">= 2x Celery ({round(2 * celery, 1)})"
+            if celery is not None
+            else ">= 2x Celery",
+            "first": _verdict(first),
+            "goalMet": _verdict(goal),
+        }
+    )
+
+    gateways = {g["processes"]: g["jobsPerS"] for g in summary.get("gateway") or []}
+    one, two = gateways.get(1), gateways.get(2)
+    rows.append(
+        {
+            "figure": "Gateway accepted jobs/s (1 process; goal with 2 processes)",
+            "measured": one if two is None else f"{one} / {two}",
+            "firstBar": ">= 2500 (1 process)",
+            "goal": ">= 5000 (2 processes)",
+            "first": _verdict(None if one is None else one >= 2500),
+            "goalMet": _verdict(None if two is None else two >= 5000),
+        }
+    )
+
+    lat = (summary.get("latency") or {}).get("latencyMs")
+    rows.append(
+        {
+            "figure": f"Submit -> COMPLETED latency at {summary.get('latencyRate'):g} jobs/s"
+            " (p50/p95/p99 ms)",
+            "measured": None if not lat else f"{lat['p50']} / {lat['p95']} / {lat['p99']}",
+            "firstBar": "p99 <= 500 ms",
+            "goal": "p50 <= 20 ms, p99 <= 100 ms",
+            "first": _verdict(None if not lat else lat["p99"] <= 500),
+            "goalMet": _verdict(None if not lat else lat["p50"] <= 20 and lat["p99"] <= 100),
+        }
+    )
+
+    embedded = (summary.get("embedded") or {}).get("jobsPerS")
+    emb_ok = ((summary.get("verified") or {}).get("embedded") or {}).get("ok")
+    rows.append(
+        {
+            "figure": "End-to-end throughput, embedded profile (jobs/s)",
+            "measured": embedded,
+            "firstBar": ">= 300",
+            "goal": ">= 1000",
+            "first": _verdict(
+                None if embedded is None else embedded >= 300 and emb_ok is not False
+            ),
+            "goalMet": _verdict(
+                None if embedded is None else embedded >= 1000 and emb_ok is not False
+            ),
+        }
+    )
+
+    rss = summary.get("peakRssMb") or {}
+    services = {
+        k: v
+        for k, v in rss.items()
+        if k in ("gateway", "processor", "metrics-engine", "read-model")
+    }
+    worst = max(services.values()) if services else None
+    rows.append(
+        {
+            "figure": "Peak resident memory per service, throughput run (MB, worst service)",
+            "measured": worst,
+            "firstBar": f"<= {MB_FIRST:.0f}",
+            "goal": f"<= {MB_GOAL:.0f}",
+            "first": _verdict(None if worst is None else worst <= MB_FIRST),
+            "goalMet": _verdict(None if worst is None else worst <= MB_GOAL),
+        }
+    )
+    for figure in ("Read model at 1,000,000 jobs (p99)", "Event -> visible on dashboard/TUI"):
+        rows.append(
+            {
+                "figure": figure,
+                "measured": None,
+                "firstBar": "-",
+                "goal": "-",
+                "first": "not measured here",
+                "goalMet": "-",
+            }
+        )
+    return rows
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def table(rows: list[list[Any]], header: list[str]) -> str:
+    cells = [[_fmt(c) for c in row] for row in [header, *rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_rows(runs: list[dict[str, Any]], system: str) -> list[list[Any]]:
+    rows = []
+    for run in runs:
+        lat = run.get("latencyMs") or {}
+        cpu = ", ".join(f"{k} {v:.2f}" for k, v in (run.get("cpu") or {}).items())
+        rows.append(
+            [
+                system,
+                run["label"],
+                run.get("offeredPerS") or "flat out",
+                run["windowS"],
+                run["jobsPerS"],
+                _fmt(run.get("keptUp")) if run.get("offeredPerS") else "",
+                f"{lat.get('p50')}/{lat.get('p99')}" if lat else "",
+                run.get("acceptedPerS", run.get("publishedPerS")),
+                run.get("drainS"),
+                run.get("machineBusyCores"),
+                run.get("generatorCores"),
+                cpu,
+            ]
+        )
+    return rows
+
+
+RUN_HEADER = [
+    "system",
+    "run",
+    "offered/s",
+    "window s",
+    "completed/s",
+    "kept up",
+    "e2e p50/p99 ms",
+    "accepted/s",
+    "drain s",
+    "busy cores",
+    "gen cores",
+    "CPU cores by process",
+]
+
+
+def render(summary: dict[str, Any]) -> str:
+    out = []
+    m = summary["machine"]
+    out.append(
+        f"Task Observatory benchmark {summary['version']} - {summary['date']}"
+        f" - mode {summary['mode']}\n"
+        f"Machine: {m['cpus']} CPUs ({m['cpuModel']}), {m['memGiB']} GiB, Python {m['python']}; "
+        f"load average at start {m['loadAvg1m']}, at end {summary.get('loadAvgEnd')}.\n"
+        f"NOTE: only {m['cpus']} cores, shared by the services, RabbitMQ, PostgreSQL, Redis, the"
+        " load generator and anything else running on this machine; absolute figures move between"
+        " runs, compare "
+        "within this invocation."
+    )
+    for when, figures in (summary.get("calibration") or {}).items():
+        parts = [
+            f"{k.removesuffix('PerS')} {v['measured']:,}/{v['reference']:,} ({v['ratio']}x)"
+            for k, v in figures.items()
+        ]
+        out.append(
+            f"Calibration at {when} (measured/s vs PERFORMANCE.md reference/s): " + "; ".join(parts)
+        )
+    gen = summary.get("generator")
+    if gen:
+        out.append(
+            f"Load generator ceiling (flat out vs a do-nothing server): {gen['requestsPerS']:,.0f} "
+            f"req/s using {gen['generatorCores']} cores; Celery client ceiling (apply_async with "
+            f"confirms): {_fmt(summary.get('celeryClientCeilingPerS'))} tasks/s"
+        )
+    runs = run_rows(summary.get("e2eOpenLoop") or [], "ours")
+    runs += run_rows([summary["latency"]] if summary.get("latency") else [], "ours")
+    runs += run_rows(summary.get("e2eFlatOut") or [], "ours")
+    runs += run_rows([summary["embedded"]["run"]] if summary.get("embedded") else [], "embedded")
+    runs += run_rows(summary.get("celeryOpenLoop") or [], "celery")
+    runs += run_rows(summary.get("celeryInsert") or [], "celery")
+    runs += run_rows([summary["celeryNoop"]] if summary.get("celeryNoop") else [], "celery")
+    if runs:
+        out.append(table(runs, RUN_HEADER))
+    if summary.get("gateway"):
+        out.append(
+            table(
+                [
+                    [
+                        g["processes"],
+                        g["jobsPerS"],
+                        f"{g['httpP50Ms']}/{g['httpP99Ms']}",
+                        g["verified"],
+                        g.get("machineBusyCores"),
+                        g.get("generatorCores"),
+                        ", ".join(f"{k} {v:.2f}" for k, v in g["cpu"].items()),
+                    ]
+                    for g in summary["gateway"]
+                ],
+                [
+                    "gateway processes",
+                    "accepted/s",
+                    "HTTP p50/p99 ms",
+                    "queued == accepted",
+                    "busy cores",
+                    "gen cores",
+                    "CPU cores by process",
+                ],
+            )
+        )
+    if summary.get("peakRssMb"):
+        out.append(
+            "Peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in summary["peakRssMb"].items())
+        )
+    for name, check in (summary.get("verified") or {}).items():
+        if check:
+            counts = ", ".join(f"{k} {v}" for k, v in check.items() if k != "ok")
+            out.append(f"Totals check {name}: {'OK' if check['ok'] else 'MISMATCH'} ({counts})")
+    out.append(
+        table(
+            [
+                [b["figure"], b["measured"], b["firstBar"], b["first"], b["goal"], b["goalMet"]]
+                for b in summary["bars"]
+            ],
+            ["PERFORMANCE.md target", "measured", "first bar", "", "goal", ""],
+        )
+    )
+    return "\n\n".join(out)

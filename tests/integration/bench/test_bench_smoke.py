@@ -1,0 +1,120 @@
+"""`python -m benchmarks --smoke` runs the whole harness with tiny windows against the real
+RabbitMQ/PostgreSQL/Redis: it must print one JSON line with every figure's key, find
+every accepted job completed exactly once, and leave nothing behind. It checks the
+harness, not the speed: no figure is compared with anything."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parents[3]
+KEYS = {
+    "benchmark",
+    "version",
+    "date",
+    "mode",
+    "machine",
+    "generator",
+    "celeryClientCeilingPerS",
+    "gateway",
+    "latency",
+    "e2eOpenLoop",
+    "e2eFlatOut",
+    "e2eJobsPerS",
+    "embedded",
+    "celeryInsert",
+    "celeryInsertPerS",
+    "celeryNoop",
+    "celeryNoopPerS",
+    "peakRssMb",
+    "verified",
+    "bars",
+    "namespaces",
+}
+
+pytestmark = pytest.mark.slow
+
+
+async def _schemas(postgres_url: str, names: list[str]) -> list[str]:
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = ANY($1)", names
+        )
+    finally:
+        await conn.close()
+    return [row["schema_name"] for row in rows]
+
+
+async def _queues_left(rabbitmq_url: str, names: list[str]) -> list[str]:
+    left = []
+    connection = await aio_pika.connect(rabbitmq_url)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            try:
+                await channel.declare_queue(name, passive=True)
+                left.append(name)
+            except aio_pika.exceptions.ChannelClosed:
+                pass
+    return left
+
+
+async def test_smoke_run_prints_every_figure_and_cleans_up(
+    rabbitmq_url: str, postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--smoke",
+        "--json-only",
+        "--scenarios",
+        "ceiling,gateway,embedded,latency,e2e,celery",
+        "--gateway-processes",
+        "1",
+        "--rates",
+        "100",
+        "--rabbitmq-url",
+        rabbitmq_url,
+        "--postgres-url",
+        postgres_url,
+        "--redis-url",
+        redis_url,
+        "--log-dir",
+        str(tmp_path / "logs"),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=280)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary.keys() >= KEYS
+    assert summary["mode"] == "smoke"
+    for name in ("e2e", "embedded", "celery"):
+        assert summary["verified"][name]["ok"], summary["verified"][name]
+    assert summary["verified"]["e2e"]["accepted"] > 0
+    assert summary["verified"]["embedded"]["accepted"] > 0
+    assert summary["verified"]["celery"]["rows"] > 0
+    assert summary["gateway"][0]["verified"]
+    assert {"gateway", "processor", "metrics-engine", "read-model"} <= summary["peakRssMb"].keys()
+    assert all(row["first"] in {"PASS", "MISS"} for row in summary["bars"][:5]), summary["bars"]
+
+    namespaces = summary["namespaces"]
+    assert namespaces
+    assert await _schemas(postgres_url, namespaces) == []
+    queues = [f"{ns}.jobs.created" for ns in namespaces] + [f"{ns}.celery" for ns in namespaces]
+    assert await _queues_left(rabbitmq_url, queues) == []
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for ns in namespaces:
+            assert not list(client.scan_iter(match=f"{ns}:*", count=1000))
+    finally:
+        client.close()
