@@ -166,12 +166,13 @@ class RabbitBus:
         async def batcher() -> None:
             while True:
                 await arrived.wait()
+                await runner.wait_for_room()  # busy handlers let the next batch grow
                 await asyncio.sleep(BATCH_WINDOW)  # let a burst gather into one batch
-                arrived.clear()
-                while buffer:
-                    batch = buffer[:batch_size]
-                    del buffer[:batch_size]
-                    runner.submit(batch)
+                batch = buffer[:batch_size]
+                del buffer[:batch_size]
+                if not buffer:
+                    arrived.clear()
+                runner.submit(batch)
 
         self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{name}"))
         await amqp_queue.consume(on_message, no_ack=False)

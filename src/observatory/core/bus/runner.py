@@ -19,26 +19,44 @@ BACKOFF_START = 0.2
 BACKOFF_MAX = 15.0
 
 
-class ConsumerRunner:
-    """Keeps at most `prefetch` deliveries in flight and settles what the handler says."""
+MAX_BATCHES = 4
 
-    def __init__(self, queue: str, handler: BatchHandler, *, prefetch: int) -> None:
+
+class ConsumerRunner:
+    """Keeps at most `prefetch` deliveries and `max_batches` handler calls in flight, and
+    settles what the handler says.
+
+    Bounding the concurrent batches is what makes batching work under load: while the
+    handlers are busy, deliveries accumulate, so the next batch is large and its database
+    and publish round trips are shared by many messages (group commit). Lightly loaded,
+    a batch is whatever arrived, so latency stays low.
+    """
+
+    def __init__(
+        self, queue: str, handler: BatchHandler, *, prefetch: int, max_batches: int = MAX_BATCHES
+    ) -> None:
         self.queue = queue
         self.handler = handler
         self.prefetch = prefetch
+        self.max_batches = max_batches
         self.in_flight = 0
+        self.batches = 0
         self._room = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
         self._backoff = 0.0
 
+    def _has_room(self) -> bool:
+        return self.in_flight < self.prefetch and self.batches < self.max_batches
+
     async def wait_for_room(self) -> int:
-        """Block until fewer than `prefetch` deliveries are in flight; return the room."""
+        """Block until a batch may start; return how many deliveries it may hold."""
         async with self._room:
-            await self._room.wait_for(lambda: self.in_flight < self.prefetch)
+            await self._room.wait_for(self._has_room)
             return self.prefetch - self.in_flight
 
     def submit(self, batch: Sequence[Delivery]) -> None:
         """Handle `batch` in the background."""
+        self.batches += 1
         self.in_flight += len(batch)
         task = asyncio.create_task(self._handle(batch), name=f"handle-{self.queue}")
         self._tasks.add(task)
@@ -52,6 +70,7 @@ class ConsumerRunner:
         finally:
             async with self._room:
                 self.in_flight -= len(batch)
+                self.batches -= 1
                 self._room.notify_all()
 
     async def _outcomes(self, batch: Sequence[Delivery]) -> Sequence[Outcome]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import sys
 from collections.abc import Sequence
@@ -31,8 +32,19 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def use_fast_event_loop() -> None:
+    """Run every command on uvloop when it is installed (it comes with uvicorn[standard]):
+    the services spend a third of their time in the event loop itself."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a minimal install still works on asyncio's loop
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    use_fast_event_loop()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
