@@ -128,10 +128,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--repeat", type=int, default=1, help="headline runs (ours and Celery, interleaved)"
     )
     parser.add_argument(
-        "--rates", type=_floats, default=(500, 1000, 1500), help="open-loop steps, jobs/s"
+        "--rates",
+        type=_floats,
+        default=(100, 200, 500, 1000, 1500),
+        help="open-loop steps, jobs/s, rising; a step not sustained skips the higher ones",
     )
     parser.add_argument(
-        "--celery-rates", type=_floats, default=(500, 1000), help="Celery open-loop steps"
+        "--celery-rates",
+        type=_floats,
+        default=(100, 200, 500, 1000),
+        help="Celery open-loop steps (full mode only)",
     )
     parser.add_argument(
         "--latency-rate", type=float, default=200.0, help="offered rate of the latency run"

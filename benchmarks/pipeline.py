@@ -117,7 +117,10 @@ def http_figures(result: LoadResult, t0: float, t1: float) -> dict[str, Any]:
         "errorsAll": result.errors(),
         "generatorMaxLagMs": round(result.max_lag * 1000, 1),
         "pausedS": round(result.paused, 1),
-        "abortedAtS": None if result.aborted_at is None else round(result.aborted_at - t0, 1),
+        # open loop stopped early, this many seconds after the start (warm-up included)
+        "stoppedAfterS": None
+        if result.aborted_at is None
+        else round(result.aborted_at - result.mono_start, 1),
     }
 
 

@@ -134,6 +134,15 @@ def table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _kept(run: dict[str, Any]) -> str:
+    if not run.get("offeredPerS"):
+        return ""
+    if run.get("keptUp"):
+        return "yes"
+    stopped = run.get("stoppedAfterS")
+    return "no" if stopped is None else f"no (stopped after {stopped:g} s)"
+
+
 def run_rows(runs: list[dict[str, Any]], system: str) -> list[list[Any]]:
     rows = []
     for run in runs:
@@ -146,7 +155,7 @@ def run_rows(runs: list[dict[str, Any]], system: str) -> list[list[Any]]:
                 run.get("offeredPerS") or "flat out",
                 run["windowS"],
                 run["jobsPerS"],
-                _fmt(run.get("keptUp")) if run.get("offeredPerS") else "",
+                _kept(run),
                 f"{lat.get('p50')}/{lat.get('p99')}" if lat else "",
                 run.get("acceptedPerS", run.get("publishedPerS")),
                 run.get("drainS"),
@@ -243,7 +252,9 @@ def render(summary: dict[str, Any]) -> str:
         )
     for name, check in (summary.get("verified") or {}).items():
         if check:
-            counts = ", ".join(f"{k} {v}" for k, v in check.items() if k != "ok")
+            counts = ", ".join(
+                f"{k} {v}" for k, v in check.items() if k not in ("ok", "settledAfterS")
+            )
             out.append(f"Totals check {name}: {'OK' if check['ok'] else 'MISMATCH'} ({counts})")
     out.append(
         table(

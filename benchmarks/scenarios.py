@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -197,7 +199,11 @@ class OurSession:
         return figures
 
     async def verify(self) -> dict[str, Any]:
-        """accepted == gateway metric == rows == COMPLETED rows == counters completed == total."""
+        """accepted == gateway metric == rows == COMPLETED rows == counters completed == total,
+        once they settle (each consumer queue drains at its own pace)."""
+        return await settle(self._counts)
+
+    async def _counts(self) -> dict[str, int]:
         if isinstance(self.stack, RealStack):
             assert self.stack.stores is not None
             tally = await self.stack.stores.tally()
@@ -205,7 +211,7 @@ class OurSession:
             assert self.stack.stores is not None
             tally = await asyncio.to_thread(self.stack.stores.tally)
         metric = await gateway_accepted_total(self.stack.gateway_urls)
-        counts = {
+        return {
             "accepted": self.accepted,
             "acceptedMetric": metric,
             "rows": tally.rows,
@@ -213,7 +219,34 @@ class OurSession:
             "counterCompleted": tally.redis_completed,
             "counterTotal": tally.redis_total,
         }
-        return {"ok": len(set(counts.values())) == 1, **counts}
+
+
+async def settle(
+    counts: Callable[[], Awaitable[dict[str, int]]],
+    *,
+    pairs: tuple[tuple[str, str], ...] | None = None,
+    within: float = 90.0,
+    stall: float = 15.0,
+) -> dict[str, Any]:
+    """Read `counts` until they agree (all equal, or each of `pairs` equal); give up after
+    `within` seconds, or `stall` seconds without any change. ok=False means lost or double
+    counted jobs."""
+    start = time.monotonic()
+    last: dict[str, int] = {}
+    changed = start
+    while True:
+        values = await counts()
+        agree = (
+            len(set(values.values())) == 1
+            if pairs is None
+            else all(values[a] == values[b] for a, b in pairs)
+        )
+        now = time.monotonic()
+        if values != last:
+            last, changed = values, now
+        if agree or now - start > within or now - changed > stall:
+            return {"ok": agree, "settledAfterS": round(now - start, 1), **values}
+        await asyncio.sleep(0.5)
 
 
 async def embedded(plan: Plan) -> dict[str, Any]:
@@ -286,15 +319,17 @@ class CelerySession:
         return figures
 
     async def verify(self) -> dict[str, Any]:
-        rows = await self.stack.rows()
-        results = await self._results()
-        published = self.published[INSERT_TASK] + self.published[NOOP_TASK]
+        """published == rows (insert task) and published == results (both tasks)."""
+        return await settle(
+            self._counts, pairs=(("publishedInsert", "rows"), ("publishedTotal", "results"))
+        )
+
+    async def _counts(self) -> dict[str, int]:
         return {
-            "ok": rows == self.published[INSERT_TASK] and results == published,
             "publishedInsert": self.published[INSERT_TASK],
-            "rows": rows,
-            "publishedTotal": published,
-            "results": results,
+            "rows": await self.stack.rows(),
+            "publishedTotal": self.published[INSERT_TASK] + self.published[NOOP_TASK],
+            "results": await self._results(),
         }
 
 
