@@ -27,6 +27,7 @@ import uvloop
 from benchmarks import machine, report, scenarios
 from benchmarks.calibrate import calibrate
 from benchmarks.celery_run import client_ceiling
+from benchmarks.procs import ROOT
 from benchmarks.scenarios import INSERT_TASK, NOOP_TASK, CelerySession, OurSession, Plan
 from benchmarks.stacks import NAMESPACES
 from benchmarks.stores import Backends
@@ -73,6 +74,7 @@ KEYS = (
     "date",
     "mode",
     "command",
+    "commit",
     "machine",
     "loadAvgEnd",
     "elapsedS",
@@ -331,6 +333,7 @@ async def amain(args: argparse.Namespace) -> dict[str, Any]:
             if args.argv is None
             else "",
             "machine": machine.describe(),
+            "commit": machine.git_commit(ROOT),
             "latencyRate": plan.latency_rate,
             "peakRssMb": {},
             "verified": {},

@@ -54,3 +54,49 @@ def busy_between(start: CpuMark, end: CpuMark) -> dict[str, float]:
         "machineBusyCores": round((end.busy - start.busy) / wall, 2),
         "generatorCores": round((end.own - start.own) / wall, 2),
     }
+
+
+BACKENDS = {"beam.smp": "rabbitmq", "postgres": "postgresql", "redis-server": "redis"}
+
+
+def backend_cpu() -> dict[str, float]:
+    """CPU seconds so far of the backend servers' processes (read from /proc, by name)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = dict.fromkeys(BACKENDS.values(), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        group = BACKENDS.get(name)
+        if group:
+            fields = stat.rsplit(")", 1)[1].split()
+            totals[group] += (int(fields[11]) + int(fields[12])) / ticks
+    return totals
+
+
+def git_commit(root: Path) -> str:
+    """The commit being measured, with '+dirty' when the work tree has changes to src/."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")

@@ -14,7 +14,7 @@ import httpx
 
 from benchmarks import loadgen
 from benchmarks.loadgen import LoadResult
-from benchmarks.machine import CpuMark, busy_between
+from benchmarks.machine import CpuMark, backend_cpu, busy_between
 from benchmarks.procs import Service
 
 Completed = Callable[[], Awaitable[int]]
@@ -27,15 +27,23 @@ class Window:
     services: list[Service]
     cpu: dict[str, float] = field(default_factory=dict)
     busy: dict[str, float] = field(default_factory=dict)
+    backends: dict[str, float] = field(default_factory=dict)
 
     async def watch(self, warmup: float, window: float) -> None:
         await asyncio.sleep(warmup)
         before = {s.name: s.cpu() for s in self.services}
+        backends = await asyncio.to_thread(backend_cpu)
         mark = CpuMark.now()
         await asyncio.sleep(window)
         end = CpuMark.now()
+        after = await asyncio.to_thread(backend_cpu)
         self.busy = busy_between(mark, end)
         self.cpu = {s.name: round((s.cpu() - before[s.name]) / window, 2) for s in self.services}
+        self.backends = {k: round((after[k] - backends[k]) / window, 2) for k in after}
+        accounted = sum(self.cpu.values()) + sum(self.backends.values())
+        self.busy["otherCores"] = round(
+            max(0.0, self.busy["machineBusyCores"] - accounted - self.busy["generatorCores"]), 2
+        )
 
 
 @dataclass

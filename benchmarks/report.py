@@ -134,6 +134,15 @@ def table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _cpu(run: dict[str, Any]) -> str:
+    """Cores used over the window: our processes | backends, everything else."""
+    ours = ", ".join(f"{k} {v:.2f}" for k, v in (run.get("cpu") or {}).items())
+    rest = [f"{k} {v:.2f}" for k, v in (run.get("backendCpu") or {}).items()]
+    if run.get("otherCores") is not None:
+        rest.append(f"other {run['otherCores']:.2f}")
+    return ours + (" | " + ", ".join(rest) if rest else "")
+
+
 def _kept(run: dict[str, Any]) -> str:
     if not run.get("offeredPerS"):
         return ""
@@ -147,7 +156,7 @@ def run_rows(runs: list[dict[str, Any]], system: str) -> list[list[Any]]:
     rows = []
     for run in runs:
         lat = run.get("latencyMs") or {}
-        cpu = ", ".join(f"{k} {v:.2f}" for k, v in (run.get("cpu") or {}).items())
+        cpu = _cpu(run)
         rows.append(
             [
                 system,
@@ -179,7 +188,7 @@ RUN_HEADER = [
     "drain s",
     "busy cores",
     "gen cores",
-    "CPU cores by process",
+    "CPU cores: ours | backends, other",
 ]
 
 
@@ -188,7 +197,7 @@ def render(summary: dict[str, Any]) -> str:
     m = summary["machine"]
     out.append(
         f"Task Observatory benchmark {summary['version']} - {summary['date']}"
-        f" - mode {summary['mode']}\n"
+        f" - mode {summary['mode']} - commit {summary.get('commit')}\n"
         f"Machine: {m['cpus']} CPUs ({m['cpuModel']}), {m['memGiB']} GiB, Python {m['python']}; "
         f"load average at start {m['loadAvg1m']}, at end {summary.get('loadAvgEnd')}.\n"
         f"NOTE: only {m['cpus']} cores, shared by the services, RabbitMQ, PostgreSQL, Redis, the"
@@ -231,7 +240,7 @@ def render(summary: dict[str, Any]) -> str:
                         g["verified"],
                         g.get("machineBusyCores"),
                         g.get("generatorCores"),
-                        ", ".join(f"{k} {v:.2f}" for k, v in g["cpu"].items()),
+                        _cpu(g),
                     ]
                     for g in summary["gateway"]
                 ],
@@ -242,7 +251,7 @@ def render(summary: dict[str, Any]) -> str:
                     "queued == accepted",
                     "busy cores",
                     "gen cores",
-                    "CPU cores by process",
+                    "CPU cores: ours | backends, other",
                 ],
             )
         )

@@ -113,6 +113,7 @@ async def gateway(plan: Plan, processes: int) -> dict[str, Any]:
         "queued": list(depths.values()),
         "verified": verified,
         "cpu": watch.cpu,
+        "backendCpu": watch.backends,
         **watch.busy,
         "peakRssMb": stack.peak_rss_mb(),
     }
@@ -195,7 +196,9 @@ class OurSession:
                 "max": round(lat.max_ms, 1),
             }
         figures.update(http_figures(result, t0, t1))
-        figures.update({"drainS": drained, "cpu": watch.cpu, **watch.busy})
+        figures.update(
+            {"drainS": drained, "cpu": watch.cpu, "backendCpu": watch.backends, **watch.busy}
+        )
         return figures
 
     async def verify(self) -> dict[str, Any]:
@@ -311,6 +314,7 @@ class CelerySession:
             **http_figures(result, t0, t1),
             "drainS": drained,
             "cpu": watch.cpu,
+            "backendCpu": watch.backends,
             **watch.busy,
         }
         figures["publishedPerS"] = figures.pop("acceptedPerS")
