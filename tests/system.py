@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+POLL_SECONDS = 0.1  # pause between checks while waiting on a condition
+
 SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
 BACKEND_VARS = ("RABBITMQ_URL", "POSTGRES_URL", "REDIS_URL", "EVENT_STORE_URL", "MONGO_URL")
 
@@ -197,7 +199,7 @@ def start_service(
                 return service
         except httpx.HTTPError:
             pass
-        time.sleep(0.1)
+        time.sleep(POLL_SECONDS)
     service.kill()
     raise RuntimeError(
         f"{name} did not become ready:\n{log_path.read_text(errors='replace')[-3000:]}"

@@ -14,6 +14,8 @@ from tests.system import RunningSystem
 from tests.tui.conftest import nowhere
 from tests.tui.fake_backend import FakeBackend
 
+POLL_SECONDS = 0.05  # pause between checks while waiting on a condition
+
 
 async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSystem) -> None:
     client = ObservatoryClient(live.gateway_url, live.read_model_url)
@@ -27,7 +29,7 @@ async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSys
             except RequestError as exc:
                 if exc.kind is not ErrorKind.NOT_FOUND or time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(POLL_SECONDS)
     finally:
         await client.aclose()
     assert detail.summary.type == "CLIENT_OK"

@@ -30,6 +30,8 @@ from tests.tui.conftest import (
     wait_for,
 )
 
+POLL_SECONDS = 0.05  # pause between checks while waiting on a condition
+
 
 def alive(pid: int) -> bool:
     try:
@@ -44,7 +46,7 @@ def child_pid(pidfile: Path) -> int:
     while time.monotonic() < deadline:
         if pidfile.exists() and pidfile.read_text():
             return int(pidfile.read_text())
-        time.sleep(0.05)
+        time.sleep(POLL_SECONDS)
     raise AssertionError("the launch command never started")
 
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
@@ -107,15 +107,24 @@ class SqliteWriter:
         return results
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
+        await _close_on_thread(self)
 
-        def _close() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
 
-        await loop.run_in_executor(self._executor, _close)
-        self._executor.shutdown(wait=True)
+class _OnThread(Protocol):
+    _executor: ThreadPoolExecutor
+    _conn: sqlite3.Connection | None
+
+
+async def _close_on_thread(owner: _OnThread) -> None:
+    """Close `owner`'s connection on the thread that uses it, then stop that thread."""
+
+    def close() -> None:
+        if owner._conn is not None:
+            owner._conn.close()
+            owner._conn = None
+
+    await asyncio.get_running_loop().run_in_executor(owner._executor, close)
+    owner._executor.shutdown(wait=True)
 
 
 def _resolve_all(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -149,12 +158,4 @@ class SqliteReader:
         return await loop.run_in_executor(self._executor, run)
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-
-        def _close() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-        await loop.run_in_executor(self._executor, _close)
-        self._executor.shutdown(wait=True)
+        await _close_on_thread(self)

@@ -21,6 +21,8 @@ from tests.binaries import need_binary
 from observatory.interfaces.cli.observability import Timings, start_observability
 from observatory.interfaces.cli.observability.checks import check_observability
 
+POLL_SECONDS = 0.3  # pause between checks while waiting on a condition
+
 METRICS = b"""# TYPE odto_dependency_up gauge
 odto_dependency_up{dependency="job_store"} 1
 # TYPE processor_jobs_failed_total counter
@@ -73,7 +75,7 @@ def wait_for(condition: Any, timeout: float, what: str) -> Any:
     while time.monotonic() < deadline:
         if result := condition():
             return result
-        time.sleep(0.3)
+        time.sleep(POLL_SECONDS)
     pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 

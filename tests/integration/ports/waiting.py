@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+POLL_SECONDS = 0.02  # pause between checks while waiting on a condition
+
 
 async def eventually(
     check: Callable[[], bool | Awaitable[bool]], *, timeout: float = 20.0, what: str = "condition"
@@ -23,4 +25,4 @@ async def eventually(
             return
         if loop.time() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(POLL_SECONDS)

@@ -1,7 +1,7 @@
 """Local Prometheus and Alertmanager for `odto up --observability`, and their gate checks.
 
-    stack = start_observability({"gateway": "http://127.0.0.1:3000", ...}, Path(".odto"))
-    ...
+    stack = start_observability({"gateway": "http://127.0.0.1:3000"}, Path(".odto"))
+    print(stack.urls)  # then, when done:
     stack.stop()
 
 The configuration is generated from the shipped `deploy/` files (see `assets`).
