@@ -18,6 +18,14 @@ class EmbeddedCounters(SqliteAdapter):
         def work(conn: sqlite3.Connection) -> int:
             applied = 0
             for effect in effects:
+                if not any(effect.deltas.values()):  # only moves the clock; needs no claim
+                    if effect.event_time:
+                        conn.execute(
+                            "INSERT INTO counter_meta (name, value) VALUES ('last_event_time', ?)"
+                            " ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)",
+                            (effect.event_time,),
+                        )
+                    continue
                 claimed = conn.execute(
                     "INSERT INTO counter_effects (key) VALUES (?) ON CONFLICT DO NOTHING",
                     (effect.key,),

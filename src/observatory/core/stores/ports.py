@@ -60,7 +60,10 @@ class Counters(Protocol):
         """Connect."""
 
     async def apply(self, effects: Sequence[CounterEffect]) -> int:
-        """Apply each effect whose key was never applied; return how many were new."""
+        """Apply each effect whose key was never applied; return how many were new.
+
+        An effect without deltas only moves last_event_time (a max, so repeating it is
+        harmless); it claims no key and is not counted as new."""
 
     async def snapshot(self) -> CounterSnapshot:
         """Current values."""

@@ -37,6 +37,12 @@ if ARGV[2] ~= '' then
 end
 return 1
 """
+# KEYS[1] last-event key; ARGV[1] event time. Idempotent, so it needs no effect key.
+MOVE_CLOCK = """
+local current = redis.call('GET', KEYS[1])
+if (not current) or current < ARGV[1] then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0
+"""
 
 
 class RedisCounters:
@@ -48,6 +54,7 @@ class RedisCounters:
         )
         self._prefix = f"{namespace}:" if namespace else ""
         self._script = self._redis.register_script(APPLY)
+        self._move_clock = self._redis.register_script(MOVE_CLOCK)
 
     def _key(self, name: str) -> str:
         return self._prefix + name
@@ -60,8 +67,14 @@ class RedisCounters:
         if not effects:
             return 0
         try:
+            counting = [e for e in effects if any(e.deltas.values())]
+            times = [e.event_time for e in effects if e.event_time and not any(e.deltas.values())]
             async with self._redis.pipeline(transaction=False) as pipe:
-                for effect in effects:
+                if times:  # events that count nothing only move the clock: no key per event
+                    await self._move_clock(
+                        keys=[self._key(LAST_EVENT)], args=[max(times)], client=pipe
+                    )
+                for effect in counting:
                     names = [n for n in COUNTER_NAMES if effect.deltas.get(n)]
                     keys = [self._key(f"metrics:effect:{effect.key}"), self._key(LAST_EVENT)]
                     keys += [self._key(KEYS[n]) for n in names]
