@@ -8,41 +8,15 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import POSTGRES_URL, RABBITMQ_URL, REDIS_URL, need
+from tests.integration.ports.engines import delete_rabbit_namespace, delete_redis_keys, drop_schema
 from tests.system import RunningSystem, start_system
 
 
 async def _drop_namespace(namespace: str) -> None:
-    import aio_pika
-    import asyncpg
-    import redis.asyncio as aioredis
-
-    from observatory.core.bus.topology import Names
-
-    conn = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{namespace}" CASCADE')
-    finally:
-        await conn.close()
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-    connection = await aio_pika.connect(RABBITMQ_URL)
-    try:
-        names = Names(namespace)
-        for queue in names.all_queues():
-            channel = await connection.channel()
-            await channel.queue_delete(queue)
-        for suffix in (1, 2, 4, 8, 16, 32):
-            channel = await connection.channel()
-            await channel.queue_delete(f"{names.q('jobs.created')}.delay.{suffix}s")
-        channel = await connection.channel()
-        await channel.exchange_delete(names.exchange)
-    finally:
-        await connection.close()
+    """Delete what a real-backend run left: queues and exchange, schema, Redis keys."""
+    await delete_rabbit_namespace(RABBITMQ_URL, namespace)
+    await drop_schema(POSTGRES_URL, namespace)
+    await delete_redis_keys(REDIS_URL, namespace)
 
 
 def real_env(namespace: str) -> dict[str, str]:

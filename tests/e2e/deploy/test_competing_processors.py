@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
-from tests.system import free_port, start_system
+from tests.system import free_port, start_system, wait_until
 
 JOBS = 40
 
@@ -52,11 +51,12 @@ def test_two_processors_on_one_queue_complete_every_job_exactly_once(
         )
     try:
         with httpx.Client(timeout=10) as client:
-            deadline = time.monotonic() + 60
-            while not ready(client, f"http://127.0.0.1:{port}/readyz"):
+
+            def second_ready() -> bool:
                 assert second.poll() is None, (tmp_path / "processor-2.log").read_text()
-                assert time.monotonic() < deadline, "second processor never became ready"
-                time.sleep(0.2)
+                return ready(client, f"http://127.0.0.1:{port}/readyz")
+
+            wait_until(second_ready, 60, 0.2, "the second processor to be ready")
             run = uuid.uuid4().hex[:8]
             ids = []
             for index in range(JOBS):
@@ -70,15 +70,16 @@ def test_two_processors_on_one_queue_complete_every_job_exactly_once(
                 assert response.status_code == 202, response.text
                 ids.append(response.json()["jobId"])
 
-            deadline = time.monotonic() + 90
             pending = set(ids)
-            while pending and time.monotonic() < deadline:
+
+            def all_completed() -> bool:
                 for job_id in list(pending):
                     job = client.get(f"{system.read_model_url}/jobs/{job_id}")
                     if job.status_code == 200 and job.json()["status"] == "COMPLETED":
                         pending.discard(job_id)
-                time.sleep(0.2)
-            assert not pending, f"{len(pending)} jobs never completed"
+                return not pending
+
+            wait_until(all_completed, 90, 0.2, "every job to complete")
 
             for job_id in ids:
                 job = client.get(f"{system.read_model_url}/jobs/{job_id}").json()
