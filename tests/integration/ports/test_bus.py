@@ -190,6 +190,34 @@ async def test_dependency_down_from_the_handler_retries_the_whole_batch(bus: Bus
     )
 
 
+async def test_batches_settled_out_of_order_settle_only_what_their_handler_decided(
+    bus_engine: Engine[Bus],
+) -> None:
+    """A later batch acked (or rejected) first does not settle an earlier one still running:
+    the earlier batch, given back afterwards, is delivered again and nothing is lost."""
+    bus = await bus_engine.open()
+    bodies = [f"m{n}".encode() for n in range(6)]
+    await publish(bus, "job.completed", *bodies)
+    later_done = asyncio.Event()
+    handled: list[bytes] = []
+    returned: list[bytes] = []
+
+    async def handler(batch: Sequence[Delivery]) -> list[Outcome]:
+        if any(d.body == b"m0" and not d.redelivered for d in batch):
+            await later_done.wait()
+            returned.extend(d.body for d in batch)
+            return [Outcome.RETRY] * len(batch)
+        handled.extend(d.body for d in batch)
+        if len(handled) >= 4 and not returned:
+            later_done.set()
+        return [Outcome.REJECT if d.body == b"m3" else Outcome.ACK for d in batch]
+
+    await bus.consume(JOBS_COMPLETED, handler, prefetch=10, batch_size=2)
+    await eventually(lambda: sorted(handled) == bodies, what="every message handled once")
+    assert b"m0" in returned
+    await assert_empty_after_reopen(bus_engine, bus, JOBS_COMPLETED, "job.completed")
+
+
 async def test_schedule_delivers_after_the_delay_and_not_before(bus: Bus) -> None:
     """A 0.2 s message scheduled after a 2 s one arrives first; the 2 s one not before ~1.5 s."""
     loop = asyncio.get_running_loop()

@@ -13,16 +13,19 @@ import contextlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import aio_pika
+import aiormq
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractRobustConnection,
 )
+from aiormq import spec
 
+from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, Names
@@ -32,29 +35,38 @@ PUBLISH_TIMEOUT = 10.0
 BATCH_WINDOW = 0.002
 
 
+SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
+
+
 @dataclass(slots=True)
 class RabbitDelivery:
-    """An AMQP delivery; settling acks, rejects or requeues it on the broker."""
+    """An AMQP delivery; settling hands its outcome to its channel's AckTracker."""
 
     message: AbstractIncomingMessage
     queue: str
+    tracker: AckTracker
     body: bytes = field(init=False)
     headers: Mapping[str, Any] = field(init=False)
     redelivered: bool = field(init=False)
+    tag: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.body = self.message.body
-        self.headers = dict(self.message.headers or {})
+        self.headers = self.message.headers or {}
         self.redelivered = bool(self.message.redelivered)
+        self.tag = int(self.message.delivery_tag or 0)
+        self.tracker.delivered(self.tag)
 
     async def settle(self, outcome: Outcome) -> None:
-        with contextlib.suppress(Exception):  # a closed channel redelivers anyway
-            if outcome is Outcome.ACK:
-                await self.message.ack()
-            elif outcome is Outcome.REJECT:
-                await self.message.reject(requeue=False)
-            else:
-                await self.message.nack(requeue=True)
+        self.tracker.settle(self.tag, SETTLE_CODES[outcome])
+
+
+def _properties(headers: Mapping[str, Any]) -> spec.Basic.Properties:
+    return spec.Basic.Properties(
+        content_type="application/json",
+        delivery_mode=2,  # persistent
+        headers=dict(headers) if headers else None,
+    )
 
 
 class RabbitBus:
@@ -68,6 +80,7 @@ class RabbitBus:
         self._exchange: AbstractExchange | None = None
         self._delay_queues: set[str] = set()
         self._runners: list[ConsumerRunner] = []
+        self._trackers: list[list[AckTracker]] = []  # per consumer, newest channel last
         self._tasks: list[asyncio.Task[None]] = []
 
     async def connect(self) -> None:
@@ -97,18 +110,26 @@ class RabbitBus:
                 await queue.bind(self._exchange, routing_key)
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        exchange = self._exchange
-        if exchange is None or not self._usable():
+        """Queue every publish at once and wait for all the confirms.
+
+        Publishing on the underlying aiormq channel with `wait=False` does not wait for
+        each frame to be flushed to the socket, which aio-pika's publish does while
+        holding the channel lock (one publish per loop turn). Durability still comes
+        from the broker's confirm, which is awaited for every message.
+        """
+        channel = self._publish_channel
+        if channel is None or not self._usable():
             raise DependencyDown("bus", "not connected")
+        # the concrete aiormq channel: its basic_publish takes `wait`
+        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+        exchange = self.names.exchange
         sends = [
-            exchange.publish(
-                aio_pika.Message(
-                    m.body,
-                    headers=dict(m.headers),
-                    content_type="application/json",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
+            underlay.basic_publish(
+                m.body,
+                exchange=exchange,
                 routing_key=m.routing_key,
+                properties=_properties(m.headers),
+                wait=False,
             )
             for m in messages
         ]
@@ -136,14 +157,12 @@ class RabbitBus:
                 arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target},
             )
             self._delay_queues.add(delay_queue)
-        message = aio_pika.Message(
-            body,
-            headers=dict(headers),
-            content_type="application/json",
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            expiration=max(delay, 0.001),
+        properties = _properties(headers)
+        properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
+        underlay = await channel.get_underlay_channel()
+        await self._confirmed(
+            [underlay.basic_publish(body, routing_key=delay_queue, properties=properties)]
         )
-        await self._confirmed([channel.default_exchange.publish(message, routing_key=delay_queue)])
 
     async def consume(
         self, queue: str, handler: BatchHandler, *, prefetch: int, batch_size: int
@@ -158,9 +177,16 @@ class RabbitBus:
         self._runners.append(runner)
         buffer: list[RabbitDelivery] = []
         arrived = asyncio.Event()
+        trackers: list[AckTracker] = []
+        self._trackers.append(trackers)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            buffer.append(RabbitDelivery(message, name))
+            tracker = trackers[-1] if trackers else None
+            if tracker is None or tracker.channel is not message.channel:
+                tracker = AckTracker(message.channel)  # a new channel after a reconnect
+                trackers.append(tracker)
+                del trackers[:-16]  # old channels' trackers only serve their stragglers
+            buffer.append(RabbitDelivery(message, name, tracker))
             arrived.set()
 
         async def batcher() -> None:
@@ -206,4 +232,7 @@ class RabbitBus:
             task.cancel()
         for runner in self._runners:
             await runner.drain()
+        for trackers in self._trackers:
+            for tracker in trackers:
+                await tracker.settled()
         await self._drop_connection()

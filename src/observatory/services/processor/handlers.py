@@ -197,7 +197,7 @@ class JobHandler:
         (self.metrics.failed if r.failed else self.metrics.completed).inc()
         created = parse_iso(str(r.work.job["createdAt"]))
         self.metrics.latency.observe(max(0.0, (now - created).total_seconds()))
-        log.info(
+        log.debug(
             "job finished",
             job_id=r.work.job_id,
             status="FAILED" if r.failed else "COMPLETED",
