@@ -46,7 +46,7 @@ def api_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    install_edges(app, metrics, metrics.service.replace("-", "_"))
+    app.state.request_duration = install_edges(app, metrics, metrics.service.replace("-", "_"))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=cors_origins(http.cors_origins),

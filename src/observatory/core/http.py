@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -26,7 +27,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observatory.__about__ import __version__
-from observatory.core.errors import Conflict, DependencyDown, InvalidMessage, NotFound
+from observatory.core.errors import (
+    Conflict,
+    DependencyDown,
+    InvalidMessage,
+    NotFound,
+    ObservatoryError,
+)
 from observatory.core.telemetry import ServiceMetrics
 
 MAX_BODY = 64 * 1024
@@ -36,13 +43,50 @@ log = structlog.get_logger("observatory.http")
 ReadinessCheck = Callable[[], Awaitable[Mapping[str, bool]]]
 
 
-def json_error(
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """An HTTP answer before any framework turns it into a response."""
+
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body, status_code=self.status, headers=dict(self.headers))
+
+
+def error_reply(
     status: int, error: str, details: Any = None, headers: Mapping[str, str] | None = None
-) -> JSONResponse:
+) -> Reply:
+    """The JSON error body every service answers with: `{error, details?}`."""
     body: dict[str, Any] = {"error": error}
     if details is not None:
         body["details"] = details
-    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+    return Reply(status, body, dict(headers or {}))
+
+
+def json_error(
+    status: int, error: str, details: Any = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return error_reply(status, error, details, headers).response()
+
+
+RETRY_AFTER_SECONDS = "5"
+
+
+def reply_for(exc: ObservatoryError) -> Reply | None:
+    """The HTTP answer to an error raised on purpose (None for the ones HTTP has no word for)."""
+    if isinstance(exc, InvalidMessage):
+        return error_reply(400, exc.reason, [v.as_dict() for v in exc.violations] or None)
+    if isinstance(exc, DependencyDown):
+        return error_reply(
+            503, f"{exc.dependency} unavailable", headers={"Retry-After": RETRY_AFTER_SECONDS}
+        )
+    if isinstance(exc, NotFound):
+        return error_reply(404, str(exc))
+    if isinstance(exc, Conflict):
+        return error_reply(409, str(exc))
+    return None
 
 
 def valid_uuid(value: str) -> bool:
@@ -117,8 +161,14 @@ def _limited(receive: Receive, scope: Scope, send: Send) -> Receive:
     return wrapped
 
 
-def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
-    """Add the middleware, JSON error handlers and request histogram to `app`."""
+def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
+    return json_error(500, "Internal server error")
+
+
+def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> Histogram:
+    """Add the middleware, JSON error handlers and request histogram to `app`; return the
+    histogram (a service's own plain-ASGI routes observe into it too)."""
     histogram = Histogram(
         f"{prefix}_http_request_duration_seconds",
         "HTTP request duration by method, route template and status",
@@ -147,21 +197,12 @@ def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
         ]
         return json_error(400, "Invalid request", details)
 
-    @app.exception_handler(InvalidMessage)
-    async def invalid(_: Request, exc: InvalidMessage) -> Response:
-        return json_error(400, exc.reason, [v.as_dict() for v in exc.violations] or None)
-
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> Response:
-        return json_error(404, str(exc))
-
-    @app.exception_handler(Conflict)
-    async def conflict(_: Request, exc: Conflict) -> Response:
-        return json_error(409, str(exc))
-
-    @app.exception_handler(DependencyDown)
-    async def down(_: Request, exc: DependencyDown) -> Response:
-        return json_error(503, f"{exc.dependency} unavailable", headers={"Retry-After": "5"})
+    @app.exception_handler(ObservatoryError)
+    async def observatory_error(request: Request, exc: ObservatoryError) -> Response:
+        reply = reply_for(exc)
+        if reply is None:
+            return _internal_error(request, exc)
+        return reply.response()
 
     @app.exception_handler(_BodyTooLarge)
     async def too_large(_: Request, __: _BodyTooLarge) -> Response:
@@ -169,10 +210,10 @@ def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> None:
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
-        return json_error(500, "Internal server error")
+        return _internal_error(request, exc)
 
     app.add_middleware(EdgeMiddleware, histogram=histogram)
+    return histogram
 
 
 def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck) -> None:

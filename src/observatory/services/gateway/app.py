@@ -1,13 +1,13 @@
-"""Gateway composition: `create_app(settings, http, deps=..., clock=...)`."""
+"""Gateway composition: `create_app(settings, http, deps=..., clock=...)`: the FastAPI app
+behind the plain-ASGI lane that answers POST /jobs (lane.py)."""
 
 from __future__ import annotations
-
-from fastapi import FastAPI
 
 from observatory.core.api_app import api_app
 from observatory.core.backends import Dependencies
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.settings import HttpSettings
+from observatory.services.gateway.lane import SubmitLane
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.routes import GatewayRoutes
 from observatory.services.gateway.settings import GatewaySettings
@@ -17,7 +17,7 @@ DEPENDENCIES = ("bus", "job_store")
 
 def create_app(
     settings: GatewaySettings, http: HttpSettings, *, deps: Dependencies, clock: Clock | None = None
-) -> FastAPI:
+) -> SubmitLane:
     metrics = GatewayMetrics(settings.max_type_labels)
     routes = GatewayRoutes(
         bus=deps.get("bus"),
@@ -30,7 +30,7 @@ def create_app(
         proxy_timeout=settings.proxy_timeout,
     )
 
-    return api_app(
+    app = api_app(
         "Gateway",
         "Distributed Task Observatory gateway: accepts jobs and publishes job.created.",
         metrics=metrics,
@@ -39,3 +39,4 @@ def create_app(
         router=routes.router,
         cleanups=[routes.http.aclose],
     )
+    return SubmitLane(app, routes, app.state.request_duration)

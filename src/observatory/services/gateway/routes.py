@@ -14,7 +14,7 @@ from observatory.core.bus.port import Bus, Outgoing
 from observatory.core.clock import Clock
 from observatory.core.contracts.envelope import JOB_TYPE, Producer
 from observatory.core.errors import Conflict, DependencyDown, InvalidMessage, NotFound
-from observatory.core.http import json_error
+from observatory.core.http import Reply, error_reply, json_error, reply_for
 from observatory.core.stores.ports import JobStore
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
@@ -118,44 +118,58 @@ class GatewayRoutes:
             summary="Scrape targets from Prometheus /api/v1/targets",
         )
 
-    def _authorise(self, request: Request) -> Response | None:
+    def _denied(self, authorization: str) -> Reply | None:
         if not self.token:
             return None
-        supplied = request.headers.get("authorization", "")
         expected = f"Bearer {self.token}"
-        if hmac.compare_digest(supplied.encode(), expected.encode()):
+        if hmac.compare_digest(authorization.encode(), expected.encode()):
             return None
-        return json_error(
+        return error_reply(
             401, "A valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
 
-    async def _publish(self, envelope: dict[str, Any]) -> JSONResponse:
+    def _authorise(self, request: Request) -> Response | None:
+        denied = self._denied(request.headers.get("authorization", ""))
+        return denied.response() if denied else None
+
+    async def _publish(self, envelope: dict[str, Any]) -> Reply:
         await self.bus.publish_many([Outgoing("job.created", orjson.dumps(envelope))])
         self.metrics.accepted.inc()
-        return JSONResponse(
-            {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]}, status_code=202
-        )
+        return Reply(202, {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]})
 
-    async def submit(self, request: Request) -> Response:
-        denied = self._authorise(request)
+    async def accept(
+        self, *, body: bytes, content_type: str, authorization: str, correlation_id: str
+    ) -> Reply:
+        """POST /jobs without a framework: what both the route and the gateway's plain-ASGI
+        lane (lane.py) answer."""
+        denied = self._denied(authorization)
         if denied:
             return denied
-        if not is_json(request.headers.get("content-type", "")):
+        if not is_json(content_type):
             self.metrics.submitted.labels("invalid").inc()
-            return json_error(415, "Content-Type must be application/json")
+            return error_reply(415, "Content-Type must be application/json")
         try:
-            job = normalise_job(parse_body(await request.body()), self.clock)
-        except InvalidMessage:
+            job = normalise_job(parse_body(body), self.clock)
+        except InvalidMessage as exc:
             self.metrics.submitted.labels("invalid").inc()
-            raise
+            return reply_for(exc) or error_reply(400, exc.reason)
         self.metrics.submitted.labels(self.metrics.type_label(job["type"])).inc()
         envelope = created_event(
-            job,
-            producer=self.producer,
-            clock=self.clock,
+            job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
+        )
+        try:
+            return await self._publish(envelope)
+        except DependencyDown as exc:
+            return reply_for(exc) or error_reply(503, "bus unavailable")
+
+    async def submit(self, request: Request) -> Response:
+        reply = await self.accept(
+            body=await request.body(),
+            content_type=request.headers.get("content-type", ""),
+            authorization=request.headers.get("authorization", ""),
             correlation_id=request.scope["state"]["correlation_id"],
         )
-        return await self._publish(envelope)
+        return reply.response()
 
     async def retry(self, job_id: str, request: Request) -> Response:
         denied = self._authorise(request)
@@ -187,7 +201,7 @@ class GatewayRoutes:
             correlation_id=request.scope["state"]["correlation_id"],
             run=record.run + 1,
         )
-        return await self._publish(envelope)
+        return (await self._publish(envelope)).response()
 
     async def _proxy(self, name: str, path: str) -> Response:
         base = self.upstreams[name]
