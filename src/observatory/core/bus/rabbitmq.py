@@ -25,6 +25,7 @@ from aio_pika.abc import (
 )
 from aiormq import spec
 
+from observatory.core.bus import amqp_wire
 from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
 from observatory.core.bus.runner import ConsumerRunner
@@ -87,7 +88,7 @@ class RabbitBus:
         if self._connection is not None:
             return
         try:
-            self._connection = await aio_pika.connect_robust(self._url, timeout=5)
+            self._connection = await amqp_wire.connect(self._url, timeout=5)
             self._publish_channel = await self._connection.channel(publisher_confirms=True)
             await self._declare(self._publish_channel)
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:

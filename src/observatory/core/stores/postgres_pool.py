@@ -24,6 +24,14 @@ async def _init_connection(conn: Any) -> None:
         )
 
 
+async def _keep_session(_: Any) -> None:
+    """Release without asyncpg's default reset round trip (UNLISTEN, RESET ALL, ...).
+
+    Nothing here changes session state: no LISTEN, no session SET, advisory locks only
+    per transaction. asyncpg still rolls back a transaction left open before this runs.
+    """
+
+
 async def create_pool(url: str, *, namespace: str, dependency: str, max_size: int = 10) -> Any:
     """A pool whose connections use schema `namespace` (created if needed) when one is given."""
     settings = {"application_name": "task-observatory"}
@@ -43,6 +51,7 @@ async def create_pool(url: str, *, namespace: str, dependency: str, max_size: in
             command_timeout=QUERY_TIMEOUT,
             server_settings=settings,
             init=_init_connection,
+            reset=_keep_session,
         )
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         raise DependencyDown(dependency, type(exc).__name__) from exc

@@ -3,14 +3,21 @@
 Each effect is applied by one Lua script call that first claims the effect's key
 (SET NX with a long expiry) and only then increments: a redelivered event finds its
 key claimed and changes nothing, and a crash cannot leave half an effect.
+
+A batch is one pipeline of EVALSHA calls, one round trip. (redis-py's Script objects
+would ask SCRIPT EXISTS before every pipeline.) When Redis has lost the scripts (a
+restart, SCRIPT FLUSH) they are loaded again and the batch is re-sent: every call in it
+is idempotent.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from observatory.core.errors import DependencyDown
 from observatory.core.stores.records import COUNTER_NAMES, CounterEffect, CounterSnapshot
@@ -45,6 +52,10 @@ return 0
 """
 
 
+def _sha(script: str) -> str:
+    return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+
+
 class RedisCounters:
     """Counters adapter for Redis (see module docstring)."""
 
@@ -53,8 +64,8 @@ class RedisCounters:
             url, socket_timeout=5, socket_connect_timeout=5, decode_responses=True
         )
         self._prefix = f"{namespace}:" if namespace else ""
-        self._script = self._redis.register_script(APPLY)
-        self._move_clock = self._redis.register_script(MOVE_CLOCK)
+        self._apply_sha = _sha(APPLY)
+        self._move_clock_sha = _sha(MOVE_CLOCK)
 
     def _key(self, name: str) -> str:
         return self._prefix + name
@@ -62,29 +73,51 @@ class RedisCounters:
     async def open(self) -> None:
         if not await self.ping():
             raise DependencyDown(DEP, "no answer")
+        try:
+            await self._load_scripts()
+        except RedisError as exc:
+            raise DependencyDown(DEP, type(exc).__name__) from exc
+
+    async def _load_scripts(self) -> None:
+        for script in (APPLY, MOVE_CLOCK):
+            await self._redis.script_load(script)
 
     async def apply(self, effects: Sequence[CounterEffect]) -> int:
         if not effects:
             return 0
+        calls = self._calls(effects)
         try:
-            counting = [e for e in effects if any(e.deltas.values())]
-            times = [e.event_time for e in effects if e.event_time and not any(e.deltas.values())]
-            async with self._redis.pipeline(transaction=False) as pipe:
-                if times:  # events that count nothing only move the clock: no key per event
-                    await self._move_clock(
-                        keys=[self._key(LAST_EVENT)], args=[max(times)], client=pipe
-                    )
-                for effect in counting:
-                    names = [n for n in COUNTER_NAMES if effect.deltas.get(n)]
-                    keys = [self._key(f"metrics:effect:{effect.key}"), self._key(LAST_EVENT)]
-                    keys += [self._key(KEYS[n]) for n in names]
-                    args: list[str | int] = [EFFECT_TTL_SECONDS, effect.event_time or ""]
-                    args += [effect.deltas[n] for n in names]
-                    await self._script(keys=keys, args=args, client=pipe)
-                results = await pipe.execute()
+            try:
+                results = await self._run(calls)
+            except NoScriptError:
+                await self._load_scripts()
+                results = await self._run(calls)
         except RedisError as exc:
             raise DependencyDown(DEP, type(exc).__name__) from exc
         return sum(int(r) for r in results)
+
+    def _calls(self, effects: Sequence[CounterEffect]) -> list[list[Any]]:
+        """EVALSHA arguments: one call per counting effect, one clock move for the rest."""
+        calls: list[list[Any]] = []
+        times = [e.event_time for e in effects if e.event_time and not any(e.deltas.values())]
+        if times:  # events that count nothing only move the clock: no key per event
+            calls.append([self._move_clock_sha, 1, self._key(LAST_EVENT), max(times)])
+        for effect in effects:
+            names = [n for n in COUNTER_NAMES if effect.deltas.get(n)]
+            if not names:
+                continue
+            keys = [self._key(f"metrics:effect:{effect.key}"), self._key(LAST_EVENT)]
+            keys += [self._key(KEYS[n]) for n in names]
+            args: list[Any] = [EFFECT_TTL_SECONDS, effect.event_time or ""]
+            args += [effect.deltas[n] for n in names]
+            calls.append([self._apply_sha, len(keys), *keys, *args])
+        return calls
+
+    async def _run(self, calls: list[list[Any]]) -> list[Any]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for call in calls:
+                pipe.evalsha(*call)
+            return list(await pipe.execute())
 
     async def snapshot(self) -> CounterSnapshot:
         try:

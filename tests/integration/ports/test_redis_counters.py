@@ -1,0 +1,38 @@
+"""What only the Redis counters adapter has to survive: Redis forgetting its scripts."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from tests.integration.ports.engines import delete_redis_keys
+
+from observatory.core.stores.records import CounterEffect
+from observatory.core.stores.redis_counters import RedisCounters
+
+
+async def test_counting_goes_on_exactly_once_after_redis_loses_its_scripts(
+    redis_url: str, namespace: str
+) -> None:
+    """After SCRIPT FLUSH (what a Redis restart does) the next batch reloads the scripts and
+    applies; the batch before it is still not counted twice."""
+    counters = RedisCounters(redis_url, namespace=namespace)
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        await counters.open()
+        first = [CounterEffect("created:a", {"total": 1}, "2026-03-01T12:00:00.000Z")]
+        assert await counters.apply(first) == 1
+
+        await admin.script_flush()
+        second = [
+            CounterEffect("created:a", {"total": 1}, "2026-03-01T12:00:00.000Z"),
+            CounterEffect("created:b", {"total": 1}, "2026-03-01T12:00:01.000Z"),
+            CounterEffect("executed:b", {}, "2026-03-01T12:00:02.000Z"),
+        ]
+        assert await counters.apply(second) == 1
+
+        snapshot = await counters.snapshot()
+        assert snapshot.total == 2
+        assert snapshot.last_event_time == "2026-03-01T12:00:02.000Z"
+    finally:
+        await counters.close()
+        await admin.aclose()
+        await delete_redis_keys(redis_url, namespace)
