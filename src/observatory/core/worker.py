@@ -27,7 +27,7 @@ log = structlog.get_logger("observatory.worker")
 
 @dataclass(frozen=True, slots=True)
 class Consumer:
-    queue: str
+    queues: str | tuple[str, ...]
     handler: BatchHandler
     prefetch: int
     batch_size: int
@@ -49,8 +49,8 @@ def worker_app(
         await deps.ready.wait()
         bus = deps.get("bus")
         for c in consumers:
-            await bus.consume(c.queue, c.handler, prefetch=c.prefetch, batch_size=c.batch_size)
-        log.info("consuming", service=metrics.service, queues=[c.queue for c in consumers])
+            await bus.consume(c.queues, c.handler, prefetch=c.prefetch, batch_size=c.batch_size)
+        log.info("consuming", service=metrics.service, queues=[c.queues for c in consumers])
         while sampler is not None:
             with contextlib.suppress(DependencyDown):
                 await sampler()

@@ -218,6 +218,31 @@ async def test_batches_settled_out_of_order_settle_only_what_their_handler_decid
     await assert_empty_after_reopen(bus_engine, bus, JOBS_COMPLETED, "job.completed")
 
 
+async def test_one_handler_consumes_several_queues_and_each_delivery_names_its_queue(
+    bus_engine: Engine[Bus],
+) -> None:
+    """consume(queues=...) hands every message of every queue to one handler, once; what it
+    acks is gone from each queue, what it rejects too."""
+    bus = await bus_engine.open()
+    queues = (JOBS_VALIDATED, JOBS_EXECUTED, JOBS_COMPLETED)
+    keys = {JOBS_VALIDATED: "job.validated", JOBS_EXECUTED: "job.executed"}
+    keys[JOBS_COMPLETED] = "job.completed"
+    for queue, key in keys.items():
+        await publish(bus, key, *(f"{queue}/{n}".encode() for n in range(5)))
+
+    collector = Collector(lambda d: Outcome.REJECT if d.body.endswith(b"/4") else Outcome.ACK)
+    await bus.consume(queues, collector, prefetch=30, batch_size=10)
+    await collector.wait_for(15)
+
+    assert sorted(collector.bodies) == sorted(f"{q}/{n}".encode() for q in queues for n in range(5))
+    assert all(d.body.decode().startswith(d.queue.split(".", 1)[-1]) for d in collector.deliveries)
+    for queue in queues:
+        await eventually(lambda q=queue: _depth_is(bus, q, 0), what=f"{queue} to drain")
+    await asyncio.sleep(0.3)
+    assert len(collector.deliveries) == 15
+    await assert_empty_after_reopen(bus_engine, bus, JOBS_EXECUTED, "job.executed")
+
+
 async def test_schedule_delivers_after_the_delay_and_not_before(bus: Bus) -> None:
     """A 0.2 s message scheduled after a 2 s one arrives first; the 2 s one not before ~1.5 s."""
     loop = asyncio.get_running_loop()

@@ -137,17 +137,19 @@ class EmbeddedBus:
             event.set()
 
     async def consume(
-        self, queue: str, handler: BatchHandler, *, prefetch: int, batch_size: int
+        self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
     ) -> None:
-        name = self.names.q(queue)
-        wakeup = self._wakeups.setdefault(name, asyncio.Event())
-        runner = ConsumerRunner(name, handler, prefetch=prefetch)
-        self._runners.append(runner)
-        self._tasks.append(
-            asyncio.create_task(
-                self._pump(name, runner, wakeup, batch_size), name=f"consume-{name}"
+        """Each of `queues` is leased on its own (its own batches) into `handler`."""
+        for queue in [queues] if isinstance(queues, str) else queues:
+            name = self.names.q(queue)
+            wakeup = self._wakeups.setdefault(name, asyncio.Event())
+            runner = ConsumerRunner(name, handler, prefetch=prefetch)
+            self._runners.append(runner)
+            self._tasks.append(
+                asyncio.create_task(
+                    self._pump(name, runner, wakeup, batch_size), name=f"consume-{name}"
+                )
             )
-        )
 
     async def _pump(
         self, queue: str, runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int

@@ -62,9 +62,11 @@ class Bus(Protocol):
         """Deliver `body` straight to `queue` after `delay` seconds (durably, confirmed)."""
 
     async def consume(
-        self, queue: str, handler: BatchHandler, *, prefetch: int, batch_size: int
+        self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
     ) -> None:
-        """Start consuming `queue`; batches go to `handler`. Returns once consuming."""
+        """Start consuming `queues` (one name or several); batches of at most `batch_size`
+        go to `handler`, each delivery naming its queue; at most about `prefetch`
+        deliveries are in flight. Returns once consuming."""
 
     async def queue_depth(self, queue: str) -> int:
         """Messages ready for delivery in `queue`. Raises DependencyDown."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -166,29 +166,34 @@ class RabbitBus:
         )
 
     async def consume(
-        self, queue: str, handler: BatchHandler, *, prefetch: int, batch_size: int
+        self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
     ) -> None:
+        """One channel and one batcher for all of `queues`: their deliveries share batches,
+        and `prefetch` is split between the queues' consumers."""
         if self._connection is None:
             raise DependencyDown("bus", "not connected")
-        name = self.names.q(queue)
+        names = [self.names.q(q) for q in ([queues] if isinstance(queues, str) else queues)]
+        label = "+".join(names)
         channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=prefetch)
-        amqp_queue = await channel.declare_queue(name, durable=True)
-        runner = ConsumerRunner(name, handler, prefetch=prefetch)
+        await channel.set_qos(prefetch_count=max(1, prefetch // len(names)))
+        runner = ConsumerRunner(label, handler, prefetch=prefetch)
         self._runners.append(runner)
         buffer: list[RabbitDelivery] = []
         arrived = asyncio.Event()
         trackers: list[AckTracker] = []
         self._trackers.append(trackers)
 
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            tracker = trackers[-1] if trackers else None
-            if tracker is None or tracker.channel is not message.channel:
-                tracker = AckTracker(message.channel)  # a new channel after a reconnect
-                trackers.append(tracker)
-                del trackers[:-16]  # old channels' trackers only serve their stragglers
-            buffer.append(RabbitDelivery(message, name, tracker))
-            arrived.set()
+        def receiver(name: str) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                tracker = trackers[-1] if trackers else None
+                if tracker is None or tracker.channel is not message.channel:
+                    tracker = AckTracker(message.channel)  # a new channel after a reconnect
+                    trackers.append(tracker)
+                    del trackers[:-16]  # old channels' trackers only serve their stragglers
+                buffer.append(RabbitDelivery(message, name, tracker))
+                arrived.set()
+
+            return on_message
 
         async def batcher() -> None:
             while True:
@@ -201,8 +206,10 @@ class RabbitBus:
                     arrived.clear()
                 runner.submit(batch)
 
-        self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{name}"))
-        await amqp_queue.consume(on_message, no_ack=False)
+        self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{label}"))
+        for name in names:
+            amqp_queue = await channel.declare_queue(name, durable=True)
+            await amqp_queue.consume(receiver(name), no_ack=False)
 
     async def queue_depth(self, queue: str) -> int:
         if self._connection is None or self._connection.is_closed:

@@ -1,4 +1,6 @@
-"""Metrics-engine composition: one consumer per lifecycle queue plus dead letters."""
+"""Metrics-engine composition: one consumer for the lifecycle queues (their events share
+batches, so a batch costs one event-store insert and one counters pipeline), one for
+dead letters."""
 
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ def build_worker(
         events=deps.get("event_store"), counters=deps.get("counters"), clock=clock, metrics=metrics
     )
     consumers = [
-        Consumer(q, events, settings.prefetch, settings.batch_size) for q in METRICS_ENGINE_QUEUES
+        Consumer(METRICS_ENGINE_QUEUES, events, settings.prefetch, settings.batch_size),
+        Consumer(DEAD_LETTERS, letters, 50, 50),
     ]
-    consumers.append(Consumer(DEAD_LETTERS, letters, 50, 50))
     return worker_app("Metrics engine", metrics=metrics, deps=deps, consumers=consumers)
