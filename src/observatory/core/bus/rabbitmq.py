@@ -4,6 +4,10 @@ publisher confirms, bounded prefetch, and per-queue delay queues for back-off re
 Delayed delivery uses the standard pattern: a message waits in `<queue>.delay.<tier>s`
 with a per-message expiration, then RabbitMQ dead-letters it back into `<queue>`. Tiers
 are powers of two, so a short delay never waits behind a much longer one.
+
+Per-message costs are kept off the hot path: a batch's publishes are queued at once and
+their confirms awaited together (`publish_many`), deliveries are settled with multiple
+acks (acks.py), and the frames of one loop turn leave in one socket write (amqp_wire.py).
 """
 
 from __future__ import annotations
