@@ -62,9 +62,7 @@ class FixedClock:
 
 def iso(moment: datetime) -> str:
     """RFC 3339 with milliseconds and a Z, the form every contract uses."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

@@ -18,11 +18,13 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A message to publish: routed through the exchange by `routing_key`."""
+    """A message to publish: routed through the exchange by `routing_key`. `message_id`
+    (the event's id, when it has one) becomes the AMQP message-id."""
 
     routing_key: str
     body: bytes
     headers: Mapping[str, Any] = field(default_factory=dict)
+    message_id: str | None = None
 
 
 class Delivery(Protocol):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -66,11 +67,12 @@ class RabbitDelivery:
         self.tracker.settle(self.tag, SETTLE_CODES[outcome])
 
 
-def _properties(headers: Mapping[str, Any]) -> spec.Basic.Properties:
+def _properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basic.Properties:
     return spec.Basic.Properties(
         content_type="application/json",
         delivery_mode=2,  # persistent
         headers=dict(headers) if headers else None,
+        message_id=message_id or uuid.uuid4().hex,  # aiormq would make a random one
     )
 
 
@@ -133,7 +135,7 @@ class RabbitBus:
                 m.body,
                 exchange=exchange,
                 routing_key=m.routing_key,
-                properties=_properties(m.headers),
+                properties=_properties(m.headers, m.message_id),
                 wait=False,
             )
             for m in messages
@@ -162,7 +164,7 @@ class RabbitBus:
                 arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target},
             )
             self._delay_queues.add(delay_queue)
-        properties = _properties(headers)
+        properties = _properties(headers, None)
         properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
         underlay = await channel.get_underlay_channel()
         await self._confirmed(

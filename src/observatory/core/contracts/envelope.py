@@ -40,13 +40,16 @@ def build_envelope(
     clock: Clock,
     correlation_id: str,
     idempotency_key: str,
+    event_id: str | None = None,
+    occurred_at: str | None = None,
 ) -> dict[str, Any]:
-    """A complete envelope for `event_type` carrying `job` as it is now."""
+    """A complete envelope for `event_type` carrying `job` as it is now (a new eventId and
+    the clock's now, unless given)."""
     return {
         "contractVersion": CONTRACT_VERSION,
         "eventType": event_type,
-        "eventId": clock.new_id(),
-        "occurredAt": iso(clock.now()),
+        "eventId": event_id or clock.new_id(),
+        "occurredAt": occurred_at or iso(clock.now()),
         "producer": producer.as_dict(),
         "correlationId": correlation_id,
         "idempotencyKey": idempotency_key,

@@ -133,7 +133,8 @@ class GatewayRoutes:
         return denied.response() if denied else None
 
     async def _publish(self, envelope: dict[str, Any]) -> Reply:
-        await self.bus.publish_many([Outgoing("job.created", orjson.dumps(envelope))])
+        message = Outgoing("job.created", orjson.dumps(envelope), message_id=envelope["eventId"])
+        await self.bus.publish_many([message])
         self.metrics.accepted.inc()
         return Reply(202, {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]})
 

@@ -255,7 +255,7 @@ class JobHandler:
             clock=self.clock,
             correlation_id=str(w.envelope["correlationId"]),
             idempotency_key=f"{w.job_id}:{w.run}:{step}",
+            event_id=event_id(w.job_id, w.run, step),
+            occurred_at=iso(at),
         )
-        envelope["eventId"] = event_id(w.job_id, w.run, step)
-        envelope["occurredAt"] = iso(at)
-        return Outgoing(event_type, orjson.dumps(envelope))
+        return Outgoing(event_type, orjson.dumps(envelope), message_id=envelope["eventId"])
