@@ -15,59 +15,21 @@ import math
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import uvloop
 
-from benchmarks import machine, report, scenarios
+from benchmarks import machine, options, readmodel, report, scenarios, screen
 from benchmarks.calibrate import calibrate
 from benchmarks.celery_run import client_ceiling
 from benchmarks.procs import ROOT
 from benchmarks.scenarios import INSERT_TASK, NOOP_TASK, CelerySession, OurSession, Plan
 from benchmarks.stacks import NAMESPACES
-from benchmarks.stores import Backends
 from observatory.__about__ import __version__
 
-SCENARIOS = ("calibrate", "ceiling", "gateway", "embedded", "latency", "e2e", "celery")
-PROFILES: dict[str, dict[str, float]] = {
-    # warm-up, headline window, open-loop step window, latency window, gateway window,
-    # embedded window, Celery no-op window, generator ceiling run (seconds)
-    "full": {
-        "warmup": 5,
-        "headline": 60,
-        "step": 15,
-        "latency": 30,
-        "gateway": 15,
-        "embedded": 30,
-        "noop": 30,
-        "ceiling": 5,
-    },
-    "quick": {
-        "warmup": 3,
-        "headline": 15,
-        "step": 8,
-        "latency": 10,
-        "gateway": 8,
-        "embedded": 10,
-        "noop": 10,
-        "ceiling": 3,
-    },
-    "smoke": {
-        "warmup": 0.5,
-        "headline": 1.5,
-        "step": 1,
-        "latency": 1,
-        "gateway": 1,
-        "embedded": 1.5,
-        "noop": 1,
-        "ceiling": 1,
-    },
-}
 KEYS = (
     "benchmark",
     "version",
@@ -93,6 +55,8 @@ KEYS = (
     "celeryNoop",
     "celeryNoopPerS",
     "peakRssMb",
+    "screen",
+    "readModel",
     "verified",
     "bars",
     "namespaces",
@@ -101,109 +65,6 @@ KEYS = (
 
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _floats(text: str) -> tuple[float, ...]:
-    return tuple(float(x) for x in text.split(",") if x.strip())
-
-
-def parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--scenarios",
-        default=",".join(SCENARIOS),
-        help=f"comma-separated, from {','.join(SCENARIOS)} (default: all)",
-    )
-    speed = parser.add_mutually_exclusive_group()
-    speed.add_argument("--quick", action="store_true", help="short windows (about 4 minutes)")
-    speed.add_argument(
-        "--smoke", action="store_true", help="tiny windows: checks the harness, not speed"
-    )
-    parser.add_argument("--headline", type=float, help="flat-out window, seconds (default 60)")
-    parser.add_argument("--warmup", type=float, help="warm-up before each window, seconds")
-    parser.add_argument("--step", type=float, help="window of each open-loop step, seconds")
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="headline runs (ours and Celery, interleaved)"
-    )
-    parser.add_argument(
-        "--rates",
-        type=_floats,
-        default=(100, 200, 500, 1000, 1500),
-        help="open-loop steps, jobs/s, rising; a step not sustained skips the higher ones",
-    )
-    parser.add_argument(
-        "--celery-rates",
-        type=_floats,
-        default=(100, 200, 500, 1000),
-        help="Celery open-loop steps (full mode only)",
-    )
-    parser.add_argument(
-        "--latency-rate", type=float, default=200.0, help="offered rate of the latency run"
-    )
-    parser.add_argument(
-        "--gateway-processes", type=_floats, default=(1, 2), help="gateway runs, e.g. 1,2"
-    )
-    parser.add_argument(
-        "--connections", type=int, default=64, help="keep-alive connections, flat out"
-    )
-    parser.add_argument(
-        "--backlog",
-        type=int,
-        default=3000,
-        help="flat out: pause sending while more accepted jobs than this are unfinished",
-    )
-    parser.add_argument(
-        "--service-log-level", help="ODTO_LOG_LEVEL for the services (default: theirs)"
-    )
-    parser.add_argument("--log-dir", type=Path, help="where service logs go (default: a temp dir)")
-    parser.add_argument(
-        "--rabbitmq-url",
-        default=os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
-    parser.add_argument("--json-only", action="store_true", help="print only the JSON line")
-    args = parser.parse_args(argv)
-    unknown = set(args.scenarios.split(",")) - set(SCENARIOS)
-    if unknown:
-        parser.error(
-            f"unknown scenarios {','.join(sorted(unknown))}; choose from {','.join(SCENARIOS)}"
-        )
-    return args
-
-
-def make_plan(args: argparse.Namespace) -> Plan:
-    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    durations = dict(PROFILES[mode])
-    for key in ("headline", "warmup", "step"):
-        if getattr(args, key) is not None:
-            durations[key] = getattr(args, key)
-    log_dir = args.log_dir or Path(tempfile.mkdtemp(prefix="odto-bench-logs-"))
-    log_dir.mkdir(parents=True, exist_ok=True)
-    env = {"ODTO_LOG_LEVEL": args.service_log_level} if args.service_log_level else {}
-    rates = args.rates if mode == "full" else args.rates[:1] if mode == "smoke" else args.rates
-    return Plan(
-        mode=mode,
-        **durations,
-        rates=rates,
-        celery_rates=args.celery_rates if mode == "full" else (),
-        latency_rate=args.latency_rate,
-        connections=args.connections,
-        backlog=args.backlog,
-        repeat=max(1, args.repeat),
-        log_dir=log_dir,
-        backends=Backends(args.rabbitmq_url, args.postgres_url, args.redis_url),
-        service_env=env,
-    )
 
 
 async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any]) -> None:
@@ -225,22 +86,24 @@ async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any])
         summary["verified"]["embedded"] = summary["embedded"].pop("verified")
         summary["peakRssMb"]["embedded (odto up)"] = summary["embedded"]["peakRssMb"]["embedded"]
     ours_needed = bool(chosen & {"latency", "e2e"})
-    log(
-        "starting "
-        + " and ".join(
-            n
-            for n, on in (
-                ("our four services", ours_needed),
-                ("the Celery worker", "celery" in chosen),
+    if ours_needed or "celery" in chosen:
+        log(
+            "starting "
+            + " and ".join(
+                n
+                for n, on in (
+                    ("our four services", ours_needed),
+                    ("the Celery worker", "celery" in chosen),
+                )
+                if on
             )
-            if on
         )
-    )
     ours, celery = await scenarios.start_both(plan, ours_needed, "celery" in chosen)
     try:
         await _on_stacks(plan, chosen, summary, ours, celery)
     finally:
-        log("stopping and cleaning up")
+        if ours or celery:
+            log("stopping and cleaning up")
         if ours:
             summary["peakRssMb"].update(ours.peak_rss_mb())
             await ours.stop()
@@ -250,6 +113,20 @@ async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any])
                     celery.worker.peak_rss_kib / 1024, 1
                 )
             await celery.stop()
+    await _own_stacks(plan, chosen, summary)
+
+
+async def _own_stacks(plan: Plan, chosen: set[str], summary: dict[str, Any]) -> None:
+    """The scenarios with a stack of their own, after the throughput runs (the read model's
+    data set is large: its load and clean-up should not overlap a throughput window)."""
+    env = plan.service_env
+    if "screen" in chosen and plan.screen:
+        log("screen: event -> visible on the dashboard and in the TUI")
+        summary["screen"] = await screen.run(plan.screen, plan.backends, plan.log_dir, env, log)
+    if "readmodel" in chosen and plan.readmodel:
+        summary["readModel"] = await readmodel.run(
+            plan.readmodel, plan.backends, plan.log_dir, env, log
+        )
 
 
 async def _steps(
@@ -318,7 +195,7 @@ async def _on_stacks(
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:
-    plan = make_plan(args)
+    plan = options.make_plan(args)
     task = asyncio.current_task()
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
@@ -366,7 +243,7 @@ def finite(value: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(argv)
+    args = options.parse(argv, __doc__ or "")
     args.argv = argv
     try:
         summary = uvloop.run(amain(args))

@@ -1,5 +1,6 @@
 """The load generator: a raw HTTP/1.1 client on asyncio (uvloop) over keep-alive
-connections, so that the generator costs little CPU per request.
+connections, so that the generator costs little CPU per request. It POSTs jobs to
+gateways and GETs pages of the read model (`open_loop_get`).
 
 Open loop: request i is due at start + i/rate whatever happened to earlier ones; when no
 connection is free it waits for one, and that wait counts in its latency (no coordinated
@@ -13,12 +14,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+
+CONNECTION_FAILED = 0  # pseudo status: no answer (refused, reset, cut short)
+INVALID_BODY = 1  # pseudo status: the expected status, but the body failed the check
 
 
 def iso_ms(moment: datetime) -> str:
@@ -26,23 +31,34 @@ def iso_ms(moment: datetime) -> str:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection; `post` returns the status code."""
+    """One keep-alive HTTP/1.1 connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
 
-    async def post(self, head: bytes, body: bytes) -> tuple[int, bool]:
-        self.writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+    async def exchange(self, request: bytes) -> tuple[int, bytes, bool]:
+        """Send one whole request; (status, body, server closes the connection)."""
+        self.writer.write(request)
         header = await self.reader.readuntil(b"\r\n\r\n")
         status = int(header[9:12])
         lower = header.lower()
-        length = 0
+        body = b""
         at = lower.find(b"content-length:")
         if at >= 0:
             length = int(lower[at + 15 : lower.index(b"\r\n", at)])
-        if length:
-            await self.reader.readexactly(length)
-        return status, b"connection: close" in lower
+            if length:
+                body = await self.reader.readexactly(length)
+        elif b"transfer-encoding: chunked" in lower:
+            body = await self._chunks()
+        return status, body, b"connection: close" in lower
+
+    async def _chunks(self) -> bytes:
+        parts = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+            parts.append(await self.reader.readexactly(size + 2))
+            if size == 0:
+                return b"".join(p[:-2] for p in parts)
 
     def close(self) -> None:
         self.writer.close()
@@ -64,6 +80,16 @@ class Pool:
 
     async def post(self, body: bytes) -> int:
         """POST `body`; the status code, or 0 when the connection failed."""
+        status, _ = await self._send(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
+        return status
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        """GET `path` (with its query string); (status, body), status 0 = connection failed."""
+        return await self._send(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        )
+
+    async def _send(self, request: bytes) -> tuple[int, bytes]:
         async with self.slots:
             try:
                 if self.idle:
@@ -71,17 +97,17 @@ class Pool:
                 else:
                     conn = Connection(*await asyncio.open_connection(self.host, self.port))
             except OSError:
-                return 0
+                return CONNECTION_FAILED, b""
             try:
-                status, close = await conn.post(self.head, body)
+                status, body, close = await conn.exchange(request)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 conn.close()
-                return 0
+                return CONNECTION_FAILED, b""
             if close:
                 conn.close()
             else:
                 self.idle.append(conn)
-            return status
+            return status, body
 
     def close(self) -> None:
         for conn in self.idle:
@@ -93,7 +119,7 @@ class Pool:
 class Shot:
     due: float  # monotonic time the request was due
     done: float  # monotonic time the answer arrived
-    status: int  # 0 = connection error
+    status: int  # HTTP status, or one of the pseudo statuses above
 
 
 @dataclass
@@ -103,14 +129,15 @@ class LoadResult:
     mono_start: float
     wall_start: datetime
     shots: list[Shot] = field(default_factory=list)
-    accepted: int = 0  # 202 answers so far
+    expect: int = 202  # the status that counts as success (202 accepted, 200 for GETs)
+    accepted: int = 0  # answers with `expect` so far
     paused: float = 0.0  # seconds the backlog gate held sending
     max_lag: float = 0.0  # worst lateness of an open-loop send against its schedule
     aborted_at: float | None = None  # open loop stopped here: the backlog grew too large
 
     def record(self, due: float, status: int) -> None:
         self.shots.append(Shot(due, time.monotonic(), status))
-        if status == 202:
+        if status == self.expect:
             self.accepted += 1
 
     def wall(self, mono: float) -> datetime:
@@ -121,9 +148,10 @@ class LoadResult:
 
     def errors(self) -> dict[str, int]:
         out: dict[str, int] = {}
+        names = {CONNECTION_FAILED: "connection", INVALID_BODY: "invalid body"}
         for s in self.shots:
-            if s.status != 202:
-                key = str(s.status) if s.status else "connection"
+            if s.status != self.expect:
+                key = names.get(s.status, str(s.status))
                 out[key] = out.get(key, 0) + 1
         return out
 
@@ -194,29 +222,69 @@ async def open_loop(
     going on would only grow a queue that takes minutes to drain."""
     pools = [Pool(url, max(1, connections // len(urls))) for url in urls]
     result = LoadResult(time.monotonic(), datetime.now(UTC))
-    start = result.mono_start
-    count = int(rate * duration)
-    pending: set[asyncio.Task[None]] = set()
 
-    async def send(pool: Pool, due: float) -> None:
-        status = await pool.post(body(result, due))
+    async def send(index: int, due: float) -> None:
+        status = await pools[index % len(pools)].post(body(result, due))
         result.record(due, status)
 
     with Gate(backlog, abort_over, result) as gate:
-        for index in range(count):
-            due = start + index / rate
-            if not gate.open.is_set():
-                result.aborted_at = due
-                break
-            await _pace(result, due, index)
-            task = asyncio.create_task(send(pools[index % len(pools)], due))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
+        pending = await _launch(result, rate, duration, send, gate)
     if pending:
         await asyncio.wait(pending)
     for pool in pools:
         pool.close()
     return result
+
+
+async def open_loop_get(
+    url: str,
+    rate: float,
+    duration: float,
+    *,
+    path: Callable[[], str],
+    check: Callable[[bytes], bool],
+    connections: int = 32,
+) -> LoadResult:
+    """GET `url` + `path()` `rate` times per second for `duration` seconds on a fixed
+    schedule (same rules as `open_loop`). A 200 whose body fails `check` is recorded as
+    INVALID_BODY."""
+    pool = Pool(url, connections)
+    result = LoadResult(time.monotonic(), datetime.now(UTC), expect=200)
+    base = pool.path.rstrip("/")
+
+    async def send(_: int, due: float) -> None:
+        status, answer = await pool.get(base + path())
+        if status == 200 and not check(answer):
+            status = INVALID_BODY
+        result.record(due, status)
+
+    pending = await _launch(result, rate, duration, send)
+    if pending:
+        await asyncio.wait(pending)
+    pool.close()
+    return result
+
+
+async def _launch(
+    result: LoadResult,
+    rate: float,
+    duration: float,
+    send: Callable[[int, float], Coroutine[Any, Any, None]],
+    gate: Gate | None = None,
+) -> set[asyncio.Task[None]]:
+    """Start `send(i, due)` for request i at start + i/rate (until the gate closes);
+    returns the requests still waiting for their answer."""
+    pending: set[asyncio.Task[None]] = set()
+    for index in range(int(rate * duration)):
+        due = result.mono_start + index / rate
+        if gate is not None and not gate.open.is_set():
+            result.aborted_at = due
+            break
+        await _pace(result, due, index)
+        task = asyncio.create_task(send(index, due))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    return pending
 
 
 async def _pace(result: LoadResult, due: float, index: int) -> None:

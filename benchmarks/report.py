@@ -7,6 +7,8 @@ import statistics
 from typing import Any
 
 MB_FIRST, MB_GOAL = 250.0, 120.0
+RM_JOBS, RM_FIRST_MS, RM_GOAL_MS = 1_000_000, 50.0, 10.0
+SCREEN_FIRST_MS, SCREEN_GOAL_MS = 2000.0, 300.0
 
 
 def median(values: list[float]) -> float | None:
@@ -104,18 +106,66 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "goalMet": _verdict(None if worst is None else worst <= MB_GOAL),
         }
     )
-    for figure in ("Read model at 1,000,000 jobs (p99)", "Event -> visible on dashboard/TUI"):
-        rows.append(
-            {
-                "figure": figure,
-                "measured": None,
-                "firstBar": "-",
-                "goal": "-",
-                "first": "not measured here",
-                "goalMet": "-",
-            }
-        )
+    rows.append(_read_model_bar(summary.get("readModel")))
+    rows.append(_screen_bar(summary.get("screen")))
     return rows
+
+
+def _read_model_bar(rm: dict[str, Any] | None) -> dict[str, Any]:
+    """Worst route's p99 (every answer 200 with the expected content, else MISS)."""
+    figure = "Read model at 1,000,000 jobs (p99)"
+    if not rm:
+        return _not_run(figure)
+    if rm["jobs"] != RM_JOBS:
+        figure = f"Read model at {rm['jobs']:,} jobs (p99; target: at 1,000,000)"
+    worst, ok = rm.get("worstP99Ms"), rm.get("answersOk")
+    return {
+        "figure": figure,
+        "measured": f"{worst} ms ({rm.get('worstRoute')})" + ("" if ok else ", BAD ANSWERS"),
+        "firstBar": f"p99 <= {RM_FIRST_MS:g} ms",
+        "goal": f"p99 <= {RM_GOAL_MS:g} ms",
+        "first": _verdict(None if worst is None else bool(ok) and worst <= RM_FIRST_MS),
+        "goalMet": _verdict(None if worst is None else bool(ok) and worst <= RM_GOAL_MS),
+    }
+
+
+def _screen_bar(sc: dict[str, Any] | None) -> dict[str, Any]:
+    """Worst screen's p99 of completed -> visible (every job seen on every screen)."""
+    figure = "Event -> visible on dashboard/TUI"
+    if not sc:
+        return _not_run(figure)
+    parts = []
+    for name in ("dashboard", "tui"):
+        m = sc.get(name) or {}
+        if "skipped" in m:
+            parts.append(f"{name} not measured")
+        elif m:
+            parts.append(f"{name} p50/p99 {m['p50Ms']}/{m['p99Ms']} ms")
+    worst, ok = sc.get("worstP99Ms"), bool(sc.get("allSeen"))
+    watched = any("seen" in (sc.get(name) or {}) for name in ("dashboard", "tui"))
+
+    def within(bar: float) -> bool | None:
+        return None if not watched else ok and worst is not None and worst <= bar
+
+    return {
+        "figure": figure,
+        "measured": "; ".join(parts) + ("" if ok else "; NOT ALL SEEN"),
+        "firstBar": f"<= {SCREEN_FIRST_MS:g} ms",
+        "goal": f"<= {SCREEN_GOAL_MS:g} ms",
+        "first": _verdict(within(SCREEN_FIRST_MS)),
+        "goalMet": _verdict(within(SCREEN_GOAL_MS)),
+    }
+
+
+def _not_run(figure: str) -> dict[str, Any]:
+    return {
+        "figure": figure,
+        "measured": None,
+        "firstBar": "-",
+        "goal": "-",
+        "first": "n/a",
+        "goalMet": "-",
+    }
 
 
 def _fmt(value: Any) -> str:
@@ -255,6 +305,8 @@ def render(summary: dict[str, Any]) -> str:
                 ],
             )
         )
+    out += screen_lines(summary.get("screen"))
+    out += read_model_lines(summary.get("readModel"))
     if summary.get("peakRssMb"):
         out.append(
             "Peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in summary["peakRssMb"].items())
@@ -275,3 +327,67 @@ def render(summary: dict[str, Any]) -> str:
         )
     )
     return "\n\n".join(out)
+
+
+def read_model_lines(rm: dict[str, Any] | None) -> list[str]:
+    if not rm:
+        return []
+    steps = ", ".join(f"{k} {v:g}" for k, v in rm["loadStepsS"].items())
+    head = (
+        f"Read model at {rm['jobs']:,} jobs / {rm['events']:,} events / {rm['attempts']:,}"
+        f" attempts ({', '.join(f'{k} {v:,}' for k, v in rm['statuses'].items())}):"
+        f" loaded in {rm['loadS']:g} s ({steps}); cursor pages down to row"
+        f" {rm['cursorPages']['deepestRow']:,}; answers all 200 and as expected:"
+        f" {rm['answersOk']}"
+    )
+    rows = [
+        [
+            r["route"],
+            r["offeredPerS"],
+            r["windowS"],
+            f"{r['ok']}/{r['sent']}",
+            f"{r['p50Ms']} / {r['p95Ms']} / {r['p99Ms']} / {r['maxMs']}",
+            ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "-",
+            r.get("machineBusyCores"),
+            _cpu(r),
+        ]
+        for r in rm["routes"]
+    ]
+    header = [
+        "GET",
+        "offered/s",
+        "window s",
+        "ok/sent",
+        "p50 / p95 / p99 / max ms",
+        "errors",
+        "busy cores",
+        "CPU cores: read model | backends, other",
+    ]
+    return [head + "\n" + table(rows, header)]
+
+
+def screen_lines(sc: dict[str, Any] | None) -> list[str]:
+    if not sc:
+        return []
+    rows = []
+    for name in ("dashboard", "tui"):
+        m = sc.get(name) or {}
+        if "skipped" in m:
+            rows.append([name, "-", "-", f"not measured: {m['skipped']}", "-"])
+        elif m:
+            where = ", ".join(f"{k} {v}" for k, v in m["firstShownIn"].items())
+            rows.append(
+                [
+                    name,
+                    f"{m['seen']}/{m['jobs']}",
+                    f"{m['p50Ms']} / {m['p95Ms']} / {m['p99Ms']}",
+                    f"{m['minMs']} / {m['maxMs']}",
+                    where,
+                ]
+            )
+    head = (
+        f"Event -> screen: {sc['jobs']} jobs, one every {sc['intervalS']:g} s; job.completed"
+        " occurredAt (= completed_at) -> first shown as COMPLETED; one machine clock, ms"
+    )
+    header = ["screen", "seen", "p50 / p95 / p99 ms", "min / max ms", "first shown in"]
+    return [head + "\n" + table(rows, header)]

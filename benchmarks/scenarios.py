@@ -1,5 +1,7 @@
 """The scenarios: generator ceiling, gateway alone, our pipeline on real backends (latency,
-open-loop steps, flat-out headline), the embedded profile, and the Celery baseline."""
+open-loop steps, flat-out headline), the embedded profile, and the Celery baseline. The
+read model at scale and event -> screen have modules of their own (readmodel.py,
+screen.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from benchmarks.loadgen import LoadResult, iso_ms
 from benchmarks.machine import CpuMark, busy_between
 from benchmarks.pipeline import Window, drain, gateway_accepted_total, http_figures, load
 from benchmarks.procs import free_port, spawn
+from benchmarks.readmodel import ReadModelPlan
+from benchmarks.screen import ScreenPlan
 from benchmarks.stacks import EmbeddedStack, RealStack
 from benchmarks.stores import Backends, queue_depths
 from observatory.core.bus.topology import Names
@@ -47,6 +51,8 @@ class Plan:
     log_dir: Path
     backends: Backends
     service_env: dict[str, str]
+    readmodel: ReadModelPlan | None = None
+    screen: ScreenPlan | None = None
 
 
 def _window(result: LoadResult, warmup: float, window: float) -> tuple[float, float]:

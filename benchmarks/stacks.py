@@ -1,6 +1,7 @@
 """The systems under test, each started as processes we own and torn down by pid:
-the four services on real backends under a fresh namespace, gateways alone, and the
-embedded profile (`odto up`, no backend URLs)."""
+the four services (and the web dashboard) on real backends under a fresh namespace,
+gateways alone, the read model alone, and the embedded profile (`odto up`, no backend
+URLs)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,19 @@ def _port_var(name: str) -> str:
     return name.upper().replace("-", "_") + "_PORT"
 
 
+def _links(ports: dict[str, int]) -> dict[str, dict[str, str]]:
+    """Per-service extra environment: the web service proxies to this stack's gateway
+    and read model (its GATEWAY_URL / READ_MODEL_URL settings)."""
+    if "web" not in ports:
+        return {}
+    return {
+        "web": {
+            "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+            "READ_MODEL_URL": f"http://127.0.0.1:{ports['read-model']}",
+        }
+    }
+
+
 @dataclass
 class Stack:
     """Processes of one system under test, and where their logs go."""
@@ -39,6 +53,11 @@ class Stack:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+    def url(self, name: str) -> str:
+        url = self.service(name).url
+        assert url is not None, name
+        return url
 
     @property
     def gateway_urls(self) -> list[str]:
@@ -59,7 +78,8 @@ class Stack:
 
 @dataclass
 class RealStack(Stack):
-    """gateway(s) [+ processor + metrics-engine + read-model] on real backends."""
+    """gateway(s) [+ processor + metrics-engine + read-model] [+ web] on real backends,
+    or any subset of them (e.g. the read model alone)."""
 
     backends: Backends | None = None
     namespace: str = ""
@@ -79,6 +99,7 @@ class RealStack(Stack):
         ns = new_namespace(kind)
         stack = cls(log_dir=log_dir, backends=backends, namespace=ns)
         ports = {name: free_port() for name in services}
+        links = _links(ports)
         base = {
             **backends.env(),
             "ODTO_NAMESPACE": ns,
@@ -95,7 +116,7 @@ class RealStack(Stack):
                         spawn(
                             f"{ns}-{label}",
                             odto("serve", name),
-                            {**base, _port_var(name): str(port)},
+                            {**base, **links.get(name, {}), _port_var(name): str(port)},
                             log_dir,
                             url=f"http://127.0.0.1:{port}",
                         )

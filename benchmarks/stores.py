@@ -105,6 +105,17 @@ class RealStores:
         )
         return int(value)
 
+    async def completed_at(self, ids: list[str]) -> dict[str, datetime]:
+        """completed_at of those of `ids` that are COMPLETED (the job.completed event's
+        occurredAt: the processor stamps both with one clock reading)."""
+        assert self.pg is not None
+        rows = await self.pg.fetch(
+            f"SELECT id::text AS id, completed_at FROM {self.jobs}"
+            " WHERE id = ANY($1::uuid[]) AND status = 'COMPLETED'",
+            ids,
+        )
+        return {row["id"]: row["completed_at"] for row in rows}
+
     async def latency(self, start: datetime, end: datetime) -> Latency:
         """completed_at - created_at of the jobs created in [start, end)."""
         assert self.pg is not None

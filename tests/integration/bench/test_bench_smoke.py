@@ -1,14 +1,17 @@
 """`python -m benchmarks --smoke` runs the whole harness with tiny windows against the real
 RabbitMQ/PostgreSQL/Redis: it must print one JSON line with every figure's key, find
-every accepted job completed exactly once, and leave nothing behind. It checks the
-harness, not the speed: no figure is compared with anything."""
+every accepted job completed exactly once, get the expected answers from the read model
+over its (small) data set, see every job reach the screens, and leave nothing behind. It
+checks the harness, not the speed: no figure is compared with anything."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -35,12 +38,41 @@ KEYS = {
     "celeryNoop",
     "celeryNoopPerS",
     "peakRssMb",
+    "screen",
+    "readModel",
     "verified",
     "bars",
     "namespaces",
 }
+SMOKE_READMODEL_JOBS = 2_000
+CHROMIUM = Path(os.environ.get("ODTO_CHROMIUM", "/usr/bin/chromium"))
 
 pytestmark = pytest.mark.slow
+
+
+def _check_read_model(rm: dict[str, Any]) -> None:
+    """The data set has the asked size (5 events a job) and every route answered as expected."""
+    assert rm["jobs"] == SMOKE_READMODEL_JOBS
+    assert rm["events"] == 5 * SMOKE_READMODEL_JOBS
+    assert sum(rm["statuses"].values()) == SMOKE_READMODEL_JOBS
+    assert rm["loadS"] >= 0
+    assert rm["answersOk"], rm["routes"]
+    routes = {r["route"] for r in rm["routes"]}
+    assert {"/stats", "/jobs?status=", "/events?jobId=", "/jobs/{id}"} <= routes
+    assert "/jobs?status=FAILED&cursor=" in routes  # a page reached through a cursor
+    assert all(r["ok"] == r["sent"] > 0 for r in rm["routes"]), rm["routes"]
+
+
+def _check_screen(screen: dict[str, Any]) -> None:
+    """Every submitted job completed and was seen on the TUI (and on the dashboard, when
+    Chromium is there to open it)."""
+    assert screen["completed"] == screen["jobs"] > 0
+    assert screen["tui"]["seen"] == screen["jobs"], screen
+    if CHROMIUM.exists():
+        assert screen["dashboard"]["seen"] == screen["jobs"], screen
+        assert screen["allSeen"], screen
+    else:
+        assert "skipped" in screen["dashboard"]
 
 
 async def _schemas(postgres_url: str, names: list[str]) -> list[str]:
@@ -68,6 +100,7 @@ async def _queues_left(rabbitmq_url: str, names: list[str]) -> list[str]:
     return left
 
 
+@pytest.mark.timeout(420)  # the whole harness, tiny windows, plus a browser and a TUI
 async def test_smoke_run_prints_every_figure_and_cleans_up(
     rabbitmq_url: str, postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -78,11 +111,13 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
         "--smoke",
         "--json-only",
         "--scenarios",
-        "ceiling,gateway,embedded,latency,e2e,celery",
+        "ceiling,gateway,embedded,latency,e2e,celery,screen,readmodel",
         "--gateway-processes",
         "1",
         "--rates",
         "100",
+        "--readmodel-jobs",
+        str(SMOKE_READMODEL_JOBS),
         "--rabbitmq-url",
         rabbitmq_url,
         "--postgres-url",
@@ -92,7 +127,7 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
         "--log-dir",
         str(tmp_path / "logs"),
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=280)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr[-3000:]
 
     summary = json.loads(done.stdout.strip().splitlines()[-1])
@@ -105,10 +140,14 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     assert summary["verified"]["celery"]["rows"] > 0
     assert summary["gateway"][0]["verified"]
     assert {"gateway", "processor", "metrics-engine", "read-model"} <= summary["peakRssMb"].keys()
-    assert all(row["first"] in {"PASS", "MISS"} for row in summary["bars"][:5]), summary["bars"]
+    assert len(summary["bars"]) == 7
+    assert all(row["first"] in {"PASS", "MISS"} for row in summary["bars"]), summary["bars"]
+    _check_read_model(summary["readModel"])
+    _check_screen(summary["screen"])
 
     namespaces = summary["namespaces"]
-    assert namespaces
+    assert summary["readModel"]["namespace"] in namespaces
+    assert summary["screen"]["namespace"] in namespaces
     assert await _schemas(postgres_url, namespaces) == []
     queues = [f"{ns}.jobs.created" for ns in namespaces] + [f"{ns}.celery" for ns in namespaces]
     assert await _queues_left(rabbitmq_url, queues) == []
