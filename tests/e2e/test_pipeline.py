@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
-from tests.system import RunningSystem, job_status, wait_until
+from tests.system import RunningSystem, free_port, job_status, start_service, wait_until
 
 LIFECYCLE = ["job.created", "job.validated", "job.executed", "job.completed"]
 
@@ -202,3 +204,40 @@ def test_empty_system_answers_empty_lists(system: RunningSystem) -> None:
         assert client.get(f"{base}/dead-letters").json() == []
         assert client.get(f"{base}/stats").json()["totalJobs"] == 0
         assert client.get(f"{base}/health").json()["status"] == "ok"
+
+
+def test_a_job_waiting_for_the_processor_is_pending_not_missing(
+    tmp_path: Path, real_backends: dict[str, str]
+) -> None:
+    """With no processor running, an accepted job answers /jobs/{id} as PENDING with its
+    job.created event; once a processor starts, the same job completes."""
+    names = ("gateway", "metrics-engine", "read-model")
+    running = {name: start_service(name, real_backends, free_port(), tmp_path) for name in names}
+    try:
+        with httpx.Client(timeout=5) as client:
+            accepted = client.post(
+                f"{running['gateway'].url}/jobs", json={"type": "QUEUED", "payload": {"n": 1}}
+            )
+            assert accepted.status_code == 202
+            job_id = accepted.json()["jobId"]
+            read_model = running["read-model"].url
+            detail = wait_until(
+                lambda: (
+                    (r := client.get(f"{read_model}/jobs/{job_id}")).status_code == 200 and r.json()
+                ),
+                message="the queued job to be visible",
+            )
+            assert (detail["id"], detail["type"], detail["status"]) == (job_id, "QUEUED", "PENDING")
+            assert detail["payload"] == {"n": 1}
+            assert detail["attempts"] == 0
+            assert [e["eventType"] for e in detail["events"]] == ["job.created"]
+
+            running["processor"] = start_service("processor", real_backends, free_port(), tmp_path)
+            assert wait_until(
+                lambda: job_status(client, read_model, job_id) == "COMPLETED",
+                message="the job to complete once a processor runs",
+            )
+            assert client.get(f"{read_model}/jobs/{uuid.uuid4()}").status_code == 404
+    finally:
+        for service in running.values():
+            service.kill(signal.SIGTERM)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from observatory.core.clock import iso, parse_iso
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 
 LIFECYCLE_RANK = {
@@ -21,6 +22,33 @@ def timeline_order(envelope: dict[str, Any]) -> tuple[str, int]:
         str(envelope.get("occurredAt", "")),
         LIFECYCLE_RANK.get(str(envelope.get("eventType")), 9),
     )
+
+
+def _normalised(moment: Any) -> Any:
+    """createdAt as the job store shows it (milliseconds, Z), when it parses."""
+    try:
+        return iso(parse_iso(str(moment)))
+    except ValueError:
+        return moment
+
+
+def queued_detail(created: dict[str, Any]) -> dict[str, Any]:
+    """A job's detail, in the shape of JobRecord.detail(), from its job.created envelope."""
+    job = created.get("payload") or {}
+    return {
+        "id": job.get("id"),
+        "type": job.get("type"),
+        "status": "PENDING",
+        "createdAt": _normalised(job.get("createdAt")),
+        "updatedAt": created.get("occurredAt"),
+        "attempts": 0,
+        "error": None,
+        "payload": job.get("payload") or {},
+        "metadata": job.get("metadata") or {},
+        "completedAt": None,
+        "run": job.get("run", 1),
+        "attemptHistory": [],
+    }
 
 
 class Queries:
@@ -49,11 +77,19 @@ class Queries:
         return {"items": [job.summary() for job in page.items], "nextCursor": page.next_cursor}
 
     async def job(self, job_id: str) -> dict[str, Any] | None:
+        """The job, its attempts and its timeline. A job still waiting in the queue has no
+        row yet (the processor creates it when it takes the job); it is answered from its
+        job.created event, as PENDING, so an accepted job is never "not found"."""
         record = await self.jobs.get(job_id)
-        if record is None:
+        events = sorted(
+            await self.events.for_job(job_id, limit=500, newest_first=False), key=timeline_order
+        )
+        if record is not None:
+            return {**record.detail(), "events": events}
+        created = next((e for e in events if e.get("eventType") == "job.created"), None)
+        if created is None:
             return None
-        events = await self.events.for_job(job_id, limit=500, newest_first=False)
-        return {**record.detail(), "events": sorted(events, key=timeline_order)}
+        return {**queued_detail(created), "events": events}
 
     async def events_for(self, job_id: str | None, limit: int) -> list[dict[str, Any]]:
         if job_id:
