@@ -176,7 +176,26 @@ async def test_the_stream_brings_new_jobs_and_stats_without_polling(live: Runnin
         job_id = submit_directly(live, unique_type("STREAM"))
         await wait_for(pilot, lambda: row_status(app, job_id) is not None, what="the streamed job")
         await wait_for(pilot, lambda: screen.stats is not None and screen.stats.total > total)
-        assert screen.refresh_count > polls  # refreshed because of the job event
+        await wait_for(  # and it refreshed because of the job event, not by polling
+            pilot, lambda: screen.refresh_count > polls, what="a refresh after the job event"
+        )
+
+
+async def test_streamed_events_show_before_any_refresh(live: RunningSystem) -> None:
+    """A job event on the stream is drawn at once from its payload: the job appears (and
+    turns COMPLETED) even when neither polling nor the coalesced refresh has run."""
+    app = live_app(live, refresh_seconds=3600)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_for(pilot, lambda: on_dashboard(app))
+        await wait_for(pilot, lambda: screen.stream_events > 0, what="the first stream event")
+        screen._stream_refresh = lambda: None  # type: ignore[method-assign]
+        screen.jobs_refresh_pending = True  # and no coalesced refresh either
+        polls = screen.refresh_count
+        job_id = submit_directly(live, unique_type("PUSHED"))
+        await wait_for(
+            pilot, lambda: row_status(app, job_id) == "COMPLETED", what="the pushed job, COMPLETED"
+        )
+        assert screen.refresh_count == polls
 
 
 async def test_enter_on_a_job_opens_its_detail_with_the_event_timeline(live: RunningSystem) -> None:

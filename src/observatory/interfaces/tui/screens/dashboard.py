@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from observatory.interfaces.tui.app import ObservatoryApp
 
 MAX_ALERT_FAILURES = 3
-STREAM_COALESCE_SECONDS = 0.25
+STREAM_COALESCE_SECONDS = 0.1
 """Job events arrive in bursts; one jobs refresh per burst is enough."""
 DASHBOARD_KEYS = (
     ("Q", "Quit"),
@@ -198,9 +198,31 @@ class DashboardScreen(Screen[None]):
             self.last_ok, self.error = self.observatory.clock.now(), None
             self._draw_header()
             self.query_one("#stats", Static).update(stats_text(self.stats))
-        elif event == "job-event" and not self.jobs_refresh_pending:
-            self.jobs_refresh_pending = True
-            self.set_timer(STREAM_COALESCE_SECONDS, self._stream_refresh)
+        elif event == "job-event":
+            self._apply_job_event(data)
+            if not self.jobs_refresh_pending:
+                self.jobs_refresh_pending = True
+                self.set_timer(STREAM_COALESCE_SECONDS, self._stream_refresh)
+
+    def _apply_job_event(self, envelope: Any) -> None:
+        """Show a streamed event at once: its payload is the job as it is now. A shown job
+        takes the new status; a new job goes on top of the unfiltered list. The coalesced
+        refresh that follows puts the list in the read model's order again."""
+        try:
+            job = JobSummary.parse(envelope.get("payload") if isinstance(envelope, dict) else None)
+        except ValueError:
+            return
+        if not job.id:
+            return
+        for index, shown in enumerate(self.jobs):
+            if shown.id == job.id:
+                self.jobs[index] = job
+                break
+        else:
+            if self.job_filter.active:
+                return
+            self.jobs = [job, *self.jobs][: self.observatory.config.job_rows]
+        self._draw_jobs()
 
     def _stream_refresh(self) -> None:
         self.jobs_refresh_pending = False

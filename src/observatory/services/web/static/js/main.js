@@ -29,11 +29,14 @@ let started = false;
 
 new NewTaskForm({ onCreated: () => refreshJobs() });
 
+// Job events come in bursts: at most one re-fetch of the lists per JOBS_REFRESH_MS (the
+// events themselves are drawn as they arrive, see Overview.pushEvent).
+const JOBS_REFRESH_MS = 250;
 const refreshJobs = throttle(() => {
   overview.refreshRecent().catch(() => {});
   overview.refreshEvents().catch(() => {});
   jobs.onJobEvent();
-}, 1000);
+}, JOBS_REFRESH_MS);
 
 const feed = new LiveFeed({
   onStats(stats) {
@@ -42,6 +45,7 @@ const feed = new LiveFeed({
     markUpdated();
   },
   onJobEvent(envelope) {
+    overview.pushEvent(envelope);
     refreshJobs();
     detail.onJobEvent(envelope);
   },

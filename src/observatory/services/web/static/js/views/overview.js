@@ -21,6 +21,8 @@ export class Overview {
     this.events = byId("raw-events-body");
     this.alerts = byId("alerts");
     this.stats = null;
+    this.shownEvents = [];
+    this.eventsFrame = 0;
   }
 
   renderStats(stats) {
@@ -82,7 +84,21 @@ export class Overview {
     }
   }
 
+  // A job event pushed by the read model's stream: shown at once (on the next frame, once
+  // per frame however many arrive), without waiting for the next fetch of /events.
+  pushEvent(envelope) {
+    if (!envelope?.eventId || this.shownEvents.some((e) => e.eventId === envelope.eventId)) return;
+    this.shownEvents = [envelope, ...this.shownEvents].slice(0, EVENTS_LIMIT);
+    if (!this.eventsFrame) {
+      this.eventsFrame = requestAnimationFrame(() => {
+        this.eventsFrame = 0;
+        this.renderEvents(this.shownEvents);
+      });
+    }
+  }
+
   renderEvents(events) {
+    this.shownEvents = events;
     if (!events.length) {
       fill(this.events, messageRow(5, "No events yet"));
       return;
