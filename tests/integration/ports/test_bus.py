@@ -218,6 +218,26 @@ async def test_batches_settled_out_of_order_settle_only_what_their_handler_decid
     await assert_empty_after_reopen(bus_engine, bus, JOBS_COMPLETED, "job.completed")
 
 
+async def test_a_slow_batch_does_not_stall_the_deliveries_after_it(bus: Bus) -> None:
+    """While one batch is still being handled, later deliveries go on being delivered and
+    settled, well past the prefetch: a slow handler holds only its own messages."""
+    await publish(bus, "job.completed", *(f"m{n}".encode() for n in range(40)))
+    others_done = asyncio.Event()
+    handled: list[bytes] = []
+
+    async def handler(batch: Sequence[Delivery]) -> list[Outcome]:
+        if any(d.body == b"m0" for d in batch):
+            await asyncio.wait_for(others_done.wait(), 20)
+        handled.extend(d.body for d in batch)
+        if len(handled) >= 38:
+            others_done.set()
+        return [Outcome.ACK] * len(batch)
+
+    await bus.consume(JOBS_COMPLETED, handler, prefetch=10, batch_size=2)
+    await eventually(lambda: len(handled) == 40, timeout=20, what="all 40 handled")
+    await eventually(lambda: _depth_is(bus, JOBS_COMPLETED, 0), what="the queue to drain")
+
+
 async def test_one_handler_consumes_several_queues_and_each_delivery_names_its_queue(
     bus_engine: Engine[Bus],
 ) -> None:

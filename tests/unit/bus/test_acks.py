@@ -5,37 +5,46 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
+from observatory.core.bus.acks import ACK, REJECT, REQUEUE, STRAGGLER_SECONDS, AckTracker
 
 
 class FakeChannel:
-    """Records the settle frames in the order they are written."""
+    """Records settle frames in the order they reach the socket. Like aiormq with
+    wait=True, each call returns only after a few loop turns (the flush)."""
 
-    def __init__(self, *, closed: bool = False) -> None:
+    def __init__(self, *, closed: bool = False, turns: int = 0) -> None:
         self.frames: list[tuple[Any, ...]] = []
         self.closed = closed
+        self.turns = turns
 
     async def basic_ack(self, tag: int, multiple: bool = False) -> None:
-        self._write("ack", tag, multiple)
+        await self._write("ack", tag, multiple)
 
     async def basic_reject(self, tag: int, *, requeue: bool) -> None:
-        self._write("reject", tag, requeue)
+        await self._write("reject", tag, requeue)
 
     async def basic_nack(self, tag: int, *, requeue: bool) -> None:
-        self._write("nack", tag, requeue)
+        await self._write("nack", tag, requeue)
 
-    def _write(self, *frame: Any) -> None:
+    async def _write(self, *frame: Any) -> None:
         if self.closed:
             raise RuntimeError("channel closed")
         self.frames.append(frame)
+        for _ in range(self.turns):
+            await asyncio.sleep(0)
 
 
-def tracker_with(tags: range) -> tuple[AckTracker, FakeChannel]:
-    channel = FakeChannel()
+def tracker_with(tags: range, **channel_options: Any) -> tuple[AckTracker, FakeChannel]:
+    channel = FakeChannel(**channel_options)
     tracker = AckTracker(channel)  # type: ignore[arg-type]
     for tag in tags:
         tracker.delivered(tag)
     return tracker, channel
+
+
+async def turns(count: int = 5) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
 
 
 async def test_a_whole_batch_of_acks_is_one_multiple_ack() -> None:
@@ -51,17 +60,17 @@ async def test_nothing_is_acked_past_a_delivery_still_being_handled() -> None:
     tracker, channel = tracker_with(range(1, 11))
     for tag in range(4, 11):  # a later batch finishes first; 1-3 are still being handled
         tracker.settle(tag, ACK)
-    await tracker.settled()
+    await turns()
     assert channel.frames == []
     assert tracker.unsettled == 10
 
     for tag in (1, 2):
         tracker.settle(tag, ACK)
-    await tracker.settled()
+    await turns()
     assert channel.frames == [("ack", 2, True)]
 
     tracker.settle(3, ACK)
-    await tracker.settled()
+    await turns()
     assert channel.frames == [("ack", 2, True), ("ack", 10, True)]
     assert tracker.unsettled == 0
 
@@ -85,20 +94,60 @@ async def test_rejects_and_requeues_go_out_one_by_one_before_the_ack_that_follow
 async def test_a_drop_behind_an_undecided_delivery_is_sent_at_once() -> None:
     tracker, channel = tracker_with(range(1, 4))
     tracker.settle(3, REJECT)
-    await tracker.settled()
+    await turns()
     assert channel.frames == [("reject", 3, False)]
     tracker.settle(1, ACK)
     tracker.settle(2, ACK)
-    await tracker.settled()
+    await turns()
     assert channel.frames == [("reject", 3, False), ("ack", 2, True)]
+
+
+async def test_frames_of_two_flushes_never_interleave() -> None:
+    """A requeue decided first must reach the broker before a later multiple ack that would
+    otherwise settle it (and make the broker close the channel over the nack that follows)."""
+    tracker, channel = tracker_with(range(1, 7), turns=3)
+    tracker.settle(2, REJECT)
+    tracker.settle(4, REQUEUE)
+    await asyncio.sleep(0)  # the first flush starts; its frames take several turns each
+    for tag in (1, 3, 5, 6):
+        tracker.settle(tag, ACK)
+    await tracker.settled()
+    assert channel.frames == [("reject", 2, False), ("nack", 4, True), ("ack", 6, True)]
+
+
+async def test_deliveries_stuck_behind_a_slow_one_are_acked_singly_after_a_while() -> None:
+    tracker, channel = tracker_with(range(1, 6))
+    for tag in (2, 3, 5):
+        tracker.settle(tag, ACK)
+    tracker.settle(4, REJECT)
+    await turns()
+    assert channel.frames == [("reject", 4, False)]
+
+    await asyncio.sleep(STRAGGLER_SECONDS * 2)
+    singles = [("ack", 2, False), ("ack", 3, False), ("ack", 5, False)]
+    assert channel.frames == [("reject", 4, False), *singles]
+    assert tracker.unsettled == 1
+
+    tracker.settle(1, ACK)  # the slow one at last: acked on its own, nothing else covered
+    await turns()
+    assert channel.frames[-1] == ("ack", 1, True)
+    assert tracker.unsettled == 0
+
+
+async def test_closing_acks_everything_decided_and_leaves_the_undecided_to_the_broker() -> None:
+    tracker, channel = tracker_with(range(1, 5))
+    tracker.settle(2, ACK)
+    tracker.settle(4, ACK)
+    await tracker.settled()
+    assert channel.frames == [("ack", 2, False), ("ack", 4, False)]
+    assert tracker.unsettled == 2  # 1 and 3 were never decided: redelivered after close
 
 
 async def test_outcomes_of_one_loop_turn_are_flushed_together_without_being_asked() -> None:
     tracker, channel = tracker_with(range(1, 4))
     for tag in (1, 2, 3):
         tracker.settle(tag, ACK)
-    for _ in range(3):
-        await asyncio.sleep(0)
+    await turns(3)
     assert channel.frames == [("ack", 3, True)]
 
 

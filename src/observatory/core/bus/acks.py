@@ -7,6 +7,15 @@ delivery that is not acked (rare: poison messages and outages), and a single mul
 ack for the longest settled run at the front. A delivery is never acked before its own
 handler said so: the multiple ack stops at the first delivery still being handled.
 
+Deliveries decided behind one still being handled (a slow batch) are not held back for
+long: after `STRAGGLER_SECONDS`, and at once when the bus closes, they are acked one by
+one, so a slow handler neither stalls the consumer (the decided deliveries would fill
+the prefetch) nor makes finished work come back after a shutdown.
+
+Frames go out strictly in the order they were decided: the sends of one flush finish
+before those of the next start (a multiple ack overtaking an earlier nack would settle
+the nacked delivery, and the broker closes the channel over the unknown tag that follows).
+
 Tags belong to one channel. After a reconnect the broker has already requeued what the
 old channel held, so deliveries of the old channel settle through their old tracker,
 whose frames fail quietly on the closed channel.
@@ -16,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
+import time
 from typing import Any
 
 from aiormq.abc import AbstractChannel
@@ -24,6 +33,7 @@ from aiormq.abc import AbstractChannel
 ACK = 0
 REJECT = 1
 REQUEUE = 2
+STRAGGLER_SECONDS = 0.2
 
 
 class AckTracker:
@@ -31,54 +41,84 @@ class AckTracker:
 
     def __init__(self, channel: AbstractChannel) -> None:
         self.channel = channel
-        self._order: deque[int] = deque()
+        self._order: dict[int, None] = {}  # unsettled tags in delivery order
         self._decided: dict[int, int] = {}
         self._drops: list[tuple[int, int]] = []
         self._scheduled = False
+        self._blocked_since: float | None = None
+        self._lock = asyncio.Lock()
         self._sending: set[asyncio.Task[None]] = set()
 
     def delivered(self, tag: int) -> None:
-        self._order.append(tag)
+        self._order[tag] = None
 
     def settle(self, tag: int, outcome: int) -> None:
         """Record `outcome` for `tag`; the frames go out at the end of this loop turn."""
         self._decided[tag] = outcome
         if outcome != ACK:
             self._drops.append((tag, outcome))
+        self._schedule()
+
+    def _schedule(self) -> None:
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
-    def flush(self) -> None:
+    def flush(self, *, force: bool = False) -> None:
         """Send what has been decided (see module docstring)."""
         self._scheduled = False
         drops, self._drops = self._drops, []
-        highest_ack = None
         order, decided = self._order, self._decided
-        while order and order[0] in decided:
-            tag = order.popleft()
+        highest_ack = None
+        for tag in list(order):
+            if tag not in decided:
+                break
+            del order[tag]
             if decided.pop(tag) == ACK:
                 highest_ack = tag
-        if drops or highest_ack is not None:
-            task = asyncio.create_task(self._send(drops, highest_ack))
+        singles = self._stragglers(force)
+        if drops or highest_ack is not None or singles:
+            task = asyncio.create_task(self._send(drops, highest_ack, singles))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def _send(self, drops: list[tuple[int, int]], highest_ack: int | None) -> None:
+    def _stragglers(self, force: bool) -> list[int]:
+        """Acked tags stuck behind an undecided one for long enough (or now, if forced)."""
+        if not self._decided:
+            self._blocked_since = None
+            return []
+        now = time.monotonic()
+        if self._blocked_since is None:
+            self._blocked_since = now
+        if not force and now - self._blocked_since < STRAGGLER_SECONDS:
+            asyncio.get_running_loop().call_later(STRAGGLER_SECONDS, self._schedule)
+            return []
+        self._blocked_since = None
+        singles = [tag for tag, outcome in self._decided.items() if outcome == ACK]
+        for tag in list(self._decided):  # dropped ones were sent already
+            del self._order[tag]
+        self._decided.clear()
+        return singles
+
+    async def _send(
+        self, drops: list[tuple[int, int]], highest_ack: int | None, singles: list[int]
+    ) -> None:
         channel: Any = self.channel
-        with contextlib.suppress(Exception):  # a closed channel: the broker redelivers
-            for tag, outcome in drops:  # before the ack, which would otherwise cover them
-                if outcome == REJECT:
-                    await channel.basic_reject(tag, requeue=False)
-                else:
-                    await channel.basic_nack(tag, requeue=True)
-            if highest_ack is not None:
-                await channel.basic_ack(highest_ack, multiple=True)
+        async with self._lock:  # one flush's frames after another's, never interleaved
+            with contextlib.suppress(Exception):  # a closed channel: the broker redelivers
+                for tag, outcome in drops:  # before the ack, which would otherwise cover them
+                    if outcome == REJECT:
+                        await channel.basic_reject(tag, requeue=False)
+                    else:
+                        await channel.basic_nack(tag, requeue=True)
+                if highest_ack is not None:
+                    await channel.basic_ack(highest_ack, multiple=True)
+                for tag in singles:  # all above highest_ack: not covered by it
+                    await channel.basic_ack(tag)
 
     async def settled(self) -> None:
-        """Flush now and wait until every frame decided so far has been written."""
-        if self._scheduled:
-            self.flush()
+        """Send everything decided so far, stragglers included, and wait until written."""
+        self.flush(force=True)
         while self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
 

@@ -60,6 +60,10 @@ class CoalescingWriter(asyncio.StreamWriter):
         self.flush()
         await super().drain()
 
+    def write_eof(self) -> None:
+        self.flush()
+        super().write_eof()
+
     def close(self) -> None:
         self.flush()
         super().close()
@@ -84,12 +88,17 @@ class CoalescingTransportFactory(TransportFactory):
         return reader, CoalescingWriter(transport, protocol, reader, loop)
 
 
+def _factory_only(value: Any) -> TransportFactory | None:
+    """Only a factory object given in code; never a string from the URL's query."""
+    return value if isinstance(value, TransportFactory) else None
+
+
 class WireConnection(aio_pika.RobustConnection):
     """A robust aio-pika connection that hands `transport_factory` through to aiormq."""
 
     PARAMETERS = (
         *aio_pika.RobustConnection.PARAMETERS,
-        ConnectionParameter(name="transport_factory", parser=lambda value: value, is_kwarg=True),
+        ConnectionParameter(name="transport_factory", parser=_factory_only, is_kwarg=True),
     )
 
 

@@ -206,20 +206,24 @@ class DashboardScreen(Screen[None]):
 
     def _apply_job_event(self, envelope: Any) -> None:
         """Show a streamed event at once: its payload is the job as it is now. A shown job
-        takes the new status; a new job goes on top of the unfiltered list. The coalesced
-        refresh that follows puts the list in the read model's order again."""
+        takes the new status; a new job (job.created) goes on top of the unfiltered list.
+        The coalesced refresh that follows puts the list in the read model's order again."""
+        if not isinstance(envelope, dict):
+            return
         try:
-            job = JobSummary.parse(envelope.get("payload") if isinstance(envelope, dict) else None)
+            job = JobSummary.parse(envelope.get("payload"))
         except ValueError:
             return
         if not job.id:
             return
         for index, shown in enumerate(self.jobs):
             if shown.id == job.id:
+                if job.updated_at and job.updated_at < shown.updated_at:
+                    return  # an older event arriving late: keep what is shown
                 self.jobs[index] = job
                 break
         else:
-            if self.job_filter.active:
+            if self.job_filter.active or envelope.get("eventType") != "job.created":
                 return
             self.jobs = [job, *self.jobs][: self.observatory.config.job_rows]
         self._draw_jobs()
