@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from itertools import takewhile
 from typing import Any
 
 from aiormq.abc import AbstractChannel
@@ -46,6 +47,7 @@ class AckTracker:
         self._drops: list[tuple[int, int]] = []
         self._scheduled = False
         self._blocked_since: float | None = None
+        self._straggler_timer: asyncio.TimerHandle | None = None
         self._lock = asyncio.Lock()
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -70,9 +72,7 @@ class AckTracker:
         drops, self._drops = self._drops, []
         order, decided = self._order, self._decided
         highest_ack = None
-        for tag in list(order):
-            if tag not in decided:
-                break
+        for tag in list(takewhile(decided.__contains__, order)):  # the settled front run
             del order[tag]
             if decided.pop(tag) == ACK:
                 highest_ack = tag
@@ -91,7 +91,10 @@ class AckTracker:
         if self._blocked_since is None:
             self._blocked_since = now
         if not force and now - self._blocked_since < STRAGGLER_SECONDS:
-            asyncio.get_running_loop().call_later(STRAGGLER_SECONDS, self._schedule)
+            if self._straggler_timer is None:  # one look-again per blocked spell
+                self._straggler_timer = asyncio.get_running_loop().call_later(
+                    self._blocked_since + STRAGGLER_SECONDS - now, self._look_again
+                )
             return []
         self._blocked_since = None
         singles = [tag for tag, outcome in self._decided.items() if outcome == ACK]
@@ -99,6 +102,10 @@ class AckTracker:
             del self._order[tag]
         self._decided.clear()
         return singles
+
+    def _look_again(self) -> None:
+        self._straggler_timer = None
+        self._schedule()
 
     async def _send(
         self, drops: list[tuple[int, int]], highest_ack: int | None, singles: list[int]

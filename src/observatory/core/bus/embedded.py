@@ -21,7 +21,7 @@ from typing import Any
 
 import structlog
 
-from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
+from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import Names
 from observatory.core.errors import DependencyDown
@@ -140,7 +140,7 @@ class EmbeddedBus:
         self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
     ) -> None:
         """Each of `queues` is leased on its own (its own batches) into `handler`."""
-        for queue in [queues] if isinstance(queues, str) else queues:
+        for queue in queue_names(queues):
             name = self.names.q(queue)
             wakeup = self._wakeups.setdefault(name, asyncio.Event())
             runner = ConsumerRunner(name, handler, prefetch=prefetch)

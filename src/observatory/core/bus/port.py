@@ -39,6 +39,11 @@ class Delivery(Protocol):
         """Ack, reject (drop) or requeue the message on the broker."""
 
 
+def queue_names(queues: str | Sequence[str]) -> tuple[str, ...]:
+    """`consume` takes one queue name or several: always a tuple of names."""
+    return (queues,) if isinstance(queues, str) else tuple(queues)
+
+
 BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Outcome]]]
 """Handles a batch of deliveries and returns one Outcome per delivery, in order.
 

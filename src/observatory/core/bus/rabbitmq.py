@@ -32,7 +32,7 @@ from aiormq import spec
 
 from observatory.core.bus import amqp_wire
 from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
-from observatory.core.bus.port import BatchHandler, Outcome, Outgoing
+from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, Names
 from observatory.core.errors import DependencyDown
@@ -178,7 +178,7 @@ class RabbitBus:
         and `prefetch` is split between the queues' consumers."""
         if self._connection is None:
             raise DependencyDown("bus", "not connected")
-        names = [self.names.q(q) for q in ([queues] if isinstance(queues, str) else queues)]
+        names = [self.names.q(q) for q in queue_names(queues)]
         label = "+".join(names)
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=max(1, prefetch // len(names)))
