@@ -3,11 +3,12 @@
     ObservatoryError
     ├── InvalidMessage      a message breaks its contract  → dead-letter, never requeue
     ├── DependencyDown      a backend does not answer      → retry with back-off / HTTP 503
+    │   └── OutcomeUnknown  a publish was sent, its confirm never came → 503 naming the job
     ├── NotFound            the thing asked for is absent  → HTTP 404
     ├── Conflict            the thing is in the wrong state → HTTP 409
     └── ConfigurationError  the service cannot start as configured
 
-Consumers map these to ack / retry / reject in one place (`core.bus.dispatch`); HTTP apps
+Consumers map these to ack / retry / reject in one place (`core.bus.runner`, with `core.bus.isolation` splitting a batch that fails on one item); HTTP apps
 map them to status codes in exception handlers (`core.http`).
 """
 
@@ -41,6 +42,11 @@ class DependencyDown(ObservatoryError):
     def __init__(self, dependency: str, detail: str = "") -> None:
         super().__init__(f"{dependency} unavailable{': ' + detail if detail else ''}")
         self.dependency = dependency
+
+
+class OutcomeUnknown(DependencyDown):
+    """A message left for the broker but its confirm never arrived: it may or may not be
+    stored. Retrying with the same ids is safe (every consumer is idempotent by id)."""
 
 
 class NotFound(ObservatoryError):

@@ -44,10 +44,16 @@ def queue_names(queues: str | Sequence[str]) -> tuple[str, ...]:
     return (queues,) if isinstance(queues, str) else tuple(queues)
 
 
-BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Outcome]]]
-"""Handles a batch of deliveries and returns one Outcome per delivery, in order.
+Settlement = Outcome | Awaitable[Outcome]
+"""What a handler says of one delivery: its outcome now, or one that comes later (a job
+whose work is still running). A later outcome holds only its own delivery, never the
+batch it came in nor anyone else's acknowledgement."""
 
-Raising DependencyDown means "the whole batch must be retried later"."""
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Settlement]]]
+"""Handles a batch of deliveries and returns one Settlement per delivery, in order.
+
+Raising DependencyDown means "the whole batch must be retried later"; raising anything
+else means one of its items is bad (see core.bus.isolation)."""
 
 
 class Bus(Protocol):

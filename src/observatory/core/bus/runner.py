@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import structlog
 
-from observatory.core.bus.port import BatchHandler, Delivery, Outcome
+from observatory.core.bus.port import BatchHandler, Delivery, Outcome, Settlement
 from observatory.core.errors import DependencyDown
 
 log = structlog.get_logger("observatory.bus")
@@ -30,6 +30,10 @@ class ConsumerRunner:
     handlers are busy, deliveries accumulate, so the next batch is large and its database
     and publish round trips are shared by many messages (group commit). Lightly loaded,
     a batch is whatever arrived, so latency stays low.
+
+    A handler may answer a delivery later (a job whose work still runs): the batch slot
+    is freed when the handler returns, and that delivery keeps only its prefetch slot
+    until its outcome arrives, so one slow job never holds another's acknowledgement.
     """
 
     def __init__(
@@ -63,17 +67,42 @@ class ConsumerRunner:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, batch: Sequence[Delivery]) -> None:
+        deferred = 0
         try:
             outcomes = await self._outcomes(batch)
             for delivery, outcome in zip(batch, outcomes, strict=True):
-                await delivery.settle(outcome)
+                if isinstance(outcome, Outcome):
+                    await delivery.settle(outcome)
+                else:  # settles on its own; the batch slot is free now
+                    self._settle_later(delivery, outcome)
+                    deferred += 1
         finally:
             async with self._room:
-                self.in_flight -= len(batch)
+                self.in_flight -= len(batch) - deferred
                 self.batches -= 1
                 self._room.notify_all()
 
-    async def _outcomes(self, batch: Sequence[Delivery]) -> Sequence[Outcome]:
+    def _settle_later(self, delivery: Delivery, outcome: Awaitable[Outcome]) -> None:
+        async def settle() -> None:
+            try:
+                result = await outcome
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the handler's own deferred work broke: hand the job back
+                log.exception("deferred outcome failed; retrying delivery", queue=self.queue)
+                result = Outcome.RETRY
+            try:
+                await delivery.settle(result)
+            finally:
+                async with self._room:
+                    self.in_flight -= 1
+                    self._room.notify_all()
+
+        task = asyncio.create_task(settle(), name=f"settle-{self.queue}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _outcomes(self, batch: Sequence[Delivery]) -> Sequence[Settlement]:
         try:
             outcomes = await self.handler(batch)
         except asyncio.CancelledError:

@@ -1,7 +1,10 @@
 """The processor's batch handler: validate, decide, persist, announce, work, finish.
 
-One batch costs two job-store transactions (attempts begun, attempts finished) and two
-confirmed publish rounds, however many jobs it holds; work runs concurrently.
+A batch shares one job-store transaction for its attempts' starts and one confirmed
+publish round for their announcements. Then every job works on its own: its delivery is
+answered when its own attempt is finished (finisher.py, which groups the ends of
+attempts that finish together), so a long job holds neither its batch nor anyone
+else's acknowledgement.
 """
 
 from __future__ import annotations
@@ -10,20 +13,20 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 import orjson
 import structlog
 
-from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
+from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.topology import JOBS_CREATED
-from observatory.core.clock import Clock, iso, parse_iso
-from observatory.core.contracts.envelope import Producer, build_envelope
+from observatory.core.clock import Clock, parse_iso
 from observatory.core.dead_letters import dead_letter, parse_envelope, rejected
-from observatory.core.errors import InvalidMessage
+from observatory.core.errors import DependencyDown, InvalidMessage
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart
+from observatory.services.processor.events import Announcer
+from observatory.services.processor.finisher import Finisher, Result
 from observatory.services.processor.lifecycle import (
     ATTEMPT_HEADER,
     Action,
@@ -31,7 +34,6 @@ from observatory.services.processor.lifecycle import (
     attempt_fails,
     backoff,
     decide,
-    event_id,
     simulation,
     work_from,
 )
@@ -39,14 +41,7 @@ from observatory.services.processor.metrics import ProcessorMetrics
 from observatory.services.processor.settings import ProcessorSettings
 
 log = structlog.get_logger("observatory.processor")
-
-
-@dataclass(slots=True)
-class Result:
-    work: Work
-    failed: bool
-    error: str | None
-    seconds: float
+SERVICE = "processor"
 
 
 class JobHandler:
@@ -65,10 +60,11 @@ class JobHandler:
         self.bus, self.jobs, self.clock = bus, jobs, clock
         self.settings, self.metrics = settings, metrics
         self.rng = rng or random.Random()
-        self.producer = Producer.for_service("processor")
+        self.announce = Announcer(clock)
+        self.finisher = Finisher(self._flush)
 
-    async def __call__(self, batch: Sequence[Delivery]) -> list[Outcome]:
-        outcomes: list[Outcome] = [Outcome.ACK] * len(batch)
+    async def __call__(self, batch: Sequence[Delivery]) -> list[Settlement]:
+        outcomes: list[Settlement] = [Outcome.ACK] * len(batch)
         letters: list[Outgoing] = []
         works: dict[str, tuple[int, Work]] = {}
         for index, delivery in enumerate(batch):
@@ -80,16 +76,8 @@ class JobHandler:
                         f"unexpected event type {envelope['eventType']} on jobs.created"
                     )
             except InvalidMessage as exc:
-                self.metrics.validation_failed.inc()
-                letters.append(
-                    dead_letter(
-                        rejected(delivery.body, exc, delivery.queue),
-                        service="processor",
-                        clock=self.clock,
-                    )
-                )
+                letters.append(self._dead_letter(delivery, exc))
                 outcomes[index] = Outcome.REJECT
-                log.warning("message dead-lettered", reason=exc.describe()[:300])
                 continue
             work = work_from(envelope, dict(delivery.headers))
             if work.job_id in works:
@@ -99,10 +87,24 @@ class JobHandler:
         if letters:
             await self.bus.publish_many(letters)
         if works:
-            await self._process([w for _, w in works.values()])
+            running = await self._process([w for _, w in works.values()])
+            for job_id, (index, _) in works.items():
+                outcomes[index] = running.get(job_id, Outcome.ACK)
         return outcomes
 
-    async def _process(self, works: list[Work]) -> None:
+    async def reject(self, delivery: Delivery, reason: str) -> Outcome:
+        """A message isolated as poison (core.bus.isolation): dead-letter it with the reason."""
+        await self.bus.publish_many([self._dead_letter(delivery, InvalidMessage(reason))])
+        return Outcome.REJECT
+
+    def _dead_letter(self, delivery: Delivery, exc: InvalidMessage) -> Outgoing:
+        self.metrics.validation_failed.inc()
+        log.warning("message dead-lettered", reason=exc.describe()[:300])
+        return dead_letter(
+            rejected(delivery.body, exc, delivery.queue), service=SERVICE, clock=self.clock
+        )
+
+    async def _process(self, works: list[Work]) -> dict[str, asyncio.Task[Outcome]]:
         states = await self.jobs.load([w.job_id for w in works])
         run, again = [], []
         for work in works:
@@ -113,26 +115,28 @@ class JobHandler:
                 again.append(work)
         if again:
             await self._reannounce(again)
-        if run:
-            await self._run(run)
+        if not run:
+            return {}
+        await self._begin(run)
+        return {w.job_id: asyncio.create_task(self._work(w), name=f"job-{w.job_id}") for w in run}
 
-    async def _run(self, works: list[Work]) -> None:
+    async def _begin(self, works: list[Work]) -> None:
         now = self.clock.now()
         await self.jobs.begin([self._start(w, now) for w in works])
         announcements = []
         for w in works:
             if w.attempt_in_run == 1:
                 announcements.append(
-                    self._event(w, "job.validated", "VALIDATED", now, step="validated")
+                    self.announce.event(w, "job.validated", "VALIDATED", now, step="validated")
                 )
             announcements.append(
-                self._event(w, "job.executed", "EXECUTING", now, step=f"executed:{w.attempt}")
+                self.announce.event(
+                    w, "job.executed", "EXECUTING", now, step=f"executed:{w.attempt}"
+                )
             )
         await self.bus.publish_many(announcements)
-        results = await asyncio.gather(*(self._attempt(w) for w in works))
-        await self._finish(results)
 
-    def _start(self, w: Work, now: Any) -> AttemptStart:
+    def _start(self, w: Work, now: datetime) -> AttemptStart:
         return AttemptStart(
             job_id=w.job_id,
             type=str(w.job["type"]),
@@ -145,6 +149,29 @@ class JobHandler:
             correlation_id=str(w.envelope["correlationId"]),
             at=now,
         )
+
+    async def _work(self, w: Work) -> Outcome:
+        """One job's attempt, then its finish: the outcome of its delivery."""
+        result = await self._attempt(w)
+        try:
+            await self.finisher.finish(result)
+        except DependencyDown as exc:
+            log.warning("finish not written; job handed back", job_id=w.job_id, error=str(exc))
+            return Outcome.RETRY
+        except Exception as exc:  # this job's own values broke the write
+            reason = exc.describe() if isinstance(exc, InvalidMessage) else type(exc).__name__
+            return await self.reject_work(w, f"could not record the attempt's end: {reason}")
+        return Outcome.ACK
+
+    async def reject_work(self, w: Work, reason: str) -> Outcome:
+        body = orjson.dumps(w.envelope)
+        letter = dead_letter(
+            rejected(body, InvalidMessage(reason), JOBS_CREATED), service=SERVICE, clock=self.clock
+        )
+        self.metrics.validation_failed.inc()
+        log.warning("job dead-lettered", job_id=w.job_id, reason=reason[:300])
+        await self.bus.publish_many([letter])
+        return Outcome.REJECT
 
     async def _attempt(self, w: Work) -> Result:
         sim = simulation(w.job, self.settings.work_ms, self.settings.fail_rate)
@@ -161,7 +188,8 @@ class JobHandler:
         error = f"Simulated failure on attempt {w.attempt}" if failed else None
         return Result(w, failed, error, seconds)
 
-    async def _finish(self, results: list[Result]) -> None:
+    async def _flush(self, results: Sequence[Result]) -> None:
+        """Write a group of attempt ends, announce the terminal ones, schedule retries."""
         now = self.clock.now()
         ends, events, retries = [], [], []
         for r in results:
@@ -180,7 +208,7 @@ class JobHandler:
                 )
             )
             if status in ("COMPLETED", "FAILED"):
-                events.append(self._terminal(w, status, r.error, now))
+                events.append(self.announce.terminal(w, status, r.error, now))
         await self.jobs.finish(ends)
         if events:
             await self.bus.publish_many(events)
@@ -193,10 +221,13 @@ class JobHandler:
             if r.work not in retries:
                 self._count_terminal(r, now)
 
-    def _count_terminal(self, r: Result, now: Any) -> None:
+    def _count_terminal(self, r: Result, now: datetime) -> None:
         (self.metrics.failed if r.failed else self.metrics.completed).inc()
-        created = parse_iso(str(r.work.job["createdAt"]))
-        self.metrics.latency.observe(max(0.0, (now - created).total_seconds()))
+        try:
+            waited = (now - parse_iso(str(r.work.job["createdAt"]))).total_seconds()
+        except (ValueError, OverflowError):
+            waited = 0.0
+        self.metrics.latency.observe(max(0.0, waited))
         log.debug(
             "job finished",
             job_id=r.work.job_id,
@@ -213,49 +244,9 @@ class JobHandler:
                 continue
             moment = record.completed_at or record.updated_at
             events.append(
-                self._terminal(
+                self.announce.terminal(
                     w, record.status, record.last_error, moment, attempts=record.attempts
                 )
             )
         if events:
             await self.bus.publish_many(events)
-
-    def _terminal(
-        self, w: Work, status: str, error: str | None, at: Any, attempts: int | None = None
-    ) -> Outgoing:
-        event_type = "job.completed" if status == "COMPLETED" else "job.failed"
-        return self._event(
-            w, event_type, status, at, step=status.lower(), error=error, attempts=attempts
-        )
-
-    def _event(
-        self,
-        w: Work,
-        event_type: str,
-        status: str,
-        at: Any,
-        *,
-        step: str,
-        error: str | None = None,
-        attempts: int | None = None,
-    ) -> Outgoing:
-        job = {
-            **w.job,
-            "status": status,
-            "updatedAt": iso(at),
-            "attempts": attempts or w.attempt,
-            "run": w.run,
-        }
-        if error:
-            job["error"] = error
-        envelope = build_envelope(
-            event_type,
-            job,
-            producer=self.producer,
-            clock=self.clock,
-            correlation_id=str(w.envelope["correlationId"]),
-            idempotency_key=f"{w.job_id}:{w.run}:{step}",
-            event_id=event_id(w.job_id, w.run, step),
-            occurred_at=iso(at),
-        )
-        return Outgoing(event_type, orjson.dumps(envelope), message_id=envelope["eventId"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from observatory.core.backends import Dependencies
+from observatory.core.bus.isolation import Isolating
 from observatory.core.bus.topology import JOBS_CREATED
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.worker import Consumer, worker_app
@@ -35,6 +36,13 @@ def build_worker(
         "Processor",
         metrics=metrics,
         deps=deps,
-        consumers=[Consumer(JOBS_CREATED, handler, settings.prefetch, settings.batch_size)],
+        consumers=[
+            Consumer(
+                JOBS_CREATED,
+                Isolating(handler, handler.reject),
+                settings.prefetch,
+                settings.batch_size,
+            )
+        ],
         sampler=sample_depth,
     )

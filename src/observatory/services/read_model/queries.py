@@ -28,7 +28,7 @@ def _normalised(moment: Any) -> Any:
     """createdAt as the job store shows it (milliseconds, Z), when it parses."""
     try:
         return iso(parse_iso(str(moment)))
-    except ValueError:
+    except (ValueError, OverflowError):  # e.g. year 1 at +23:59 has no UTC form
         return moment
 
 
