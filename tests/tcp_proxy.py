@@ -1,5 +1,5 @@
-"""A TCP proxy the tests can cut and restore, to make a backend "go down" for one
-service without touching the shared server."""
+"""A TCP proxy the tests can cut, stall and restore, to make a backend "go down" (or
+hang) for one service without touching the shared server."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ class TcpProxy:
         self._thread.start()
         self._server: asyncio.base_events.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     def _call(self, coro):  # type: ignore[no-untyped-def]
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
@@ -39,6 +41,7 @@ class TcpProxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.CancelledError):
                 while data := await src.read(65536):
+                    await self._flowing.wait()  # a stalled link holds bytes, drops none
                     dst.write(data)
                     await dst.drain()
             dst.close()
@@ -57,6 +60,14 @@ class TcpProxy:
         for writer in list(self._writers):
             writer.transport.abort()
         self._writers.clear()
+
+    def stall(self) -> None:
+        """Keep every connection open but pass no bytes (a hung broker or network)."""
+        self._loop.call_soon_threadsafe(self._flowing.clear)
+
+    def resume(self) -> None:
+        """Pass the held bytes on, and everything after them."""
+        self._loop.call_soon_threadsafe(self._flowing.set)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

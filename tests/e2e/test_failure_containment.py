@@ -112,12 +112,8 @@ def test_long_jobs_do_not_hold_instant_ones(profile_system: RunningSystem) -> No
         )
         quick = [submit(client, system, {"type": "INSTANT"}) for _ in range(5)]
         wait_until(
-            lambda: all(
-                job_status(client, system.read_model_url, i) == "COMPLETED" for i in quick
-            ),
+            lambda: all(job_status(client, system.read_model_url, i) == "COMPLETED" for i in quick),
             timeout=20,
             message="the instant jobs to complete",
         )
-        assert [job_status(client, system.read_model_url, i) for i in long_ids] == [
-            "EXECUTING"
-        ] * 4
+        assert [job_status(client, system.read_model_url, i) for i in long_ids] == ["EXECUTING"] * 4

@@ -131,7 +131,11 @@ def test_gateway_answers_503_while_broker_is_away_and_recovers(
             assert client.post(jobs, json={"type": "BEFORE"}).status_code == 202
             proxy.cut()
             down = wait_until(
-                lambda: (r := client.post(jobs, json={"type": "DURING"})).status_code == 503 and r,
+                lambda: (
+                    (r := client.post(jobs, json={"type": "DURING"})).status_code == 503
+                    and r.json().get("outcome") != "unknown"  # a publish caught mid-cut
+                    and r
+                ),
                 timeout=30,
                 message="503 while the broker is away",
             )
@@ -185,3 +189,48 @@ def test_duplicate_ids_on_real_backends_are_counted_once(
             assert completed_events(client, system.read_model_url, job_id) == 1
     finally:
         system.stop()
+
+
+def test_stalled_broker_gives_unknown_outcome_and_same_id_retry_is_one_job(
+    tmp_path: Path, real_backends: dict[str, str]
+) -> None:
+    """A broker that hangs (connection open, nothing passes) for over 15 s: the gateway
+    answers 503 with the job id and `outcome: unknown` (it cannot know whether the broker
+    stored the job), and a client that retries with the same id gets 202 once the broker
+    answers again. Each job exists once: rows == counters == jobs submitted."""
+    rabbit = urlparse(real_backends["RABBITMQ_URL"])
+    proxy_port = free_port()
+    proxy = TcpProxy(proxy_port, rabbit.hostname or "127.0.0.1", rabbit.port or 5672)
+    proxy.start()
+    url = real_backends["RABBITMQ_URL"].replace(f":{rabbit.port or 5672}", f":{proxy_port}")
+    env = {**real_backends, "PROCESSOR_BACKOFF_SECONDS": "0.2"}
+    running = [start_service("gateway", {**env, "RABBITMQ_URL": url}, free_port(), tmp_path)]
+    try:
+        for name in ("processor", "metrics-engine", "read-model"):
+            running.append(start_service(name, env, free_port(), tmp_path))
+        gateway, read_model = running[0].url, running[3].url
+        with httpx.Client(timeout=30) as client:
+            first = {"id": str(uuid.uuid4()), "type": "BEFORE-STALL"}
+            assert client.post(f"{gateway}/jobs", json=first).status_code == 202
+            proxy.stall()
+            stalled = [{"id": str(uuid.uuid4()), "type": "DURING-STALL"} for _ in range(2)]
+            for job in stalled:  # each waits out the publish timeout: > 15 s stalled in all
+                answer = client.post(f"{gateway}/jobs", json=job)
+                assert answer.status_code == 503, answer.text
+                assert answer.json()["outcome"] == "unknown"
+                assert answer.json()["jobId"] == job["id"]
+                assert answer.headers["retry-after"]
+            proxy.resume()
+            for job in stalled:
+                wait_until(
+                    lambda job=job: client.post(f"{gateway}/jobs", json=job).status_code == 202,
+                    timeout=60,
+                    interval=0.5,
+                    message="the same id to be accepted after the stall",
+                )
+            ids = [str(first["id"])] + [str(job["id"]) for job in stalled]
+            assert_exactly_once(client, read_model, ids)
+    finally:
+        for service in running:
+            service.kill(signal.SIGTERM)
+        proxy.close()

@@ -35,7 +35,7 @@ from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, Names
-from observatory.core.errors import DependencyDown
+from observatory.core.errors import DependencyDown, OutcomeUnknown
 
 PUBLISH_TIMEOUT = 10.0
 BATCH_WINDOW = 0.002
@@ -143,10 +143,14 @@ class RabbitBus:
         await self._confirmed(sends)
 
     async def _confirmed(self, sends: list[Any]) -> None:
+        """Await every confirm. A nack means the broker refused (nothing stored); any other
+        failure once the frames are on their way leaves the outcome unknown."""
         try:
             await asyncio.wait_for(asyncio.gather(*sends), PUBLISH_TIMEOUT)
+        except aiormq.exceptions.DeliveryError as exc:
+            raise DependencyDown("bus", "publish refused by the broker") from exc
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, RuntimeError) as exc:
-            raise DependencyDown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
+            raise OutcomeUnknown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
 
     async def schedule(
         self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float

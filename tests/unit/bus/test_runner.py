@@ -1,0 +1,65 @@
+"""ConsumerRunner: a delivery answered later holds its own prefetch slot, not its batch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from observatory.core.bus.port import Delivery, Outcome, Settlement
+from observatory.core.bus.runner import ConsumerRunner
+
+
+@dataclass
+class Item:
+    body: bytes
+    queue: str = "q"
+    headers: dict[str, Any] = field(default_factory=dict)
+    redelivered: bool = False
+    settled: list[Outcome] = field(default_factory=list)
+
+    async def settle(self, outcome: Outcome) -> None:
+        self.settled.append(outcome)
+
+
+async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0)
+
+
+async def test_a_slow_delivery_frees_its_batch_and_settles_alone() -> None:
+    """A batch of three whose second item is still working: the other two are settled at
+    once, the batch slot is free for the next batch, and the slow one is settled (and its
+    prefetch slot freed) only when its outcome arrives."""
+    slow: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+    async def handler(batch: Sequence[Delivery]) -> list[Settlement]:
+        return [Outcome.ACK, slow, Outcome.REJECT]
+
+    runner = ConsumerRunner("q", handler, prefetch=10, max_batches=1)
+    batch = [Item(b"a"), Item(b"b"), Item(b"c")]
+    runner.submit(batch)
+    await wait_for(lambda: runner.batches == 0)
+    assert [i.settled for i in batch] == [[Outcome.ACK], [], [Outcome.REJECT]]
+    assert runner.in_flight == 1
+    assert await runner.wait_for_room() == 9  # the next batch may start now
+
+    slow.set_result(Outcome.ACK)
+    await wait_for(lambda: runner.in_flight == 0)
+    assert batch[1].settled == [Outcome.ACK]
+
+
+async def test_a_deferred_outcome_that_breaks_hands_the_delivery_back() -> None:
+    async def broken() -> Outcome:
+        raise RuntimeError("work crashed")
+
+    async def handler(batch: Sequence[Delivery]) -> list[Settlement]:
+        return [asyncio.ensure_future(broken())]
+
+    runner = ConsumerRunner("q", handler, prefetch=10)
+    item = Item(b"x")
+    runner.submit([item])
+    await wait_for(lambda: runner.in_flight == 0)
+    assert item.settled == [Outcome.RETRY]
