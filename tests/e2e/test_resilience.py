@@ -37,8 +37,12 @@ def completed_events(client: httpx.Client, read_model: str, job_id: str) -> int:
     return sum(e["eventType"] == "job.completed" for e in events)
 
 
-def counted(client: httpx.Client, read_model: str) -> tuple[int, int, int, int]:
-    stats = client.get(f"{read_model}/stats").json()
+def counted(client: httpx.Client, read_model: str) -> tuple[int, int, int, int] | None:
+    """The counters, or None while the read model cannot read them (503 during recovery)."""
+    answer = client.get(f"{read_model}/stats")
+    if answer.status_code != 200:
+        return None
+    stats = answer.json()
     return (
         stats["totalJobs"],
         stats["completedJobs"],
