@@ -153,9 +153,9 @@ async def counters(counters_target: tuple[str, str], namespace: str) -> AsyncIte
 
 
 @pytest.fixture
-async def event_store(
+async def event_store_engine(
     event_store_target: tuple[str, str], namespace: str
-) -> AsyncIterator[EventStore]:
+) -> AsyncIterator[Engine[EventStore]]:
     name, target = event_store_target
     build: Callable[[], EventStore]
     if name == "sqlite":
@@ -168,10 +168,15 @@ async def event_store(
         build = lambda: MongoEventStore(target, namespace=namespace)  # noqa: E731
     engine: Engine[EventStore] = Engine(name, target, namespace, build, _open)
     try:
-        yield await engine.open()
+        yield engine
     finally:
         await engine.close_all()
         if name == "postgres":
             await drop_schema(target, namespace)
         elif name == "mongo":
             await drop_mongo_collections(target, namespace)
+
+
+@pytest.fixture
+async def event_store(event_store_engine: Engine[EventStore]) -> EventStore:
+    return await event_store_engine.open()

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from observatory.core.errors import DependencyDown
+from observatory.core.stores.embedded_counters import EmbeddedCounters
 from observatory.core.stores.ports import Counters
 from observatory.core.stores.records import CounterEffect, CounterSnapshot
+from observatory.core.stores.redis_counters import RedisCounters
 
 
 async def test_a_fresh_snapshot_is_zero_and_empty(counters: Counters) -> None:
@@ -81,3 +88,61 @@ async def test_an_effect_without_deltas_only_moves_the_event_time(counters: Coun
     assert await counters.apply([effect]) == 0
     assert await counters.apply([effect, effect]) == 0
     assert await counters.snapshot() == CounterSnapshot(last_event_time="2026-03-01T12:00:00.000Z")
+
+
+async def test_missing_names_the_keys_never_applied(counters: Counters) -> None:
+    """`missing` answers which effect keys were never applied (how the metrics engine knows
+    a job's job.created was counted); an effect that only moves the clock claims no key."""
+    await counters.apply(
+        [
+            CounterEffect("created:a", {"total": 1}),
+            CounterEffect("event:validated-a", {}, "2026-03-01T12:00:00.000Z"),
+        ]
+    )
+    asked = {"created:a", "created:b", "event:validated-a", "created:a:2"}
+    assert await counters.missing(asked) == {"created:b", "event:validated-a", "created:a:2"}
+    assert await counters.missing([]) == set()
+    assert await counters.missing(["created:a", "created:a"]) == set()
+
+
+async def test_missing_answers_for_many_keys_at_once(counters: Counters) -> None:
+    """A large batch's keys are answered in one call, whatever their number."""
+    applied = [CounterEffect(f"created:{n}", {"total": 1}) for n in range(0, 1500, 2)]
+    await counters.apply(applied)
+    assert await counters.missing([f"created:{n}" for n in range(1500)]) == {
+        f"created:{n}" for n in range(1, 1500, 2)
+    }
+
+
+async def test_apply_leaves_requirements_to_the_caller(counters: Counters) -> None:
+    """`requires` is for the caller to check with `missing`; apply counts the effect either
+    way, so every adapter applies the same effects."""
+    terminal = CounterEffect("terminal:x:1", {"completed": 1}, None, requires="created:x")
+    assert await counters.apply([terminal]) == 1
+    assert await counters.missing([terminal.requires or ""]) == {"created:x"}
+    assert (await counters.snapshot()).completed == 1
+
+
+async def test_closed_counters_are_down(counters_target: tuple[str, str], namespace: str) -> None:
+    """Before open() and after close() every call raises DependencyDown and ping is False
+    (a closed Redis client must not quietly reconnect)."""
+    name, target = counters_target
+
+    def build() -> Counters:
+        if name == "embedded":
+            return EmbeddedCounters(Path(target))
+        return RedisCounters(target, namespace=namespace)
+
+    opened = build()
+    await opened.open()
+    await opened.close()
+    for counters in (build(), opened):
+        assert await counters.ping() is False
+        calls = [
+            counters.apply([CounterEffect("created:z", {"total": 1})]),
+            counters.missing(["created:z"]),
+            counters.snapshot(),
+        ]
+        for call in calls:
+            with pytest.raises(DependencyDown):
+                await call

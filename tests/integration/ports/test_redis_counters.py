@@ -1,12 +1,14 @@
-"""What only the Redis counters adapter has to survive: Redis forgetting its scripts."""
+"""What only the Redis counters adapter has to survive: Redis forgetting its scripts, and
+effect keys expiring (EFFECT_TTL_SECONDS)."""
 
 from __future__ import annotations
 
 import redis.asyncio as aioredis
 from tests.integration.ports.engines import delete_redis_keys
+from tests.integration.ports.waiting import eventually
 
 from observatory.core.stores.records import CounterEffect
-from observatory.core.stores.redis_counters import RedisCounters
+from observatory.core.stores.redis_counters import EFFECT_TTL_SECONDS, RedisCounters
 
 
 async def test_counting_goes_on_exactly_once_after_redis_loses_its_scripts(
@@ -32,6 +34,31 @@ async def test_counting_goes_on_exactly_once_after_redis_loses_its_scripts(
         snapshot = await counters.snapshot()
         assert snapshot.total == 2
         assert snapshot.last_event_time == "2026-03-01T12:00:02.000Z"
+    finally:
+        await counters.close()
+        await admin.aclose()
+        await delete_redis_keys(redis_url, namespace)
+
+
+async def test_an_expired_effect_key_is_missing_again(redis_url: str, namespace: str) -> None:
+    """Effect keys expire after EFFECT_TTL_SECONDS: then `missing` reports them, so a run's
+    end arriving after that is held back instead of counted (redis_counters docstring)."""
+    counters = RedisCounters(redis_url, namespace=namespace)
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        await counters.open()
+        await counters.apply([CounterEffect("created:old", {"total": 1})])
+        key = f"{namespace}:metrics:effect:created:old"
+        assert 0 < await admin.ttl(key) <= EFFECT_TTL_SECONDS
+        assert await counters.missing(["created:old"]) == set()
+
+        await admin.pexpire(key, 1)  # what a week does
+
+        async def forgotten() -> bool:
+            return await counters.missing(["created:old"]) == {"created:old"}
+
+        await eventually(forgotten, timeout=5, what="the effect key to expire")
+        assert (await counters.snapshot()).total == 1
     finally:
         await counters.close()
         await admin.aclose()

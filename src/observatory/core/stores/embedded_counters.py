@@ -1,18 +1,24 @@
-"""Embedded counters in SQLite: the same exactly-once effects as Redis, one transaction each."""
+"""Embedded counters in SQLite: the same exactly-once effects as Redis, one transaction each.
+
+Unlike Redis, applied effect keys are kept for good (no expiry), so `missing` never
+forgets a job here."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from observatory.core.stores.records import COUNTER_NAMES, CounterEffect, CounterSnapshot
 from observatory.core.stores.sqlite_base import SqliteAdapter
+
+CHUNK = 500  # keys per IN (...): well under SQLite's limit on bound parameters
 
 
 class EmbeddedCounters(SqliteAdapter):
     """Counters adapter over a SQLite file."""
 
     component = "counters"
+    dependency = "counters"
 
     async def apply(self, effects: Sequence[CounterEffect]) -> int:
         def work(conn: sqlite3.Connection) -> int:
@@ -46,7 +52,27 @@ class EmbeddedCounters(SqliteAdapter):
                     )
             return applied
 
-        return await self._writer.run(work) if effects else 0
+        if not effects:
+            return 0
+        with self.guarded():
+            return await self._writer.run(work)
+
+    async def missing(self, keys: Collection[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        if not wanted:
+            return set()
+
+        def work(conn: sqlite3.Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(wanted), CHUNK):
+                chunk = wanted[start : start + CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT key FROM counter_effects WHERE key IN ({marks})"  # noqa: S608 -- only "?" marks are interpolated
+                found.update(row[0] for row in conn.execute(sql, chunk))
+            return set(wanted) - found
+
+        with self.guarded():
+            return await self._reader.read(work)
 
     async def snapshot(self) -> CounterSnapshot:
         def work(conn: sqlite3.Connection) -> CounterSnapshot:
@@ -57,4 +83,5 @@ class EmbeddedCounters(SqliteAdapter):
             numbers = {n: int(values.get(n, 0)) for n in COUNTER_NAMES}
             return CounterSnapshot(**numbers, last_event_time=row[0] if row else "")
 
-        return await self._reader.read(work)
+        with self.guarded():
+            return await self._reader.read(work)

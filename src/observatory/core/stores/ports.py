@@ -1,8 +1,19 @@
-"""The storage ports. Each adapter raises DependencyDown when its backend fails."""
+"""The storage ports, and the one error contract every adapter keeps (SPEC §12).
+
+- `DependencyDown` only when the backend cannot be reached or answers with a transient
+  failure: no connection, a timeout, a closed store (before open(), after close()), a
+  lock or serialization conflict, the server short of resources or shutting down.
+- `InvalidMessage` when a value is refused: a non-UUID where an id is stored, a time
+  without a UTC form within 1970-9999, an int beyond the column (int32) or beyond 64 bits
+  in JSON, NUL where PostgreSQL cannot keep it. Every engine refuses the same values
+  (`values`, `job_rows`, `event_rows`), and a write that refuses one item writes nothing.
+- Lookups by an id that is not a UUID find nothing (None, {}, []); any UUID spelling
+  finds the row of its canonical form (`core.contracts.ids`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Protocol
 
 from observatory.core.stores.records import (
@@ -18,22 +29,30 @@ from observatory.core.stores.records import (
 
 
 class JobStore(Protocol):
-    """Authoritative job state and attempt history (PostgreSQL or SQLite)."""
+    """Authoritative job state and attempt history (PostgreSQL or SQLite).
+
+    Errors as in the module docstring. Ids come back canonical (lower case, hyphens).
+    Stored times are UTC: SQLite keeps milliseconds, PostgreSQL microseconds."""
 
     async def open(self) -> None:
         """Connect and apply pending migrations."""
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
-        """Current state of the rows that exist among `ids`."""
+        """Current state of the rows that exist among `ids`, keyed by canonical id; ids
+        that are not UUIDs are left out."""
 
     async def begin(self, starts: Sequence[AttemptStart]) -> None:
-        """Create or update rows to EXECUTING and record attempt starts, atomically."""
+        """Create or update rows to EXECUTING and record attempt starts, atomically.
+
+        Raises InvalidMessage when any start holds a value the store refuses (then
+        nothing of the call is written: a caller may split the batch to find it)."""
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
-        """Record attempt ends and the resulting statuses, atomically."""
+        """Record attempt ends and the resulting statuses, atomically; InvalidMessage and
+        nothing written when any end holds a value the store refuses."""
 
     async def get(self, job_id: str) -> JobRecord | None:
-        """The job with its attempt history, or None."""
+        """The job with its attempt history, or None (also for an id that is no UUID)."""
 
     async def recent(self, limit: int) -> list[JobRecord]:
         """Newest jobs first."""
@@ -41,7 +60,8 @@ class JobStore(Protocol):
     async def page(
         self, *, status: str | None, type: str | None, limit: int, cursor: str | None
     ) -> JobPage:
-        """One page of jobs newest first (keyset pagination). Raises ValueError on a bad cursor."""
+        """One page of jobs newest first (keyset pagination). Raises ValueError on a cursor
+        the store did not make (odd id, time without a UTC form in range), on every engine."""
 
     async def count(self) -> int:
         """Number of rows."""
@@ -65,6 +85,12 @@ class Counters(Protocol):
         An effect without deltas only moves last_event_time (a max, so repeating it is
         harmless); it claims no key and is not counted as new."""
 
+    async def missing(self, keys: Collection[str]) -> set[str]:
+        """Those of `keys` whose effect was never applied: one read, however many keys.
+
+        On Redis an applied key is forgotten after EFFECT_TTL_SECONDS (7 days), and is
+        then reported missing again; the embedded counters keep every key."""
+
     async def snapshot(self) -> CounterSnapshot:
         """Current values."""
 
@@ -76,16 +102,22 @@ class Counters(Protocol):
 
 
 class EventStore(Protocol):
-    """Every lifecycle envelope, unique on eventId, and stored dead letters."""
+    """Every lifecycle envelope, unique on eventId, and stored dead letters.
+
+    Errors as in the module docstring. Envelopes come back exactly as stored; NUL inside
+    their strings is kept (PostgreSQL's json, unlike jsonb, holds it)."""
 
     async def open(self) -> None:
         """Connect and create tables/collections and indexes."""
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
-        """Store envelopes not yet stored; return the eventIds that were new."""
+        """Store envelopes not yet stored; return the eventIds that were new (canonical).
+
+        Raises InvalidMessage, writing nothing, when any envelope is refused: eventId not
+        a UUID, occurredAt without a UTC form in range, JSON orjson cannot encode."""
 
     async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
-        """Envelopes of one job."""
+        """Envelopes of one job (any UUID spelling; [] for an id that is no UUID)."""
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         """Newest envelopes first."""

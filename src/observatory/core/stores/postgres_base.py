@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from observatory.core.errors import DependencyDown
 from observatory.core.stores.migrate import migrate_postgres
 from observatory.core.stores.postgres_pool import create_pool, guarded, ping_pool
 
@@ -27,6 +28,13 @@ class PostgresAdapter:
         )
         async with guarded(self.dependency), self._pool.acquire() as conn:
             await migrate_postgres(conn, self.component)
+
+    @property
+    def pool(self) -> Any:
+        """The open pool; before open() or after close() the store is down, not broken."""
+        if self._pool is None:
+            raise DependencyDown(self.dependency, "not open")
+        return self._pool
 
     async def ping(self) -> bool:
         return self._pool is not None and await ping_pool(self._pool)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.clock import SystemClock, parse_iso
-from observatory.core.stores.event_rows import job_id_of
+from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.times import as_utc
+from observatory.core.stores.event_rows import EventRow, event_row, stored_envelope
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import DeadLetter
@@ -29,31 +32,39 @@ class PostgresEventStore(PostgresAdapter):
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         if not envelopes:
             return []
-        unique = list({e["eventId"]: e for e in reversed(envelopes)}.values())[::-1]
+        # Every row checked before anything is sent; the first copy of an event id wins.
+        first: dict[str, tuple[EventRow, dict[str, Any]]] = {}
+        for envelope in envelopes:
+            row = event_row(envelope)
+            first.setdefault(row.event_id, (row, stored_envelope(envelope, row)))
+        unique = list(first.values())
         async with guarded(DEP):
-            rows = await self._pool.fetch(
+            rows = await self.pool.fetch(
                 INSERT,
-                [e["eventId"] for e in unique],
-                [job_id_of(e) for e in unique],
-                [e["eventType"] for e in unique],
-                [parse_iso(str(e["occurredAt"])) for e in unique],
-                unique,
+                [row.event_id for row, _ in unique],
+                [row.job_id for row, _ in unique],
+                [row.event_type for row, _ in unique],
+                [row.occurred_at for row, _ in unique],
+                [e for _, e in unique],
             )
         return [row[0] for row in rows]
 
     async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []  # events are filed under canonical job ids only
         order = "DESC" if newest_first else "ASC"
         sql = (
             "SELECT envelope FROM job_events WHERE job_id = $1"  # noqa: S608
             f" ORDER BY occurred_at {order}, seq {order} LIMIT $2"
         )
         async with guarded(DEP):
-            rows = await self._pool.fetch(sql, job_id, limit)
+            rows = await self.pool.fetch(sql, canonical, limit)
         return [row[0] for row in rows]
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         async with guarded(DEP):
-            rows = await self._pool.fetch(
+            rows = await self.pool.fetch(
                 "SELECT envelope FROM job_events ORDER BY occurred_at DESC, seq DESC LIMIT $1",
                 limit,
             )
@@ -64,7 +75,7 @@ class PostgresEventStore(PostgresAdapter):
             return 0
         now = SystemClock().now()
         async with guarded(DEP):
-            rows = await self._pool.fetch(
+            rows = await self.pool.fetch(
                 "INSERT INTO dead_letters (key, rejected_at, document)"
                 " SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::json[])"
                 " ON CONFLICT (key) DO NOTHING RETURNING seq",
@@ -76,14 +87,15 @@ class PostgresEventStore(PostgresAdapter):
 
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
         async with guarded(DEP):
-            rows = await self._pool.fetch(
+            rows = await self.pool.fetch(
                 "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT $1", limit
             )
         return [{"id": str(row["seq"]), **row["document"]} for row in rows]
 
 
-def _when(document: dict[str, Any], default: Any) -> Any:
+def _when(document: dict[str, Any], default: datetime) -> datetime:
+    """When a letter was rejected; a dead letter is never refused for its own garbage."""
     try:
-        return parse_iso(str(document["rejected_at"]))
+        return as_utc(parse_iso(str(document["rejected_at"]))) or default
     except (KeyError, ValueError):
         return default

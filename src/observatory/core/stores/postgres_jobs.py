@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from observatory.core.clock import parse_iso
+from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.stores.job_rows import end_row, start_rows
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
@@ -82,13 +83,14 @@ class PostgresJobStore(PostgresAdapter):
     dependency = DEP
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
-        if not ids:
+        wanted = [c for c in map(canonical_uuid, ids) if c is not None]
+        if not wanted:
             return {}
         async with guarded(DEP):
-            rows = await self._pool.fetch(
+            rows = await self.pool.fetch(
                 "SELECT id::text AS id, status, attempts, run, event_id::text AS event_id"
                 " FROM jobs WHERE id = ANY($1::uuid[])",
-                list(ids),
+                wanted,
             )
         return {
             r["id"]: JobState(r["id"], r["status"], r["attempts"], r["run"], r["event_id"] or "")
@@ -96,52 +98,36 @@ class PostgresJobStore(PostgresAdapter):
         }
 
     async def begin(self, starts: Sequence[AttemptStart]) -> None:
-        from orjson import dumps
-
-        cols: list[list[Any]] = [[] for _ in range(10)]
-        for s in starts:
-            values = (
-                s.job_id,
-                s.type,
-                dumps(s.payload).decode(),
-                dumps(s.metadata).decode(),
-                s.created_at,
-                s.at,
-                s.attempt,
-                s.run,
-                s.event_id,
-                s.correlation_id,
-            )
-            for col, value in zip(cols, values, strict=True):
-                col.append(value)
-        async with guarded(DEP), self._pool.acquire() as conn, conn.transaction():
+        if not starts:
+            return
+        # Columns of the unnest arrays, in StartRow's field order.
+        cols: list[list[Any]] = [list(col) for col in zip(*start_rows(starts), strict=True)]
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
             await conn.execute(BEGIN_JOBS, *cols)
             await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
-        ids = [e.job_id for e in ends]
-        at = [e.at for e in ends]
-        errors = [e.error for e in ends]
-        async with guarded(DEP), self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(FINISH_JOBS, ids, [e.status for e in ends], errors, at)
-            await conn.execute(
-                FINISH_ATTEMPTS,
-                ids,
-                [e.attempt for e in ends],
-                [e.outcome for e in ends],
-                errors,
-                at,
-            )
+        if not ends:
+            return
+        ids, attempts, statuses, outcomes, errors, at = (
+            list(col) for col in zip(*map(end_row, ends), strict=True)
+        )
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(FINISH_JOBS, ids, statuses, errors, at)
+            await conn.execute(FINISH_ATTEMPTS, ids, attempts, outcomes, errors, at)
 
     async def get(self, job_id: str) -> JobRecord | None:
-        async with guarded(DEP), self._pool.acquire() as conn:
-            row = await conn.fetchrow(f"SELECT {COLUMNS} FROM jobs WHERE id = $1::uuid", job_id)  # noqa: S608
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return None  # no row can have an id that is not a UUID
+        async with guarded(DEP), self.pool.acquire() as conn:
+            row = await conn.fetchrow(f"SELECT {COLUMNS} FROM jobs WHERE id = $1::uuid", canonical)  # noqa: S608
             if row is None:
                 return None
             attempts = await conn.fetch(
                 "SELECT attempt, started_at, finished_at, outcome, error FROM job_attempts"
                 " WHERE job_id = $1::uuid ORDER BY attempt",
-                job_id,
+                canonical,
             )
         history = tuple(
             AttemptRecord(a["attempt"], a["started_at"], a["finished_at"], a["outcome"], a["error"])
@@ -165,7 +151,7 @@ class PostgresJobStore(PostgresAdapter):
             clauses.append(f"type = ${len(args)}")
         if cursor:
             created_at, job_id = decode_cursor(cursor)
-            args += [parse_iso(created_at), job_id]
+            args += [created_at, job_id]
             clauses.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)}::uuid)")
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         args.append(limit + 1)
@@ -174,7 +160,7 @@ class PostgresJobStore(PostgresAdapter):
             f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
         )
         async with guarded(DEP):
-            rows = await self._pool.fetch(sql, *args)
+            rows = await self.pool.fetch(sql, *args)
         items = [_record(row) for row in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
@@ -182,7 +168,7 @@ class PostgresJobStore(PostgresAdapter):
 
     async def count(self) -> int:
         async with guarded(DEP):
-            return int(await self._pool.fetchval("SELECT COUNT(*) FROM jobs"))
+            return int(await self.pool.fetchval("SELECT COUNT(*) FROM jobs"))
 
 
 def _exact(moment: Any) -> str:

@@ -1,4 +1,12 @@
-"""asyncpg pools with a namespace schema, and driver errors mapped to DependencyDown."""
+"""asyncpg pools with a namespace schema, and driver errors mapped to what they mean.
+
+    connection lost, timeout, pool closed, class 08/53/57/58/40/55 → DependencyDown
+    a value the engine refuses (class 21/22/23/54, argument encoding) → InvalidMessage
+    any other server error (a schema dropped under us, an internal error) → DependencyDown
+
+Every value reaches PostgreSQL as a bound parameter, so only the value classes can be a
+request's fault; the rest is the server's state, which retrying later may fix.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from observatory.core.errors import DependencyDown
+from observatory.core.errors import DependencyDown, InvalidMessage
 
 QUERY_TIMEOUT = 10.0
 
@@ -57,15 +65,35 @@ async def create_pool(url: str, *, namespace: str, dependency: str, max_size: in
         raise DependencyDown(dependency, type(exc).__name__) from exc
 
 
+# SQLSTATE classes caused by the values sent: cardinality (one row twice in a statement),
+# data exception (invalid text representation, out of range, NUL in text or jsonb),
+# integrity constraint, program limit (a value too large for an index or a jsonb).
+VALUE_CLASSES = frozenset({"21", "22", "23", "54"})
+
+
 @contextlib.asynccontextmanager
 async def guarded(dependency: str) -> AsyncIterator[None]:
-    """Turn driver and network errors into DependencyDown (never leak driver text)."""
+    """Turn driver and network errors into DependencyDown, and values PostgreSQL refuses
+    into InvalidMessage (see the module docstring); never leak driver text."""
     try:
         yield
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError) as exc:
-        raise DependencyDown(dependency, type(exc).__name__) from exc
     except asyncpg.PostgresError as exc:
-        raise DependencyDown(dependency, f"database error {exc.sqlstate}") from exc
+        # asyncpg reports arguments it cannot encode (an int beyond int32, a datetime
+        # out of range, a non-UUID for uuid) as DataError, class 22, like the server.
+        sqlstate = str(exc.sqlstate or "")
+        if sqlstate[:2] in VALUE_CLASSES:
+            raise InvalidMessage(
+                f"{dependency} refused a value ({type(exc).__name__}, SQLSTATE {sqlstate})"
+            ) from exc
+        raise DependencyDown(dependency, f"database error {sqlstate}") from exc
+    except asyncpg.InterfaceError as exc:
+        if isinstance(exc, ValueError):  # asyncpg's client-side DataError
+            raise InvalidMessage(f"{dependency} refused a value ({type(exc).__name__})") from exc
+        raise DependencyDown(dependency, type(exc).__name__) from exc  # connection closed
+    except (OSError, TimeoutError) as exc:
+        raise DependencyDown(dependency, type(exc).__name__) from exc
+    except (OverflowError, ValueError) as exc:  # an argument the driver could not encode
+        raise InvalidMessage(f"{dependency} refused a value ({type(exc).__name__})") from exc
 
 
 async def ping_pool(pool: Any) -> bool:

@@ -113,11 +113,16 @@ class JobPage:
 
 @dataclass(frozen=True, slots=True)
 class CounterEffect:
-    """Counter changes applied at most once, keyed by `key` (an effect's identity)."""
+    """Counter changes applied at most once, keyed by `key` (an effect's identity).
+
+    `requires` names the key of an effect that must have been applied before this one
+    may count (a run's end needs its job.created). `Counters.apply` does not look at
+    it: the caller asks `Counters.missing` first and holds back what is not yet due."""
 
     key: str
     deltas: dict[str, int]
     event_time: str | None = None
+    requires: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

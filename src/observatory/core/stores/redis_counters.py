@@ -4,16 +4,22 @@ Each effect is applied by one Lua script call that first claims the effect's key
 (SET NX with a long expiry) and only then increments: a redelivered event finds its
 key claimed and changes nothing, and a crash cannot leave half an effect.
 
-A batch is one pipeline of EVALSHA calls, one round trip. (redis-py's Script objects
-would ask SCRIPT EXISTS before every pipeline.) When Redis has lost the scripts (a
-restart, SCRIPT FLUSH) they are loaded again and the batch is re-sent: every call in it
-is idempotent.
+An effect key lives EFFECT_TTL_SECONDS (7 days), so memory stays bounded by a week of
+jobs. The price: a job.created delivered again more than 7 days after it was counted
+counts again, and a run's end arriving more than 7 days after its job.created finds the
+key it requires gone (`missing` reports it), so the metrics engine holds it back and
+then dead-letters it instead of counting it. (The embedded counters keep every key.)
+
+A batch is one pipeline of EVALSHA calls, one round trip; `missing` is one MGET.
+(redis-py's Script objects would ask SCRIPT EXISTS before every pipeline.) When Redis
+has lost the scripts (a restart, SCRIPT FLUSH) they are loaded again and the batch is
+re-sent: every call in it is idempotent.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -66,23 +72,35 @@ class RedisCounters:
         self._prefix = f"{namespace}:" if namespace else ""
         self._apply_sha = _sha(APPLY)
         self._move_clock_sha = _sha(MOVE_CLOCK)
+        # Before open() and after close() the counters are down, as every adapter is
+        # (redis-py would otherwise quietly reconnect a closed client).
+        self._open = False
+        self._closed = False
 
     def _key(self, name: str) -> str:
         return self._prefix + name
 
+    def _require_open(self) -> None:
+        if not self._open:
+            raise DependencyDown(DEP, "closed" if self._closed else "not open")
+
     async def open(self) -> None:
-        if not await self.ping():
+        if self._closed:
+            raise DependencyDown(DEP, "closed")
+        if not await self._answers():
             raise DependencyDown(DEP, "no answer")
         try:
             await self._load_scripts()
         except RedisError as exc:
             raise DependencyDown(DEP, type(exc).__name__) from exc
+        self._open = True
 
     async def _load_scripts(self) -> None:
         for script in (APPLY, MOVE_CLOCK):
             await self._redis.script_load(script)
 
     async def apply(self, effects: Sequence[CounterEffect]) -> int:
+        self._require_open()
         if not effects:
             return 0
         calls = self._calls(effects)
@@ -119,7 +137,19 @@ class RedisCounters:
                 pipe.evalsha(*call)
             return list(await pipe.execute())
 
+    async def missing(self, keys: Collection[str]) -> set[str]:
+        self._require_open()
+        if not keys:
+            return set()
+        names = list(keys)
+        try:
+            values = await self._redis.mget([self._key(f"metrics:effect:{k}") for k in names])
+        except RedisError as exc:
+            raise DependencyDown(DEP, type(exc).__name__) from exc
+        return {k for k, v in zip(names, values, strict=True) if v is None}
+
     async def snapshot(self) -> CounterSnapshot:
+        self._require_open()
         try:
             values = await self._redis.mget(
                 [self._key(KEYS[n]) for n in COUNTER_NAMES] + [self._key(LAST_EVENT)]
@@ -130,10 +160,14 @@ class RedisCounters:
         return CounterSnapshot(**numbers, last_event_time=str(values[-1] or ""))
 
     async def ping(self) -> bool:
+        return self._open and await self._answers()
+
+    async def _answers(self) -> bool:
         try:
             return bool(await self._redis.ping())
         except (RedisError, OSError):
             return False
 
     async def close(self) -> None:
+        self._open, self._closed = False, True
         await self._redis.aclose()

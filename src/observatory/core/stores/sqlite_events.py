@@ -8,21 +8,26 @@ from collections.abc import Sequence
 from typing import Any
 
 from observatory.core.clock import SystemClock, iso
-from observatory.core.stores.event_rows import job_id_of, occurred_text
+from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.stores.event_rows import event_row, stored_envelope
 from observatory.core.stores.records import DeadLetter
 from observatory.core.stores.sqlite_base import SqliteAdapter
+from observatory.core.stores.values import json_text, text_value
 
 
 class SqliteEventStore(SqliteAdapter):
     """EventStore over a SQLite file."""
 
     component = "events"
+    dependency = "event_store"
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
-        rows = [
-            (e["eventId"], job_id_of(e), e["eventType"], occurred_text(e), json.dumps(e))
-            for e in envelopes
-        ]
+        rows = []
+        for envelope in envelopes:  # every row checked before anything is written
+            row = event_row(envelope)
+            # orjson, as in the PostgreSQL adapter's json codec: the same envelopes refused.
+            text = json_text(stored_envelope(envelope, row), "envelope", nul=True)
+            rows.append((row.event_id, row.job_id, row.event_type, iso(row.occurred_at), text))
 
         def work(conn: sqlite3.Connection) -> list[str]:
             new = []
@@ -36,26 +41,38 @@ class SqliteEventStore(SqliteAdapter):
                     new.append(row[0])
             return new
 
-        return await self._writer.run(work)
+        with self.guarded():
+            return await self._writer.run(work)
 
     async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []  # events are filed under canonical job ids only
         order = "DESC" if newest_first else "ASC"
         sql = (
             "SELECT envelope FROM job_events WHERE job_id = ?"  # noqa: S608
             f" ORDER BY occurred_at {order}, seq {order} LIMIT ?"
         )
-        rows = await self._reader.read(lambda conn: conn.execute(sql, (job_id, limit)).fetchall())
+        with self.guarded():
+            rows = await self._reader.read(
+                lambda conn: conn.execute(sql, (canonical, limit)).fetchall()
+            )
         return [json.loads(row[0]) for row in rows]
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         sql = "SELECT envelope FROM job_events ORDER BY occurred_at DESC, seq DESC LIMIT ?"
-        rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
+        with self.guarded():
+            rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
         return [json.loads(row[0]) for row in rows]
 
     async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
         now = iso(SystemClock().now())
         rows = [
-            (d.key, str(d.document.get("rejected_at") or now), json.dumps(d.document))
+            (
+                text_value(d.key, "dead letter key"),
+                str(d.document.get("rejected_at") or now),
+                json_text(d.document, "dead letter", nul=True),
+            )
             for d in letters
         ]
 
@@ -68,9 +85,11 @@ class SqliteEventStore(SqliteAdapter):
             )
             return conn.total_changes - before
 
-        return await self._writer.run(work)
+        with self.guarded():
+            return await self._writer.run(work)
 
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
         sql = "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT ?"
-        rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
+        with self.guarded():
+            rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
         return [{"id": str(row[0]), **json.loads(row[1])} for row in rows]

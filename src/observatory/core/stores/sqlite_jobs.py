@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
+from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.stores.job_rows import end_row, start_rows
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
@@ -49,38 +51,42 @@ class SqliteJobStore(SqliteAdapter):
     """JobStore over a SQLite file: one writer thread with group commit, one reader."""
 
     component = "jobs"
+    dependency = "job_store"
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
-        if not ids:
+        wanted = [c for c in map(canonical_uuid, ids) if c is not None]
+        if not wanted:
             return {}
-        marks = ",".join("?" * len(ids))
+        marks = ",".join("?" * len(wanted))
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
                 f"SELECT id, status, attempts, run, event_id FROM jobs WHERE id IN ({marks})",  # noqa: S608
-                list(ids),
+                wanted,
             ).fetchall()
 
-        rows = await self._reader.read(work)
+        with self.guarded():
+            rows = await self._reader.read(work)
         return {r[0]: JobState(r[0], r[1], r[2], r[3], r[4] or "") for r in rows}
 
     async def begin(self, starts: Sequence[AttemptStart]) -> None:
+        rows = start_rows(starts)  # refuses what no engine stores, before writing
         jobs = [
             (
-                s.job_id,
-                s.type,
-                json.dumps(s.payload),
-                json.dumps(s.metadata),
-                iso(s.created_at),
-                iso(s.at),
-                s.attempt,
-                s.run,
-                s.event_id,
-                s.correlation_id,
+                r.job_id,
+                r.type,
+                r.payload,
+                r.metadata,
+                iso(r.created_at),
+                iso(r.at),
+                r.attempt,
+                r.run,
+                r.event_id,
+                r.correlation_id,
             )
-            for s in starts
+            for r in rows
         ]
-        attempts = [(s.job_id, s.attempt, iso(s.at)) for s in starts]
+        attempts = [(r.job_id, r.attempt, iso(r.at)) for r in rows]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -102,20 +108,23 @@ class SqliteJobStore(SqliteAdapter):
                 attempts,
             )
 
-        await self._writer.run(work)
+        # One unit of the writer: it runs under a savepoint, so an error leaves no row.
+        with self.guarded():
+            await self._writer.run(work)
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
+        rows = [end_row(e) for e in ends]
         jobs = [
             (
-                e.status,
-                iso(e.at),
-                iso(e.at) if e.status in ("COMPLETED", "FAILED") else None,
-                e.error,
-                e.job_id,
+                r.status,
+                iso(r.at),
+                iso(r.at) if r.status in ("COMPLETED", "FAILED") else None,
+                r.error,
+                r.job_id,
             )
-            for e in ends
+            for r in rows
         ]
-        attempts = [(iso(e.at), e.outcome, e.error, e.job_id, e.attempt) for e in ends]
+        attempts = [(iso(r.at), r.outcome, r.error, r.job_id, r.attempt) for r in rows]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
@@ -129,11 +138,16 @@ class SqliteJobStore(SqliteAdapter):
                 attempts,
             )
 
-        await self._writer.run(work)
+        with self.guarded():
+            await self._writer.run(work)
 
     async def get(self, job_id: str) -> JobRecord | None:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return None  # no row can have an id that is not a UUID
+
         def work(conn: sqlite3.Connection) -> JobRecord | None:
-            row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()  # noqa: S608
+            row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (canonical,)).fetchone()  # noqa: S608
             if row is None:
                 return None
             history = tuple(
@@ -141,12 +155,13 @@ class SqliteJobStore(SqliteAdapter):
                 for a in conn.execute(
                     "SELECT attempt, started_at, finished_at, outcome, error FROM job_attempts"
                     " WHERE job_id = ? ORDER BY attempt",
-                    (job_id,),
+                    (canonical,),
                 )
             )
             return _record(row, history)
 
-        return await self._reader.read(work)
+        with self.guarded():
+            return await self._reader.read(work)
 
     async def recent(self, limit: int) -> list[JobRecord]:
         return (await self.page(status=None, type=None, limit=limit, cursor=None)).items
@@ -164,14 +179,15 @@ class SqliteJobStore(SqliteAdapter):
         if cursor:
             created_at, job_id = decode_cursor(cursor)
             clauses.append("(created_at, id) < (?, ?)")
-            args += [created_at, job_id]
+            args += [iso(created_at), job_id]  # the stored form: UTC text, milliseconds
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(sql, [*args, limit + 1]).fetchall()
 
-        rows = await self._reader.read(work)
+        with self.guarded():
+            rows = await self._reader.read(work)
         items = [_record(row) for row in rows[:limit]]
         more = len(rows) > limit
         return JobPage(
@@ -182,4 +198,5 @@ class SqliteJobStore(SqliteAdapter):
         def work(conn: sqlite3.Connection) -> int:
             return int(conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
 
-        return await self._reader.read(work)
+        with self.guarded():
+            return await self._reader.read(work)

@@ -79,7 +79,9 @@ class Queries:
     async def job(self, job_id: str) -> dict[str, Any] | None:
         """The job, its attempts and its timeline. A job still waiting in the queue has no
         row yet (the processor creates it when it takes the job); it is answered from its
-        job.created event, as PENDING, so an accepted job is never "not found"."""
+        job.created event, as PENDING, so an accepted job is never "not found".
+
+        `job_id` is canonical (core.contracts.ids): the routes normalise what they get."""
         record = await self.jobs.get(job_id)
         events = sorted(
             await self.events.for_job(job_id, limit=500, newest_first=False), key=timeline_order

@@ -1,0 +1,36 @@
+"""Job, event and correlation ids as they enter from outside: one canonical spelling.
+
+A UUID may arrive in any of the spellings RFC 4122 and Python's `uuid.UUID` use for it:
+upper or lower case, with or without hyphens, in braces `{...}`, or as `urn:uuid:...`.
+Every store and every comparison uses the lower-case hyphenated form, so each edge turns
+an incoming id into that form first (SPEC §12); what is not a UUID is no id of ours.
+
+`uuid.UUID()` alone is not the test: it parses with `int(..., 16)`, which also takes "+",
+"_", surrounding blanks and non-ASCII digits, and it drops hyphens wherever they stand.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+_SPELLINGS = re.compile(
+    r"(?:urn:uuid:)?"
+    r"(?P<open>\{)?"
+    r"(?P<hex>[0-9a-f]{8}(?P<dash>-?)[0-9a-f]{4}(?P=dash)[0-9a-f]{4}(?P=dash)[0-9a-f]{4}"
+    r"(?P=dash)[0-9a-f]{12})"
+    r"(?(open)\})",
+    re.ASCII | re.IGNORECASE,
+)
+# The longest spelling, `urn:uuid:{...}`: anything longer is refused before the regex.
+LONGEST = len("urn:uuid:{}") + 36
+
+
+def canonical_uuid(text: object) -> str | None:
+    """`text` as a lower-case hyphenated UUID, or None when it is not a UUID spelling."""
+    if not isinstance(text, str) or len(text) > LONGEST:
+        return None
+    match = _SPELLINGS.fullmatch(text)
+    if match is None:
+        return None
+    return str(uuid.UUID(hex=match["hex"].replace("-", "")))
