@@ -3,13 +3,14 @@
     ObservatoryError
     ├── InvalidMessage      a message breaks its contract  → dead-letter, never requeue
     ├── DependencyDown      a backend does not answer      → retry with back-off / HTTP 503
-    │   └── OutcomeUnknown  a publish was sent, its confirm never came → 503 naming the job
+    │   └── OutcomeUnknown  a publish left, its confirm never came → 503 naming the job
     ├── NotFound            the thing asked for is absent  → HTTP 404
     ├── Conflict            the thing is in the wrong state → HTTP 409
     └── ConfigurationError  the service cannot start as configured
 
-Consumers map these to ack / retry / reject in one place (`core.bus.runner`, with `core.bus.isolation` splitting a batch that fails on one item); HTTP apps
-map them to status codes in exception handlers (`core.http`).
+Consumers map these to ack / retry / reject in one place (`core.bus.runner`), and
+`core.bus.isolation` splits a batch that fails on one item until that item is found.
+HTTP apps map them to status codes in exception handlers (`core.http`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ hot path goes through it.
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -87,6 +88,33 @@ def reply_for(exc: ObservatoryError) -> Reply | None:
     if isinstance(exc, Conflict):
         return error_reply(409, str(exc))
     return None
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None for any other header.
+    The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` count too."""
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def token_denied(expected: str | None, authorization: str) -> Reply | None:
+    """None when no token is configured or the header carries it; else the 401 answer.
+    Compared in constant time, so the answer's timing says nothing about the token."""
+    if not expected:
+        return None
+    given = bearer_token(authorization)
+    if given is not None and hmac.compare_digest(given.encode(), expected.encode()):
+        return None
+    return error_reply(
+        401, "A valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def is_json(content_type: str) -> bool:
+    """True for `application/json` and `+json` media types, whatever their parameters."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 def valid_uuid(value: str) -> bool:

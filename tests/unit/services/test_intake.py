@@ -76,3 +76,35 @@ def test_created_event_is_a_valid_envelope() -> None:
     rerun = created_event(job, producer=producer, clock=clock, correlation_id=clock.new_id(), run=2)
     assert rerun["idempotencyKey"] == f"{job['id']}:run2"
     assert rerun["payload"]["run"] == 2
+
+
+def test_any_uuid_spelling_of_a_job_id_becomes_its_canonical_form() -> None:
+    """Upper case, braces, urn:uuid: and no hyphens are one id: the canonical lower-case
+    form reaches the bus (so a retry spelled differently is the same job)."""
+    canonical = "3f2c4b1a-9d8e-4f00-a1b2-c3d4e5f60718"
+    for spelling in (
+        canonical.upper(),
+        "{" + canonical + "}",
+        "urn:uuid:" + canonical,
+        canonical.replace("-", ""),
+    ):
+        job = normalise_job({"type": "A", "id": spelling}, FixedClock())
+        assert job["id"] == canonical, spelling
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"type": "A", "payload": {"note": "a\x00b"}}, "$.payload.note"),
+        ({"type": "A", "metadata": {"list": ["ok", "\x00"]}}, "$.metadata.list[1]"),
+        ({"type": "A", "metadata": {"k\x00": 1}}, "$.metadata"),
+    ],
+)
+def test_nul_characters_in_payload_or_metadata_are_refused_with_their_path(
+    body: dict[str, object], path: str
+) -> None:
+    """No job store keeps a NUL character, so the edge refuses it instead of accepting a
+    job that could never be stored."""
+    with pytest.raises(InvalidMessage) as exc:
+        normalise_job(body, FixedClock())
+    assert paths(exc) == [path]

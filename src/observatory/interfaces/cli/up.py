@@ -87,7 +87,7 @@ async def _serve_all(
                 name, "error", f"port {port} is in use (set {_port_env(name)} to move it)"
             )
             return 1
-    stack = await _observability(args, progress, ports, backends)
+    stack = await _observability(args, progress, ports, backends, http)
     try:
         return await _run_servers(progress, shared, backends, http, stack)
     finally:
@@ -129,7 +129,11 @@ async def _run_servers(
 
 
 async def _observability(
-    args: argparse.Namespace, progress: Progress, ports: dict[str, int], backends: Backends
+    args: argparse.Namespace,
+    progress: Progress,
+    ports: dict[str, int],
+    backends: Backends,
+    http: HttpSettings,
 ) -> ObservabilityStack | None:
     """Start local Prometheus/Alertmanager first, so the services are built pointing at them."""
     if not args.observability:
@@ -145,6 +149,7 @@ async def _observability(
         timings=settings.timings(),
         prometheus_port=settings.prometheus_port,
         alertmanager_port=settings.alertmanager_port,
+        token=http.api_token.get_secret_value() if http.api_token else None,
     )
     if stack.alertmanager_url:
         os.environ.setdefault("ALERTMANAGER_URL", stack.alertmanager_url)

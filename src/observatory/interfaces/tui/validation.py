@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from observatory.core.contracts.limits import MAX_DURATION_MS  # the gateway's own cap
+
 JOB_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 MAX_JOB_TYPE_LENGTH = 50
-MAX_DURATION_MS = 600_000
 
 
 class InvalidInput(ValueError):

@@ -11,6 +11,14 @@ import orjson
 
 from observatory.core.clock import Clock, iso
 from observatory.core.contracts.envelope import Producer, build_envelope
+from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.limits import (
+    MAX_DURATION_MS,
+    nul_in_text,
+    timestamp_problem,
+    too_deep,
+    too_deep_in_text,
+)
 from observatory.core.contracts.validator import Violation, validate, validate_event
 from observatory.core.errors import InvalidMessage
 
@@ -22,6 +30,11 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        # orjson gives up past 1024 levels; name the place that breaks our own limit instead
+        # (each field of the body is limited, not the body around them: outer=1).
+        deep = too_deep_in_text(raw, outer=1)
+        if deep is not None:
+            raise InvalidMessage("Invalid job data", [deep]) from exc
         raise InvalidMessage("Malformed JSON", [Violation("$", str(exc))]) from exc
     if not isinstance(body, dict):
         raise InvalidMessage("Invalid job data", [Violation("$", "the body must be a JSON object")])
@@ -37,7 +50,7 @@ def check_simulate(payload: Any) -> list[Violation]:
     if not isinstance(simulate, dict):
         return [Violation(path, "must be an object")]
     rules = {
-        "durationMs": (0, 600_000),
+        "durationMs": (0, MAX_DURATION_MS),
         "failProbability": (0, 1),
         "failAttempts": (0, 100),
     }
@@ -56,9 +69,18 @@ def check_simulate(payload: Any) -> list[Violation]:
 
 
 def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
-    """Fill id/status/createdAt for the short form; reject anything but a PENDING job."""
+    """Fill id/status/createdAt for the short form; reject anything but a PENDING job, and
+    values past the edge limits (nesting of payload, metadata or any extra field; createdAt's
+    range)."""
+    deep = [v for key, value in body.items() if (v := too_deep(value, f"$.{key}")) is not None]
+    if deep:  # checked first: nothing below should walk a document this deep
+        raise InvalidMessage("Invalid job data", deep)
+    nul = [v for key in ("payload", "metadata") if (v := nul_in_text(body.get(key), f"$.{key}"))]
+    if nul:
+        raise InvalidMessage("Invalid job data", nul)
     job = dict(body)
-    job.setdefault("id", clock.new_id())
+    # any spelling of a UUID is the one job id (a client retrying in upper case included)
+    job["id"] = (canonical_uuid(job["id"]) or job["id"]) if "id" in job else clock.new_id()
     job.setdefault("createdAt", iso(clock.now()))
     status = job.setdefault("status", "PENDING")
     problems = validate("job", job)
@@ -67,6 +89,9 @@ def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
     if "type" not in body:
         problems = [p for p in problems if "'type'" not in p.message]
         problems.insert(0, Violation("$.type", "is required"))
+    created = job["createdAt"]
+    if isinstance(created, str) and not any(p.path == "$.createdAt" for p in problems):
+        problems += [v for v in [timestamp_problem(created, "$.createdAt")] if v is not None]
     problems += check_simulate(job.get("payload"))
     if problems:
         raise InvalidMessage("Invalid job data", problems)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 import httpx
@@ -13,8 +12,24 @@ from starlette.responses import JSONResponse, Response
 from observatory.core.bus.port import Bus, Outgoing
 from observatory.core.clock import Clock
 from observatory.core.contracts.envelope import JOB_TYPE, Producer
-from observatory.core.errors import Conflict, DependencyDown, InvalidMessage, NotFound
-from observatory.core.http import Reply, error_reply, json_error, reply_for
+from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.limits import MAX_DURATION_MS
+from observatory.core.errors import (
+    Conflict,
+    DependencyDown,
+    InvalidMessage,
+    NotFound,
+    OutcomeUnknown,
+)
+from observatory.core.http import (
+    RETRY_AFTER_SECONDS,
+    Reply,
+    error_reply,
+    is_json,
+    json_error,
+    reply_for,
+    token_denied,
+)
 from observatory.core.stores.ports import JobStore
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
@@ -33,7 +48,7 @@ JOB_REQUEST_SCHEMA = {
                 "simulate": {
                     "type": "object",
                     "properties": {
-                        "durationMs": {"type": "number", "minimum": 0, "maximum": 600000},
+                        "durationMs": {"type": "number", "minimum": 0, "maximum": MAX_DURATION_MS},
                         "failProbability": {"type": "number", "minimum": 0, "maximum": 1},
                         "failAttempts": {"type": "integer", "minimum": 0},
                     },
@@ -46,9 +61,18 @@ JOB_REQUEST_SCHEMA = {
 ACCEPTED: dict[int | str, dict[str, Any]] = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
 
 
-def is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
+def unknown_outcome(job_id: str) -> Reply:
+    """503 for a job that may or may not be on the bus: the broker took the message but
+    its confirm never came. Submitting the same id again is safe (idempotent by id)."""
+    return Reply(
+        503,
+        {
+            "error": "bus did not confirm the job in time; retry with the same id",
+            "jobId": job_id,
+            "outcome": "unknown",
+        },
+        {"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 class GatewayRoutes:
@@ -119,14 +143,7 @@ class GatewayRoutes:
         )
 
     def _denied(self, authorization: str) -> Reply | None:
-        if not self.token:
-            return None
-        expected = f"Bearer {self.token}"
-        if hmac.compare_digest(authorization.encode(), expected.encode()):
-            return None
-        return error_reply(
-            401, "A valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-        )
+        return token_denied(self.token, authorization)
 
     def _authorise(self, request: Request) -> Response | None:
         denied = self._denied(request.headers.get("authorization", ""))
@@ -160,6 +177,8 @@ class GatewayRoutes:
         )
         try:
             return await self._publish(envelope)
+        except OutcomeUnknown:
+            return unknown_outcome(job["id"])
         except DependencyDown as exc:
             return reply_for(exc) or error_reply(503, "bus unavailable")
 
@@ -176,12 +195,9 @@ class GatewayRoutes:
         denied = self._authorise(request)
         if denied:
             return denied
-        try:
-            record = await self.jobs.get(job_id)
-        except DependencyDown:
-            raise
-        except Exception as exc:  # a malformed id is simply not a job we know
-            raise NotFound(f"Job {job_id} not found") from exc
+        # Any spelling of a UUID names the job (SPEC §12); anything else is no job of ours.
+        canonical = canonical_uuid(job_id)
+        record = await self.jobs.get(canonical) if canonical else None
         if record is None:
             raise NotFound(f"Job {job_id} not found")
         if record.status != "FAILED":

@@ -1,5 +1,10 @@
 """Alerts for the UIs: active alerts from Alertmanager, normalised, with a clear
-"unavailable" state; and a bounded history of what Alertmanager's webhook sent."""
+"unavailable" state; and a bounded history of what Alertmanager's webhook sent.
+
+Whatever a webhook caller posts, only normalised, bounded, string-valued data is kept:
+flat label sets of at most `MAX_LABELS` pairs, strings cut at `MAX_TEXT` characters, at
+most `MAX_ALERTS` alerts per notification. So GET /alerts/history always answers.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,78 @@ from collections import deque
 from typing import Any
 
 import httpx
+import orjson
 
 from observatory.core.clock import Clock, iso
+from observatory.core.contracts.limits import too_deep, too_deep_in_text
+from observatory.core.contracts.validator import Violation
+from observatory.core.errors import InvalidMessage
+
+MAX_TEXT = 1024
+"""Characters kept of any string (a label, an annotation, a status)."""
+MAX_LABELS = 64
+"""Pairs kept of a label set (Alertmanager's own are a handful)."""
+MAX_ALERTS = 100
+"""Alerts kept of one notification (the count received is still reported)."""
+
+
+def text(value: Any, default: str = "") -> str:
+    """A scalar as bounded text; `default` for a missing value, an object or a list."""
+    if isinstance(value, str):
+        return value[:MAX_TEXT]
+    if isinstance(value, bool | int | float):
+        return str(value)[:MAX_TEXT]
+    return default
+
+
+def label_set(value: Any) -> dict[str, str]:
+    """A flat str -> str mapping of at most MAX_LABELS pairs; nested values are dropped
+    (labels are flat in Alertmanager's model, so there is nothing to keep of them)."""
+    if not isinstance(value, dict):
+        return {}
+    labels: dict[str, str] = {}
+    for key, item in value.items():
+        if len(labels) == MAX_LABELS:
+            break
+        if not isinstance(item, dict | list):
+            labels[str(key)[:MAX_TEXT]] = text(item)
+    return labels
 
 
 def normalise(alert: dict[str, Any]) -> dict[str, Any]:
-    raw_labels, raw_notes = alert.get("labels"), alert.get("annotations")
-    labels: dict[str, Any] = raw_labels if isinstance(raw_labels, dict) else {}
-    notes: dict[str, Any] = raw_notes if isinstance(raw_notes, dict) else {}
+    labels, notes = label_set(alert.get("labels")), label_set(alert.get("annotations"))
     status = alert.get("status")
     state = status.get("state") if isinstance(status, dict) else status
     return {
-        "alertname": str(labels.get("alertname", "unknown")),
-        "severity": str(labels.get("severity", "none")),
-        "service": str(labels.get("service", "")),
-        "summary": str(notes.get("summary", "")),
-        "description": str(notes.get("description", "")),
-        "runbookUrl": str(notes.get("runbook_url", "")),
-        "state": str(state or "active"),
-        "startsAt": str(alert.get("startsAt", "")),
-        "labels": {str(k): str(v) for k, v in labels.items()},
+        "alertname": labels.get("alertname", "unknown"),
+        "severity": labels.get("severity", "none"),
+        "service": labels.get("service", ""),
+        "summary": notes.get("summary", ""),
+        "description": notes.get("description", ""),
+        "runbookUrl": notes.get("runbook_url", ""),
+        "state": text(state) or "active",
+        "startsAt": text(alert.get("startsAt")),
+        "labels": labels,
     }
+
+
+def parse_notification(raw: bytes) -> dict[str, Any]:
+    """A webhook body as a notification object; InvalidMessage (with the path) when it is
+    not JSON, is nested past the edge limit, or carries no `alerts` list."""
+    reason = "Invalid webhook notification"
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        # orjson stops at 1024 levels; a body that deep is refused for its depth, by path.
+        raise InvalidMessage(reason, [too_deep_in_text(raw) or Violation("$", str(exc))]) from exc
+    deep = too_deep(body)
+    if deep is not None:
+        raise InvalidMessage(reason, [deep])
+    if not isinstance(body, dict):
+        raise InvalidMessage(reason, [Violation("$", "must be a JSON object")])
+    if not isinstance(body.get("alerts"), list):
+        raise InvalidMessage(reason, [Violation("$.alerts", "must be a list of alerts")])
+    return body
 
 
 class AlertSource:
@@ -76,15 +132,18 @@ class AlertSource:
         return {"status": "ok", "alerts": alerts}
 
     def record(self, notification: dict[str, Any]) -> int:
+        """Keep the bounded, normalised form of a parsed notification; the alerts received."""
         alerts = notification.get("alerts")
         if not isinstance(alerts, list):
-            raise ValueError("a webhook notification must carry an 'alerts' list")
+            raise InvalidMessage(
+                "Invalid webhook notification", [Violation("$.alerts", "must be a list of alerts")]
+            )
         self.history.appendleft(
             {
                 "receivedAt": iso(self.clock.now()),
-                "status": str(notification.get("status", "")),
-                "groupLabels": notification.get("groupLabels") or {},
-                "alerts": [normalise(a) for a in alerts if isinstance(a, dict)],
+                "status": text(notification.get("status")),
+                "groupLabels": label_set(notification.get("groupLabels")),
+                "alerts": [normalise(a) for a in alerts[:MAX_ALERTS] if isinstance(a, dict)],
             }
         )
         return len(alerts)

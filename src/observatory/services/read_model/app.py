@@ -40,7 +40,8 @@ def create_app(
     stream = Broadcaster(queries.stats, queries.events_for_recent, settings.stream_interval)
     registry = load_registry(settings.ui_registry)
 
-    router = build_router(queries, alerts, stream, registry)
+    token = http.api_token.get_secret_value() if http.api_token else None
+    router = build_router(queries, alerts, stream, registry, token=token)
     return api_app(
         "Read Model",
         "Distributed Task Observatory read model: stats, jobs, events, alerts, stream.",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,10 +9,12 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from observatory.__about__ import __version__
 from observatory.core.contracts.envelope import JOB_TYPE
+from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.registry import Registry
 from observatory.core.contracts.validator import Violation
 from observatory.core.errors import InvalidMessage, NotFound
-from observatory.services.read_model.alerts import AlertSource
+from observatory.core.http import is_json, json_error, token_denied
+from observatory.services.read_model.alerts import AlertSource, parse_notification
 from observatory.services.read_model.queries import Queries
 from observatory.services.read_model.stream import Broadcaster
 
@@ -21,8 +22,14 @@ STATUSES = ("PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED")
 
 
 def build_router(
-    queries: Queries, alerts: AlertSource, stream: Broadcaster, registry: Registry
+    queries: Queries,
+    alerts: AlertSource,
+    stream: Broadcaster,
+    registry: Registry,
+    *,
+    token: str | None = None,
 ) -> APIRouter:
+    """The read model's routes; `token`, when set, guards the one write route (the webhook)."""
     router = APIRouter()
 
     @router.get("/health", tags=["health"], summary="Health in the seed's shape")
@@ -59,7 +66,9 @@ def build_router(
 
     @router.get("/jobs/{job_id}", tags=["jobs"], summary="One job with attempts and event timeline")
     async def job(job_id: str) -> dict[str, Any]:
-        found = await queries.job(job_id) if _is_uuid(job_id) else None
+        # Any spelling of a UUID finds the job (SPEC §12); anything else is no job of ours.
+        canonical = canonical_uuid(job_id)
+        found = await queries.job(canonical) if canonical else None
         if found is None:
             raise NotFound(f"Job {job_id} not found")
         return found
@@ -69,9 +78,10 @@ def build_router(
         jobId: Annotated[str | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> list[dict[str, Any]]:
-        if jobId is not None and not _is_uuid(jobId):
-            return []
-        return await queries.events_for(jobId, limit)
+        if jobId is None:
+            return await queries.events_for(None, limit)
+        canonical = canonical_uuid(jobId)
+        return await queries.events_for(canonical, limit) if canonical else []
 
     @router.get("/dead-letters", tags=["events"], summary="Stored dead letters, newest first")
     async def dead_letters(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
@@ -81,19 +91,31 @@ def build_router(
     async def active_alerts() -> dict[str, Any]:
         return await alerts.active()
 
-    @router.post("/webhook/alerts", tags=["alerts"], summary="Alertmanager webhook receiver")
+    @router.post(
+        "/webhook/alerts",
+        tags=["alerts"],
+        summary="Alertmanager webhook receiver (bearer token when one is configured)",
+        responses={
+            "400": {"description": "Invalid, or nested deeper than 32 levels"},
+            "401": {"description": "Token missing or wrong"},
+            "413": {"description": "Too large"},
+            "415": {"description": "Not JSON"},
+        },
+    )
     async def webhook(request: Request) -> Response:
-        try:
-            body = await request.json()
-            count = alerts.record(body if isinstance(body, dict) else {})
-        except ValueError as exc:
-            raise InvalidMessage(
-                "Invalid webhook notification", [Violation("$", str(exc))]
-            ) from exc
-        return JSONResponse({"received": count})
+        denied = token_denied(token, request.headers.get("authorization", ""))
+        if denied:
+            return denied.response()
+        # JSON only: a text/plain POST is a "simple" cross-origin request browsers send
+        # without asking CORS first.
+        if not is_json(request.headers.get("content-type", "")):
+            return json_error(415, "Content-Type must be application/json")
+        notification = parse_notification(await request.body())
+        return JSONResponse({"received": alerts.record(notification)})
 
     @router.get("/alerts/history", tags=["alerts"], summary="Recent webhook notifications")
     async def history() -> list[dict[str, Any]]:
+        # Entries are stored flat, string-valued and bounded (alerts.py): always encodable.
         return list(alerts.history)
 
     @router.get("/registry", tags=["ui"], summary="The UI registry the dashboards open")
@@ -109,11 +131,3 @@ def build_router(
         )
 
     return router
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

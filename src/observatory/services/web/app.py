@@ -21,7 +21,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from observatory.__about__ import __version__
+from observatory.core.contracts.registry import load_registry
 from observatory.services.web.headers import SecurityHeaders
+from observatory.services.web.launch import allowed_dashboard
 from observatory.services.web.proxy import Upstream, forward
 from observatory.services.web.settings import WebSettings
 from observatory.services.web.telemetry import RequestTelemetry, WebMetrics
@@ -61,6 +63,7 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
     read_model, gateway = _upstreams(settings)
     metrics = WebMetrics()
     static = resources.files(PACKAGE).joinpath("static")
+    registry = load_registry(settings.ui_registry)
 
     async def api(request: Request) -> Response:
         return await forward(request, read_model, _client(request))
@@ -94,7 +97,16 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    async def launcher(_: Request) -> HTMLResponse:
+    async def launcher(request: Request) -> Response:
+        # ?dashboard= is where the page redirects: never off-site (launch.py).
+        target = request.query_params.get("dashboard")
+        if target is not None and not allowed_dashboard(
+            target, own_url=str(request.url), registry=registry
+        ):
+            return JSONResponse(
+                {"error": "dashboard must be a path of this site or a UI registry URL"},
+                status_code=400,
+            )
         return HTMLResponse(static.joinpath("launcher.html").read_text(encoding="utf-8"))
 
     async def registry_fallback(_: Request) -> Response:
@@ -109,6 +121,7 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         Route("/launcher", launcher, methods=["GET"]),
+        Route("/launcher.html", launcher, methods=["GET"]),  # the same page, the same check
         Route("/ui-registry.json", registry_fallback, methods=["GET"]),
         Route("/api/{path:path}", api, methods=methods),
         Route("/gateway/{path:path}", gateway_proxy, methods=methods),

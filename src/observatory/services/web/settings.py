@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -33,6 +35,9 @@ class WebSettings(BaseSettings):
 
     max_body_bytes: int = Field(default=1024 * 1024, validation_alias="WEB_MAX_BODY_BYTES", gt=0)
     """Largest request body forwarded upstream; larger bodies get 413 here."""
+
+    ui_registry: Path | None = Field(default=None, validation_alias="ODTO_UI_REGISTRY")
+    """Optional override of the packaged UI registry (the launcher may redirect to its URLs)."""
 
     @property
     def host(self) -> str:

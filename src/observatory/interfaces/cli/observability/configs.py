@@ -145,14 +145,34 @@ def _scale_route(route: dict[str, Any], timings: Timings) -> None:
 
 
 def alertmanager_config(
-    shipped: Mapping[str, Any], read_model_url: str | None, timings: Timings
+    shipped: Mapping[str, Any],
+    read_model_url: str | None,
+    timings: Timings,
+    token_file: Path | None = None,
 ) -> dict[str, Any]:
-    """The local Alertmanager config: webhooks to the local read model, timings scaled."""
+    """The local Alertmanager config: webhooks to the local read model, timings scaled.
+
+    The read-model webhooks send the bearer token read from `token_file` (the local
+    ODTO_API_TOKEN); without one they send no Authorization header at all, since the
+    shipped config's token file exists only in a container.
+    """
     config = copy.deepcopy(dict(shipped))
     for receiver in config.get("receivers", []):
         for hook in receiver.get("webhook_configs", []):
-            if read_model_url and str(hook.get("url", "")).endswith(WEBHOOK_PATH):
+            if not str(hook.get("url", "")).endswith(WEBHOOK_PATH):
+                continue
+            if read_model_url:
                 hook["url"] = read_model_url.rstrip("/") + WEBHOOK_PATH
+            http_config = hook.setdefault("http_config", {})
+            if token_file is not None:
+                http_config["authorization"] = {
+                    "type": "Bearer",
+                    "credentials_file": str(token_file),
+                }
+            else:
+                http_config.pop("authorization", None)
+            if not http_config:
+                del hook["http_config"]
     if timings.timescale != 1:
         _scale_route(config["route"], timings)
     return config

@@ -162,6 +162,15 @@ def _wait_ready(managed: ManagedProcess, deadline: float) -> str | None:
     return f"{managed.name} did not become ready at {managed.url}:\n{managed.log_tail()}"
 
 
+def _write_secret(path: Path, value: str) -> Path:
+    """`value` in a file only its owner can read (Alertmanager reads the token from it)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value)
+    return path
+
+
 def _write_yaml(path: Path, document: object) -> Path:
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return path
@@ -176,10 +185,12 @@ def start_observability(
     prometheus_port: int = 9090,
     alertmanager_port: int = 9093,
     ready_timeout: float = 30.0,
+    token: str | None = None,
 ) -> ObservabilityStack:
     """Start Prometheus (scraping `services`, job name -> base URL) and Alertmanager.
 
-    Alertmanager's webhook goes to `services["read-model"]`. Port 0 picks a free port.
+    Alertmanager's webhook goes to `services["read-model"]`, with `token` (the services'
+    ODTO_API_TOKEN) as its bearer token when given. Port 0 picks a free port.
     """
     timings = timings or Timings()
     folder = (data_dir / "observability").resolve()
@@ -209,6 +220,7 @@ def start_observability(
             yaml.safe_load((deploy / assets.ALERTMANAGER).read_text()),
             services.get("read-model"),
             timings,
+            _write_secret(folder / "api-token", token) if token else None,
         )
         am_file = _write_yaml(folder / "alertmanager.yml", am_config)
         am_data = folder / "alertmanager-data"

@@ -3,6 +3,7 @@
 import { ApiError, gateway, readModel } from "../api.js";
 import { byId, el, fill, messageRow, setText } from "../dom.js";
 import { prettyJson, shortId, statusPill, timeNode } from "../format.js";
+import { TokenPrompt } from "../token.js";
 
 export class JobDetail {
   constructor() {
@@ -19,7 +20,11 @@ export class JobDetail {
     this.id = null;
     this.job = null;
     this.loading = null;
+    this.tokenPrompt = new TokenPrompt(byId("job-token-row"), byId("job-token"));
     this.retry.addEventListener("click", () => this.requestRetry());
+    byId("job-token").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") this.requestRetry();
+    });
   }
 
   show(id) {
@@ -30,6 +35,7 @@ export class JobDetail {
       fill(this.pill);
       fill(this.result);
       this.retry.hidden = true;
+      this.tokenPrompt.hide();
       this.content.hidden = true;
       this.result.className = "form-result pending";
       setText(this.result, "Loading…");
@@ -132,17 +138,21 @@ export class JobDetail {
   async requestRetry() {
     if (!this.id) return;
     const id = this.id;
+    this.tokenPrompt.remember();
     this.retry.disabled = true;
     this.result.className = "form-result pending";
     setText(this.result, "⏳ Requesting a retry…");
     try {
       const accepted = await gateway(`jobs/${encodeURIComponent(id)}/retry`, {});
+      this.tokenPrompt.hide();
       this.result.className = "form-result success";
       setText(this.result, `✓ Retry accepted (event ${accepted?.eventId ?? "?"})`);
       this.refresh();
     } catch (error) {
       this.result.className = "form-result error";
-      setText(this.result, `✗ ${error.message}`);
+      this.retry.disabled = false; // before asking: the field takes the focus next
+      const asked = this.tokenPrompt.askOn(error);
+      setText(this.result, `✗ ${error.message}${asked ? " - enter the API token and retry" : ""}`);
     } finally {
       this.retry.disabled = false;
     }
