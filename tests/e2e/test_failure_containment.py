@@ -75,10 +75,11 @@ def test_poison_jobs_are_dead_lettered_and_the_rest_complete(
             letters = client.get(
                 f"{system.read_model_url}/dead-letters", params={"limit": 100}
             ).json()
-            return [
+            return [  # the metrics engine refuses its copy of each too: count the processor's
                 d
                 for d in letters
-                if isinstance(d["original_event"], dict)
+                if d["service"] == "processor"
+                and isinstance(d["original_event"], dict)
                 and d["original_event"].get("payload", {}).get("id") in poison
             ]
 
@@ -87,8 +88,9 @@ def test_poison_jobs_are_dead_lettered_and_the_rest_complete(
             timeout=30,
             message="one dead letter per poison job",
         )
-        assert all(d["service"] == "processor" for d in letters)
         assert all(d["validation_error"] for d in letters)
+        stats = client.get(f"{system.read_model_url}/stats").json()
+        assert (stats["totalJobs"], stats["inFlightJobs"]) == (100, 0)  # poison is no job
         for job_id in poison:
             answer = client.get(f"{system.read_model_url}/jobs/{job_id}")
             assert answer.status_code in (200, 404), answer.text

@@ -5,32 +5,65 @@
 - job.completed / job.failed end a run once: completed+1; failed+1 on a first run; a
   retried run that completes moves the job from failed to completed.
 - validated/executed only move `last_event_time`.
+
+A run's end counts only after its run began: the terminal effect of run 1 requires
+`created:<id>`, of run N `created:<id>:<N>`, so a completion of a job that was never
+created moves nothing (the handler holds it back until the job.created is counted).
+A job.created requires nothing: the gateway is where jobs are admitted.
+
+Job ids are keyed in their canonical spelling, so every spelling of one id is one job.
+An event the system could not hold (no UTC time within 1970-9999 for occurredAt, or for
+a job.created's createdAt, as the processor's job store refuses it) is refused with
+InvalidMessage, so the counters never count a job the processor dead-letters.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
+from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.times import RANGE_TEXT, as_utc
+from observatory.core.errors import InvalidMessage
 from observatory.core.stores.records import CounterEffect
 
 
 def effect_of(envelope: dict[str, Any]) -> CounterEffect:
+    """The effect of a schema-valid envelope; InvalidMessage when it cannot count."""
     job = envelope["payload"]
-    job_id = job["id"]
+    job_id = canonical_uuid(job.get("id"))
+    if job_id is None:
+        raise InvalidMessage("payload.id is not a UUID")
     run = int(job.get("run") or 1)
-    when = iso(parse_iso(envelope["occurredAt"]))
+    when = iso(_in_range(envelope["occurredAt"], "occurredAt"))
     event_type = envelope["eventType"]
     if event_type == "job.created":
-        if run == 1:
-            return CounterEffect(f"created:{job_id}", {"total": 1}, when)
-        return CounterEffect(f"created:{job_id}:{run}", {"retried": 1}, when)
+        created_at = job.get("createdAt")
+        if isinstance(created_at, str):  # the schema requires it; the check is the range
+            _in_range(created_at, "payload.createdAt")
+        return CounterEffect(
+            created_key(job_id, run), {"total": 1} if run == 1 else {"retried": 1}, when
+        )
     if event_type == "job.completed":
         deltas = {"completed": 1, "failed": -1} if run > 1 else {"completed": 1}
-        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when)
+        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
     if event_type == "job.failed":
-        return CounterEffect(f"terminal:{job_id}:{run}", {"failed": 1} if run == 1 else {}, when)
+        deltas = {"failed": 1} if run == 1 else {}
+        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
     return CounterEffect(f"event:{envelope['eventId']}", {}, when)
+
+
+def _in_range(text: str, field: str) -> datetime:
+    moment = as_utc(parse_iso(text))
+    if moment is None:
+        raise InvalidMessage(f"{field} is not a time within {RANGE_TEXT}")
+    return moment
+
+
+def created_key(job_id: str, run: int) -> str:
+    """The effect key of a run's job.created."""
+    return f"created:{job_id}" if run == 1 else f"created:{job_id}:{run}"
 
 
 def dead_letter_effect(key: str) -> CounterEffect:

@@ -1,4 +1,4 @@
-"""Metrics-engine metrics with the SPEC's exact names."""
+"""Metrics-engine metrics with the SPEC's exact names (and one more: deferred events)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,11 @@ class MetricsEngineMetrics(ServiceMetrics):
         )
         self.validation_failed = Counter(
             "metrics_engine_validation_failed_total", "Events dead-lettered as invalid", registry=r
+        )
+        self.deferred = Counter(
+            "metrics_engine_events_deferred_total",
+            "Events of a job not seen yet, put back to be checked again later",
+            registry=r,
         )
         self.dead_letters = Counter(
             "metrics_engine_dead_letters_total", "Dead letters stored (first time seen)", registry=r

@@ -19,3 +19,10 @@ class MetricsEngineSettings(BaseSettings):
 
     batch_size: int = Field(default=200, ge=1, validation_alias="METRICS_ENGINE_BATCH_SIZE")
     """Events stored and counted together."""
+
+    job_wait: float = Field(
+        default=1.0, gt=0, le=600, validation_alias="METRICS_ENGINE_JOB_WAIT_SECONDS"
+    )
+    """A run's end whose job.created was not counted yet is checked again after this many
+    seconds, then after twice as long each time: 7 more checks (127 times this, about two
+    minutes by default), then it is dead-lettered ("no job.created seen for job <id>")."""

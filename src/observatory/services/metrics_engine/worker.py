@@ -1,12 +1,14 @@
 """Metrics-engine composition: one consumer for the lifecycle queues (their events share
-batches, so a batch costs one event-store insert and one counters pipeline), one for
-dead letters."""
+batches, so a batch costs one event-store insert, at most one counters read and one
+counters pipeline), one for dead letters. Both isolate a bad item of a failing batch
+(core.bus.isolation), so one event the stores refuse never holds up the others."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from observatory.core.backends import Dependencies
+from observatory.core.bus.isolation import Isolating
 from observatory.core.bus.topology import DEAD_LETTERS, METRICS_ENGINE_QUEUES
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.worker import Consumer, worker_app
@@ -28,12 +30,18 @@ def build_worker(
         counters=deps.get("counters"),
         clock=clock,
         metrics=metrics,
+        job_wait=settings.job_wait,
     )
     letters = DeadLetterHandler(
         events=deps.get("event_store"), counters=deps.get("counters"), clock=clock, metrics=metrics
     )
     consumers = [
-        Consumer(METRICS_ENGINE_QUEUES, events, settings.prefetch, settings.batch_size),
-        Consumer(DEAD_LETTERS, letters, 50, 50),
+        Consumer(
+            METRICS_ENGINE_QUEUES,
+            Isolating(events, events.reject),
+            settings.prefetch,
+            settings.batch_size,
+        ),
+        Consumer(DEAD_LETTERS, Isolating(letters, letters.drop), 50, 50),
     ]
     return worker_app("Metrics engine", metrics=metrics, deps=deps, consumers=consumers)
