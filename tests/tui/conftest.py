@@ -7,6 +7,7 @@ FakeBackend instead, with a fixed clock and animations frozen.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
@@ -48,6 +49,11 @@ def nowhere() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
+async def quick_wait(seconds: float) -> None:
+    """The wait between a submission's tries, cut short: tests see the retries, not the delay."""
+    await asyncio.sleep(min(seconds, 0.01))
+
+
 class Opened(list[str]):
     """A browser opener that records URLs instead of opening them."""
 
@@ -72,6 +78,7 @@ def make_app(
         env=env if env is not None else {"DISPLAY": ":0"},
         platform="linux",
         opener=opener if opener is not None else Opened(),
+        retry_wait=quick_wait,
     )
 
 

@@ -119,6 +119,8 @@ class FakeBackend:
     """Every request waits forever (the splash stays)."""
     alerts_broken: bool = False
     """GET /alerts fails with 500."""
+    gateway_script: list[httpx.Response | Exception] = field(default_factory=list)
+    """The next answers to POST /jobs, in order (an exception is raised); then 202s."""
     requests: list[httpx.Request] = field(default_factory=list)
     submitted: list[dict[str, Any]] = field(default_factory=list)
 
@@ -139,6 +141,11 @@ class FakeBackend:
         if request.method == "POST" and path == "/jobs":
             body = json.loads(request.content)
             self.submitted.append(body)
+            if self.gateway_script:
+                answer = self.gateway_script.pop(0)
+                if isinstance(answer, Exception):
+                    raise answer
+                return answer
             return httpx.Response(
                 202, json={"jobId": job_id(900 + len(self.submitted)), "eventId": job_id(999)}
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from observatory.interfaces.tui.client import ErrorKind, ObservatoryClient, RequestError, SseParser
 from observatory.interfaces.tui.validation import Simulation
 from tests.system import RunningSystem
-from tests.tui.conftest import nowhere
+from tests.tui.conftest import nowhere, quick_wait
 from tests.tui.fake_backend import FakeBackend
 
 POLL_SECONDS = 0.05  # pause between checks while waiting on a condition
@@ -78,7 +79,9 @@ async def test_nothing_listening_is_connection_refused() -> None:
 
 
 async def test_a_hung_service_times_out(hanging_url: str) -> None:
-    client = ObservatoryClient(hanging_url, hanging_url, read_timeout=0.3, write_timeout=0.3)
+    client = ObservatoryClient(
+        hanging_url, hanging_url, read_timeout=0.3, write_timeout=0.3, sleep=quick_wait
+    )
     try:
         with pytest.raises(RequestError) as read:
             await client.stats()
@@ -87,7 +90,9 @@ async def test_a_hung_service_times_out(hanging_url: str) -> None:
     finally:
         await client.aclose()
     assert read.value.kind is ErrorKind.TIMEOUT
+    assert write.value.kind is ErrorKind.TIMEOUT
     assert str(write.value).startswith("Gateway timeout (0.3s)")
+    assert f"Job {write.value.job_id} was not confirmed after 4 tries" in str(write.value)
 
 
 def transport(
@@ -116,7 +121,10 @@ async def test_gateway_answers_map_to_kinds(
     status: int, body: object, kind: ErrorKind, text: str
 ) -> None:
     client = ObservatoryClient(
-        "http://gw", "http://rm", transport=transport(status, body, {"Retry-After": "5"})
+        "http://gw",
+        "http://rm",
+        transport=transport(status, body, {"Retry-After": "5"}),
+        sleep=quick_wait,
     )
     try:
         with pytest.raises(RequestError) as caught:
@@ -149,7 +157,95 @@ async def test_the_api_token_is_sent_as_a_bearer_token() -> None:
     finally:
         await client.aclose()
     assert backend.requests[-1].headers["Authorization"] == "Bearer s3cret"
-    assert backend.submitted == [{"type": "A"}]
+    assert backend.submitted == [{"id": backend.submitted[0]["id"], "type": "A"}]
+
+
+def unknown_outcome(job_id: str = "") -> httpx.Response:
+    """The gateway's 503 when the broker's confirm timed out: the job may have been published."""
+    body = {"error": "bus unavailable", "jobId": job_id, "outcome": "unknown"}
+    return httpx.Response(503, json=body, headers={"Retry-After": "5"})
+
+
+class Waits(list[float]):
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        unknown_outcome(),
+        httpx.Response(502, json={"error": "Gateway unavailable"}),
+        httpx.ReadTimeout("timed out"),
+        httpx.ConnectError("[Errno 111] Connection refused"),
+    ],
+    ids=["503 unknown", "502 from the proxy", "timeout", "refused"],
+)
+async def test_a_submission_whose_fate_is_open_is_sent_again_with_the_same_id(
+    first: httpx.Response | Exception,
+) -> None:
+    backend = FakeBackend(gateway_script=[first])
+    waits = Waits()
+    heard: list[int] = []
+    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport, sleep=waits)
+    try:
+        job_id = await client.submit(
+            "A", Simulation(duration_ms=5), on_retry=lambda r: heard.append(r.attempt)
+        )
+    finally:
+        await client.aclose()
+    assert len(backend.submitted) == 2
+    assert backend.submitted[0] == backend.submitted[1]
+    sent = backend.submitted[0]["id"]
+    assert str(uuid.UUID(sent, version=4)) == sent
+    assert job_id  # one job, reported once
+    assert heard == [2]
+    assert len(waits) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 413, 415])
+async def test_a_refused_submission_is_not_retried(status: int) -> None:
+    backend = FakeBackend(gateway_script=[httpx.Response(status, json={"error": "no"})])
+    waits = Waits()
+    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport, sleep=waits)
+    try:
+        with pytest.raises(RequestError) as caught:
+            await client.submit("A")
+    finally:
+        await client.aclose()
+    assert (len(backend.submitted), waits, caught.value.job_id) == (1, [], None)
+
+
+async def test_an_always_unsure_gateway_ends_after_four_tries_naming_the_job() -> None:
+    backend = FakeBackend(gateway_script=[unknown_outcome() for _ in range(10)])
+    waits = Waits()
+    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport, sleep=waits)
+    try:
+        with pytest.raises(RequestError) as caught:
+            await client.submit("A")
+    finally:
+        await client.aclose()
+    job_id = backend.submitted[0]["id"]
+    assert [b["id"] for b in backend.submitted] == [job_id] * 4
+    assert waits == [5.0, 5.0, 5.0]
+    error = caught.value
+    assert (error.kind, error.status, error.job_id) == (ErrorKind.UNAVAILABLE, 503, job_id)
+    assert str(error) == (
+        "Gateway unavailable: bus unavailable; retry after 5s\n"
+        f"Job {job_id} was not confirmed after 4 tries: its outcome is unknown and it may "
+        "still run. Resubmitting it with the same id is safe (it runs once)."
+    )
+
+
+async def test_a_given_job_id_is_the_one_sent() -> None:
+    backend = FakeBackend()
+    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport)
+    wanted = str(uuid.uuid4())
+    try:
+        await client.submit("A", job_id=wanted)
+    finally:
+        await client.aclose()
+    assert backend.submitted == [{"id": wanted, "type": "A"}]
 
 
 async def test_filters_use_the_jobs_query_and_no_filter_uses_recent() -> None:

@@ -1,26 +1,37 @@
 """Behaviour the real system cannot be made to show on demand, driven through a fake backend:
-alert fetches failing while the rest works, the read model going away, and the gateway
-answering 400 or 500 to a submission."""
+alert fetches failing while the rest works, the read model going away, the gateway
+answering 400 or 500 to a submission, and a submission whose fate stays open (503)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 
 from observatory.core.clock import FixedClock
+from observatory.interfaces.submission import Sleep
 from observatory.interfaces.tui.app import ObservatoryApp
 from observatory.interfaces.tui.config import TuiConfig
 from observatory.interfaces.tui.screens.dashboard import MAX_ALERT_FAILURES, DashboardScreen
 from observatory.interfaces.tui.screens.new_task import NewTaskScreen
-from tests.tui.conftest import open_with, screen_text, showing, wait_for
+from tests.tui.conftest import open_with, quick_wait, screen_text, showing, wait_for
 from tests.tui.fake_backend import FakeBackend
 
 
 def fake_app(
-    backend: FakeBackend, clock: FixedClock | None = None, **config: object
+    backend: FakeBackend,
+    clock: FixedClock | None = None,
+    retry_wait: Sleep = quick_wait,
+    **config: object,
 ) -> ObservatoryApp:
     settings = TuiConfig(**config)  # type: ignore[arg-type]
     return ObservatoryApp(
-        settings, clock=clock or FixedClock(), transport=backend.transport, env={}, platform="linux"
+        settings,
+        clock=clock or FixedClock(),
+        transport=backend.transport,
+        retry_wait=retry_wait,
+        env={},
+        platform="linux",
     )
 
 
@@ -70,7 +81,12 @@ def rejecting(status: int, body: dict[str, object]) -> httpx.MockTransport:
 
 async def submit_with(transport: httpx.MockTransport) -> str:
     app = ObservatoryApp(
-        TuiConfig(), clock=FixedClock(), transport=transport, env={}, platform="linux"
+        TuiConfig(),
+        clock=FixedClock(),
+        transport=transport,
+        retry_wait=quick_wait,
+        env={},
+        platform="linux",
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: showing(app, DashboardScreen))
@@ -96,3 +112,59 @@ async def test_a_server_error_is_shown_with_its_status() -> None:
 async def test_a_busy_gateway_says_when_to_retry() -> None:
     text = await submit_with(rejecting(503, {"error": "Broker unavailable"}))
     assert "Gateway unavailable: Broker unavailable" in text
+
+
+def unknown_outcome() -> httpx.Response:
+    body = {"error": "bus unavailable", "outcome": "unknown"}
+    return httpx.Response(503, json=body, headers={"Retry-After": "5"})
+
+
+async def test_while_the_gateway_is_unsure_the_dialog_says_retrying_then_shows_the_job() -> None:
+    backend = FakeBackend(gateway_script=[unknown_outcome()])
+    waiting = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def held(seconds: float) -> None:
+        waiting.set()
+        await go_on.wait()
+
+    app = fake_app(backend, retry_wait=held)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: showing(app, DashboardScreen))
+        dialog = await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"OK_TYPE", "enter")
+        await wait_for(pilot, waiting.is_set, what="the wait before the second try")
+        await wait_for(pilot, lambda: "Retrying…" in screen_text(app))
+        assert dialog.state == "retrying"
+        text = screen_text(app)
+        assert "try 2 of 4 in 5s: 503 bus unavailable, outcome unknown" in text
+        assert f"Job {backend.submitted[0]['id']}" in text
+        go_on.set()
+        await wait_for(pilot, lambda: dialog.state == "created")
+        assert f"Job created: {dialog.job_id}" in screen_text(app)
+    assert len(backend.submitted) == 2
+    assert backend.submitted[0] == backend.submitted[1]  # the same job, sent again
+
+
+async def test_after_the_tries_run_out_enter_sends_that_same_job_again() -> None:
+    backend = FakeBackend(gateway_script=[unknown_outcome() for _ in range(8)])
+    app = fake_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: showing(app, DashboardScreen))
+        dialog = await open_with(pilot, "n", NewTaskScreen)
+        await pilot.press(*"OK_TYPE", "enter")
+        await wait_for(pilot, lambda: dialog.state == "failed")
+        first = backend.submitted[0]["id"]
+        assert [b["id"] for b in backend.submitted] == [first] * 4
+        text = screen_text(app)
+        assert f"Job {first} was not confirmed after 4 tries" in text
+        assert "Enter sends the same job again" in text
+
+        await pilot.press("enter")  # fields unchanged: the same job, by its id
+        await wait_for(pilot, lambda: dialog.state == "failed" and len(backend.submitted) == 8)
+        assert {b["id"] for b in backend.submitted} == {first}
+
+        await pilot.press("X", "enter")  # another type is another job
+        await wait_for(pilot, lambda: dialog.state == "created")
+    assert backend.submitted[-1]["type"] == "OK_TYPEX"
+    assert backend.submitted[-1]["id"] != first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -64,24 +65,103 @@ async def test_without_simulation_options_jobs_carry_no_payload() -> None:
     assert "payload" not in bodies[0]
 
 
-async def test_rejections_are_counted_by_status_and_by_transport_error() -> None:
+class Waits(list[float]):
+    """The retry wait: records how long it was asked to wait and returns at once."""
+
+    async def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+async def test_final_answers_are_counted_by_status_and_by_transport_error() -> None:
+    tries: Counter[str] = Counter()
+    kinds: dict[str, int] = {}
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        tries[body["id"]] += 1
+        kind = kinds.setdefault(body["id"], len(kinds) % 4)
+        if kind == 0:  # refused every time: nothing was sent, so nothing may run
+            raise httpx.ConnectError("refused", request=request)
+        if kind == 1:  # always busy, and the outcome of each try unknown
+            answer = {"error": "bus unavailable", "jobId": body["id"], "outcome": "unknown"}
+            return httpx.Response(503, json=answer, headers={"Retry-After": "1"})
+        if kind == 2:
+            return httpx.Response(400, json={"error": "Invalid job data"})
+        return httpx.Response(202, json={})
+
+    waits = Waits()
+    report = await run_load(plan(), transport=httpx.MockTransport(gateway), sleep=waits)
+
+    assert report.sent == 20
+    assert report.accepted == 5
+    assert report.rejected == {"503": 5, "400": 5, "connection error": 5}
+    assert sorted(tries.values()) == [1] * 10 + [3] * 10  # 503 and refusals: 2 more tries
+    assert report.retried == 10
+    assert len(report.unknown_ids) == 5  # the 503-unknown ones may still run
+    assert all(tries[i] == 3 for i in report.unknown_ids)
+    assert not report.ok
+
+
+async def test_an_unknown_outcome_or_a_timeout_is_retried_with_the_same_id() -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        job_id = bodies[-1]["id"]
+        first = sum(b["id"] == job_id for b in bodies) == 1
+        if first and len({b["id"] for b in bodies}) % 2:
+            raise httpx.ReadTimeout("timed out", request=request)
+        if first:
+            answer = {"error": "bus unavailable", "jobId": job_id, "outcome": "unknown"}
+            return httpx.Response(503, json=answer, headers={"Retry-After": "5"})
+        return httpx.Response(202, json={"jobId": job_id})
+
+    waits = Waits()
+    report = await run_load(plan(), transport=httpx.MockTransport(gateway), sleep=waits)
+
+    assert (report.sent, report.accepted, report.retried) == (20, 20, 20)
+    assert len(bodies) == 40
+    ids = [b["id"] for b in bodies]
+    assert sorted(Counter(ids).values()) == [2] * 20  # each job sent twice, one id each
+    assert sorted(report.accepted_ids) == sorted(set(ids))
+    assert sorted(waits) == [0.5] * 10 + [5.0] * 10  # back-off after a timeout, else Retry-After
+    assert report.ok
+
+
+async def test_retries_wait_in_their_own_task_and_never_hold_up_the_schedule() -> None:
+    firsts: set[str] = set()
+    everyone_sent = asyncio.Event()
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        job_id = json.loads(request.content)["id"]
+        if job_id in firsts:
+            return httpx.Response(202, json={"jobId": job_id})
+        firsts.add(job_id)
+        if len(firsts) == 20:
+            everyone_sent.set()
+        return httpx.Response(503, json={"error": "bus unavailable"}, headers={"Retry-After": "5"})
+
+    async def sleep(seconds: float) -> None:
+        await everyone_sent.wait()  # a schedule that waited on a retry would never get here
+
+    report = await asyncio.wait_for(
+        run_load(plan(), transport=httpx.MockTransport(gateway), sleep=sleep), timeout=10
+    )
+    assert (report.sent, report.accepted) == (20, 20)
+    assert report.unknown_ids == []  # a plain 503: certainly not published
+
+
+async def test_retries_0_sends_each_job_once() -> None:
     calls = 0
 
     def gateway(request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
-        if calls % 4 == 0:
-            raise httpx.ConnectError("refused", request=request)
-        if calls % 4 == 1:
-            return httpx.Response(503, json={"error": "broker unavailable"})
-        return httpx.Response(202, json={})
+        return httpx.Response(503, json={"error": "bus unavailable"})
 
-    report = await run_load(plan(), transport=httpx.MockTransport(gateway))
-
-    assert report.sent == 20
-    assert report.accepted == 10
-    assert report.rejected == {"503": 5, "connection error": 5}
-    assert not report.ok
+    waits = Waits()
+    report = await run_load(plan(retries=0), transport=httpx.MockTransport(gateway), sleep=waits)
+    assert (calls, waits, report.rejected) == (20, [], {"503": 20})
 
 
 async def test_open_loop_keeps_sending_while_the_gateway_is_slow() -> None:
@@ -148,6 +228,7 @@ def test_cli_options_build_the_plan() -> None:
     assert built == LoadPlan(
         gateway_url="http://g:1", rate=2.0, duration=3.0, types=("a", "b-c"), failure_rate=0.5,
         work_ms=40, read_model_url="http://r:2", wait=30.0, token=built.token, timeout=5.0,
+        retries=2,
     )  # fmt: skip
     assert built.count == 6
 
@@ -160,6 +241,7 @@ def test_cli_options_build_the_plan() -> None:
         ("--types", "bad type"),
         ("--types", ","),
         ("--work-ms", "-1"),
+        ("--retries", "-1"),
     ],
 )
 def test_cli_rejects_invalid_options(

@@ -20,6 +20,7 @@ import httpx
 
 from observatory.interfaces.cli.endpoints import add_url_options, auth_headers
 from observatory.interfaces.cli.observability.checks import CheckResult, check_observability
+from observatory.interfaces.submission import Sleep, json_object, new_job_id, submit_job
 
 T = TypeVar("T")
 LIFECYCLE = ("job.created", "job.validated", "job.executed", "job.completed")
@@ -58,8 +59,10 @@ async def until(probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], ti
 
 
 class Gate:
-    def __init__(self, client: httpx.AsyncClient, args: argparse.Namespace) -> None:
-        self.client, self.args = client, args
+    def __init__(
+        self, client: httpx.AsyncClient, args: argparse.Namespace, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.client, self.args, self.sleep = client, args, sleep
         self.results: list[CheckResult] = []
         self.run_id = uuid.uuid4().hex[:8]
 
@@ -115,24 +118,37 @@ class Gate:
         return all(r.ok for r in self.results)
 
     async def submit(self) -> list[str]:
+        """Each job with its own id, retried with that id while its fate is open (a 503, a
+        timeout): the gate then counts exactly the jobs it made, never a duplicate."""
         ids: list[str] = []
+        problems: list[str] = []
         job_type = f"gate-{self.run_id}"
         for i in range(self.args.jobs):
-            job_id = str(uuid.uuid4())
+            job_id = new_job_id()
             body: dict[str, Any] = {
                 "id": job_id,
                 "type": job_type,
                 "payload": {"gateRun": self.run_id, "i": i},
             }
-            response = await self.client.post(
-                f"{self.args.gateway_url}/jobs", json=body, headers=auth_headers(self.args.token)
+            result = await submit_job(
+                self.client,
+                f"{self.args.gateway_url}/jobs",
+                body,
+                headers=auth_headers(self.args.token),
+                sleep=self.sleep,
             )
-            if response.status_code == 202 and response.json().get("jobId") == job_id:
+            answer = json_object(result.response) if result.accepted and result.response else {}
+            if answer.get("jobId") == job_id:
                 ids.append(job_id)
+            elif result.gave_up:
+                problems.append(result.note())
+            elif result.response is not None:
+                problems.append(f"{job_id}: {result.response.status_code} {result.response.text}")
         self.record(
             "job submission",
             len(ids) == self.args.jobs,
-            f"{len(ids)}/{self.args.jobs} accepted (type {job_type})",
+            f"{len(ids)}/{self.args.jobs} accepted (type {job_type})"
+            + "".join(f"; {p}" for p in problems[:3]),
         )
         return ids if len(ids) == self.args.jobs else []
 

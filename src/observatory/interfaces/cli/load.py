@@ -4,8 +4,10 @@
 
 Submits jobs to the gateway at a fixed rate (open loop), prints what was sent, accepted and
 rejected, then waits for the accepted jobs to finish and prints how many completed or
-failed. `--failure-rate` sets each job's `payload.simulate.failProbability` (per attempt;
-the processor retries), which is how JobFailureRateHigh is made to fire on purpose.
+failed. A submission answered 503 or timed out is sent again with the same job id
+(`--retries`, default 2), so a retry never makes a second job. `--failure-rate` sets each
+job's `payload.simulate.failProbability` (per attempt; the processor retries), which is
+how JobFailureRateHigh is made to fire on purpose.
 Exit status: 0 when every job was accepted and (if counted) finished, 1 otherwise.
 """
 
@@ -82,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--timeout", type=_positive, default=5.0, help="per request, seconds")
     parser.add_argument(
+        "--retries",
+        type=_non_negative_int,
+        default=2,
+        help="more tries, same job id, after a 503 or a timeout (default %(default)s)",
+    )
+    parser.add_argument(
         "--token",
         default=os.environ.get("ODTO_API_TOKEN"),
         help="bearer token for the gateway (default $ODTO_API_TOKEN)",
@@ -102,6 +110,7 @@ def plan_from(args: argparse.Namespace) -> LoadPlan:
         wait=args.wait,
         token=args.token,
         timeout=args.timeout,
+        retries=args.retries,
     )
 
 
@@ -124,7 +133,13 @@ def summary_lines(report: LoadReport) -> list[str]:
         f"sent {report.sent}, accepted {report.accepted}, rejected {rejected}"
         + (f" ({by})" if by else "")
         + f" in {report.send_seconds:.1f} s"
+        + (f"; {report.retried} needed retries" if report.retried else "")
     ]
+    if report.unknown_ids:
+        lines.append(
+            f"{len(report.unknown_ids)} not confirmed after every try may still run "
+            "(outcome unknown; their ids are in --json's unknownIds)"
+        )
     if report.completed is not None:
         failed_lookups = report.lookup_errors
         lines.append(

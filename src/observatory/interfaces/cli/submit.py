@@ -1,23 +1,50 @@
-"""`odto submit`: send jobs to the gateway, optionally wait until they finish."""
+"""`odto submit`: send jobs to the gateway, optionally wait until they finish.
+
+Each job gets its id here and keeps it through retries (interfaces/submission.py): a 503,
+a timeout or a dropped connection sends the same body again, so a retry never makes a
+second job. When the tries run out the job id is printed with what is known about it, and
+`--id` resubmits that very job safely.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import time
+import uuid
 from typing import Any
 
 import httpx
 
 from observatory.interfaces.cli.endpoints import add_url_options, auth_headers
+from observatory.interfaces.submission import (
+    Retrying,
+    Sleep,
+    Submission,
+    describe,
+    new_job_id,
+    submit_job,
+)
 
 TERMINAL = ("COMPLETED", "FAILED")
+
+
+def _job_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a UUID (got {value!r})") from None
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("submit", help="submit jobs through the gateway")
     parser.add_argument("--type", default="DEMO", help="job type ([A-Za-z0-9_-]{1,50})")
     parser.add_argument("--count", type=int, default=1)
+    parser.add_argument(
+        "--id",
+        type=_job_id,
+        help="the job's id (only with --count 1): resubmitting a job with its id is safe",
+    )
     parser.add_argument("--duration-ms", type=float, help="simulated work per attempt")
     parser.add_argument("--fail-probability", type=float, help="chance each attempt fails (0..1)")
     parser.add_argument("--wait", action="store_true", help="wait until every job is finished")
@@ -26,8 +53,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=lambda args: asyncio.run(run_submit(args)))
 
 
-def job_body(args: argparse.Namespace) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": args.type}
+def job_body(args: argparse.Namespace, job_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": job_id, "type": args.type}
     simulate = {}
     if args.duration_ms is not None:
         simulate["durationMs"] = args.duration_ms
@@ -56,23 +83,48 @@ async def wait_for(
     return status
 
 
-async def run_submit(args: argparse.Namespace) -> int:
-    async with httpx.AsyncClient(timeout=10) as client:
+def _announce(retry: Retrying) -> None:
+    print(
+        f"retrying {retry.job_id} in {retry.wait:g}s (try {retry.attempt} of {retry.attempts}):"
+        f" {retry.reason}",
+        flush=True,
+    )
+
+
+def _failure(result: Submission) -> str:
+    if result.gave_up:
+        return (
+            f"{result.note()}\n  last answer: {describe(result.response, result.error)}"
+            f"\n  to resubmit it, run the same command with --id {result.job_id}"
+        )
+    assert result.response is not None
+    return f"rejected ({result.response.status_code}): {result.response.text}"
+
+
+async def run_submit(
+    args: argparse.Namespace,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> int:
+    if args.id is not None and args.count != 1:
+        print("--id names one job: use it with --count 1")
+        return 2
+    async with httpx.AsyncClient(timeout=10, transport=transport) as client:
         ids = []
         for _ in range(args.count):
-            try:
-                response = await client.post(
-                    f"{args.gateway_url}/jobs",
-                    json=job_body(args),
-                    headers=auth_headers(args.token),
-                )
-            except httpx.HTTPError as exc:
-                print(f"gateway unreachable at {args.gateway_url}: {type(exc).__name__}")
+            result = await submit_job(
+                client,
+                f"{args.gateway_url}/jobs",
+                job_body(args, args.id or new_job_id()),
+                headers=auth_headers(args.token),
+                sleep=sleep,
+                on_retry=_announce,
+            )
+            if not result.accepted:
+                print(_failure(result))
                 return 1
-            if response.status_code != 202:
-                print(f"rejected ({response.status_code}): {response.text}")
-                return 1
-            ids.append(response.json()["jobId"])
+            ids.append(result.job_id)
             print(f"accepted {ids[-1]}")
         if not args.wait:
             return 0

@@ -3,7 +3,9 @@
 Open loop means each submission starts on its schedule (job i at i/rate seconds) whether or
 not earlier ones have been answered, as real clients do; a slow gateway therefore shows up
 as latency and rejections, not as a politely reduced rate. Job ids are chosen here, so the
-outcome of every accepted job can be read back from the read model's `GET /jobs/{id}`.
+outcome of every accepted job can be read back from the read model's `GET /jobs/{id}`, and a
+submission whose fate is open (503, timeout) is sent again with the same id — a few times
+within a few seconds, inside its own task, so retries never hold up the schedule.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from observatory.interfaces.submission import RetryPolicy, Sleep, submit_job
 
 TERMINAL = frozenset({"COMPLETED", "FAILED"})
 
@@ -36,11 +40,18 @@ class LoadPlan:
     wait: float = 30.0
     token: str | None = None
     timeout: float = 5.0
+    retries: int = 2
+    """More tries of a submission whose fate is open (503, timeout); 0 never retries."""
 
     @property
     def count(self) -> int:
         """Number of jobs: rate x duration, at least one."""
         return max(1, math.floor(self.rate * self.duration + 1e-9))
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """Shorter than an interactive client's: a load run should end soon after sending."""
+        return RetryPolicy(attempts=self.retries + 1, budget=10.0, backoff=0.5, max_wait=5.0)
 
     def job(self, index: int, run_id: str) -> dict[str, Any]:
         """The short-form job body for submission `index`."""
@@ -68,6 +79,10 @@ class LoadReport:
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     accepted_ids: list[str] = field(default_factory=list)
+    retried: int = 0
+    """Submissions that needed more than one try."""
+    unknown_ids: list[str] = field(default_factory=list)
+    """Not accepted, yet some try may have been published: these jobs may still run."""
     completed: int | None = None
     failed: int | None = None
     unfinished: int | None = None
@@ -93,6 +108,8 @@ class LoadReport:
             "lookupErrors": self.lookup_errors,
             "sendSeconds": round(self.send_seconds, 3),
             "jobIds": self.accepted_ids,
+            "retried": self.retried,
+            "unknownIds": self.unknown_ids,
         }
 
 
@@ -105,8 +122,10 @@ async def submit_all(
     client: httpx.AsyncClient,
     report: LoadReport,
     progress: Callable[[LoadReport], None] | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> None:
-    """Submit `plan.count` jobs on a fixed schedule; record each answer in `report`."""
+    """Submit `plan.count` jobs on a fixed schedule; record each answer in `report`.
+    Each job is its own task, retries included, so the schedule never waits on one."""
     url = plan.gateway_url.rstrip("/") + "/jobs"
     in_flight = 0
 
@@ -115,19 +134,31 @@ async def submit_all(
         in_flight += 1
         report.max_in_flight = max(report.max_in_flight, in_flight)
         try:
-            response = await client.post(url, json=body, headers=_headers(plan.token))
-        except httpx.TimeoutException:
-            report.rejected["timeout"] += 1
-        except httpx.TransportError:
-            report.rejected["connection error"] += 1
-        else:
-            if response.status_code == 202:
-                report.accepted += 1
-                report.accepted_ids.append(body["id"])
-            else:
-                report.rejected[str(response.status_code)] += 1
+            result = await submit_job(
+                client,
+                url,
+                body,
+                headers=_headers(plan.token),
+                policy=plan.retry_policy,
+                sleep=sleep,
+            )
         finally:
             in_flight -= 1
+        if result.attempts > 1:
+            report.retried += 1
+        if result.accepted:
+            report.accepted += 1
+            report.accepted_ids.append(result.job_id)
+            return
+        if isinstance(result.error, httpx.TimeoutException):
+            report.rejected["timeout"] += 1
+        elif result.error is not None:
+            report.rejected["connection error"] += 1
+        else:
+            assert result.response is not None
+            report.rejected[str(result.response.status_code)] += 1
+        if result.maybe_published:
+            report.unknown_ids.append(result.job_id)
 
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -191,6 +222,7 @@ async def run_load(
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Callable[[LoadReport], None] | None = None,
     before_wait: Callable[[LoadReport], None] | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> LoadReport:
     """Send the plan's traffic and, with a read model URL and `wait` > 0, count outcomes."""
     report = LoadReport(run_id=uuid.uuid4().hex[:12])
@@ -198,7 +230,7 @@ async def run_load(
     async with httpx.AsyncClient(
         transport=transport, timeout=plan.timeout, limits=limits
     ) as client:
-        await submit_all(plan, client, report, progress)
+        await submit_all(plan, client, report, progress, sleep)
         if plan.read_model_url and plan.wait > 0 and report.accepted_ids:
             if before_wait:
                 before_wait(report)

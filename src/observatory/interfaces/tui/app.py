@@ -5,12 +5,13 @@ it doesn't → launcher, where L (or K for kind) starts `odto up --json` as a ch
 the setup screen follows it. Quitting (Q, Ctrl+C, the palette) stops that child.
 
 Everything that varies in tests is injected: the clock (data age, elapsed time), `frozen`
-(no animation timers, for snapshots), the HTTP transport, the environment and platform
-(browser rules), and the browser opener.
+(no animation timers, for snapshots), the HTTP transport, the wait between a submission's
+tries, the environment and platform (browser rules), and the browser opener.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,7 @@ from textual.screen import Screen
 
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.contracts.registry import Registry, RegistryError, load_registry
+from observatory.interfaces.submission import Sleep
 from observatory.interfaces.tui.browser import Opener, system_opener
 from observatory.interfaces.tui.client import ObservatoryClient, RequestError
 from observatory.interfaces.tui.config import TuiConfig
@@ -46,6 +48,7 @@ class ObservatoryApp(App[None]):
         clock: Clock | None = None,
         frozen: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
+        retry_wait: Sleep = asyncio.sleep,
         env: Mapping[str, str] | None = None,
         platform: str = sys.platform,
         opener: Opener = system_opener,
@@ -64,6 +67,7 @@ class ObservatoryApp(App[None]):
             transport=transport,
             read_timeout=config.read_timeout,
             write_timeout=config.submit_timeout,
+            sleep=retry_wait,
         )
         self.system: SystemProcess | None = None
         self.registry: Registry | None = None

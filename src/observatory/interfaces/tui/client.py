@@ -3,10 +3,13 @@
 Every call has a timeout and every failure becomes a RequestError whose `kind` says what
 the user should think (timeout, nothing listening, their input was rejected, the server
 broke) and whose text is ready to show. Callers run these coroutines in Textual workers.
+A submission carries its own job id and is sent again with it while its fate is open
+(interfaces/submission.py); when the tries run out, the error says so and names the id.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from enum import Enum
@@ -15,6 +18,14 @@ from typing import Any, TypeVar
 import httpx
 
 from observatory.__about__ import __version__
+from observatory.interfaces.submission import (
+    INTERACTIVE,
+    Retrying,
+    RetryPolicy,
+    Sleep,
+    new_job_id,
+    submit_job,
+)
 from observatory.interfaces.tui.models import (
     Alerts,
     BadResponse,
@@ -48,10 +59,19 @@ class ErrorKind(Enum):
 class RequestError(Exception):
     """A call to a service failed; str() is the message for the user."""
 
-    def __init__(self, kind: ErrorKind, message: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        status: int | None = None,
+        *,
+        job_id: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.job_id = job_id
+        """Set when a submission gave up with its fate open: resubmitting this id is safe."""
 
 
 def _error_text(response: httpx.Response) -> tuple[str, str]:
@@ -73,26 +93,42 @@ def _error_text(response: httpx.Response) -> tuple[str, str]:
     return error, "; ".join(parts)
 
 
-def _raise_for(service: str, response: httpx.Response) -> None:
+def _error_for(service: str, response: httpx.Response) -> RequestError | None:
     code = response.status_code
     if code < 400:
-        return
+        return None
     error, details = _error_text(response)
     if code in (400, 413, 415, 422):
         text = f"Validation failed: {details or error}"
-        raise RequestError(ErrorKind.VALIDATION, text, code)
+        return RequestError(ErrorKind.VALIDATION, text, code)
     if code in (401, 403):
         text = f"{service} refused the request ({code} {error}); set ODTO_API_TOKEN"
-        raise RequestError(ErrorKind.UNAUTHORIZED, text, code)
+        return RequestError(ErrorKind.UNAUTHORIZED, text, code)
     if code == 404:
-        raise RequestError(ErrorKind.NOT_FOUND, f"Not found: {error}", code)
+        return RequestError(ErrorKind.NOT_FOUND, f"Not found: {error}", code)
     if code == 409:
-        raise RequestError(ErrorKind.CONFLICT, f"Refused: {error}", code)
+        return RequestError(ErrorKind.CONFLICT, f"Refused: {error}", code)
     if code == 503:
         after = response.headers.get("Retry-After")
         suffix = f"; retry after {after}s" if after else ""
-        raise RequestError(ErrorKind.UNAVAILABLE, f"{service} unavailable: {error}{suffix}", code)
-    raise RequestError(ErrorKind.SERVER_ERROR, f"{service} returned {code}: {error}", code)
+        return RequestError(ErrorKind.UNAVAILABLE, f"{service} unavailable: {error}{suffix}", code)
+    return RequestError(ErrorKind.SERVER_ERROR, f"{service} returned {code}: {error}", code)
+
+
+def _raise_for(service: str, response: httpx.Response) -> None:
+    error = _error_for(service, response)
+    if error is not None:
+        raise error
+
+
+def _transport_error(service: str, url: str, limit: float, exc: httpx.HTTPError) -> RequestError:
+    if isinstance(exc, httpx.TimeoutException):
+        text = f"{service} timeout ({limit:g}s) - the system may be starting or overloaded"
+        return RequestError(ErrorKind.TIMEOUT, text)
+    if isinstance(exc, httpx.ConnectError):
+        text = f"Cannot connect to the {service.lower()} at {url.split('/', 3)[2]}"
+        return RequestError(ErrorKind.CONNECTION_REFUSED, text + " - is it running?")
+    return RequestError(ErrorKind.NETWORK, f"Network error: {exc}")
 
 
 class SseParser:
@@ -136,9 +172,15 @@ class ObservatoryClient:
         transport: httpx.AsyncBaseTransport | None = None,
         read_timeout: float = READ_TIMEOUT,
         write_timeout: float = WRITE_TIMEOUT,
+        retry: RetryPolicy = INTERACTIVE,
+        sleep: Sleep = asyncio.sleep,
+        new_id: Callable[[], str] = new_job_id,
     ) -> None:
         self.read_timeout = read_timeout
         self.write_timeout = write_timeout
+        self.retry_policy = retry
+        self._sleep = sleep
+        self.new_id = new_id
         self.gateway_url = gateway_url.rstrip("/")
         self.read_model_url = read_model_url.rstrip("/")
         headers = {"User-Agent": f"odd-dashboard/{__version__}"}
@@ -167,15 +209,13 @@ class ObservatoryClient:
             response = await self._http.request(
                 method, url, json=body, timeout=httpx.Timeout(limit, connect=CONNECT_TIMEOUT)
             )
-        except httpx.TimeoutException:
-            text = f"{service} timeout ({limit:g}s) - the system may be starting or overloaded"
-            raise RequestError(ErrorKind.TIMEOUT, text) from None
-        except httpx.ConnectError:
-            text = f"Cannot connect to the {service.lower()} at {url.split('/', 3)[2]}"
-            raise RequestError(ErrorKind.CONNECTION_REFUSED, text + " - is it running?") from None
         except httpx.HTTPError as exc:
-            raise RequestError(ErrorKind.NETWORK, f"Network error: {exc}") from None
+            raise _transport_error(service, url, limit, exc) from None
         _raise_for(service, response)
+        return self._body(service, response)
+
+    @staticmethod
+    def _body(service: str, response: httpx.Response) -> Any:
         try:
             return response.json()
         except ValueError:
@@ -235,16 +275,46 @@ class ObservatoryClient:
         except httpx.HTTPError as exc:
             raise RequestError(ErrorKind.NETWORK, f"Network error: {exc}") from None
 
-    async def submit(self, job_type: str, simulation: Simulation | None = None) -> str:
-        """POST /jobs; the accepted job's id."""
-        body: dict[str, Any] = {"type": job_type}
+    async def submit(
+        self,
+        job_type: str,
+        simulation: Simulation | None = None,
+        *,
+        job_id: str | None = None,
+        on_retry: Callable[[Retrying], None] | None = None,
+    ) -> str:
+        """POST /jobs with our own id (`job_id`, else a new one), sent again with that id
+        while the job's fate is open (`on_retry` hears of each wait); the accepted job's id.
+        A RequestError after the tries ran out names the job and carries its `job_id`."""
+        body: dict[str, Any] = {"id": job_id or self.new_id(), "type": job_type}
         simulate = simulation.as_payload() if simulation else {}
         if simulate:
             body["payload"] = {"simulate": simulate}
-        answer = await self._call(
-            "Gateway", "POST", f"{self.gateway_url}/jobs", limit=self.write_timeout, body=body
-        )
-        return self._job_id(answer)
+        url = f"{self.gateway_url}/jobs"
+        try:
+            result = await submit_job(
+                self._http,
+                url,
+                body,
+                timeout=httpx.Timeout(self.write_timeout, connect=CONNECT_TIMEOUT),
+                policy=self.retry_policy,
+                sleep=self._sleep,
+                on_retry=on_retry,
+            )
+        except httpx.HTTPError as exc:  # not a transport failure (e.g. a body that won't decode)
+            raise _transport_error("Gateway", url, self.write_timeout, exc) from None
+        if result.error is not None:
+            error = _transport_error("Gateway", url, self.write_timeout, result.error)
+        else:
+            assert result.response is not None
+            found = _error_for("Gateway", result.response)
+            if found is None:
+                return self._job_id(self._body("Gateway", result.response))
+            error = found
+        if result.gave_up:
+            text = f"{error}\n{result.note()}"
+            raise RequestError(error.kind, text, error.status, job_id=result.job_id)
+        raise error
 
     async def retry(self, job_id: str) -> str:
         """POST /jobs/{id}/retry; the retried job's id."""

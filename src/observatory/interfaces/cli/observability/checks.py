@@ -23,6 +23,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from observatory.interfaces.submission import new_job_id, submit_job
+
 SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
 ALERTS = (
     "ServiceDown",
@@ -102,11 +104,14 @@ async def _inject_failures(
         "payload": {"simulate": {"failProbability": 1, "durationMs": 0}},
         "metadata": {"source": "odto gate", "run": run},
     }
-    responses = await asyncio.gather(
-        *(client.post(f"{gateway_url}/jobs", json=body, headers=headers) for _ in range(count)),
-        return_exceptions=True,
+    # Each job its own id, retried with it while its fate is open: never a duplicate.
+    results = await asyncio.gather(
+        *(
+            submit_job(client, f"{gateway_url}/jobs", {"id": new_job_id(), **body}, headers=headers)
+            for _ in range(count)
+        ),
     )
-    return sum(isinstance(r, httpx.Response) and r.status_code == 202 for r in responses)
+    return sum(result.accepted for result in results)
 
 
 async def _completed_in_window(

@@ -3,6 +3,10 @@
 The dialog shows the accepted job's id (then any key closes it), or the error by kind:
 timeout, connection refused, the server's validation message, a server error. After an
 error the fields stay editable, so the user can fix them and press Enter again.
+
+While the client retries a submission whose fate is open (a 503, a timeout) the dialog
+says "Retrying…"; if the tries run out, the error names the job id, and Enter with the
+fields unchanged sends that same job again (safe: the gateway runs an id once).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from observatory.interfaces.submission import Retrying
 from observatory.interfaces.tui.client import RequestError
 from observatory.interfaces.tui.validation import (
     InvalidInput,
@@ -36,9 +41,11 @@ class NewTaskScreen(ModalScreen[str | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.state = "editing"  # editing | submitting | created | failed
+        self.state = "editing"  # editing | submitting | retrying | created | failed
         self.job_id: str | None = None
         self.error: str | None = None
+        self.unsettled: tuple[str, Simulation, str] | None = None
+        """(type, simulation, job id) of a submission that gave up with its fate open."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="new-task", classes="dialog"):
@@ -70,13 +77,13 @@ class NewTaskScreen(ModalScreen[str | None]):
     def _show(self, text: Text, state: str) -> None:
         self.state = state
         box = self.query_one("#new-task")
-        for name in ("created", "failed", "submitting"):
+        for name in ("created", "failed", "submitting", "retrying"):
             box.set_class(state == name, f"-{name}")
         self.query_one("#task-status", Static).update(text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.state == "submitting":
+        if self.state in ("submitting", "retrying"):
             return
         try:
             job_type = validate_job_type(self._value("job-type"))
@@ -92,19 +99,39 @@ class NewTaskScreen(ModalScreen[str | None]):
         self._show(Text("⏳ Submitting…", style="yellow"), "submitting")
         self.run_worker(self._submit(job_type, simulation), exclusive=True, exit_on_error=False)
 
+    def _retrying(self, retry: Retrying) -> None:
+        self._show(
+            Text.assemble(
+                ("⟳ Retrying… ", "bold yellow"),
+                (f"try {retry.attempt} of {retry.attempts} in {retry.wait:g}s: ", "yellow"),
+                (retry.reason, "yellow"),
+                (f"\nJob {retry.job_id}", "dim"),
+            ),
+            "retrying",
+        )
+
     async def _submit(self, job_type: str, simulation: Simulation) -> None:
         app = cast("ObservatoryApp", self.app)
+        last = self.unsettled
+        again = last[2] if last and last[:2] == (job_type, simulation) else None
         try:
-            job_id = await app.client.submit(job_type, simulation)
+            job_id = await app.client.submit(
+                job_type, simulation, job_id=again, on_retry=self._retrying
+            )
         except RequestError as exc:
             self.error = str(exc)
+            self.unsettled = (job_type, simulation, exc.job_id) if exc.job_id else None
+            hint = (
+                "\nEnter sends the same job again, or Esc"
+                if exc.job_id
+                else "\nFix and press Enter, or Esc"
+            )
             self._show(
-                Text.assemble(
-                    ("✗ ", "bold red"), (str(exc), "red"), ("\nFix and press Enter, or Esc", "dim")
-                ),
+                Text.assemble(("✗ ", "bold red"), (str(exc), "red"), (hint, "dim")),
                 "failed",
             )
             return
+        self.unsettled = None
         self.job_id = job_id
         for field in self.query(Input):
             field.disabled = True

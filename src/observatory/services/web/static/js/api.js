@@ -6,12 +6,13 @@ let memoryToken = ""; // used when sessionStorage is unavailable
 
 /** A failed request, with the message to show the user. */
 export class ApiError extends Error {
-  constructor(message, { status = 0, body = null, kind = "http" } = {}) {
+  constructor(message, { status = 0, body = null, kind = "http", retryAfter = null } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.body = body;
     this.kind = kind; // "http" | "network" | "timeout"
+    this.retryAfter = retryAfter; // the Retry-After header (a 503 says when to send again)
   }
 
   /** Validation details from an {error, details:[{path, message}]} body. */
@@ -74,7 +75,8 @@ async function request(url, { method = "GET", body, timeoutMs = 8000, what = "Se
   }
   if (!response.ok) {
     const message = data && typeof data.error === "string" && data.error ? data.error : `HTTP ${response.status}`;
-    throw new ApiError(message, { status: response.status, body: data });
+    const retryAfter = response.headers.get("Retry-After");
+    throw new ApiError(message, { status: response.status, body: data, retryAfter });
   }
   return data;
 }

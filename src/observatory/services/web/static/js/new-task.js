@@ -1,11 +1,15 @@
 // The New Task form: the gateway's job-type rule checked here too, optional simulation
 // (duration, failure probability), the job id on success and the server's message on error.
-import { apiToken, ApiError, gateway, setApiToken } from "./api.js";
+// Each job carries an id chosen here and is sent again with it while its fate is open
+// (submit.js); if the tries run out, submitting the unchanged form resends that same job.
+import { ApiError } from "./api.js";
 import { byId, el, fill } from "./dom.js";
 import { jobLink, jobTypeError } from "./format.js";
 import { closeOnBackdrop } from "./registry.js";
+import { newJobId, submitJob, SubmitUnsettled } from "./submit.js";
+import { TokenPrompt } from "./token.js";
 
-const MAX_DURATION_MS = 600000; // the gateway's limit for payload.simulate.durationMs
+const MAX_DURATION_MS = 60000; // the gateway's limit for payload.simulate.durationMs
 
 export class NewTaskForm {
   /** onCreated(jobId) is called after the gateway accepted a job. */
@@ -16,10 +20,10 @@ export class NewTaskForm {
     this.type = byId("task-type");
     this.duration = byId("task-duration");
     this.failure = byId("task-failure");
-    this.tokenRow = byId("task-token-row");
-    this.token = byId("task-token");
+    this.tokenPrompt = new TokenPrompt(byId("task-token-row"), byId("task-token"));
     this.submit = byId("task-submit");
     this.result = byId("task-result");
+    this.unsettled = null; // {key, jobId} of a submission whose tries ran out with its fate open
     byId("open-new-task").addEventListener("click", () => this.open());
     byId("task-cancel").addEventListener("click", () => this.dialog.close());
     closeOnBackdrop(this.dialog);
@@ -32,8 +36,8 @@ export class NewTaskForm {
 
   open() {
     this.form.reset();
-    this.token.value = apiToken();
-    this.tokenRow.hidden = !this.token.value;
+    this.unsettled = null;
+    this.tokenPrompt.reset();
     this.submit.disabled = false;
     this.show("", "");
     this.dialog.showModal();
@@ -80,12 +84,15 @@ export class NewTaskForm {
       field.focus();
       return;
     }
-    if (!this.tokenRow.hidden) setApiToken(this.token.value.trim());
+    this.tokenPrompt.remember();
+    const key = JSON.stringify(body);
+    const id = this.unsettled?.key === key ? this.unsettled.jobId : newJobId();
     this.submit.disabled = true;
     this.show("pending", "⏳ Submitting…");
     try {
-      const accepted = await gateway("jobs", body);
-      const jobId = String(accepted?.jobId ?? "");
+      const accepted = await submitJob({ id, ...body }, { onRetry: (retry) => this.showRetry(retry) });
+      this.unsettled = null;
+      const jobId = String(accepted?.jobId ?? id);
       this.show(
         "success",
         "✓ Job created: ",
@@ -96,19 +103,35 @@ export class NewTaskForm {
       this.result.querySelector("a")?.addEventListener("click", () => this.dialog.close());
       this.onCreated(jobId);
     } catch (failure) {
+      this.unsettled = failure instanceof SubmitUnsettled ? { key, jobId: id } : null;
       this.showError(failure);
     } finally {
       this.submit.disabled = false;
     }
   }
 
+  showRetry({ jobId, attempt, attempts, waitMs, reason }) {
+    this.show(
+      "pending",
+      `⟳ Retrying… try ${attempt} of ${attempts} in ${Math.round(waitMs / 100) / 10}s (${reason}) · job `,
+      el("code", { className: "mono", text: jobId, dataset: { unsettledJobId: jobId } }),
+    );
+  }
+
   showError(failure) {
+    if (failure instanceof SubmitUnsettled) {
+      const [before, after] = failure.note.split(failure.jobId);
+      this.show(
+        "error",
+        `✗ ${failure.reason}. ${before}`,
+        el("code", { className: "mono", text: failure.jobId, dataset: { unsettledJobId: failure.jobId } }),
+        `${after} Submit again to resend the same job.`,
+      );
+      return;
+    }
     const message = failure instanceof ApiError ? failure.message : String(failure);
     const details = failure instanceof ApiError ? failure.details : [];
-    if (failure instanceof ApiError && failure.status === 401) {
-      this.tokenRow.hidden = false;
-      this.token.focus();
-    }
+    this.tokenPrompt.askOn(failure);
     this.show(
       "error",
       `✗ ${message}`,
