@@ -1,0 +1,167 @@
+"""The processor's handler over the embedded bus and SQLite job store, with a fixed clock:
+what a batch of job.created messages does to the rows, the announcements, the retries
+and the dead letters (SPEC §5.2, §12). Deliveries are handed to the handler directly."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from tests.unit.services.embedded import Embedded, Message, embedded, event, job
+
+from observatory.core.bus.isolation import Isolating
+from observatory.core.bus.port import Outcome, Settlement
+from observatory.core.clock import iso, parse_iso
+from observatory.services.processor.handlers import JobHandler
+from observatory.services.processor.lifecycle import ATTEMPT_HEADER
+from observatory.services.processor.metrics import ProcessorMetrics
+from observatory.services.processor.settings import ProcessorSettings
+
+__all__ = ["embedded"]  # the fixture, imported to be found
+
+POISON_CREATED_AT = "0001-01-01T00:00:00+23:59"  # parses, but has no UTC form
+
+
+def processor(embedded: Embedded, **settings: Any) -> tuple[JobHandler, Isolating]:
+    options = {"work_ms": 0, "fail_rate": 0, "max_attempts": 3, "backoff_base": 1.0, **settings}
+    handler = JobHandler(
+        bus=embedded.bus,
+        jobs=embedded.jobs,
+        clock=embedded.clock,
+        settings=ProcessorSettings(**options),
+        metrics=ProcessorMetrics(),
+    )
+    return handler, Isolating(handler, handler.reject)
+
+
+def created(embedded: Embedded, **fields: Any) -> Message:
+    return embedded.message(
+        "jobs.created", event(embedded.clock, "job.created", job(embedded.clock, **fields))
+    )
+
+
+async def settle(outcomes: Sequence[Settlement]) -> list[Outcome]:
+    """Each delivery's final outcome (waiting for the ones whose work still runs)."""
+    return [o if isinstance(o, Outcome) else await o for o in outcomes]
+
+
+def job_id(message: Message) -> str:
+    return str(message.document()["payload"]["id"])
+
+
+def announced(embedded: Embedded, queue: str) -> list[dict[str, Any]]:
+    return [m.document() for m in embedded.take(queue)]
+
+
+async def test_a_batch_runs_every_job_to_completed_and_announces_each_step(
+    embedded: Embedded,
+) -> None:
+    _, handle = processor(embedded)
+    batch = [created(embedded) for _ in range(3)]
+    assert await settle(await handle(batch)) == [Outcome.ACK] * 3
+    rows = await embedded.jobs.load([job_id(m) for m in batch])
+    assert {r.status for r in rows.values()} == {"COMPLETED"}
+    for queue in ("jobs.validated", "jobs.executed", "jobs.completed"):
+        assert sorted(e["payload"]["id"] for e in announced(embedded, queue)) == sorted(
+            job_id(m) for m in batch
+        )
+
+
+async def test_a_poison_job_is_dead_lettered_and_the_rest_of_its_batch_completes(
+    embedded: Embedded,
+) -> None:
+    """One job whose createdAt cannot be stored among four good ones: the four complete,
+    the poison job is dead-lettered with its reason and has no row."""
+    _, handle = processor(embedded)
+    good = [created(embedded) for _ in range(4)]
+    bad = created(embedded, createdAt=POISON_CREATED_AT)
+    outcomes = await settle(await handle([good[0], good[1], bad, good[2], good[3]]))
+    assert outcomes == [Outcome.ACK, Outcome.ACK, Outcome.REJECT, Outcome.ACK, Outcome.ACK]
+    rows = await embedded.jobs.load([job_id(m) for m in [*good, bad]])
+    assert set(rows) == {job_id(m) for m in good}
+    assert {r.status for r in rows.values()} == {"COMPLETED"}
+    letters = announced(embedded, "jobs.failed.validation")
+    assert [d["original_event"]["payload"]["id"] for d in letters] == [job_id(bad)]
+    assert letters[0]["service"] == "processor"
+    assert letters[0]["validation_error"]
+
+
+async def test_a_redelivered_finished_job_is_announced_again_not_run_again(
+    embedded: Embedded,
+) -> None:
+    _, handle = processor(embedded)
+    message = created(embedded)
+    await settle(await handle([message]))
+    first = announced(embedded, "jobs.completed")
+    announced(embedded, "jobs.executed")  # drain what the first run announced
+    again = await settle(await handle([message]))
+    assert again == [Outcome.ACK]
+    repeat = announced(embedded, "jobs.completed")
+    assert [e["eventId"] for e in repeat] == [e["eventId"] for e in first]  # same event id
+    assert announced(embedded, "jobs.executed") == []  # no second attempt ran
+    row = (await embedded.jobs.load([job_id(message)]))[job_id(message)]
+    assert row.attempts == 1
+
+
+async def test_the_same_job_twice_in_one_batch_runs_once(embedded: Embedded) -> None:
+    _, handle = processor(embedded)
+    message = created(embedded)
+    outcomes = await settle(await handle([message, message]))
+    assert outcomes == [Outcome.ACK, Outcome.RETRY]  # the copy comes back later
+    assert len(announced(embedded, "jobs.completed")) == 1
+
+
+async def test_a_failed_attempt_is_scheduled_again_with_back_off_then_completes(
+    embedded: Embedded,
+) -> None:
+    """failAttempts 1: the first attempt fails, the message is scheduled back to
+    jobs.created with the next attempt number and a delay; that delivery completes."""
+    _, handle = processor(embedded)
+    message = created(embedded, payload={"simulate": {"failAttempts": 1}})
+    assert await settle(await handle([message])) == [Outcome.ACK]
+    retries = embedded.take("jobs.created")
+    assert len(retries) == 1
+    assert retries[0].headers[ATTEMPT_HEADER] == 2
+    assert 0.4 < retries[0].delay <= 1.5  # base 1 s, jitter 0.5-1.5
+    assert announced(embedded, "jobs.completed") == []
+    assert await settle(await handle(retries)) == [Outcome.ACK]
+    row = await embedded.jobs.get(job_id(message))
+    assert row is not None
+    assert row.status == "COMPLETED"
+    assert [a.outcome for a in row.history] == ["failed", "completed"]
+
+
+async def test_a_long_job_holds_neither_its_batch_nor_other_jobs(embedded: Embedded) -> None:
+    """A batch with a one-minute job and two instant ones: the instant ones are finished
+    and acknowledged while the long one still works."""
+    _, handle = processor(embedded)
+    long = created(embedded, payload={"simulate": {"durationMs": 60000}})
+    quick = [created(embedded), created(embedded)]
+    outcomes = await handle([long, *quick])
+    assert await settle(outcomes[1:]) == [Outcome.ACK, Outcome.ACK]
+    pending = outcomes[0]
+    assert isinstance(pending, asyncio.Task)
+    assert not pending.done()
+    rows = await embedded.jobs.load([job_id(m) for m in [long, *quick]])
+    assert rows[job_id(long)].status == "EXECUTING"
+    assert {rows[job_id(m)].status for m in quick} == {"COMPLETED"}
+    pending.cancel()
+
+
+async def test_a_wrong_event_type_on_jobs_created_is_dead_lettered(embedded: Embedded) -> None:
+    _, handle = processor(embedded)
+    stray = embedded.message(
+        "jobs.created", event(embedded.clock, "job.completed", job(embedded.clock))
+    )
+    assert await settle(await handle([stray, created(embedded)])) == [Outcome.REJECT, Outcome.ACK]
+    letters = announced(embedded, "jobs.failed.validation")
+    assert "unexpected event type job.completed" in letters[0]["validation_error"]
+
+
+def test_the_poison_time_parses_but_has_no_utc_form() -> None:
+    """Guard for the fixture above: the time parses, and converting it overflows."""
+    moment = parse_iso(POISON_CREATED_AT)
+    with pytest.raises(OverflowError):
+        iso(moment)
