@@ -12,7 +12,7 @@ from tests.integration.ports.engines import delete_rabbit_namespace, delete_redi
 from tests.system import RunningSystem, start_system
 
 
-async def _drop_namespace(namespace: str) -> None:
+async def drop_namespace(namespace: str) -> None:
     """Delete what a real-backend run left: queues and exchange, schema, Redis keys."""
     await delete_rabbit_namespace(RABBITMQ_URL, namespace)
     await drop_schema(POSTGRES_URL, namespace)
@@ -35,7 +35,7 @@ def real_backends(namespace: str) -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
-        asyncio.run(_drop_namespace(namespace))
+        asyncio.run(drop_namespace(namespace))
 
 
 @pytest.fixture(params=["embedded", "real"])
@@ -50,4 +50,4 @@ def profile_system(
     finally:
         running.stop()
         if env:
-            asyncio.run(_drop_namespace(namespace))
+            asyncio.run(drop_namespace(namespace))

@@ -6,6 +6,7 @@ the launcher never redirects off-site."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.e2e.conftest import drop_namespace, real_env
 from tests.system import RunningSystem, start_system
 
 TOKEN = "edge-limits-token"
@@ -26,14 +28,20 @@ BAD_CREATED_AT = (
 )
 
 
-@pytest.fixture(scope="module")
-def guarded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    """One embedded system with a token, shared by this module's tests."""
-    running = start_system(tmp_path_factory.mktemp("edge-limits"), {"ODTO_API_TOKEN": TOKEN})
+@pytest.fixture(scope="module", params=["embedded", "real"])
+def guarded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningSystem]:
+    """One system with a token per profile, shared by this module's tests."""
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    env = real_env(namespace) if request.param == "real" else {}
+    running = start_system(tmp_path_factory.mktemp("edge-limits"), {**env, "ODTO_API_TOKEN": TOKEN})
     try:
         yield running
     finally:
         running.stop()
+        if env:
+            asyncio.run(drop_namespace(namespace))
 
 
 @pytest.fixture

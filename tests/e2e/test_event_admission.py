@@ -13,10 +13,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from tests.conftest import POSTGRES_URL, RABBITMQ_URL, REDIS_URL
-from tests.e2e.conftest import real_env
+from tests.e2e.conftest import drop_namespace, real_env
 from tests.e2e.test_bad_input import bus_for
-from tests.integration.ports.engines import delete_rabbit_namespace, delete_redis_keys, drop_schema
 from tests.system import RunningSystem, start_system, wait_until
 
 JOB_WAIT = 0.05  # first re-check of an unknown job's event; 7 checks take 127 times this
@@ -34,13 +32,7 @@ def quick_checks(
     finally:
         running.stop()
         if env:
-            asyncio.run(_drop_namespace(namespace))
-
-
-async def _drop_namespace(namespace: str) -> None:
-    await delete_rabbit_namespace(RABBITMQ_URL, namespace)
-    await drop_schema(POSTGRES_URL, namespace)
-    await delete_redis_keys(REDIS_URL, namespace)
+            asyncio.run(drop_namespace(namespace))
 
 
 def envelope(event_type: str, job_id: str, status: str) -> dict[str, Any]:
