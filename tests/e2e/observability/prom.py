@@ -51,3 +51,32 @@ def active_alerts(alertmanager_url: str, name: str) -> list[dict[str, Any]]:
         f"{alertmanager_url}/api/v2/alerts", params={"filter": f"alertname={name}"}, timeout=5
     )
     return [a for a in response.json() if a["status"]["state"] == "active"]
+
+
+def targets_up(prometheus_url: str, jobs: int) -> bool:
+    """True once Prometheus has scraped `jobs` targets and every one answered."""
+    body = httpx.get(f"{prometheus_url}/api/v1/targets", timeout=5).json()
+    active = body["data"]["activeTargets"]
+    return len(active) == jobs and all(t["health"] == "up" for t in active)
+
+
+def alert_diagnosis(prometheus_url: str, name: str, load_log: Path) -> str:
+    """What Prometheus knows of rule `name` and its inputs, and what the load printed:
+    the message of a failed wait for that alert."""
+    rules = httpx.get(f"{prometheus_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    states = [
+        (r.get("state"), r.get("health"), r.get("lastError"), r.get("alerts"))
+        for group in rules
+        for r in group["rules"]
+        if r.get("name") == name
+    ]
+    samples = {
+        expr: [(s["metric"], s["value"][1]) for s in query(prometheus_url, expr)]
+        for expr in (
+            "up",
+            "sum(processor_jobs_failed_total)",
+            "sum(processor_jobs_completed_total)",
+        )
+    }
+    log = load_log.read_text() if load_log.exists() else "(no load log)"
+    return f"rule {name}: {states}\nsamples: {samples}\nload log:\n{log[-2000:]}"

@@ -23,7 +23,14 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.observability.prom import active_alerts, need_prometheus_and_alertmanager, odto_load
+from tests.e2e.observability.prom import (
+    SCRAPE_JOBS,
+    active_alerts,
+    alert_diagnosis,
+    need_prometheus_and_alertmanager,
+    odto_load,
+    targets_up,
+)
 from tests.system import RunningSystem, free_port, start_service, start_system, wait_until
 
 from observatory.interfaces.cli.observability import Timings, start_observability
@@ -78,9 +85,12 @@ def test_failures_raise_job_failure_rate_high_everywhere_then_it_resolves(
     tmp_path: Path, observed_up: RunningSystem
 ) -> None:
     system = observed_up
-    _, alertmanager = stack_urls(system)
+    prometheus, alertmanager = stack_urls(system)
     step = [p for p in system.progress if p.get("step") == "observability"][-1]
     assert step["status"] == "complete", step
+    # Failures that happen before Prometheus first scrapes the processor are never seen
+    # as an increase: start the load once every target has been scraped.
+    wait_until(lambda: targets_up(prometheus, len(SCRAPE_JOBS)), 30, 0.5, "every target up")
 
     load = odto_load(
         tmp_path / "load.log",
@@ -89,9 +99,13 @@ def test_failures_raise_job_failure_rate_high_everywhere_then_it_resolves(
         "--work-ms", "10", "--types", "email,report",
     )  # fmt: skip
     try:
-        firing = wait_until(
-            lambda: active_alerts(alertmanager, "JobFailureRateHigh"), 60, 0.5, "alert firing"
-        )
+        try:
+            firing = wait_until(
+                lambda: active_alerts(alertmanager, "JobFailureRateHigh"), 60, 0.5, "alert firing"
+            )
+        except AssertionError as timed_out:
+            diagnosis = alert_diagnosis(prometheus, "JobFailureRateHigh", tmp_path / "load.log")
+            raise AssertionError(f"{timed_out}\n{diagnosis}") from None
         assert firing[0]["labels"]["service"] == "processor"
 
         (seen,) = wait_until(
@@ -172,13 +186,11 @@ def test_stopping_the_processor_fires_service_down_and_restarting_resolves_it(
             running.update({service.name: service for service in started})
         gateway, read_model = services["gateway"], services["read-model"]
 
-        def targets_up() -> bool:
-            body = httpx.get(f"{stack.prometheus_url}/api/v1/targets", timeout=5).json()
-            active = body["data"]["activeTargets"]
-            return len(active) == len(ports) and all(t["health"] == "up" for t in active)
-
-        wait_until(targets_up, 30, 0.5, "every target up")
-        assert not read_model_alerts(read_model, "ServiceDown")
+        prometheus = str(stack.prometheus_url)
+        wait_until(lambda: targets_up(prometheus, len(ports)), 30, 0.5, "every target up")
+        # A target scraped before its service listened may have raised ServiceDown at
+        # start-up; it resolves once every target is up.
+        wait_until(lambda: not read_model_alerts(read_model, "ServiceDown"), 30, 0.5)
 
         running["processor"].kill(signal.SIGTERM)
         (down,) = wait_until(lambda: read_model_alerts(read_model, "ServiceDown"), 45, 0.5)
