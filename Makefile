@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -23,13 +23,19 @@ install: $(STAMP) ## Create .venv and install the locked dependencies
 up: $(STAMP) ## Start the whole system (embedded backends unless *_URL are set); Ctrl+C stops it
 	$(BIN)/odto up $(ARGS)
 
-test: $(STAMP) ## Run the whole test suite (integration tests use local RabbitMQ/PostgreSQL/Redis)
+test: $(STAMP) ## Run every tier: unit, integration and e2e (what CI runs)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-unit: $(STAMP) ## Run only the fast unit tests
+unit: $(STAMP) ## tests/unit: no subprocess, no network, no server; seconds
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, mypy and the import-linter layer contracts
+integration: $(STAMP) ## tests/integration: real RabbitMQ/PostgreSQL/Redis, git, kubectl, promtool
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+e2e: $(STAMP) ## tests/e2e, tests/tui, tests/browser: whole systems as processes, Pilot, Chromium
+	$(BIN)/python -m pytest tests/e2e tests/tui tests/browser $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff, mypy --strict (src, tests, benchmarks) and the import-linter contracts
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
@@ -46,4 +52,4 @@ lock: ## Re-resolve requirements.lock from pyproject.toml
 clean: ## Remove the virtualenv and the embedded data directory
 	rm -rf $(VENV) .odto
 
-.PHONY: help install up test unit lint check bench lock clean
+.PHONY: help install up test unit integration e2e lint check bench lock clean

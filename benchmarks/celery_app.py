@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery import Celery  # type: ignore[import-untyped]
+from celery import Celery  # type: ignore[import-untyped]  # celery ships no type information
 
 TABLE_SQL = """
 CREATE TABLE IF NOT EXISTS "{ns}".celery_jobs (
@@ -46,7 +46,7 @@ def make_app(ns: str, broker: str, backend: str, postgres: str) -> Celery:
         worker_hijack_root_logger=False,
     )
 
-    @app.task(name="bench.insert_row")  # type: ignore[untyped-decorator]
+    @app.task(name="bench.insert_row")  # type: ignore[untyped-decorator]  # celery is untyped
     def insert_row(job_id: str, created_at: str) -> None:
         global _connection
         if _connection is None:
@@ -57,7 +57,7 @@ def make_app(ns: str, broker: str, backend: str, postgres: str) -> Celery:
             f'INSERT INTO "{ns}".celery_jobs (id, created_at) VALUES (%s, %s)', (job_id, created_at)
         )
 
-    @app.task(name="bench.noop")  # type: ignore[untyped-decorator]
+    @app.task(name="bench.noop")  # type: ignore[untyped-decorator]  # celery is untyped
     def noop(job_id: str, created_at: str) -> None:
         return None
 

@@ -22,7 +22,7 @@ import aio_pika
 import asyncpg
 import orjson
 import redis.asyncio as aioredis
-from celery import Celery  # type: ignore[import-untyped]
+from celery import Celery  # type: ignore[import-untyped]  # celery ships no type information
 
 from benchmarks.celery_app import TABLE_SQL, make_app, queue_name
 from benchmarks.loadgen import LoadResult, Shot, iso_ms

@@ -58,7 +58,7 @@ def unavailable() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is missing (apt-get install chromium)"
     try:
-        import playwright.async_api  # noqa: F401
+        import playwright.async_api  # noqa: F401 — imported only to learn whether it is installed
     except ImportError:
         return "the playwright package is not installed"
     return None

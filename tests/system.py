@@ -15,6 +15,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.waiting import (
+    wait_until as wait_until,
+)  # re-exported: e2e and browser tests import it here
+
 POLL_SECONDS = 0.1  # pause between checks while waiting on a condition
 
 SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
@@ -136,18 +140,6 @@ def _drain(process: subprocess.Popen[str]) -> None:
                 pass
 
     threading.Thread(target=pump, daemon=True).start()
-
-
-def wait_until(predicate, timeout: float = 20, interval: float = 0.1, message: str = "condition"):  # type: ignore[no-untyped-def]
-    """Poll `predicate` until it returns something truthy; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}; last value: {last!r}")
 
 
 def job_status(client: httpx.Client, read_model_url: str, job_id: str) -> str | None:

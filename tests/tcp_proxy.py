@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class TcpProxy:
@@ -19,7 +23,8 @@ class TcpProxy:
         self._flowing = asyncio.Event()
         self._flowing.set()
 
-    def _call(self, coro):  # type: ignore[no-untyped-def]
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run `coro` on the proxy's own loop thread and wait (10 s at most) for its result."""
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     def start(self) -> None:

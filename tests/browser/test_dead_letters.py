@@ -26,7 +26,7 @@ def publish_raw(system: RunningSystem, body: bytes) -> None:
             event_store_url=None,
         )
         bus = make_bus(backends)
-        await bus.connect()
+        await bus.open()
         try:
             await bus.publish_many([Outgoing("job.created", body)])
         finally:

@@ -39,8 +39,9 @@ def test_splash_spins_until_the_first_data_then_shows_the_stats(
     splash.wait_for(state="hidden")
 
     def total_matches() -> bool:
-        stats = httpx.get(f"{observatory.read_model_url}/stats", timeout=5).json()
-        return page.locator("#stat-total").inner_text() == f"{stats['totalJobs']:,}"
+        stats: dict[str, Any] = httpx.get(f"{observatory.read_model_url}/stats", timeout=5).json()
+        shown: str = page.locator("#stat-total").inner_text()
+        return shown == f"{stats['totalJobs']:,}"
 
     wait_until(total_matches, timeout=15, message="the Total Jobs card to show /stats")
     assert re.fullmatch(r"v\d+\.\d+\.\d+.*", page.locator("#footer-version").inner_text())

@@ -196,7 +196,7 @@ def bus_for(system: RunningSystem) -> Bus:
 
 async def put_raw(system: RunningSystem, items: list[tuple[str, bytes]]) -> None:
     bus = bus_for(system)
-    await bus.connect()
+    await bus.open()
     try:
         for queue, body in items:
             await bus.schedule(queue, body, {}, 0)

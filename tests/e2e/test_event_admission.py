@@ -56,7 +56,7 @@ def envelope(event_type: str, job_id: str, status: str) -> dict[str, Any]:
 async def put_straight(system: RunningSystem, items: list[tuple[str, dict[str, Any]]]) -> None:
     """Put each envelope straight onto a queue (the default exchange), bypassing routing."""
     bus = bus_for(system)
-    await bus.connect()
+    await bus.open()
     try:
         for queue, document in items:
             await bus.schedule(queue, orjson.dumps(document), {}, 0)

@@ -20,22 +20,23 @@ POISON_TIMES = ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59")
 def forged_created(job_id: str, created_at: str) -> Outgoing:
     """A schema-valid job.created whose job cannot be stored: the kind of message only a
     broken or hostile producer sends (the gateway refuses such a createdAt)."""
+    event_id = str(uuid.uuid4())
     envelope = {
         "contractVersion": "1.0.0",
         "eventType": "job.created",
-        "eventId": str(uuid.uuid4()),
+        "eventId": event_id,
         "occurredAt": "2026-01-01T00:00:00.000Z",
         "producer": {"service": "forger", "instanceId": "test", "version": "0"},
         "correlationId": str(uuid.uuid4()),
         "idempotencyKey": job_id,
         "payload": {"id": job_id, "type": "POISON", "status": "PENDING", "createdAt": created_at},
     }
-    return Outgoing("job.created", orjson.dumps(envelope), message_id=envelope["eventId"])
+    return Outgoing("job.created", orjson.dumps(envelope), message_id=event_id)
 
 
 async def publish(system: RunningSystem, messages: list[Outgoing]) -> None:
     bus = bus_for(system)
-    await bus.connect()
+    await bus.open()
     try:
         await bus.publish_many(messages)
     finally:

@@ -6,6 +6,7 @@ import signal
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ LIFECYCLE = ["job.created", "job.validated", "job.executed", "job.completed"]
 
 
 def submit(
-    client: httpx.Client, system: RunningSystem, body: dict, **headers: str
+    client: httpx.Client, system: RunningSystem, body: dict[str, Any], **headers: str
 ) -> httpx.Response:
     return client.post(f"{system.gateway_url}/jobs", json=body, headers=headers)
 
@@ -33,8 +34,9 @@ def wait_terminal(
     )
 
 
-def stats(client: httpx.Client, system: RunningSystem) -> dict:
-    return client.get(f"{system.read_model_url}/stats").json()
+def stats(client: httpx.Client, system: RunningSystem) -> dict[str, Any]:
+    body: dict[str, Any] = client.get(f"{system.read_model_url}/stats").json()
+    return body
 
 
 @pytest.mark.parametrize("form", ["full", "short"])
@@ -171,7 +173,7 @@ def test_job_pages_filter_by_status_and_type(system: RunningSystem) -> None:
             wait_terminal(client, system, job_id)
         seen, cursor = [], None
         while True:
-            params = {
+            params: dict[str, str | int] = {
                 "type": "PAGED",
                 "status": "COMPLETED",
                 "limit": 2,

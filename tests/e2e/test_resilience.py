@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import signal
 import uuid
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -51,6 +54,11 @@ def counted(client: httpx.Client, read_model: str) -> tuple[int, int, int, int] 
     )
 
 
+def accepted(client: httpx.Client, url: str, job: dict[str, Any]) -> bool:
+    """True when the gateway answers 202 to POSTing `job` (the same id every time)."""
+    return client.post(url, json=job).status_code == 202
+
+
 def assert_exactly_once(client: httpx.Client, read_model: str, ids: list[str]) -> None:
     # Each counter catches up at its own pace (a killed process's leased messages come back
     # when their lease lapses), so wait for the final state, then check it stays put.
@@ -85,7 +93,7 @@ def test_killing_odto_up_loses_no_accepted_job(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def services(tmp_path: Path, real_backends: dict[str, str]) -> dict[str, object]:
+def services(tmp_path: Path, real_backends: dict[str, str]) -> Iterator[dict[str, Any]]:
     ports = {name: free_port() for name in ("gateway", "processor", "metrics-engine", "read-model")}
     env = {**real_backends, "PROCESSOR_BACKOFF_SECONDS": "0.2"}
     running: dict[str, ServiceProcess] = {}
@@ -97,7 +105,7 @@ def services(tmp_path: Path, real_backends: dict[str, str]) -> dict[str, object]
 
 
 @pytest.mark.parametrize("victim", ["processor", "metrics-engine"])
-def test_killing_a_worker_loses_and_doubles_nothing(services: dict, victim: str) -> None:
+def test_killing_a_worker_loses_and_doubles_nothing(services: dict[str, Any], victim: str) -> None:
     """kill -9 of the processor or the metrics engine on real RabbitMQ/PostgreSQL/Redis
     while jobs flow, then a restart: accepted == rows == counters, each job finished once."""
     running: dict[str, ServiceProcess] = services["running"]
@@ -227,7 +235,7 @@ def test_stalled_broker_gives_unknown_outcome_and_same_id_retry_is_one_job(
             proxy.resume()
             for job in stalled:
                 wait_until(
-                    lambda job=job: client.post(f"{gateway}/jobs", json=job).status_code == 202,
+                    partial(accepted, client, f"{gateway}/jobs", job),
                     timeout=60,
                     interval=0.5,
                     message="the same id to be accepted after the stall",

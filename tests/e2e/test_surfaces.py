@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 from tests.system import RunningSystem, wait_until
@@ -16,7 +18,7 @@ from observatory.core.contracts.registry import load_registry
 
 def test_stream_pushes_stats_and_job_events(system: RunningSystem) -> None:
     """GET /stream sends a stats snapshot at once, then the job's events as they happen."""
-    seen: list[tuple[str, dict]] = []
+    seen: list[tuple[str, dict[str, Any]]] = []
     with (
         httpx.Client(timeout=httpx.Timeout(5, read=20)) as client,
         client.stream("GET", f"{system.read_model_url}/stream") as stream,
@@ -163,7 +165,7 @@ def test_gate_fails_when_nothing_answers() -> None:
     assert "[FAIL] gateway health" in result.stdout
 
 
-def test_sigterm_stops_cleanly_and_keeps_accepted_jobs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_stops_cleanly_and_keeps_accepted_jobs(tmp_path: Path) -> None:
     """SIGTERM ends `odto up` with exit 0; jobs accepted before it finish after a restart."""
     from tests.system import start_system
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -24,6 +24,7 @@ from observatory.interfaces.tui.app import ObservatoryApp
 from observatory.interfaces.tui.browser import Opener
 from observatory.interfaces.tui.config import TuiConfig
 from tests.system import RunningSystem, free_port, start_system
+from tests.waiting import Falsy, wait_until_async
 
 FAKE_ODTO = Path(__file__).parent.parent / "fixtures" / "fake_odto.py"
 T = TypeVar("T")
@@ -88,20 +89,15 @@ def live_app(system: RunningSystem, **kwargs: Any) -> ObservatoryApp:
 
 async def wait_for(
     pilot: Pilot[Any],
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | Falsy],
     *,
     timeout: float = 45.0,
     what: str = "condition",
 ) -> T:
     """Let the app run until `predicate()` is truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.05)
+    return await wait_until_async(
+        predicate, timeout, interval=0.05, message=what, pause=pilot.pause
+    )
 
 
 def screen_text(app: ObservatoryApp) -> str:
@@ -163,7 +159,7 @@ def hanging_url() -> Iterator[str]:
 S = TypeVar("S")
 
 
-def showing(app: ObservatoryApp, kind: type[S]) -> S | None:
+def showing(app: App[Any], kind: type[S]) -> S | None:
     """The current screen when it is a `kind` and has finished mounting, else None."""
     screen = app.screen
     if isinstance(screen, kind) and screen.is_mounted:
@@ -174,6 +170,6 @@ def showing(app: ObservatoryApp, kind: type[S]) -> S | None:
 async def open_with(pilot: Pilot[Any], key: str, kind: type[S]) -> S:
     """Press `key` and wait until the `kind` screen it opens is mounted (and focused)."""
     await pilot.press(key)
-    screen = await wait_for(pilot, lambda: showing(pilot.app, kind), what=kind.__name__)  # type: ignore[arg-type]
+    screen = await wait_for(pilot, lambda: showing(pilot.app, kind), what=kind.__name__)
     await pilot.pause()
     return screen

@@ -7,6 +7,7 @@ import webbrowser
 import pytest
 
 from observatory.interfaces.tui.browser import Outcome, open_url, restriction, system_opener
+from tests.tui.conftest import Opened
 
 URL = "http://localhost:8081/"
 DESKTOP = {"DISPLAY": ":0"}
@@ -14,12 +15,12 @@ DESKTOP = {"DISPLAY": ":0"}
 
 @pytest.mark.parametrize("var", ["SSH_CONNECTION", "SSH_CLIENT", "SSH_TTY"])
 def test_ssh_sessions_never_launch_a_browser_and_show_the_url(var: str) -> None:
-    opened: list[str] = []
+    opened = Opened()
     result = open_url(
         URL,
         env={**DESKTOP, var: "10.0.0.1 5000 10.0.0.2 22"},
         platform="linux",
-        opener=lambda url: opened.append(url) or True,
+        opener=opened,
     )
     assert result.outcome is Outcome.RESTRICTED
     assert "SSH session" in result.message
@@ -41,10 +42,8 @@ def test_macos_and_windows_need_no_display_variable() -> None:
 
 
 def test_a_desktop_session_opens_the_url() -> None:
-    opened: list[str] = []
-    result = open_url(
-        URL, env=DESKTOP, platform="linux", opener=lambda url: opened.append(url) or True
-    )
+    opened = Opened()
+    result = open_url(URL, env=DESKTOP, platform="linux", opener=opened)
     assert result.opened
     assert opened == [URL]
 

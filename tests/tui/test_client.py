@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 
 import httpx
 import pytest
 
 from observatory.interfaces.tui.client import ErrorKind, ObservatoryClient, RequestError, SseParser
+from observatory.interfaces.tui.models import JobDetail
 from observatory.interfaces.tui.validation import Simulation
 from tests.system import RunningSystem
 from tests.tui.conftest import nowhere, quick_wait
 from tests.tui.fake_backend import FakeBackend
+from tests.waiting import wait_until_async
 
 POLL_SECONDS = 0.05  # pause between checks while waiting on a condition
 
@@ -22,15 +22,20 @@ async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSys
     client = ObservatoryClient(live.gateway_url, live.read_model_url)
     try:
         job_id = await client.submit("CLIENT_OK", Simulation(duration_ms=0))
-        deadline = time.monotonic() + 20
-        while True:  # the read model learns of the job a moment after the gateway accepts it
+
+        async def known() -> JobDetail | None:
+            """The job, or None while the read model has not heard of it yet."""
             try:
-                detail = await client.job(job_id)
-                break
+                return await client.job(job_id)
             except RequestError as exc:
-                if exc.kind is not ErrorKind.NOT_FOUND or time.monotonic() > deadline:
+                if exc.kind is not ErrorKind.NOT_FOUND:
                     raise
-                await asyncio.sleep(POLL_SECONDS)
+                return None
+
+        # the read model learns of the job a moment after the gateway accepts it
+        detail = await wait_until_async(
+            known, 20, POLL_SECONDS, message="the job in the read model"
+        )
     finally:
         await client.aclose()
     assert detail.summary.type == "CLIENT_OK"

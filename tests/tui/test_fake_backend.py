@@ -5,6 +5,8 @@ answering 400 or 500 to a submission, and a submission whose fate stays open (50
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
@@ -22,9 +24,9 @@ def fake_app(
     backend: FakeBackend,
     clock: FixedClock | None = None,
     retry_wait: Sleep = quick_wait,
-    **config: object,
+    **config: Any,
 ) -> ObservatoryApp:
-    settings = TuiConfig(**config)  # type: ignore[arg-type]
+    settings = TuiConfig(**config)
     return ObservatoryApp(
         settings,
         clock=clock or FixedClock(),
@@ -68,7 +70,7 @@ async def test_losing_the_read_model_shows_offline_with_the_age_of_the_data() ->
         await wait_for(pilot, lambda: "● live" in screen_text(app))
 
 
-def rejecting(status: int, body: dict[str, object]) -> httpx.MockTransport:
+def rejecting(status: int, body: Mapping[str, object]) -> httpx.MockTransport:
     backend = FakeBackend()
 
     async def handle(request: httpx.Request) -> httpx.Response:

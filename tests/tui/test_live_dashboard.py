@@ -6,9 +6,11 @@ import uuid
 
 import httpx
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.widgets import DataTable, Input, OptionList, Select
 
 from observatory.core.contracts.registry import load_registry
+from observatory.interfaces.tui.app import ObservatoryApp
 from observatory.interfaces.tui.screens.dashboard import DashboardScreen
 from observatory.interfaces.tui.screens.filter import FilterScreen
 from observatory.interfaces.tui.screens.help import HelpScreen
@@ -42,18 +44,28 @@ def submit_directly(system: RunningSystem, job_type: str, **simulate: object) ->
     return str(response.json()["jobId"])
 
 
-def on_dashboard(app: object) -> DashboardScreen | None:
-    screen = app.screen  # type: ignore[attr-defined]
+def on_dashboard(app: ObservatoryApp) -> DashboardScreen | None:
+    screen = app.screen
     if isinstance(screen, DashboardScreen) and screen.refresh_count:
         return screen
     return None
 
 
-def row_status(app: object, job_id: str) -> str | None:
-    for row in job_rows(app):  # type: ignore[arg-type]
+def row_status(app: ObservatoryApp, job_id: str) -> str | None:
+    for row in job_rows(app):
         if row[0] == job_id[:8]:
             return row[2]
     return None
+
+
+def palette_offers(app: ObservatoryApp, words: str) -> bool:
+    """True once the open command palette has its hits listed with `words` highlighted."""
+    if not isinstance(app.screen, CommandPalette):
+        return False
+    hits = app.screen.query_one(CommandList)
+    if hits.highlighted is None:
+        return False
+    return words in str(hits.get_option_at_index(hits.highlighted).prompt)
 
 
 async def test_the_dashboard_shows_the_read_models_live_statistics(live: RunningSystem) -> None:
@@ -67,6 +79,7 @@ async def test_the_dashboard_shows_the_read_models_live_statistics(live: Running
         assert "Total" in text
         assert "Completed" in text
         assert "In flight" in text
+        assert screen.stats is not None  # the wait above saw them
         assert str(screen.stats.total) in text
         assert "● live" in text
         # Without Alertmanager the real read model says why alerts are unavailable.
@@ -188,7 +201,7 @@ async def test_streamed_events_show_before_any_refresh(live: RunningSystem) -> N
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_for(pilot, lambda: on_dashboard(app))
         await wait_for(pilot, lambda: screen.stream_events > 0, what="the first stream event")
-        screen._stream_refresh = lambda: None  # type: ignore[method-assign]
+        screen._stream_refresh = lambda: None  # type: ignore[method-assign]  # switch off the refresh a stream event would trigger
         screen.jobs_refresh_pending = True  # and no coalesced refresh either
         polls = screen.refresh_count
         job_id = submit_directly(live, unique_type("PUSHED"))
@@ -213,6 +226,13 @@ async def test_enter_on_a_job_opens_its_detail_with_the_event_timeline(live: Run
         text = screen_text(app)
         assert "COMPLETED" in text
         assert "Attempts" in text
+        # The jobs table can show COMPLETED before the metrics engine has stored
+        # job.completed; the detail screen catches up on its next reload.
+        await wait_for(
+            pilot,
+            lambda: [row[1] for row in job_rows(app, "#job-events")][-1:] == ["job.completed"],
+            what="job.completed in the timeline",
+        )
         events = [row[1] for row in job_rows(app, "#job-events")]
         assert events[0] == "job.created"
         assert events[-1] == "job.completed"
@@ -234,8 +254,8 @@ async def test_retry_on_a_failed_job_runs_it_again(live: RunningSystem) -> None:
         table.focus()
         await pilot.press("enter")
         detail = await wait_for(pilot, lambda: showing(app, JobDetailScreen))
-        await wait_for(pilot, lambda: detail.detail is not None)
-        assert detail.detail.summary.error
+        loaded = await wait_for(pilot, lambda: detail.detail)
+        assert loaded.summary.error
         await pilot.press("T")
         await wait_for(pilot, lambda: "Retry accepted" in screen_text(app), what="retry accepted")
         await wait_for(pilot, lambda: detail.detail is not None and detail.detail.run == 2)
@@ -350,6 +370,6 @@ async def test_the_command_palette_runs_dashboard_commands(live: RunningSystem) 
         await wait_for(pilot, lambda: on_dashboard(app))
         await pilot.press("ctrl+p")
         await pilot.press(*"New task")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: palette_offers(app, "New task"), what="the palette's hit")
         await pilot.press("enter")
         await wait_for(pilot, lambda: showing(app, NewTaskScreen), what="New Task")

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from observatory.interfaces.tui.app import ObservatoryApp
 from observatory.interfaces.tui.screens.dashboard import DashboardScreen
 from observatory.interfaces.tui.screens.launcher import LauncherScreen
 from observatory.interfaces.tui.screens.setup import SetupScreen
@@ -29,6 +30,7 @@ from tests.tui.conftest import (
     showing,
     wait_for,
 )
+from tests.waiting import wait_until
 
 POLL_SECONDS = 0.05  # pause between checks while waiting on a condition
 
@@ -42,15 +44,13 @@ def alive(pid: int) -> bool:
 
 
 def child_pid(pidfile: Path) -> int:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if pidfile.exists() and pidfile.read_text():
-            return int(pidfile.read_text())
-        time.sleep(POLL_SECONDS)
-    raise AssertionError("the launch command never started")
+    def written() -> str:
+        return pidfile.read_text() if pidfile.exists() else ""
+
+    return int(wait_until(written, 20, POLL_SECONDS, message="the launch command to start"))
 
 
-def offline_app(tmp_path: Path, scenario: str, urls: str = "{}", **config: object):  # type: ignore[no-untyped-def]
+def offline_app(tmp_path: Path, scenario: str, urls: str = "{}", **config: Any) -> ObservatoryApp:
     env = {
         **os.environ,
         "DISPLAY": ":0",
@@ -62,18 +62,24 @@ def offline_app(tmp_path: Path, scenario: str, urls: str = "{}", **config: objec
         nowhere(),
         env=env,
         launch_command=fake_odto(scenario),
-        **config,  # type: ignore[arg-type]
+        **config,
     )
 
 
 async def test_a_slow_read_model_keeps_the_splash_then_shows_the_launcher(hanging_url: str) -> None:
     app = make_app(nowhere(), hanging_url, read_timeout=1.0)
     async with app.run_test() as pilot:
-        await pilot.pause(0.3)
+        await wait_for(
+            pilot, lambda: "Connecting to the read model" in screen_text(app), what="the splash"
+        )
         assert isinstance(app.screen, SplashScreen)
         first = screen_text(app)
         assert "Connecting to the read model" in first
-        await pilot.pause(0.2)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, SplashScreen) and screen_text(app) != first,
+            what="the spinner to move",
+        )
         assert screen_text(app) != first  # the spinner and dots move
         await wait_for(pilot, lambda: showing(app, LauncherScreen), what="the launcher")
 

@@ -5,7 +5,6 @@ review the SVGs in the diff."""
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from observatory.interfaces.tui.screens.new_task import NewTaskScreen
 from observatory.interfaces.tui.screens.setup import SetupScreen
 from observatory.interfaces.tui.screens.splash import SplashScreen
 from observatory.interfaces.tui.screens.ui_launcher import UiLauncherScreen
-from tests.tui.conftest import fake_odto, open_with, showing
+from tests.tui.conftest import fake_odto, open_with, showing, wait_for
 from tests.tui.fake_backend import FakeBackend
 
 REGISTRY = Path(__file__).parent.parent / "fixtures" / "tui-ui-registry.json"
@@ -44,11 +43,8 @@ def frozen_app(backend: FakeBackend, **config: Any) -> ObservatoryApp:
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the screen never reached the state to snapshot")
-        await pilot.pause(0.05)
+    """Wait for the state to snapshot, then let the screen take one more refresh."""
+    await wait_for(pilot, predicate, timeout=timeout, what="the state to snapshot")
     await pilot.pause()
 
 
@@ -113,7 +109,7 @@ def test_new_task_created(snap_compare: Any, size: tuple[int, int]) -> None:
         await until(pilot, lambda: dashboard_ready(app))
         await open_with(pilot, "n", NewTaskScreen)
         await pilot.press(*"REPORT_EXPORT", "tab", *"1500", "enter")
-        await until(pilot, lambda: showing(app, NewTaskScreen).job_id)
+        await until(pilot, lambda: (screen := showing(app, NewTaskScreen)) and screen.job_id)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
@@ -137,6 +133,6 @@ def test_job_detail(snap_compare: Any, size: tuple[int, int]) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await until(pilot, lambda: dashboard_ready(app))
         await pilot.press("down", "down", "enter")
-        await until(pilot, lambda: showing(app, JobDetailScreen).detail)
+        await until(pilot, lambda: (screen := showing(app, JobDetailScreen)) and screen.detail)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -1,4 +1,4 @@
-"""An HTTP API service as a FastAPI app: lifespan that opens the dependencies and runs
+"""An HTTP API service as a FastAPI app: lifespan that opens its ports and runs
 the service's own clean-ups, JSON edges, CORS, health trio and offline docs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from observatory.__about__ import __version__
-from observatory.core.backends import Dependencies
+from observatory.core.backends import Lifecycle
 from observatory.core.http import add_docs, add_health, cors_origins, install_edges
 from observatory.core.settings import HttpSettings
 from observatory.core.telemetry import ServiceMetrics
@@ -23,20 +23,20 @@ def api_app(
     description: str,
     *,
     metrics: ServiceMetrics,
-    deps: Dependencies,
+    lifecycle: Lifecycle,
     http: HttpSettings,
     router: APIRouter,
     cleanups: Sequence[Cleanup] = (),
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        deps.start()
+        lifecycle.start()
         try:
             yield
         finally:
             for cleanup in cleanups:
                 await cleanup()
-            await deps.close()
+            await lifecycle.close()
 
     app = FastAPI(
         title=f"{title} API",
@@ -55,6 +55,6 @@ def api_app(
         expose_headers=["X-Correlation-Id"],
     )
     app.include_router(router)
-    add_health(app, metrics, deps.check)
+    add_health(app, metrics, lifecycle.check)
     add_docs(app, title)
     return app

@@ -1,18 +1,25 @@
-"""Choose and open adapters from settings: embedded unless a URL says otherwise (SPEC §2).
+"""Choose adapters from settings and run their one lifecycle: open, ping, close.
 
-`Dependencies` owns the adapters a service asked for, opens them in the background with
-retries (a service starts even while a backend is down; /readyz tells), and closes them.
+- `make_bus`, `make_job_store`, `make_counters`, `make_event_store`: the adapter that
+  `Backends` names for each port: embedded unless a URL says otherwise.
+- `Adapters`: the adapters of one `Backends`, each made on first use and then shared, so
+  a service composed alone makes only the ports its factory takes.
+- `Ports`: the typed ports one service uses; `Lifecycle` opens them in the background
+  with retries (a service starts even while a backend is down; /readyz tells), pings
+  them for /readyz and closes them. Every port opens with `open()`: none is special.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import structlog
+from pydantic import SecretStr
 
 from observatory.core.bus.embedded import EmbeddedBus
 from observatory.core.bus.port import Bus
@@ -29,7 +36,20 @@ from observatory.core.stores.sqlite_jobs import SqliteJobStore
 log = structlog.get_logger("observatory.backends")
 
 
-def _secret(value: Any) -> str | None:
+class Port(Protocol):
+    """The lifecycle every adapter (bus, job store, counters, event store) shares."""
+
+    async def open(self) -> None:
+        """Connect (and declare or migrate). Raises DependencyDown while unreachable."""
+
+    async def ping(self) -> bool:
+        """True when the backend answers now."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
@@ -80,53 +100,77 @@ def make_event_store(backends: Backends) -> EventStore:
     )
 
 
-MAKERS = {
-    "bus": make_bus,
-    "job_store": make_job_store,
-    "counters": make_counters,
-    "event_store": make_event_store,
-}
+@dataclass(frozen=True, slots=True)
+class Ports:
+    """The ports one service uses; the ones it does not use stay None."""
+
+    bus: Bus | None = None
+    jobs: JobStore | None = None
+    counters: Counters | None = None
+    events: EventStore | None = None
+
+    def named(self) -> dict[str, Port]:
+        """The ports that are set, under the names /readyz and `odto_dependency_up` use."""
+        pairs: tuple[tuple[str, Port | None], ...] = (
+            ("bus", self.bus),
+            ("job_store", self.jobs),
+            ("counters", self.counters),
+            ("event_store", self.events),
+        )
+        return {name: port for name, port in pairs if port is not None}
 
 
-@dataclass
-class Dependencies:
-    """The adapters of one service, by dependency name (bus, job_store, counters, event_store).
+class Adapters:
+    """The adapters `backends` names, each made (not opened) on first use, then reused."""
 
-    An owning instance opens (in the background, retrying) and closes its adapters. A
-    view (`owned=False`) shares adapters that someone else opened and will close, which
-    is how `odto up` runs every service in one process over one set of adapters.
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
+
+    @cached_property
+    def bus(self) -> Bus:
+        return make_bus(self.backends)
+
+    @cached_property
+    def jobs(self) -> JobStore:
+        return make_job_store(self.backends)
+
+    @cached_property
+    def counters(self) -> Counters:
+        return make_counters(self.backends)
+
+    @cached_property
+    def events(self) -> EventStore:
+        return make_event_store(self.backends)
+
+    def ports(self) -> Ports:
+        """All four ports (made now if they were not yet)."""
+        return Ports(bus=self.bus, jobs=self.jobs, counters=self.counters, events=self.events)
+
+
+class Lifecycle:
+    """Opens, pings and closes a set of ports.
+
+    An owning lifecycle opens its ports (in the background, retrying) and closes them. A
+    shared one (`owned=False`) is over ports that someone else opened and will close,
+    which is how `odto up` runs every service in one process over one set of adapters.
     """
 
-    items: dict[str, Any]
-    owned: bool = True
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    _task: asyncio.Task[None] | None = None
+    def __init__(self, ports: Ports, *, owned: bool = True) -> None:
+        self.ports = ports
+        self.owned = owned
+        self.ready = asyncio.Event()
+        if not owned:
+            self.ready.set()
+        self._task: asyncio.Task[None] | None = None
 
-    @classmethod
-    def for_service(cls, backends: Backends, names: tuple[str, ...]) -> Dependencies:
-        return cls({name: MAKERS[name](backends) for name in names})
-
-    @classmethod
-    def all(cls, backends: Backends) -> Dependencies:
-        return cls.for_service(backends, tuple(MAKERS))
-
-    def view(self, names: tuple[str, ...]) -> Dependencies:
-        """A non-owning Dependencies over some of these adapters (already open)."""
-        shared = Dependencies({name: self.items[name] for name in names}, owned=False)
-        shared.ready.set()
-        return shared
-
-    def get(self, name: str) -> Any:
-        return self.items[name]
-
-    async def open_all(self) -> None:
-        """Open every adapter, retrying each until it answers (runs until done or cancelled)."""
-        pending = dict(self.items)
+    async def open(self) -> None:
+        """Open every port, retrying each until it answers (runs until done or cancelled)."""
+        pending = self.ports.named()
         delay = 0.5
         while pending:
-            for name, adapter in list(pending.items()):
+            for name, port in list(pending.items()):
                 try:
-                    await (adapter.connect() if name == "bus" else adapter.open())
+                    await port.open()
                 except (DependencyDown, OSError) as exc:
                     log.warning("dependency not available yet", dependency=name, error=str(exc))
                 else:
@@ -137,23 +181,27 @@ class Dependencies:
         self.ready.set()
 
     def start(self) -> None:
+        """Open the ports in the background (an owning lifecycle only)."""
         if not self.owned:
             return
-        self._task = asyncio.create_task(self.open_all(), name="open-dependencies")
+        self._task = asyncio.create_task(self.open(), name="open-dependencies")
 
     async def check(self) -> dict[str, bool]:
+        """Whether each port answers now, by name."""
+        named = self.ports.named()
         results = await asyncio.gather(
-            *(a.ping() for a in self.items.values()), return_exceptions=True
+            *(port.ping() for port in named.values()), return_exceptions=True
         )
-        return {name: r is True for name, r in zip(self.items, results, strict=True)}
+        return {name: r is True for name, r in zip(named, results, strict=True)}
 
     async def close(self) -> None:
+        """Stop opening and close every port (an owning lifecycle only)."""
         if not self.owned:
             return
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for adapter in self.items.values():
+        for port in self.ports.named().values():
             with contextlib.suppress(Exception):
-                await adapter.close()
+                await port.close()

@@ -8,9 +8,12 @@
     ├── Conflict            the thing is in the wrong state → HTTP 409
     └── ConfigurationError  the service cannot start as configured
 
-Consumers map these to ack / retry / reject in one place (`core.bus.runner`), and
-`core.bus.isolation` splits a batch that fails on one item until that item is found.
-HTTP apps map them to status codes in exception handlers (`core.http`).
+In consumers, `core.dead_letters` turns a message that is not a valid envelope into a
+dead-letter document (the delivery is rejected, never requeued); `core.bus.isolation`
+splits a batch that fails on one item until that item is found and hands it to the
+service's poison handler; `core.bus.runner` retries, after a back-off, a batch whose
+handler still raised (DependencyDown or anything unexpected). HTTP apps map these errors
+to status codes in exception handlers (`core.http.install_edges`, `reply_for`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """What every HTTP service shares: correlation ids, size limits, JSON errors, request
 metrics, /healthz, /readyz, /metrics and offline API docs.
 
-The middleware is plain ASGI (no per-request Starlette overhead) because the gateway's
-hot path goes through it.
+The request edge (correlation id, body limit, JSON answers, request histogram) is a set of
+plain-ASGI helpers: `EdgeMiddleware` applies them to every request of a FastAPI app, and
+the gateway's POST /jobs lane (services/gateway/lane.py) applies the same ones without the
+framework.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from observatory.__about__ import __version__
+from observatory.core.contracts.ids import is_hyphenated_uuid
 from observatory.core.errors import (
     Conflict,
     DependencyDown,
@@ -38,7 +41,6 @@ from observatory.core.errors import (
 from observatory.core.telemetry import ServiceMetrics
 
 MAX_BODY = 64 * 1024
-CORRELATION_HEADER = "x-correlation-id"
 log = structlog.get_logger("observatory.http")
 
 ReadinessCheck = Callable[[], Awaitable[Mapping[str, bool]]]
@@ -117,64 +119,56 @@ def is_json(content_type: str) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def valid_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
-    except ValueError:
-        return False
+BAD_CORRELATION = error_reply(400, "Invalid X-Correlation-Id header: it must be a UUID")
+TOO_LARGE = error_reply(413, f"Request body exceeds {MAX_BODY} bytes")
+INTERNAL_ERROR = error_reply(500, "Internal server error")
 
 
-class EdgeMiddleware:
-    """Correlation id (validated, echoed, bound to logs), body limit, request histogram."""
-
-    def __init__(self, app: ASGIApp, *, histogram: Histogram) -> None:
-        self.app = app
-        self.histogram = histogram
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        headers = dict(scope["headers"])
-        supplied = headers.get(b"x-correlation-id", b"").decode("latin-1")
-        status_holder = [500]
-
-        async def send_wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-correlation-id", correlation.encode()),
-                ]
-            await send(message)
-
-        if supplied and not valid_uuid(supplied):
-            correlation = str(uuid.uuid4())
-            response = json_error(400, "Invalid X-Correlation-Id header: it must be a UUID")
-            await response(scope, receive, send_wrapped)
-        else:
-            correlation = supplied or str(uuid.uuid4())
-            scope.setdefault("state", {})["correlation_id"] = correlation
-            length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > MAX_BODY:
-                await json_error(413, f"Request body exceeds {MAX_BODY} bytes")(
-                    scope, receive, send_wrapped
-                )
-            else:
-                await self.app(scope, _limited(receive, scope, send_wrapped), send_wrapped)
-        route = getattr(scope.get("route"), "path", None) or "unmatched"
-        self.histogram.labels(scope["method"], route, str(status_holder[0])).observe(
-            time.perf_counter() - started
-        )
+class BodyTooLarge(Exception):
+    """The request body grew past `MAX_BODY` while it was read."""
 
 
-class _BodyTooLarge(Exception):
-    pass
+class ClientGone(Exception):
+    """The client disconnected before its request body was read."""
 
 
-def _limited(receive: Receive, scope: Scope, send: Send) -> Receive:
+def correlation_of(headers: Mapping[bytes, bytes]) -> tuple[str, bool]:
+    """The correlation id of a request and whether its header was acceptable: the supplied
+    X-Correlation-Id when it is a hyphenated UUID (echoed as sent), else a new one."""
+    supplied = headers.get(b"x-correlation-id")
+    if not supplied:
+        return str(uuid.uuid4()), True
+    text = supplied.decode("latin-1")
+    if is_hyphenated_uuid(text):
+        return text, True
+    return str(uuid.uuid4()), False
+
+
+def declared_too_large(headers: Mapping[bytes, bytes]) -> bool:
+    """True when the Content-Length header already says the body is past `MAX_BODY`."""
+    length = headers.get(b"content-length")
+    return length is not None and length.isdigit() and int(length) > MAX_BODY
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body; BodyTooLarge past `MAX_BODY`, ClientGone on a disconnect."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def limited(receive: Receive) -> Receive:
+    """`receive` that raises BodyTooLarge once the body read through it passes `MAX_BODY`."""
     seen = 0
 
     async def wrapped() -> Message:
@@ -183,20 +177,92 @@ def _limited(receive: Receive, scope: Scope, send: Send) -> Receive:
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > MAX_BODY:
-                raise _BodyTooLarge
+                raise BodyTooLarge
         return message
 
     return wrapped
 
 
+def correlation_header(correlation: str) -> tuple[bytes, bytes]:
+    """The X-Correlation-Id response header, as ASGI spells headers."""
+    return (b"x-correlation-id", correlation.encode())
+
+
+async def send_reply(send: Send, reply: Reply, correlation: str) -> None:
+    """Send `reply` as a JSON response carrying the correlation id, without a framework."""
+    payload = orjson.dumps(reply.body)
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        correlation_header(correlation),
+        *((name.lower().encode(), value.encode()) for name, value in reply.headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestTimer:
+    """The request-duration histogram with its labelled series kept once made: observing a
+    request costs a dict lookup, not a `labels()` call."""
+
+    def __init__(self, histogram: Histogram) -> None:
+        self.histogram = histogram
+        self._series: dict[tuple[str, str, int], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self.histogram.labels(method, route, str(status))
+        series.observe(seconds)
+
+
+class EdgeMiddleware:
+    """Correlation id (validated, echoed, left in `scope["state"]` for the routes), body
+    limit and request histogram for every request the app answers."""
+
+    def __init__(self, app: ASGIApp, *, timer: RequestTimer) -> None:
+        self.app = app
+        self.timer = timer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope["headers"])
+        correlation, acceptable = correlation_of(headers)
+        status = 500
+
+        async def send_wrapped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), correlation_header(correlation)]
+            await send(message)
+
+        if not acceptable:
+            await send_reply(send, BAD_CORRELATION, correlation)
+            status = BAD_CORRELATION.status
+        elif declared_too_large(headers):
+            scope.setdefault("state", {})["correlation_id"] = correlation
+            await send_reply(send, TOO_LARGE, correlation)
+            status = TOO_LARGE.status
+        else:
+            scope.setdefault("state", {})["correlation_id"] = correlation
+            await self.app(scope, limited(receive), send_wrapped)
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        self.timer.observe(scope["method"], route, status, time.perf_counter() - started)
+
+
 def _internal_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
-    return json_error(500, "Internal server error")
+    return INTERNAL_ERROR.response()
 
 
-def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> Histogram:
+def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> RequestTimer:
     """Add the middleware, JSON error handlers and request histogram to `app`; return the
-    histogram (a service's own plain-ASGI routes observe into it too)."""
+    histogram's timer (a service's own plain-ASGI routes observe into it too)."""
     histogram = Histogram(
         f"{prefix}_http_request_duration_seconds",
         "HTTP request duration by method, route template and status",
@@ -232,16 +298,17 @@ def install_edges(app: FastAPI, metrics: ServiceMetrics, prefix: str) -> Histogr
             return _internal_error(request, exc)
         return reply.response()
 
-    @app.exception_handler(_BodyTooLarge)
-    async def too_large(_: Request, __: _BodyTooLarge) -> Response:
-        return json_error(413, f"Request body exceeds {MAX_BODY} bytes")
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(_: Request, __: BodyTooLarge) -> Response:
+        return TOO_LARGE.response()
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         return _internal_error(request, exc)
 
-    app.add_middleware(EdgeMiddleware, histogram=histogram)
-    return histogram
+    timer = RequestTimer(histogram)
+    app.add_middleware(EdgeMiddleware, timer=timer)
+    return timer
 
 
 def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck) -> None:
@@ -294,7 +361,3 @@ def add_docs(app: FastAPI, title: str) -> None:
 
 def cors_origins(setting: str) -> list[str]:
     return [origin.strip() for origin in setting.split(",") if origin.strip()]
-
-
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)

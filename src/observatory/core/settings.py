@@ -1,11 +1,16 @@
-"""Shared settings: which backends to use, where the embedded data lives, how to bind.
+"""Shared settings: which backends to use, where the embedded data lives, how to bind,
+and the one table of default ports.
 
-Each service has its own pydantic-settings class that nests these. Nothing here is read
-at import time: `Backends()` reads the environment when a service is being composed.
+This module and the pydantic-settings classes (`*/settings.py`) are the only code that
+reads the environment. Each service has its own settings class that nests these. Nothing
+here is read at import time: `Backends()` reads the environment when a service is being
+composed, `environment()` when a caller needs the whole mapping (the TUI's checks, the
+environment of a child process).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -18,6 +23,24 @@ DEFAULT_PORTS = {
     "read-model": 8080,
     "web": 8081,
 }
+"""The port each service listens on unless its `<NAME>_PORT` says otherwise."""
+
+OBSERVABILITY_PORTS = {
+    "prometheus": 9090,
+    "alertmanager": 9093,
+}
+"""The ports of a local Prometheus and Alertmanager unless PROMETHEUS_PORT or
+ALERTMANAGER_PORT say otherwise."""
+
+
+def port_setting(service: str) -> int:
+    """The default port of `service` (one of DEFAULT_PORTS or OBSERVABILITY_PORTS)."""
+    return DEFAULT_PORTS.get(service) or OBSERVABILITY_PORTS[service]
+
+
+def local_url(service: str) -> str:
+    """Where `service` listens on this machine by default, e.g. http://127.0.0.1:3000."""
+    return f"http://127.0.0.1:{port_setting(service)}"
 
 
 class Backends(BaseSettings):
@@ -79,7 +102,8 @@ class HttpSettings(BaseSettings):
     """When set, write routes require `Authorization: Bearer <token>`."""
 
     cors_origins: str = Field(
-        default="http://localhost:8081,http://127.0.0.1:8081", validation_alias="ODTO_CORS_ORIGINS"
+        default=f"http://localhost:{DEFAULT_PORTS['web']},{local_url('web')}",
+        validation_alias="ODTO_CORS_ORIGINS",
     )
     """Comma-separated origins allowed to call the APIs from a browser."""
 
@@ -87,6 +111,7 @@ class HttpSettings(BaseSettings):
     """Log level of the service."""
 
 
-def port_setting(service: str) -> int:
-    """The default port of `service`."""
-    return DEFAULT_PORTS[service]
+def environment() -> dict[str, str]:
+    """A copy of the process environment, for code that takes an environment mapping
+    (the TUI's configuration and checks, the environment of a child process)."""
+    return dict(os.environ)

@@ -64,7 +64,8 @@ class SqliteWriter:
         return await future
 
     async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run a read-only `work(conn)` on the writer thread, outside any batch."""
+        """Run a read-only `work(conn)` on the writer thread. It joins the next group
+        transaction like any unit of `run`, so it sees every write queued before it."""
         return await self.run(work)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -46,7 +46,7 @@ class ServiceMetrics:
     """A registry of one service: build info, dependency gauges, process metrics."""
 
     def __init__(self, service: str) -> None:
-        disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series add nothing here
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus_client; *_created series add nothing here
         self.service = service
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)

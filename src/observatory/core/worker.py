@@ -1,5 +1,5 @@
-"""A consumer service as an app: its lifespan opens the dependencies, starts the
-consumers once they are open, runs an optional periodic sampler, and on shutdown stops
+"""A consumer service as an app: its lifespan opens its ports, starts the consumers on
+`bus` once they are open, runs an optional periodic sampler, and on shutdown stops
 consuming, lets in-flight batches finish and closes everything. The app itself serves
 /healthz, /readyz and /metrics on the worker's own port.
 """
@@ -16,8 +16,8 @@ import structlog
 from fastapi import FastAPI
 
 from observatory.__about__ import __version__
-from observatory.core.backends import Dependencies
-from observatory.core.bus.port import BatchHandler
+from observatory.core.backends import Lifecycle
+from observatory.core.bus.port import BatchHandler, Bus
 from observatory.core.errors import DependencyDown
 from observatory.core.http import add_health, install_edges
 from observatory.core.telemetry import ServiceMetrics
@@ -40,14 +40,14 @@ def worker_app(
     title: str,
     *,
     metrics: ServiceMetrics,
-    deps: Dependencies,
+    bus: Bus,
+    lifecycle: Lifecycle,
     consumers: list[Consumer],
     sampler: Sampler | None = None,
     sample_every: float = 2.0,
 ) -> FastAPI:
     async def run() -> None:
-        await deps.ready.wait()
-        bus = deps.get("bus")
+        await lifecycle.ready.wait()
         for c in consumers:
             await bus.consume(c.queues, c.handler, prefetch=c.prefetch, batch_size=c.batch_size)
         log.info("consuming", service=metrics.service, queues=[c.queues for c in consumers])
@@ -58,7 +58,7 @@ def worker_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        deps.start()
+        lifecycle.start()
         task = asyncio.create_task(run(), name=f"{metrics.service}-consumers")
         try:
             yield
@@ -66,11 +66,11 @@ def worker_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await deps.close()  # the bus drains in-flight batches before closing
+            await lifecycle.close()  # the bus drains in-flight batches before closing
 
     app = FastAPI(
         title=title, version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
     )
     install_edges(app, metrics, metrics.service.replace("-", "_"))
-    add_health(app, metrics, deps.check)
+    add_health(app, metrics, lifecycle.check)
     return app

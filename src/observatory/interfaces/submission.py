@@ -1,4 +1,5 @@
-"""Submitting one job so that sending it again is safe (SPEC §12), for every client of ours.
+"""Submitting one job so that sending it again is safe (README, "HTTP API in brief"),
+for every client of ours.
 
 The client chooses the job's id and sends it in the body; `POST /jobs` is idempotent by
 id, so whenever an answer leaves the job's fate open the very same body goes out again:

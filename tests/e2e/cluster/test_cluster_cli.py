@@ -26,7 +26,9 @@ CONTEXT = ["--context", "kind-task-observatory", "--namespace", "task-observator
 IMAGE = f"task-observatory:{__version__}"
 
 
-def test_up_creates_builds_loads_deploys_waits_forwards_and_verifies(fake_cluster: FakeCluster):
+def test_up_creates_builds_loads_deploys_waits_forwards_and_verifies(
+    fake_cluster: FakeCluster,
+) -> None:
     """A clean `up` runs every step in order, one JSON record per line, and ends ready."""
     outcome = fake_cluster.run("up", "--json")
 
@@ -53,7 +55,7 @@ def test_up_creates_builds_loads_deploys_waits_forwards_and_verifies(fake_cluste
     )
 
 
-def test_up_ends_with_the_ready_record_and_the_forwarded_urls(fake_cluster: FakeCluster):
+def test_up_ends_with_the_ready_record_and_the_forwarded_urls(fake_cluster: FakeCluster) -> None:
     """The last record carries the URL of every registry entry on its forwarded port."""
     outcome = fake_cluster.run("up", "--json")
 
@@ -70,7 +72,9 @@ def test_up_ends_with_the_ready_record_and_the_forwarded_urls(fake_cluster: Fake
     assert ready["urls"]["readModel"] == f"http://localhost:{8080 + offset}"
 
 
-def test_up_port_forwards_every_registry_port_and_down_stops_them(fake_cluster: FakeCluster):
+def test_up_port_forwards_every_registry_port_and_down_stops_them(
+    fake_cluster: FakeCluster,
+) -> None:
     """`up` leaves one live port-forward per registry entry; `down` stops exactly those."""
     up = fake_cluster.run("up", "--json")
     assert up.code == 0, up.stdout + up.stderr
@@ -93,7 +97,9 @@ def test_up_port_forwards_every_registry_port_and_down_stops_them(fake_cluster: 
     assert not fake_cluster.state_file.exists()
 
 
-def test_up_creates_the_git_ignored_secrets_env_with_random_passwords(fake_cluster: FakeCluster):
+def test_up_creates_the_git_ignored_secrets_env_with_random_passwords(
+    fake_cluster: FakeCluster,
+) -> None:
     """The Secret's env file is generated once, with every password filled, and then kept."""
     first = fake_cluster.run("up", "--json", "--no-port-forward")
     assert first.code == 0, first.stdout + first.stderr
@@ -122,7 +128,7 @@ def test_up_creates_the_git_ignored_secrets_env_with_random_passwords(fake_clust
     )
 
 
-def test_up_reuses_an_existing_cluster(fake_cluster: FakeCluster):
+def test_up_reuses_an_existing_cluster(fake_cluster: FakeCluster) -> None:
     """With the cluster already there, `up` says so and creates nothing."""
     outcome = fake_cluster.run(
         "up", "--json", "--no-port-forward", scenario={"clusters": ["task-observatory"]}
@@ -136,7 +142,9 @@ def test_up_reuses_an_existing_cluster(fake_cluster: FakeCluster):
     assert ("verify", "skipped") in outcome.steps
 
 
-def test_up_without_docker_fails_at_prereqs_and_does_nothing_else(fake_cluster: FakeCluster):
+def test_up_without_docker_fails_at_prereqs_and_does_nothing_else(
+    fake_cluster: FakeCluster,
+) -> None:
     """A missing docker is named in the error; no cluster is created."""
     (fake_cluster.bin / "docker").unlink()
 
@@ -150,7 +158,7 @@ def test_up_without_docker_fails_at_prereqs_and_does_nothing_else(fake_cluster: 
     assert outcome.argvs("kubectl") == []
 
 
-def test_up_with_docker_not_running_fails_at_prereqs(fake_cluster: FakeCluster):
+def test_up_with_docker_not_running_fails_at_prereqs(fake_cluster: FakeCluster) -> None:
     """docker on PATH but its daemon down is a prerequisite failure that says so."""
     outcome = fake_cluster.run("up", "--json", scenario={"docker_info": 1})
 
@@ -159,7 +167,7 @@ def test_up_with_docker_not_running_fails_at_prereqs(fake_cluster: FakeCluster):
     assert "not running" in outcome.records[-1]["message"]
 
 
-def test_up_fails_at_cluster_when_kind_cannot_create_it(fake_cluster: FakeCluster):
+def test_up_fails_at_cluster_when_kind_cannot_create_it(fake_cluster: FakeCluster) -> None:
     """kind's own error message is reported on the cluster step; nothing is built."""
     outcome = fake_cluster.run("up", "--json", scenario={"kind_create": 1})
 
@@ -169,7 +177,7 @@ def test_up_fails_at_cluster_when_kind_cannot_create_it(fake_cluster: FakeCluste
     assert not any(a[:1] == ["build"] for a in outcome.argvs("docker"))
 
 
-def test_up_fails_at_image_when_the_build_fails(fake_cluster: FakeCluster):
+def test_up_fails_at_image_when_the_build_fails(fake_cluster: FakeCluster) -> None:
     """A failed docker build stops `up` before anything is loaded or applied."""
     outcome = fake_cluster.run("up", "--json", scenario={"docker_build": 1})
 
@@ -180,7 +188,7 @@ def test_up_fails_at_image_when_the_build_fails(fake_cluster: FakeCluster):
     assert outcome.argvs("kubectl") == []
 
 
-def test_up_fails_at_pods_when_kubectl_times_out(fake_cluster: FakeCluster):
+def test_up_fails_at_pods_when_kubectl_times_out(fake_cluster: FakeCluster) -> None:
     """kubectl's own rollout timeout becomes a `pods` error naming the workload."""
     outcome = fake_cluster.run("up", "--json", "--timeout", "5", scenario={"rollout": "timeout"})
 
@@ -191,7 +199,7 @@ def test_up_fails_at_pods_when_kubectl_times_out(fake_cluster: FakeCluster):
     assert not any("port-forward" in a for a in outcome.argvs("kubectl"))
 
 
-def test_up_kills_a_hung_wait_and_reports_the_timeout(fake_cluster: FakeCluster):
+def test_up_kills_a_hung_wait_and_reports_the_timeout(fake_cluster: FakeCluster) -> None:
     """A kubectl that never returns is killed past the deadline; `up` does not hang."""
     outcome = fake_cluster.run("up", "--json", "--timeout", "1", scenario={"rollout": "hang"})
 
@@ -200,7 +208,7 @@ def test_up_kills_a_hung_wait_and_reports_the_timeout(fake_cluster: FakeCluster)
     assert "Timeout after 1 s" in outcome.records[-1]["message"]
 
 
-def test_up_fails_at_verify_and_leaves_no_port_forward_running(fake_cluster: FakeCluster):
+def test_up_fails_at_verify_and_leaves_no_port_forward_running(fake_cluster: FakeCluster) -> None:
     """An unhealthy gateway is an error (exit 1), and the port-forwards are stopped."""
     outcome = fake_cluster.run(
         "up", "--json", "--verify-timeout", "1", scenario={"health": {"gateway": 503}}
@@ -209,11 +217,11 @@ def test_up_fails_at_verify_and_leaves_no_port_forward_running(fake_cluster: Fak
     assert outcome.code == 1
     assert outcome.steps[-1] == ("verify", "error")
     assert "503" in outcome.records[-1]["message"]
-    pids = fake_cluster.recorded_pids()
+    pids = fake_cluster.recorded_pids() + fake_cluster.live_port_forwards()
     assert not any(is_port_forward(pid) for pid in pids)
 
 
-def test_up_fails_at_ports_when_a_port_is_taken(fake_cluster: FakeCluster):
+def test_up_fails_at_ports_when_a_port_is_taken(fake_cluster: FakeCluster) -> None:
     """A local port already in use is named before any port-forward starts."""
     taken = 8081 + fake_cluster.offset
     with socket.socket() as holder:
@@ -227,7 +235,7 @@ def test_up_fails_at_ports_when_a_port_is_taken(fake_cluster: FakeCluster):
     assert not any("port-forward" in a for a in outcome.argvs("kubectl"))
 
 
-def test_up_fails_at_ports_when_a_port_forward_exits(fake_cluster: FakeCluster):
+def test_up_fails_at_ports_when_a_port_forward_exits(fake_cluster: FakeCluster) -> None:
     """A port-forward that dies is reported with what kubectl said; the others are stopped."""
     outcome = fake_cluster.run("up", "--json", scenario={"port_forward_fail": ["grafana"]})
 
@@ -237,7 +245,7 @@ def test_up_fails_at_ports_when_a_port_forward_exits(fake_cluster: FakeCluster):
     assert not any(is_port_forward(pid) for pid in fake_cluster.recorded_pids())
 
 
-def test_status_reports_a_running_cluster_and_exit_zero(fake_cluster: FakeCluster):
+def test_status_reports_a_running_cluster_and_exit_zero(fake_cluster: FakeCluster) -> None:
     """After `up`, status sees the cluster, ready pods, the port-forwards and health."""
     assert fake_cluster.run("up", "--json").code == 0
 
@@ -255,7 +263,7 @@ def test_status_reports_a_running_cluster_and_exit_zero(fake_cluster: FakeCluste
     fake_cluster.run("down", "--json")
 
 
-def test_status_without_a_cluster_says_so_and_exits_one(fake_cluster: FakeCluster):
+def test_status_without_a_cluster_says_so_and_exits_one(fake_cluster: FakeCluster) -> None:
     """No cluster: a warning record and exit status 1, nothing started."""
     status = fake_cluster.run("status", "--json")
 
@@ -263,7 +271,7 @@ def test_status_without_a_cluster_says_so_and_exits_one(fake_cluster: FakeCluste
     assert status.steps == [("prereqs", "complete"), ("cluster", "warning")]
 
 
-def test_down_with_nothing_running_skips_both_steps(fake_cluster: FakeCluster):
+def test_down_with_nothing_running_skips_both_steps(fake_cluster: FakeCluster) -> None:
     """`down` on a machine without the cluster is a no-op that still succeeds."""
     outcome = fake_cluster.run("down", "--json")
 
@@ -272,7 +280,7 @@ def test_down_with_nothing_running_skips_both_steps(fake_cluster: FakeCluster):
     assert not any(a[:2] == ["delete", "cluster"] for a in outcome.argvs("kind"))
 
 
-def test_human_output_shows_step_icons_and_the_urls(fake_cluster: FakeCluster):
+def test_human_output_shows_step_icons_and_the_urls(fake_cluster: FakeCluster) -> None:
     """Without --json each record is one readable line and the URLs are listed."""
     outcome = fake_cluster.run("up")
     fake_cluster.run("down", "--json", "--keep-cluster")

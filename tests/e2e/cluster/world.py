@@ -108,6 +108,20 @@ class FakeCluster:
         state = json.loads(self.state_file.read_text("utf-8"))
         return [int(f["pid"]) for f in state.get("portForwards", [])]
 
+    def live_port_forwards(self) -> list[int]:
+        """Pids of this world's fake `kubectl port-forward` processes that still run, found
+        in /proc (a failed `up` clears the state file, so the recorded pids are gone)."""
+        mine = str(self.bin / "kubectl").encode()
+        pids = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                argv = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue  # it exited while we looked
+            if mine in argv and b"port-forward" in argv:
+                pids.append(int(cmdline.parent.name))
+        return pids
+
     def run(
         self, *args: str, scenario: dict[str, Any] | None = None, timeout: float = 90
     ) -> Outcome:

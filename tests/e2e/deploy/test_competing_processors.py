@@ -38,7 +38,7 @@ def ready(client: httpx.Client, url: str) -> bool:
 
 def test_two_processors_on_one_queue_complete_every_job_exactly_once(
     tmp_path: Path, real_backends: dict[str, str]
-):
+) -> None:
     system = start_system(tmp_path, real_backends)
     port = free_port()
     env = {**system.env, "PROCESSOR_PORT": str(port)}

@@ -32,7 +32,7 @@ def compose_probes() -> set[tuple[str, str]]:
     return probes
 
 
-def test_every_probed_route_answers_200(system: RunningSystem):
+def test_every_probed_route_answers_200(system: RunningSystem) -> None:
     """Kubernetes probes, compose health checks and `odto cluster` verify all hit live routes."""
     probes = (
         kubernetes_probes()
@@ -47,7 +47,9 @@ def test_every_probed_route_answers_200(system: RunningSystem):
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
-def test_the_image_health_check_passes_against_each_service(system: RunningSystem, path: str):
+def test_the_image_health_check_passes_against_each_service(
+    system: RunningSystem, path: str
+) -> None:
     """odto-healthcheck, pointed at each running service by name and port, reports healthy."""
     module = healthcheck()
     for service in SERVICES:

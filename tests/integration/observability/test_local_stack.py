@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.binaries import need_binary
+from tests.waiting import wait_until, wait_until_async
 
 from observatory.interfaces.cli.observability import Timings, start_observability
 from observatory.interfaces.cli.observability.checks import check_observability
@@ -70,15 +70,6 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_for(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(POLL_SECONDS)
-    pytest.fail(f"timed out after {timeout} s waiting for {what}")
-
-
 async def test_service_down_reaches_the_webhook_and_critical_inhibits_warning(
     tmp_path: Path, fake_service: tuple[str, list[dict[str, Any]]]
 ) -> None:
@@ -103,7 +94,7 @@ async def test_service_down_reaches_the_webhook_and_critical_inhibits_warning(
             active = body["data"]["activeTargets"]
             return len(active) == 3 and all(t["health"] != "unknown" for t in active)
 
-        wait_for(scraped_once, 30, "the first scrape of every target")
+        wait_until(scraped_once, 30, POLL_SECONDS, message="the first scrape of every target")
         results = {
             r.name: r
             for r in await check_observability(
@@ -130,7 +121,7 @@ async def test_service_down_reaches_the_webhook_and_critical_inhibits_warning(
                         return dict(alert)
             return None
 
-        alert = wait_for(service_down, 60, "ServiceDown at the webhook")
+        alert = wait_until(service_down, 60, POLL_SECONDS, message="ServiceDown at the webhook")
         assert alert["labels"]["service"] == "processor"
         assert alert["labels"]["severity"] == "critical"
         assert alert["annotations"]["runbook_url"] == "docs/runbook.md#servicedown"
@@ -155,10 +146,13 @@ async def test_service_down_reaches_the_webhook_and_critical_inhibits_warning(
                     for a in response.json()
                 }
 
-            deadline = time.monotonic() + 20
-            seen = await states()
-            while seen.get(("s1", "warning")) != "suppressed" and time.monotonic() < deadline:
+            async def warning_suppressed() -> dict[tuple[str, str], str] | None:
                 seen = await states()
+                return seen if seen.get(("s1", "warning")) == "suppressed" else None
+
+            seen = await wait_until_async(
+                warning_suppressed, 20, POLL_SECONDS, message="the s1 warning to be suppressed"
+            )
             assert seen == {
                 ("s1", "critical"): "active",
                 ("s1", "warning"): "suppressed",
@@ -168,5 +162,5 @@ async def test_service_down_reaches_the_webhook_and_critical_inhibits_warning(
         stack.stop()
 
     assert all(p.process.poll() is not None for p in stack.processes) or not stack.processes
-    with httpx.Client() as client, pytest.raises(httpx.ConnectError):
-        client.get(f"{stack.prometheus_url}/-/ready")
+    with httpx.Client() as after, pytest.raises(httpx.ConnectError):
+        after.get(f"{stack.prometheus_url}/-/ready")

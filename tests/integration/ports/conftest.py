@@ -43,11 +43,7 @@ MONGO_SKIP = (
 )
 
 
-def _connect(bus: Bus) -> Awaitable[None]:
-    return bus.connect()
-
-
-def _open(store: JobStore | Counters | EventStore) -> Awaitable[None]:
+def _open(store: Bus | JobStore | Counters | EventStore) -> Awaitable[None]:
     return store.open()
 
 
@@ -94,10 +90,10 @@ async def bus_engine(bus_target: tuple[str, str], namespace: str) -> AsyncIterat
     name, target = bus_target
     build: Callable[[], Bus]
     if name == "embedded":
-        build = lambda: EmbeddedBus(Path(target), namespace=namespace)  # noqa: E731
+        build = lambda: EmbeddedBus(Path(target), namespace=namespace)  # noqa: E731 — one short factory per backend
     else:
-        build = lambda: RabbitBus(target, namespace=namespace)  # noqa: E731
-    engine: Engine[Bus] = Engine(name, target, namespace, build, _connect)
+        build = lambda: RabbitBus(target, namespace=namespace)  # noqa: E731 — one short factory per backend
+    engine: Engine[Bus] = Engine(name, target, namespace, build, _open)
     try:
         yield engine
     finally:
@@ -118,9 +114,9 @@ async def job_store_engine(
     name, target = job_store_target
     build: Callable[[], JobStore]
     if name == "sqlite":
-        build = lambda: SqliteJobStore(Path(target))  # noqa: E731
+        build = lambda: SqliteJobStore(Path(target))  # noqa: E731 — one short factory per backend
     else:
-        build = lambda: PostgresJobStore(target, namespace=namespace)  # noqa: E731
+        build = lambda: PostgresJobStore(target, namespace=namespace)  # noqa: E731 — one short factory per backend
     engine: Engine[JobStore] = Engine(name, target, namespace, build, _open)
     try:
         yield engine
@@ -140,9 +136,9 @@ async def counters(counters_target: tuple[str, str], namespace: str) -> AsyncIte
     name, target = counters_target
     build: Callable[[], Counters]
     if name == "embedded":
-        build = lambda: EmbeddedCounters(Path(target))  # noqa: E731
+        build = lambda: EmbeddedCounters(Path(target))  # noqa: E731 — one short factory per backend
     else:
-        build = lambda: RedisCounters(target, namespace=namespace)  # noqa: E731
+        build = lambda: RedisCounters(target, namespace=namespace)  # noqa: E731 — one short factory per backend
     engine: Engine[Counters] = Engine(name, target, namespace, build, _open)
     try:
         yield await engine.open()
@@ -159,13 +155,13 @@ async def event_store_engine(
     name, target = event_store_target
     build: Callable[[], EventStore]
     if name == "sqlite":
-        build = lambda: SqliteEventStore(Path(target))  # noqa: E731
+        build = lambda: SqliteEventStore(Path(target))  # noqa: E731 — one short factory per backend
     elif name == "postgres":
-        build = lambda: PostgresEventStore(target, namespace=namespace)  # noqa: E731
+        build = lambda: PostgresEventStore(target, namespace=namespace)  # noqa: E731 — one short factory per backend
     else:
         from observatory.core.stores.mongo_events import MongoEventStore
 
-        build = lambda: MongoEventStore(target, namespace=namespace)  # noqa: E731
+        build = lambda: MongoEventStore(target, namespace=namespace)  # noqa: E731 — one short factory per backend
     engine: Engine[EventStore] = Engine(name, target, namespace, build, _open)
     try:
         yield engine

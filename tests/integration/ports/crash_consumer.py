@@ -27,7 +27,7 @@ async def main(engine: str, target: str, namespace: str, queue: str) -> None:
         bus = EmbeddedBus(Path(target), namespace=namespace, lease=LEASE_SECONDS)
     else:
         bus = RabbitBus(target, namespace=namespace)
-    await bus.connect()
+    await bus.open()
 
     async def hang(batch: Sequence[Delivery]) -> list[Outcome]:
         for delivery in batch:

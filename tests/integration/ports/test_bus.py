@@ -12,11 +12,12 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pytest
 from tests.integration.ports.engines import Engine
-from tests.integration.ports.waiting import eventually
+from tests.waiting import wait_until_async
 
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
 from observatory.core.bus.rabbitmq import RabbitBus
@@ -58,10 +59,10 @@ class Collector:
         return [delivery.body for delivery in self.deliveries]
 
     async def wait_for(self, count: int, timeout: float = 20.0) -> None:
-        await eventually(
+        await wait_until_async(
             lambda: len(self.deliveries) >= count,
             timeout=timeout,
-            what=f"{count} deliveries (got {len(self.deliveries)})",
+            message=f"{count} deliveries (got {len(self.deliveries)})",
         )
 
 
@@ -71,7 +72,7 @@ async def publish(bus: Bus, routing_key: str, *bodies: bytes) -> None:
 
 async def assert_empty_after_reopen(engine: Engine[Bus], bus: Bus, queue: str, key: str) -> None:
     """Close `bus`, open a new one and prove `queue` holds nothing but a fresh marker."""
-    await eventually(lambda: _depth_is(bus, queue, 0), what=f"{queue} to drain")
+    await wait_until_async(lambda: _depth_is(bus, queue, 0), message=f"{queue} to drain")
     await engine.close(bus)
     reopened = await engine.open()
     marker = f"marker-{uuid.uuid4()}".encode()
@@ -161,7 +162,7 @@ async def test_retry_redelivers_flagged_as_redelivered(bus: Bus) -> None:
 
     assert collector.bodies[:2] == [b"flaky", b"flaky"]
     assert [d.redelivered for d in collector.deliveries[:2]] == [False, True]
-    await eventually(lambda: _depth_is(bus, JOBS_EXECUTED, 0), what="the queue to drain")
+    await wait_until_async(lambda: _depth_is(bus, JOBS_EXECUTED, 0), message="the queue to drain")
     assert len(collector.deliveries) == 2
 
 
@@ -180,13 +181,13 @@ async def test_dependency_down_from_the_handler_retries_the_whole_batch(bus: Bus
     await publish(bus, "job.validated", b"a", b"b", b"c")
     await bus.consume(JOBS_VALIDATED, handler, prefetch=10, batch_size=10)
 
-    await eventually(
+    await wait_until_async(
         lambda: bool(failed) and set(failed) <= {d.body for d in again},
-        what="the failed batch to come back",
+        message="the failed batch to come back",
     )
     assert all(d.redelivered for d in again if d.body in failed)
-    await eventually(
-        lambda: {d.body for d in again} == {b"a", b"b", b"c"}, what="every message to be handled"
+    await wait_until_async(
+        lambda: {d.body for d in again} == {b"a", b"b", b"c"}, message="every message to be handled"
     )
 
 
@@ -213,7 +214,7 @@ async def test_batches_settled_out_of_order_settle_only_what_their_handler_decid
         return [Outcome.REJECT if d.body == b"m3" else Outcome.ACK for d in batch]
 
     await bus.consume(JOBS_COMPLETED, handler, prefetch=10, batch_size=2)
-    await eventually(lambda: sorted(handled) == bodies, what="every message handled once")
+    await wait_until_async(lambda: sorted(handled) == bodies, message="every message handled once")
     assert b"m0" in returned
     await assert_empty_after_reopen(bus_engine, bus, JOBS_COMPLETED, "job.completed")
 
@@ -234,8 +235,8 @@ async def test_a_slow_batch_does_not_stall_the_deliveries_after_it(bus: Bus) -> 
         return [Outcome.ACK] * len(batch)
 
     await bus.consume(JOBS_COMPLETED, handler, prefetch=10, batch_size=2)
-    await eventually(lambda: len(handled) == 40, timeout=20, what="all 40 handled")
-    await eventually(lambda: _depth_is(bus, JOBS_COMPLETED, 0), what="the queue to drain")
+    await wait_until_async(lambda: len(handled) == 40, timeout=20, message="all 40 handled")
+    await wait_until_async(lambda: _depth_is(bus, JOBS_COMPLETED, 0), message="the queue to drain")
 
 
 async def test_one_handler_consumes_several_queues_and_each_delivery_names_its_queue(
@@ -260,7 +261,7 @@ async def test_one_handler_consumes_several_queues_and_each_delivery_names_its_q
     assert sorted(collector.bodies) == sorted(f"{q}/{n}".encode() for q in queues for n in range(5))
     assert all(d.body.decode().startswith(d.queue.split(".", 1)[-1]) for d in collector.deliveries)
     for queue in queues:
-        await eventually(lambda q=queue: _depth_is(bus, q, 0), what=f"{queue} to drain")
+        await wait_until_async(partial(_depth_is, bus, queue, 0), message=f"{queue} to drain")
     await assert_empty_after_reopen(bus_engine, bus, JOBS_EXECUTED, "job.executed")
     assert len(collector.deliveries) == 15  # the first bus is closed: nothing came twice
 
@@ -333,12 +334,14 @@ async def test_prefetch_bounds_deliveries_in_flight(bus: Bus) -> None:
     await publish(bus, "job.completed", *(f"m{n}".encode() for n in range(10)))
     await bus.consume(JOBS_COMPLETED, slow, prefetch=3, batch_size=1)
 
-    await eventually(lambda: in_flight == 3, what="3 deliveries in flight")
-    await eventually(lambda: _depth_is(bus, JOBS_COMPLETED, 7), what="7 messages left waiting")
+    await wait_until_async(lambda: in_flight == 3, message="3 deliveries in flight")
+    await wait_until_async(
+        lambda: _depth_is(bus, JOBS_COMPLETED, 7), message="7 messages left waiting"
+    )
     assert in_flight == 3
 
     gate.set()
-    await eventually(lambda: len(done) == 10, what="all 10 messages handled")
+    await wait_until_async(lambda: len(done) == 10, message="all 10 messages handled")
     assert most == 3
 
 
@@ -406,7 +409,7 @@ async def test_unreachable_rabbitmq_raises_dependency_down() -> None:
     """A RabbitBus pointed at a port nobody listens on raises DependencyDown and pings False."""
     bus = RabbitBus(f"amqp://guest:guest@127.0.0.1:{_free_port()}/", namespace="unreachable")
     with pytest.raises(DependencyDown):
-        await bus.connect()
+        await bus.open()
     assert await bus.ping() is False
     with pytest.raises(DependencyDown):
         await publish(bus, "job.created", b"nowhere")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 from tests.integration.ports.engines import delete_redis_keys
-from tests.integration.ports.waiting import eventually
+from tests.waiting import wait_until_async
 
 from observatory.core.stores.records import CounterEffect
 from observatory.core.stores.redis_counters import EFFECT_TTL_SECONDS, RedisCounters
@@ -57,7 +57,7 @@ async def test_an_expired_effect_key_is_missing_again(redis_url: str, namespace:
         async def forgotten() -> bool:
             return await counters.missing(["created:old"]) == {"created:old"}
 
-        await eventually(forgotten, timeout=5, what="the effect key to expire")
+        await wait_until_async(forgotten, timeout=5, message="the effect key to expire")
         assert (await counters.snapshot()).total == 1
     finally:
         await counters.close()

@@ -34,9 +34,24 @@ class FakeChannel:
             await asyncio.sleep(0)
 
 
-def tracker_with(tags: range, **channel_options: Any) -> tuple[AckTracker, FakeChannel]:
+class FakeMonotonic:
+    """A monotonic clock that moves only when the test advances it."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
+def tracker_with(
+    tags: range, clock: FakeMonotonic | None = None, **channel_options: Any
+) -> tuple[AckTracker, FakeChannel]:
     channel = FakeChannel(**channel_options)
-    tracker = AckTracker(channel)  # type: ignore[arg-type]
+    tracker = AckTracker(channel, clock=clock or FakeMonotonic())  # type: ignore[arg-type]  # FakeChannel has only the settle calls
     for tag in tags:
         tracker.delivered(tag)
     return tracker, channel
@@ -116,14 +131,22 @@ async def test_frames_of_two_flushes_never_interleave() -> None:
 
 
 async def test_deliveries_stuck_behind_a_slow_one_are_acked_singly_after_a_while() -> None:
-    tracker, channel = tracker_with(range(1, 6))
+    clock = FakeMonotonic()
+    tracker, channel = tracker_with(range(1, 6), clock)
     for tag in (2, 3, 5):
         tracker.settle(tag, ACK)
     tracker.settle(4, REJECT)
     await turns()
     assert channel.frames == [("reject", 4, False)]
 
-    await asyncio.sleep(STRAGGLER_SECONDS * 2)
+    clock.advance(STRAGGLER_SECONDS / 2)  # not yet: still held behind tag 1
+    tracker.flush()
+    await turns()
+    assert channel.frames == [("reject", 4, False)]
+
+    clock.advance(STRAGGLER_SECONDS)  # the look-again the tracker's timer would make
+    tracker.flush()
+    await turns()
     singles = [("ack", 2, False), ("ack", 3, False), ("ack", 5, False)]
     assert channel.frames == [("reject", 4, False), *singles]
     assert tracker.unsettled == 1
@@ -153,7 +176,7 @@ async def test_outcomes_of_one_loop_turn_are_flushed_together_without_being_aske
 
 async def test_a_closed_channel_is_not_an_error() -> None:
     channel = FakeChannel(closed=True)
-    tracker = AckTracker(channel)  # type: ignore[arg-type]
+    tracker = AckTracker(channel)  # type: ignore[arg-type]  # FakeChannel has only the settle calls
     tracker.delivered(1)
     tracker.settle(1, ACK)
     await tracker.settled()  # the broker redelivers what a dead channel held

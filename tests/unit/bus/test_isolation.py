@@ -3,7 +3,7 @@ is poison and the rest proceed. An outage fails everything and poisons nothing."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from observatory.core.errors import DependencyDown, InvalidMessage
 class Item:
     body: bytes
     queue: str = "q"
-    headers: dict[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, Any] = field(default_factory=dict)
     redelivered: bool = False
 
     async def settle(self, outcome: Outcome) -> None:  # the runner's job, not used here

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.waiting import wait_until_async
 
 from observatory.core.bus.port import Delivery, Outcome, Settlement
 from observatory.core.bus.runner import ConsumerRunner
@@ -15,18 +17,12 @@ from observatory.core.bus.runner import ConsumerRunner
 class Item:
     body: bytes
     queue: str = "q"
-    headers: dict[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, Any] = field(default_factory=dict)
     redelivered: bool = False
     settled: list[Outcome] = field(default_factory=list)
 
     async def settle(self, outcome: Outcome) -> None:
         self.settled.append(outcome)
-
-
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0)
 
 
 async def test_a_slow_delivery_frees_its_batch_and_settles_alone() -> None:
@@ -41,13 +37,13 @@ async def test_a_slow_delivery_frees_its_batch_and_settles_alone() -> None:
     runner = ConsumerRunner("q", handler, prefetch=10, max_batches=1)
     batch = [Item(b"a"), Item(b"b"), Item(b"c")]
     runner.submit(batch)
-    await wait_for(lambda: runner.batches == 0)
+    await wait_until_async(lambda: runner.batches == 0, timeout=5, interval=0)
     assert [i.settled for i in batch] == [[Outcome.ACK], [], [Outcome.REJECT]]
     assert runner.in_flight == 1
     assert await runner.wait_for_room() == 9  # the next batch may start now
 
     slow.set_result(Outcome.ACK)
-    await wait_for(lambda: runner.in_flight == 0)
+    await wait_until_async(lambda: runner.in_flight == 0, timeout=5, interval=0)
     assert batch[1].settled == [Outcome.ACK]
 
 
@@ -61,5 +57,5 @@ async def test_a_deferred_outcome_that_breaks_hands_the_delivery_back() -> None:
     runner = ConsumerRunner("q", handler, prefetch=10)
     item = Item(b"x")
     runner.submit([item])
-    await wait_for(lambda: runner.in_flight == 0)
+    await wait_until_async(lambda: runner.in_flight == 0, timeout=5, interval=0)
     assert item.settled == [Outcome.RETRY]

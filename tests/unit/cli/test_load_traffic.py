@@ -165,11 +165,22 @@ async def test_retries_0_sends_each_job_once() -> None:
 
 
 async def test_open_loop_keeps_sending_while_the_gateway_is_slow() -> None:
+    arrived = 0
+    second_arrived = asyncio.Event()
+
     async def slow_gateway(request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(0.05)
+        """Answers nothing until a second request arrives while the first is unanswered."""
+        nonlocal arrived
+        arrived += 1
+        if arrived == 2:
+            second_arrived.set()
+        await second_arrived.wait()
         return httpx.Response(202, json={})
 
-    report = await run_load(plan(), transport=httpx.MockTransport(slow_gateway))
+    # A closed-loop client would wait on the first answer forever: the time-out ends it.
+    report = await asyncio.wait_for(
+        run_load(plan(), transport=httpx.MockTransport(slow_gateway)), timeout=10
+    )
 
     # A closed-loop client would never have more than one request outstanding.
     assert report.max_in_flight > 1

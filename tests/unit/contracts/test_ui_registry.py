@@ -71,7 +71,7 @@ def test_override_file_replaces_the_packaged_registry(tmp_path: Path) -> None:
 def test_entries_are_frozen() -> None:
     entry = load_registry().entries[0]
     with pytest.raises(dataclasses.FrozenInstanceError):
-        entry.port = 1  # type: ignore[misc]
+        entry.port = 1  # type: ignore[misc]  # assigning a frozen field is what must fail
     assert RegistryEntry("x", "X", 1, "/", "", "").url() == "http://localhost:1/"
 
 

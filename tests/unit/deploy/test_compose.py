@@ -30,7 +30,7 @@ DATA = {
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_compose_file_validates_against_the_compose_specification(name: str):
+def test_compose_file_validates_against_the_compose_specification(name: str) -> None:
     """Both files are valid Compose documents (schema vendored from check-jsonschema)."""
     schema = json.loads(SCHEMA.read_text("utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
@@ -38,7 +38,7 @@ def test_compose_file_validates_against_the_compose_specification(name: str):
     assert errors == []
 
 
-def test_the_schema_check_rejects_a_broken_file():
+def test_the_schema_check_rejects_a_broken_file() -> None:
     """The schema check can fail: an unknown service key and a bad port list are errors."""
     broken = copy.deepcopy(compose("compose.yml"))
     broken["services"]["gateway"]["prots"] = ["3000:3000"]
@@ -48,7 +48,7 @@ def test_the_schema_check_rejects_a_broken_file():
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_every_variable_is_required_and_listed_in_the_env_example(name: str):
+def test_every_variable_is_required_and_listed_in_the_env_example(name: str) -> None:
     """Credentials have no defaults: each `${VAR}` is `${VAR:?...}`, and .env.example lists it."""
     lines = (COMPOSE_DIR / name).read_text("utf-8").splitlines()
     text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
@@ -63,7 +63,7 @@ def test_every_variable_is_required_and_listed_in_the_env_example(name: str):
     assert {v for v, _, _ in references} == set(example)
 
 
-def test_env_example_holds_no_password():
+def test_env_example_holds_no_password() -> None:
     """The committed example leaves every password empty (make_env.py fills them)."""
     example = env_keys(COMPOSE_DIR / ".env.example")
     secrets = {k: v for k, v in example.items() if k.endswith(("_PASSWORD", "_TOKEN"))}
@@ -71,7 +71,7 @@ def test_env_example_holds_no_password():
     assert all(value.strip() == "" for value in secrets.values())
 
 
-def test_host_ports_are_the_registry_ports_on_loopback():
+def test_host_ports_are_the_registry_ports_on_loopback() -> None:
     """Each UI of the registry is published on its standard port, bound to 127.0.0.1."""
     services = compose("compose.yml")["services"]
     published = {
@@ -103,7 +103,7 @@ def demo_of(main: dict[str, Any]) -> dict[str, Any]:
     return demo
 
 
-def test_demo_is_the_same_stack_on_ports_13000_plus_with_prefixed_names():
+def test_demo_is_the_same_stack_on_ports_13000_plus_with_prefixed_names() -> None:
     """The demo differs from the main file only by its ports and its odto-demo- names."""
     demo = compose("compose.demo.yml")
     assert demo == demo_of(compose("compose.yml"))
@@ -114,7 +114,7 @@ def test_demo_is_the_same_stack_on_ports_13000_plus_with_prefixed_names():
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_every_container_has_a_healthcheck_and_waits_for_healthy_dependencies(name: str):
+def test_every_container_has_a_healthcheck_and_waits_for_healthy_dependencies(name: str) -> None:
     """depends_on always means 'healthy', and every dependency can become healthy."""
     services = compose(name)["services"]
     for service_name, service in services.items():
@@ -124,7 +124,7 @@ def test_every_container_has_a_healthcheck_and_waits_for_healthy_dependencies(na
             assert dependency in services
 
 
-def test_data_lives_in_named_volumes_and_configuration_comes_from_the_repo():
+def test_data_lives_in_named_volumes_and_configuration_comes_from_the_repo() -> None:
     """Stateful containers keep data in declared named volumes; bind mounts exist in deploy/."""
     stack = compose("compose.yml")
     for service, path in DATA.items():
@@ -140,7 +140,7 @@ def test_data_lives_in_named_volumes_and_configuration_comes_from_the_repo():
                 assert source in stack["volumes"], volume
 
 
-def test_the_five_services_run_the_one_image_with_odto_serve():
+def test_the_five_services_run_the_one_image_with_odto_serve() -> None:
     """gateway..web share the repository's image at the package version, one per command."""
     services = compose("compose.yml")["services"]
     for name in SERVICES:
@@ -153,7 +153,7 @@ def test_the_five_services_run_the_one_image_with_odto_serve():
         assert service["read_only"] is True
 
 
-def test_env_file_and_secrets_are_git_ignored():
+def test_env_file_and_secrets_are_git_ignored() -> None:
     """deploy/compose/.env and the overlay's secrets.env can never be committed."""
     ignore = (REPO / "deploy/.gitignore").read_text("utf-8").splitlines()
     assert "/compose/.env" in ignore

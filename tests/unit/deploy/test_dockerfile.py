@@ -37,7 +37,7 @@ def args_of(stage: list[tuple[str, str]], instruction: str) -> list[str]:
     return [rest for name, rest in stage if name == instruction]
 
 
-def test_build_stage_installs_the_package_from_this_checkout_with_the_lock():
+def test_build_stage_installs_the_package_from_this_checkout_with_the_lock() -> None:
     """The wheel is built from the same pyproject and src/ the tests import, and every
     dependency version comes from requirements.lock."""
     build = stages()["build"]
@@ -49,7 +49,7 @@ def test_build_stage_installs_the_package_from_this_checkout_with_the_lock():
     assert "pip check" in runs
 
 
-def test_every_runtime_dependency_is_pinned_by_the_lock():
+def test_every_runtime_dependency_is_pinned_by_the_lock() -> None:
     """Constraints pin only what they name: the lock must name the whole runtime closure."""
     lock = {
         line.split("==")[0].strip().lower().replace("_", "-")
@@ -83,7 +83,7 @@ def test_every_runtime_dependency_is_pinned_by_the_lock():
     assert seen - lock == set()
 
 
-def test_runtime_stage_is_non_root_with_odto_entrypoint_and_health_check():
+def test_runtime_stage_is_non_root_with_odto_entrypoint_and_health_check() -> None:
     runtime = stages()["runtime"]
     (user,) = args_of(runtime, "USER")
     uid = user.split(":")[0]
@@ -114,7 +114,7 @@ def ignored(path: str) -> bool:
     return verdict
 
 
-def test_build_context_has_what_the_build_copies_and_nothing_else():
+def test_build_context_has_what_the_build_copies_and_nothing_else() -> None:
     for path in (
         "pyproject.toml", "README.md", "requirements.lock", "src/observatory/__init__.py",
         "deploy/docker/healthcheck.py", "deploy/prometheus/prometheus.yml",
@@ -127,7 +127,7 @@ def test_build_context_has_what_the_build_copies_and_nothing_else():
         assert ignored(path), path
 
 
-def test_files_the_wheel_force_includes_are_in_the_build_stage():
+def test_files_the_wheel_force_includes_are_in_the_build_stage() -> None:
     """If pyproject packs extra files (hatch force-include), the build stage has them."""
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
     wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
@@ -139,5 +139,5 @@ def test_files_the_wheel_force_includes_are_in_the_build_stage():
         assert not ignored(source.rstrip("/") + "/x"), source
 
 
-def test_health_check_knows_the_standard_ports():
+def test_health_check_knows_the_standard_ports() -> None:
     assert healthcheck().STANDARD_PORTS == DEFAULT_PORTS

@@ -18,7 +18,7 @@ def make_env() -> ModuleType:
     return module
 
 
-def test_fills_every_empty_password_and_copies_the_rest(tmp_path: Path):
+def test_fills_every_empty_password_and_copies_the_rest(tmp_path: Path) -> None:
     target = tmp_path / ".env"
     assert make_env().main([str(COMPOSE_DIR / ".env.example"), str(target)]) == 0
 
@@ -35,14 +35,14 @@ def test_fills_every_empty_password_and_copies_the_rest(tmp_path: Path):
     assert target.stat().st_mode & 0o777 == 0o600
 
 
-def test_never_overwrites_existing_credentials(tmp_path: Path):
+def test_never_overwrites_existing_credentials(tmp_path: Path) -> None:
     target = tmp_path / ".env"
     target.write_text("POSTGRES_PASSWORD=kept\n")
     assert make_env().main([str(COMPOSE_DIR / ".env.example"), str(target)]) == 0
     assert target.read_text() == "POSTGRES_PASSWORD=kept\n"
 
 
-def test_kind_secrets_example_has_the_same_keys_as_compose():
+def test_kind_secrets_example_has_the_same_keys_as_compose() -> None:
     """One list of credentials for both deployments."""
     kind = env_keys(DEPLOY / "k8s/overlays/kind/secrets.env.example")
     assert kind == env_keys(COMPOSE_DIR / ".env.example")

@@ -87,7 +87,7 @@ async def embedded(tmp_path: Path) -> AsyncIterator[Embedded]:
     events = SqliteEventStore(tmp_path / "events.sqlite3")
     counters = EmbeddedCounters(tmp_path / "counters.sqlite3")
     jobs = SqliteJobStore(tmp_path / "jobs.sqlite3")
-    await bus.connect()
+    await bus.open()
     for store in (events, counters, jobs):
         await store.open()
     try:
@@ -130,7 +130,7 @@ def lifecycle(
     clock: FixedClock, of_job: dict[str, Any], *, ends: str = "job.completed"
 ) -> list[dict[str, Any]]:
     """created, validated, executed and the end of one run, one second apart."""
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("job.created", {}),
         ("job.validated", {"status": "VALIDATED"}),
         ("job.executed", {"status": "EXECUTING", "attempts": 1}),

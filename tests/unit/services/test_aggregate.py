@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from observatory.services.metrics_engine.aggregate import dead_letter_effect, effect_of
 
 JOB = "6f1c2f1e-7f2b-4a59-9b1e-2f0d5d6f1a11"
 
 
-def envelope(event_type: str, run: int = 1, event_id: str = "e") -> dict:
+def envelope(event_type: str, run: int = 1, event_id: str = "e") -> dict[str, Any]:
     return {
         "eventType": event_type,
         "eventId": event_id,

@@ -4,17 +4,19 @@ as through the full FastAPI stack (a browser's request, which carries an Origin)
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 from pydantic import SecretStr
 
-from observatory.core.backends import Dependencies
-from observatory.core.bus.port import Outgoing
+from observatory.core.bus.port import BatchHandler, Outgoing
 from observatory.core.errors import DependencyDown
 from observatory.core.settings import HttpSettings
+from observatory.core.stores.sqlite_jobs import SqliteJobStore
 from observatory.services.gateway.app import create_app
 from observatory.services.gateway.lane import SubmitLane
 from observatory.services.gateway.settings import GatewaySettings
@@ -24,25 +26,45 @@ PATHS = {"lane": {}, "framework": {"Origin": ORIGIN}}
 
 
 class RecordingBus:
+    """A bus that keeps what is published, or is down when the test says so."""
+
     def __init__(self) -> None:
         self.published: list[Outgoing] = []
         self.down = False
+
+    async def open(self) -> None:
+        pass
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         if self.down:
             raise DependencyDown("bus", "test says so")
         self.published.extend(messages)
 
+    async def schedule(
+        self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
+    ) -> None:
+        raise AssertionError("the gateway never schedules")
+
+    async def consume(
+        self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
+    ) -> None:
+        raise AssertionError("the gateway never consumes")
+
+    async def queue_depth(self, queue: str) -> int:
+        raise AssertionError("the gateway never asks for a queue depth")
+
     async def ping(self) -> bool:
         return not self.down
 
+    async def close(self) -> None:
+        pass
+
 
 def gateway(bus: RecordingBus, token: str | None = None) -> SubmitLane:
-    http = HttpSettings(
-        ODTO_CORS_ORIGINS=ORIGIN, ODTO_API_TOKEN=SecretStr(token) if token else None
-    )
-    deps = Dependencies({"bus": bus, "job_store": bus}, owned=False)  # only its ping is used
-    return create_app(GatewaySettings(), http, deps=deps)
+    http = HttpSettings(cors_origins=ORIGIN, api_token=SecretStr(token) if token else None)
+    # POST /jobs never reads the job store; an unopened one only answers /metrics' ping.
+    jobs = SqliteJobStore(Path("never-opened.sqlite3"))
+    return create_app(GatewaySettings(), http, bus=bus, jobs=jobs, owned=False)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from observatory.core.clock import FixedClock
@@ -52,7 +54,7 @@ def test_full_form_keeps_its_fields_and_extras() -> None:
         ),
     ],
 )
-def test_invalid_jobs_name_the_field(body: dict, path: str) -> None:
+def test_invalid_jobs_name_the_field(body: dict[str, Any], path: str) -> None:
     with pytest.raises(InvalidMessage) as exc:
         normalise_job(body, FixedClock())
     assert path in paths(exc)

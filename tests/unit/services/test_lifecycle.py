@@ -9,6 +9,7 @@ import pytest
 from observatory.core.stores.records import JobState
 from observatory.services.processor.lifecycle import (
     Action,
+    Work,
     attempt_fails,
     backoff,
     decide,
@@ -20,7 +21,7 @@ from observatory.services.processor.lifecycle import (
 JOB_ID = "6f1c2f1e-7f2b-4a59-9b1e-2f0d5d6f1a11"
 
 
-def work(event: str = "e1", attempt: int = 1, run: int = 1, attempts_before: int = 0):  # type: ignore[no-untyped-def]
+def work(event: str = "e1", attempt: int = 1, run: int = 1, attempts_before: int = 0) -> Work:
     job = {
         "id": JOB_ID,
         "type": "T",
@@ -51,7 +52,9 @@ def state(status: str, attempts: int = 1, run: int = 1, event: str = "e1") -> Jo
         (work(run=1), state("EXECUTING", run=2), Action.SKIP),  # an old run's message
     ],
 )
-def test_decide_runs_each_attempt_once(message, row, expected) -> None:  # type: ignore[no-untyped-def]
+def test_decide_runs_each_attempt_once(
+    message: Work, row: JobState | None, expected: Action
+) -> None:
     """Only new work runs; repeats of finished work are re-announced, the rest skipped."""
     assert decide(message, row) is expected
 

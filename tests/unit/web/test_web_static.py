@@ -124,3 +124,16 @@ async def test_metrics_count_requests_by_bounded_route(
     )
     assert 'web_upstream_errors_total{route="/gateway",status="502"} 1.0' in text
     assert "0c5e0f1e" not in text
+
+
+async def test_metrics_carry_build_info_and_dependency_gauges(
+    client: httpx.AsyncClient, upstreams: Upstreams
+) -> None:
+    """Like every service, the web service exports odto_build_info and sets
+    odto_dependency_up for each upstream its /readyz checks."""
+    upstreams.handlers["read-model.test"] = lambda r: httpx.Response(200, json={})
+    await client.get("/readyz")  # the gateway is down: 502
+    text = (await client.get("/metrics")).text
+    assert 'odto_build_info{service="web"' in text
+    assert 'odto_dependency_up{dependency="readModel"} 1.0' in text
+    assert 'odto_dependency_up{dependency="gateway"} 0.0' in text

@@ -7,7 +7,7 @@ ASGI app directly and watch each message it sends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 import httpx
@@ -49,8 +49,8 @@ class Browser:
         await self.gone.wait()
         return {"type": "http.disconnect"}
 
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.sent.put(message)
+    async def send(self, message: MutableMapping[str, Any]) -> None:
+        await self.sent.put(dict(message))
 
     def start(self) -> asyncio.Task[None]:
         scope = {

@@ -8,9 +8,10 @@ ack for the longest settled run at the front. A delivery is never acked before i
 handler said so: the multiple ack stops at the first delivery still being handled.
 
 Deliveries decided behind one still being handled (a slow batch) are not held back for
-long: after `STRAGGLER_SECONDS`, and at once when the bus closes, they are acked one by
-one, so a slow handler neither stalls the consumer (the decided deliveries would fill
-the prefetch) nor makes finished work come back after a shutdown.
+long: after `STRAGGLER_SECONDS` on the tracker's clock (a loop timer looks again then),
+and at once when the bus closes, they are acked one by one, so a slow handler neither
+stalls the consumer (the decided deliveries would fill the prefetch) nor makes finished
+work come back after a shutdown.
 
 Frames go out strictly in the order they were decided: the sends of one flush finish
 before those of the next start (a multiple ack overtaking an earlier nack would settle
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from itertools import takewhile
 from typing import Any
 
@@ -40,8 +42,12 @@ STRAGGLER_SECONDS = 0.2
 class AckTracker:
     """Collects outcomes of one channel's deliveries and settles them in few frames."""
 
-    def __init__(self, channel: AbstractChannel) -> None:
+    def __init__(
+        self, channel: AbstractChannel, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """`clock` gives monotonic seconds: how long acks have waited behind a slow one."""
         self.channel = channel
+        self._clock = clock
         self._order: dict[int, None] = {}  # unsettled tags in delivery order
         self._decided: dict[int, int] = {}
         self._drops: list[tuple[int, int]] = []
@@ -87,7 +93,7 @@ class AckTracker:
         if not self._decided:
             self._blocked_since = None
             return []
-        now = time.monotonic()
+        now = self._clock()
         if self._blocked_since is None:
             self._blocked_since = now
         if not force and now - self._blocked_since < STRAGGLER_SECONDS:

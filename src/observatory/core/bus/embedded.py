@@ -84,7 +84,7 @@ class EmbeddedBus:
         self._tasks: list[asyncio.Task[None]] = []
         self._open = False
 
-    async def connect(self) -> None:
+    async def open(self) -> None:
         if self._open:
             return
         await self._writer.open(_create_schema)
@@ -108,7 +108,7 @@ class EmbeddedBus:
         )
 
     def _require_open(self) -> None:
-        # Before connect() or after close() the writer has no connection or thread: without
+        # Before open() or after close() the writer has no connection or thread: without
         # this check a publish would hang forever or leak a RuntimeError.
         if not self._open:
             raise DependencyDown("bus", "not connected")

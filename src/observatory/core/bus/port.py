@@ -63,7 +63,7 @@ class Bus(Protocol):
     message) and raises DependencyDown when the bus does not answer in time.
     """
 
-    async def connect(self) -> None:
+    async def open(self) -> None:
         """Open connections and declare the topology. Raises DependencyDown."""
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:

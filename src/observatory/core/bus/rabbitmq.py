@@ -90,7 +90,7 @@ class RabbitBus:
         self._trackers: list[list[AckTracker]] = []  # per consumer, newest channel last
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def connect(self) -> None:
+    async def open(self) -> None:
         if self._connection is not None:
             return
         try:

@@ -1,4 +1,4 @@
-"""Names on the bus and how events are routed to queues (SPEC §4).
+"""Names on the bus and how events are routed to queues.
 
 One publish of `job.created` reaches both the processor's work queue and the metrics
 engine's copy; every other lifecycle event has its own queue, which the metrics engine
@@ -8,6 +8,8 @@ reads. A namespace prefix keeps test runs apart on a shared broker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from observatory.core.contracts.vocabulary import EventType
 
 EXCHANGE = "observatory.events"
 JOBS_CREATED = "jobs.created"
@@ -20,11 +22,11 @@ DEAD_LETTERS = "jobs.failed.validation"
 DEAD_LETTER_KEY = "dead-letter"
 
 BINDINGS: dict[str, tuple[str, ...]] = {
-    "job.created": (JOBS_CREATED, JOBS_CREATED_METRICS),
-    "job.validated": (JOBS_VALIDATED,),
-    "job.executed": (JOBS_EXECUTED,),
-    "job.completed": (JOBS_COMPLETED,),
-    "job.failed": (JOBS_FAILED,),
+    EventType.CREATED: (JOBS_CREATED, JOBS_CREATED_METRICS),
+    EventType.VALIDATED: (JOBS_VALIDATED,),
+    EventType.EXECUTED: (JOBS_EXECUTED,),
+    EventType.COMPLETED: (JOBS_COMPLETED,),
+    EventType.FAILED: (JOBS_FAILED,),
     DEAD_LETTER_KEY: (DEAD_LETTERS,),
 }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +10,6 @@ from observatory.__about__ import __version__
 from observatory.core.clock import Clock, iso
 
 CONTRACT_VERSION = "1.0.0"
-JOB_TYPE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
-EVENT_TYPES = ("job.created", "job.validated", "job.executed", "job.failed", "job.completed")
-TERMINAL = frozenset({"COMPLETED", "FAILED"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 A UUID may arrive in any of the spellings RFC 4122 and Python's `uuid.UUID` use for it:
 upper or lower case, with or without hyphens, in braces `{...}`, or as `urn:uuid:...`.
 Every store and every comparison uses the lower-case hyphenated form, so each edge turns
-an incoming id into that form first (SPEC §12); what is not a UUID is no id of ours.
+an incoming id into that form first (README, "HTTP API in brief"); what is not a UUID is no id
+of ours. Where only the hyphenated spelling is taken (the schemas' `uuid` format, the
+X-Correlation-Id header), `is_hyphenated_uuid` is the same rule narrowed to it.
 
 `uuid.UUID()` alone is not the test: it parses with `int(..., 16)`, which also takes "+",
 "_", surrounding blanks and non-ASCII digits, and it drops hyphens wherever they stand.
@@ -24,6 +26,7 @@ _SPELLINGS = re.compile(
 )
 # The longest spelling, `urn:uuid:{...}`: anything longer is refused before the regex.
 LONGEST = len("urn:uuid:{}") + 36
+HYPHENATED = 36
 
 
 def canonical_uuid(text: object) -> str | None:
@@ -34,3 +37,8 @@ def canonical_uuid(text: object) -> str | None:
     if match is None:
         return None
     return str(uuid.UUID(hex=match["hex"].replace("-", "")))
+
+
+def is_hyphenated_uuid(text: str) -> bool:
+    """True for the 36-character hyphenated spelling of a UUID, in any case."""
+    return len(text) == HYPHENATED and _SPELLINGS.fullmatch(text) is not None

@@ -1,4 +1,5 @@
-"""Edge limits (SPEC §12): what every HTTP intake refuses before a value is stored or sent.
+"""Edge limits: what every HTTP intake refuses before a value is stored or sent
+(README, "HTTP API in brief").
 
 - Nesting: at most `MAX_DEPTH` levels of objects/arrays in each field of a job
   (`payload`, `metadata`, any other), and in a whole webhook body. Deeper documents

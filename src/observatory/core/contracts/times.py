@@ -1,4 +1,4 @@
-"""The instants the system accepts: those with a UTC form between 1970 and 9999 (SPEC §12).
+"""The instants the system accepts: those with a UTC form between 1970 and 9999.
 
 Every contract carries times as RFC 3339 with an offset, and every store keeps them in UTC.
 An offset can push a time that Python parses (`0001-01-01T00:00:00+23:59`) outside the
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+# The latest is `datetime`'s own limit: `astimezone` overflows past it.
 RANGE_TEXT = "1970-01-01T00:00:00Z..9999-12-31T23:59:59.999999Z"
 
 

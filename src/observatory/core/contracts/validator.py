@@ -19,12 +19,13 @@ from typing import Any
 import fastjsonschema
 import jsonschema
 
+from observatory.core.contracts.ids import is_hyphenated_uuid
+
 SCHEMA_NAMES = ("event-envelope", "job", "job-accepted", "dead-letter", "ui-registry")
 
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z", re.ASCII
 )
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # JSON Schema patterns are ECMA 262: `$` ends the string. Python's `$` also matches before a
 # final newline, so both validators rewrite an unescaped `$` to `\Z` (fastjsonschema does it
 # itself; `_pattern` below does it for jsonschema), otherwise "abc\n" would split them.
@@ -32,11 +33,10 @@ _DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def is_uuid(value: object) -> bool:
-    """True for a canonical hyphenated UUID string."""
+    """True for a hyphenated UUID string, in any case (ids.py holds the rule)."""
     if not isinstance(value, str):
         return True  # the schema's "type" keyword reports non-strings
-    # uuid.UUID() alone is too lenient: int(..., 16) takes "_", "+", spaces and non-ASCII digits.
-    return _UUID.fullmatch(value) is not None
+    return is_hyphenated_uuid(value)
 
 
 def is_datetime(value: object) -> bool:
@@ -97,7 +97,7 @@ def _pattern(
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-_Draft7 = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+_Draft7 = jsonschema.validators.extend(  # type: ignore[no-untyped-call]  # unannotated in jsonschema
     jsonschema.Draft7Validator, {"pattern": _pattern}
 )
 

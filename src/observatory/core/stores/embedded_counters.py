@@ -67,7 +67,7 @@ class EmbeddedCounters(SqliteAdapter):
             for start in range(0, len(wanted), CHUNK):
                 chunk = wanted[start : start + CHUNK]
                 marks = ", ".join("?" * len(chunk))
-                sql = f"SELECT key FROM counter_effects WHERE key IN ({marks})"  # noqa: S608 -- only "?" marks are interpolated
+                sql = f"SELECT key FROM counter_effects WHERE key IN ({marks})"  # noqa: S608 — only "?" marks are interpolated
                 found.update(row[0] for row in conn.execute(sql, chunk))
             return set(wanted) - found
 

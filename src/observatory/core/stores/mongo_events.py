@@ -1,7 +1,7 @@
 """Event store on MongoDB (official pymongo async API): database `observatory`,
 collection `job_events` holding whole envelopes with their camelCase field names.
 
-Errors, as on the SQL adapters (SPEC §12):
+Errors, as on the SQL adapters (ports.py):
 
     no server, connection lost, timeout, client closed, other server errors → DependencyDown
     a document BSON cannot hold (an int beyond 64 bits, NUL in a key, over

@@ -1,4 +1,4 @@
-"""The storage ports, and the one error contract every adapter keeps (SPEC §12).
+"""The storage ports, and the one error contract every adapter keeps.
 
 - `DependencyDown` only when the backend cannot be reached or answers with a transient
   failure: no connection, a timeout, a closed store (before open(), after close()), a

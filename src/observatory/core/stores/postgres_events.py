@@ -55,7 +55,7 @@ class PostgresEventStore(PostgresAdapter):
             return []  # events are filed under canonical job ids only
         order = "DESC" if newest_first else "ASC"
         sql = (
-            "SELECT envelope FROM job_events WHERE job_id = $1"  # noqa: S608
+            "SELECT envelope FROM job_events WHERE job_id = $1"  # noqa: S608 — only ASC/DESC is interpolated
             f" ORDER BY occurred_at {order}, seq {order} LIMIT $2"
         )
         async with guarded(DEP):

@@ -121,7 +121,7 @@ class PostgresJobStore(PostgresAdapter):
         if canonical is None:
             return None  # no row can have an id that is not a UUID
         async with guarded(DEP), self.pool.acquire() as conn:
-            row = await conn.fetchrow(f"SELECT {COLUMNS} FROM jobs WHERE id = $1::uuid", canonical)  # noqa: S608
+            row = await conn.fetchrow(f"SELECT {COLUMNS} FROM jobs WHERE id = $1::uuid", canonical)  # noqa: S608 — COLUMNS is a constant
             if row is None:
                 return None
             attempts = await conn.fetch(
@@ -156,7 +156,7 @@ class PostgresJobStore(PostgresAdapter):
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         args.append(limit + 1)
         sql = (
-            f"SELECT {COLUMNS} FROM jobs {where}"  # noqa: S608
+            f"SELECT {COLUMNS} FROM jobs {where}"  # noqa: S608 — constant columns and clauses; values are $n parameters
             f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
         )
         async with guarded(DEP):

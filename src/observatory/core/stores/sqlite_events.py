@@ -50,7 +50,7 @@ class SqliteEventStore(SqliteAdapter):
             return []  # events are filed under canonical job ids only
         order = "DESC" if newest_first else "ASC"
         sql = (
-            "SELECT envelope FROM job_events WHERE job_id = ?"  # noqa: S608
+            "SELECT envelope FROM job_events WHERE job_id = ?"  # noqa: S608 — only ASC/DESC is interpolated
             f" ORDER BY occurred_at {order}, seq {order} LIMIT ?"
         )
         with self.guarded():

@@ -9,6 +9,7 @@ from typing import Any
 
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.vocabulary import TERMINAL
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
 from observatory.core.stores.job_rows import end_row, start_rows
 from observatory.core.stores.records import (
@@ -25,7 +26,6 @@ COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
     "last_error"
 )
-TERMINAL_SQL = "('COMPLETED', 'FAILED')"
 
 
 def _record(
@@ -61,7 +61,7 @@ class SqliteJobStore(SqliteAdapter):
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
-                f"SELECT id, status, attempts, run, event_id FROM jobs WHERE id IN ({marks})",  # noqa: S608
+                f"SELECT id, status, attempts, run, event_id FROM jobs WHERE id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
                 wanted,
             ).fetchall()
 
@@ -118,7 +118,7 @@ class SqliteJobStore(SqliteAdapter):
             (
                 r.status,
                 iso(r.at),
-                iso(r.at) if r.status in ("COMPLETED", "FAILED") else None,
+                iso(r.at) if r.status in TERMINAL else None,
                 r.error,
                 r.job_id,
             )
@@ -147,7 +147,7 @@ class SqliteJobStore(SqliteAdapter):
             return None  # no row can have an id that is not a UUID
 
         def work(conn: sqlite3.Connection) -> JobRecord | None:
-            row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (canonical,)).fetchone()  # noqa: S608
+            row = conn.execute(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (canonical,)).fetchone()  # noqa: S608 — COLUMNS is a constant
             if row is None:
                 return None
             history = tuple(
@@ -181,7 +181,7 @@ class SqliteJobStore(SqliteAdapter):
             clauses.append("(created_at, id) < (?, ?)")
             args += [iso(created_at), job_id]  # the stored form: UTC text, milliseconds
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608
+        sql = f"SELECT {COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608 — constant columns and clauses; values are "?" parameters
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(sql, [*args, limit + 1]).fetchall()

@@ -4,8 +4,8 @@ Each engine refuses different things on its own (PostgreSQL: a non-UUID in a uui
 NUL in text or jsonb, an int beyond int32; SQLite: almost nothing; MongoDB: ints beyond
 64 bits), so the SQL adapters and the MongoDB one run these checks first: a value one
 engine would refuse is refused by all of them, as `InvalidMessage` naming the field,
-before anything is written (SPEC §12). Engine refusals that still get through are mapped
-by each adapter's error guard to the same class.
+before anything is written (README, "When things go wrong"). Engine refusals that still
+get through are mapped by each adapter's error guard to the same class.
 """
 
 from __future__ import annotations

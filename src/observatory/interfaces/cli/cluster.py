@@ -18,7 +18,6 @@ Command output goes to <ODTO_DATA_DIR>/cluster/cluster.log; port-forward pids to
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from observatory.interfaces.cli import cluster_down as down
 from observatory.interfaces.cli import cluster_steps as steps
 from observatory.interfaces.cli.cluster_tools import State, StepError, Tools, stop_port_forwards
 from observatory.interfaces.cli.progress import Progress
+from observatory.interfaces.cli.settings import CliSettings
 
 
 class Reporter:
@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     up.add_argument("--skip-build", action="store_true", help="use the image as already built")
     up.add_argument("--no-port-forward", action="store_true", help="skip ports and verify")
     up.add_argument(
-        "--verify-timeout", type=_seconds, default=60.0, help="seconds for ports and health"
+        "--verify-timeout", type=_seconds, default=60.0, help="seconds for the health checks"
     )
     up.set_defaults(func=run_up)
     down = actions.add_parser("down", help="stop the port-forwards and delete the cluster")
@@ -120,7 +120,8 @@ def find_project_dir(start: Path) -> Path:
 
 
 def build_plan(args: argparse.Namespace) -> steps.Plan:
-    registry_file = args.registry or os.environ.get("ODTO_UI_REGISTRY") or None
+    settings = CliSettings()
+    registry_file = args.registry or settings.ui_registry or None
     try:
         registry = load_registry(Path(registry_file) if registry_file else None)
     except RegistryError as exc:
@@ -131,7 +132,7 @@ def build_plan(args: argparse.Namespace) -> steps.Plan:
     project = (args.project_dir or find_project_dir(Path.cwd())).resolve()
     return steps.Plan(
         project_dir=project,
-        data_dir=Path(os.environ.get("ODTO_DATA_DIR") or ".odto").resolve(),
+        data_dir=Path(settings.data_dir or ".odto").resolve(),
         registry=registry,
         image=f"task-observatory:{__version__}",
         version=__version__,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from observatory.core.contracts.registry import Registry
+from observatory.core.settings import DEFAULT_PORTS, OBSERVABILITY_PORTS
 from observatory.interfaces.cli.cluster_tools import (
     CommandResult,
     CommandTimeout,
@@ -39,16 +40,18 @@ OVERLAY = Path("deploy/k8s/overlays/kind")
 DOCKERFILE = Path("deploy/docker/Dockerfile")
 MAKE_ENV = Path("deploy/make_env.py")
 
+PORT_FORWARD_START_SECONDS = 60.0  # a kubectl port-forward not listening by then is hung
+
 # Registry entry -> (Kubernetes Service, its port) that `kubectl port-forward` exposes at
 # the entry's local port. The services and ports are those of deploy/k8s/base.
 FORWARDS: dict[str, tuple[str, int]] = {
-    "dashboard": ("web", 8081),
-    "gateway-docs": ("gateway", 3000),
-    "read-model-docs": ("read-model", 8080),
+    "dashboard": ("web", DEFAULT_PORTS["web"]),
+    "gateway-docs": ("gateway", DEFAULT_PORTS["gateway"]),
+    "read-model-docs": ("read-model", DEFAULT_PORTS["read-model"]),
     "rabbitmq": ("rabbitmq", 15672),
     "grafana": ("grafana", 3000),
-    "prometheus": ("prometheus", 9090),
-    "alertmanager": ("alertmanager", 9093),
+    "prometheus": ("prometheus", OBSERVABILITY_PORTS["prometheus"]),
+    "alertmanager": ("alertmanager", OBSERVABILITY_PORTS["alertmanager"]),
     "pgadmin": ("pgadmin", 5050),
     "mongo-express": ("mongo-express", 8081),
     "redisinsight": ("redisinsight", 5540),
@@ -282,7 +285,9 @@ def ports(plan: Plan, tools: Tools, report: Report) -> None:
         forward = PortForward(process.pid, entry.id, service, local, remote)
         started.append((forward, process))
         state.record_port_forwards([f for f, _ in started])
-    deadline = time.monotonic() + plan.verify_timeout
+    # Start-up has its own budget: how fast kubectl processes come up says nothing about the
+    # health `verify` waits for, and a short --verify-timeout must not cut start-up short.
+    deadline = time.monotonic() + PORT_FORWARD_START_SECONDS
     for forward, process in started:
         while not _accepts(forward.local_port):
             if process.poll() is not None:
@@ -327,7 +332,7 @@ def verify(plan: Plan, report: Report) -> None:
 def http_status(url: str, *, timeout: float) -> int | str:
     """The HTTP status of GET `url`, or the reason there was none."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 — a loopback http URL we built
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code

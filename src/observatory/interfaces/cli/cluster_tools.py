@@ -71,7 +71,7 @@ class Tools:
         self.calls.append(args)
         self._write(f"$ {' '.join(args)}\n")
         try:
-            done = subprocess.run(  # noqa: S603 (argv from our own steps, no shell)
+            done = subprocess.run(  # noqa: S603 — argv from our own steps, no shell
                 args,
                 cwd=self.cwd,
                 env=self.env,
@@ -97,7 +97,7 @@ class Tools:
         self._write(f"$ {' '.join(args)} &  (output in {log.name})\n")
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as sink:
-            return subprocess.Popen(  # noqa: S603 (argv from our own steps, no shell)
+            return subprocess.Popen(  # noqa: S603 — argv from our own steps, no shell
                 args,
                 cwd=self.cwd,
                 env=self.env,

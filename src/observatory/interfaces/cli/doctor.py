@@ -7,14 +7,13 @@ whether its server answers, and whether Prometheus/Alertmanager are installed fo
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import sys
 from typing import Any
 from urllib.parse import urlparse
 
-from observatory.core.settings import Backends
+from observatory.core.settings import Backends, environment
 from observatory.interfaces.cli.observability import INSTALL_COMMAND
 from observatory.interfaces.tui.doctor import Check, Level, report, run_checks
 
@@ -74,6 +73,6 @@ def observability_checks() -> list[Check]:
 
 
 def run_doctor(cluster: bool) -> int:
-    checks = run_checks(cluster=cluster, env=os.environ)
+    checks = run_checks(cluster=cluster, env=environment())
     checks += backend_checks(Backends()) + observability_checks()
     return report(checks, sys.stdout)

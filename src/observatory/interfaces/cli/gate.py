@@ -1,4 +1,4 @@
-"""`odto gate`: the integration gate (SPEC §10) against any running system.
+"""`odto gate`: the integration gate against any running system.
 
 Submits N jobs whose ids and type are unique to this run, then checks — by polling with a
 deadline, never by fixed sleeps — that each completes, its events are all there with
@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
 
+from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.interfaces.cli.endpoints import add_url_options, auth_headers
 from observatory.interfaces.cli.observability.checks import CheckResult, check_observability
+from observatory.interfaces.cli.settings import CliSettings
 from observatory.interfaces.submission import Sleep, json_object, new_job_id, submit_job
 
 T = TypeVar("T")
-LIFECYCLE = ("job.created", "job.validated", "job.executed", "job.completed")
+LIFECYCLE = (EventType.CREATED, EventType.VALIDATED, EventType.EXECUTED, EventType.COMPLETED)
 
 
 def register(subparsers: Any) -> None:
@@ -38,12 +40,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also check Prometheus targets and that an alert fires",
     )
-    parser.add_argument(
-        "--prometheus-url", default=os.environ.get("PROMETHEUS_URL", "http://127.0.0.1:9090")
-    )
-    parser.add_argument(
-        "--alertmanager-url", default=os.environ.get("ALERTMANAGER_URL", "http://127.0.0.1:9093")
-    )
+    settings = CliSettings()
+    parser.add_argument("--prometheus-url", default=settings.prometheus_url)
+    parser.add_argument("--alertmanager-url", default=settings.alertmanager_url)
     parser.set_defaults(func=lambda args: asyncio.run(run_gate(args)))
 
 
@@ -164,9 +163,9 @@ class Gate:
 
         started = time.monotonic()
         final = await until(
-            statuses, lambda s: all(v == "COMPLETED" for v in s.values()), self.args.timeout
+            statuses, lambda s: all(v == JobStatus.COMPLETED for v in s.values()), self.args.timeout
         )
-        done = sum(v == "COMPLETED" for v in final.values())
+        done = sum(v == JobStatus.COMPLETED for v in final.values())
         self.record(
             "jobs processed",
             done == len(ids),
@@ -184,7 +183,7 @@ class Gate:
         complete = 0
         for job_id in ids:
             events = await until(
-                lambda j=job_id: lifecycle(j),  # type: ignore[misc]
+                partial(lifecycle, job_id),
                 lambda ev: {e["eventType"] for e in ev} >= set(LIFECYCLE),
                 10,
             )

@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 
+from observatory.core.settings import local_url
+from observatory.interfaces.cli.settings import CliSettings
 from observatory.interfaces.cli.traffic import LoadPlan, LoadReport, run_load
 
 TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
@@ -63,10 +64,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--gateway-url", default="http://127.0.0.1:3000")
+    parser.add_argument("--gateway-url", default=local_url("gateway"))
     parser.add_argument(
         "--read-model-url",
-        default="http://127.0.0.1:8080",
+        default=local_url("read-model"),
         help="where to read the jobs' outcomes (default %(default)s)",
     )
     parser.add_argument("--rate", type=_positive, default=5.0, help="jobs per second")
@@ -91,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--token",
-        default=os.environ.get("ODTO_API_TOKEN"),
+        default=CliSettings().api_token,
         help="bearer token for the gateway (default $ODTO_API_TOKEN)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON summary")

@@ -7,9 +7,9 @@ import contextlib
 import signal
 import socket
 from collections.abc import Generator, Sequence
-from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from observatory.core.settings import HttpSettings
 
@@ -22,7 +22,7 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-def make_server(app: Any, port: int, *, http: HttpSettings | None = None) -> QuietServer:
+def make_server(app: ASGIApp, port: int, *, http: HttpSettings | None = None) -> QuietServer:
     http = http or HttpSettings()
     config = uvicorn.Config(
         app,

@@ -1,66 +1,171 @@
-"""Composing the five services from the environment: the one place the CLI builds them.
+"""The composition root: one table of the five services, the one place the CLI builds them.
 
-`build(name, deps=...)` returns the service's ASGI app and the port it wants. With
-`shared` adapters (odto up) every service uses one set of adapters; alone (odto serve)
-each opens its own.
+Each row names a service, how its settings are read and which factory builds it from
+which typed ports. `build(name, wiring)` returns the service's ASGI app and its port.
+With `Wiring.owned` false (odto up) every service shares one set of adapters opened by
+the caller; with it true (odto serve) the service opens and closes its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
-from observatory.core.backends import Dependencies
-from observatory.core.settings import Backends, HttpSettings
-from observatory.services.gateway import app as gateway_app
+from pydantic import AnyHttpUrl
+from starlette.types import ASGIApp
+
+from observatory.core.backends import Adapters
+from observatory.core.settings import HttpSettings
+from observatory.services.gateway.app import create_app as create_gateway
 from observatory.services.gateway.settings import GatewaySettings
-from observatory.services.metrics_engine import worker as metrics_worker
 from observatory.services.metrics_engine.settings import MetricsEngineSettings
-from observatory.services.processor import worker as processor_worker
+from observatory.services.metrics_engine.worker import build_worker as build_metrics_engine
 from observatory.services.processor.settings import ProcessorSettings
-from observatory.services.read_model import app as read_model_app
+from observatory.services.processor.worker import build_worker as build_processor
+from observatory.services.read_model.app import create_app as create_read_model
 from observatory.services.read_model.settings import ReadModelSettings
-from observatory.services.web.app import create_app as create_web_app
+from observatory.services.web.app import create_app as create_web
 from observatory.services.web.settings import WebSettings
 
-SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """URLs `odto up` hands to the services it starts (its local Prometheus and
+    Alertmanager); a URL set in the environment wins over these."""
+
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Wiring:
+    """What every service is built with: bind settings, the adapters, who owns them."""
+
+    http: HttpSettings
+    adapters: Adapters
+    owned: bool = True
+    links: Links = field(default_factory=Links)
 
 
 @dataclass(frozen=True, slots=True)
 class Built:
     name: str
-    app: Any
+    app: ASGIApp
     port: int
 
 
-def needs(name: str) -> tuple[str, ...]:
-    """Which adapters a service uses."""
-    return {
-        "gateway": gateway_app.DEPENDENCIES,
-        "processor": processor_worker.DEPENDENCIES,
-        "metrics-engine": metrics_worker.DEPENDENCIES,
-        "read-model": read_model_app.DEPENDENCIES,
-        "web": (),
-    }[name]
+class PortSetting(Protocol):
+    @property
+    def port(self) -> int:
+        """The port the service listens on."""
 
 
-def build(name: str, *, backends: Backends, shared: Dependencies | None = None) -> Built:
-    """The app of service `name`, over `shared` adapters or its own."""
-    http = HttpSettings()
-    deps = shared.view(needs(name)) if shared else Dependencies.for_service(backends, needs(name))
-    if name == "gateway":
-        gw = GatewaySettings()
-        return Built(name, gateway_app.create_app(gw, http, deps=deps), gw.port)
-    if name == "processor":
-        ps = ProcessorSettings()
-        return Built(name, processor_worker.build_worker(ps, deps=deps), ps.port)
-    if name == "metrics-engine":
-        ms = MetricsEngineSettings()
-        return Built(name, metrics_worker.build_worker(ms, deps=deps), ms.port)
-    if name == "read-model":
-        rs = ReadModelSettings()
-        return Built(name, read_model_app.create_app(rs, http, deps=deps), rs.port)
-    if name == "web":
-        ws = WebSettings()
-        return Built(name, create_web_app(ws), ws.port)
-    raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+S = TypeVar("S", bound=PortSetting)
+
+
+@dataclass(frozen=True, slots=True)
+class Service(Generic[S]):
+    """One row of the table: how to read the service's settings and build it."""
+
+    name: str
+    settings: Callable[[Links], S]
+    factory: Callable[[S, Wiring], ASGIApp]
+
+    def port(self) -> int:
+        """The port the service will listen on (from its settings)."""
+        return self.settings(Links()).port
+
+    def build(self, wiring: Wiring) -> Built:
+        settings = self.settings(wiring.links)
+        return Built(self.name, self.factory(settings, wiring), settings.port)
+
+
+class Buildable(Protocol):
+    """A row of the table, whatever its settings class."""
+
+    @property
+    def name(self) -> str:
+        """The service's name (`odto serve NAME`)."""
+
+    def port(self) -> int:
+        """The port the service will listen on."""
+
+    def build(self, wiring: Wiring) -> Built:
+        """The service's app over `wiring`."""
+
+
+def _url(configured: AnyHttpUrl | None, linked: str | None) -> AnyHttpUrl | None:
+    return configured or (AnyHttpUrl(linked) if linked else None)
+
+
+def gateway_settings(links: Links) -> GatewaySettings:
+    """The gateway's settings; `links` fill the proxy URLs the environment leaves unset."""
+    settings = GatewaySettings()
+    return settings.model_copy(
+        update={
+            "alertmanager_url": _url(settings.alertmanager_url, links.alertmanager_url),
+            "prometheus_url": _url(settings.prometheus_url, links.prometheus_url),
+        }
+    )
+
+
+def read_model_settings(links: Links) -> ReadModelSettings:
+    """The read model's settings; `links` fill ALERTMANAGER_URL when it is unset."""
+    settings = ReadModelSettings()
+    return settings.model_copy(
+        update={"alertmanager_url": _url(settings.alertmanager_url, links.alertmanager_url)}
+    )
+
+
+def _gateway(settings: GatewaySettings, w: Wiring) -> ASGIApp:
+    a = w.adapters
+    return create_gateway(settings, w.http, bus=a.bus, jobs=a.jobs, owned=w.owned)
+
+
+def _processor(settings: ProcessorSettings, w: Wiring) -> ASGIApp:
+    a = w.adapters
+    return build_processor(settings, bus=a.bus, jobs=a.jobs, owned=w.owned)
+
+
+def _metrics_engine(settings: MetricsEngineSettings, w: Wiring) -> ASGIApp:
+    a = w.adapters
+    return build_metrics_engine(
+        settings, bus=a.bus, counters=a.counters, events=a.events, owned=w.owned
+    )
+
+
+def _read_model(settings: ReadModelSettings, w: Wiring) -> ASGIApp:
+    a = w.adapters
+    return create_read_model(
+        settings, w.http, jobs=a.jobs, counters=a.counters, events=a.events, owned=w.owned
+    )
+
+
+def _web(settings: WebSettings, _: Wiring) -> ASGIApp:
+    return create_web(settings)  # no adapters: it talks to the others over HTTP
+
+
+SERVICES: tuple[Buildable, ...] = (
+    Service("gateway", gateway_settings, _gateway),
+    Service("processor", lambda _: ProcessorSettings(), _processor),
+    Service("metrics-engine", lambda _: MetricsEngineSettings(), _metrics_engine),
+    Service("read-model", read_model_settings, _read_model),
+    Service("web", lambda _: WebSettings(), _web),
+)
+"""Every service, in start-up order."""
+
+NAMES = tuple(service.name for service in SERVICES)
+
+
+def service(name: str) -> Buildable:
+    """The row of service `name`."""
+    for row in SERVICES:
+        if row.name == name:
+            return row
+    raise ValueError(f"unknown service {name!r}; choose from {', '.join(NAMES)}")
+
+
+def build(name: str, wiring: Wiring) -> Built:
+    """The app of service `name` over `wiring`."""
+    return service(name).build(wiring)

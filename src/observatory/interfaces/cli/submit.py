@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-import uuid
 from typing import Any
 
 import httpx
 
+from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.vocabulary import TERMINAL
 from observatory.interfaces.cli.endpoints import add_url_options, auth_headers
 from observatory.interfaces.submission import (
     Retrying,
@@ -26,14 +27,12 @@ from observatory.interfaces.submission import (
     submit_job,
 )
 
-TERMINAL = ("COMPLETED", "FAILED")
-
 
 def _job_id(value: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a UUID (got {value!r})") from None
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise argparse.ArgumentTypeError(f"must be a UUID (got {value!r})")
+    return canonical
 
 
 def register(subparsers: Any) -> None:

@@ -21,9 +21,8 @@ from typing import Any
 
 import httpx
 
+from observatory.core.contracts.vocabulary import TERMINAL, JobStatus
 from observatory.interfaces.submission import RetryPolicy, Sleep, submit_job
-
-TERMINAL = frozenset({"COMPLETED", "FAILED"})
 
 
 @dataclass(frozen=True)
@@ -211,8 +210,8 @@ async def count_outcomes(
         if not pending or time.monotonic() + poll > deadline:
             break
         await asyncio.sleep(poll)
-    report.completed = outcomes["COMPLETED"]
-    report.failed = outcomes["FAILED"]
+    report.completed = outcomes[JobStatus.COMPLETED]
+    report.failed = outcomes[JobStatus.FAILED]
     report.unfinished = len(pending)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 from typing import Any
 
-from observatory.core.backends import Dependencies
+from observatory.core.backends import Adapters, Lifecycle
 from observatory.core.errors import DependencyDown
-from observatory.core.settings import DEFAULT_PORTS, Backends, HttpSettings
+from observatory.core.settings import Backends, HttpSettings
 from observatory.core.telemetry import configure_logging
 from observatory.interfaces.cli.observability import (
     ObservabilitySettings,
@@ -19,7 +18,8 @@ from observatory.interfaces.cli.observability import (
 )
 from observatory.interfaces.cli.progress import Progress
 from observatory.interfaces.cli.servers import make_server, port_free, stop_on_signals, wait_started
-from observatory.interfaces.cli.services import SERVICES, build
+from observatory.interfaces.cli.services import SERVICES, Links, Wiring
+from observatory.interfaces.cli.settings import CliSettings
 
 BACKEND_TIMEOUT = 60.0
 
@@ -52,17 +52,18 @@ def service_urls(ports: dict[str, int], host: str) -> dict[str, str]:
 
 
 async def run_up(args: argparse.Namespace) -> int:
-    configure_logging(os.environ.get("ODTO_LOG_LEVEL", "warning"))
+    configure_logging(CliSettings().log_level or "warning")
     progress = Progress(as_json=args.json)
     backends = Backends()
     engines = backends.describe()
     progress.step("config", "complete", ", ".join(f"{k}={v}" for k, v in engines.items()))
     if backends.embedded:
         progress.step("data", "complete", f"embedded data in {backends.data_dir.resolve()}")
-    shared = Dependencies.all(backends)
+    adapters = Adapters(backends)
+    shared = Lifecycle(adapters.ports())
     progress.step("backends", "starting", "opening bus and stores")
     try:
-        await asyncio.wait_for(shared.open_all(), BACKEND_TIMEOUT)
+        await asyncio.wait_for(shared.open(), BACKEND_TIMEOUT)
     except (TimeoutError, DependencyDown) as exc:
         progress.step(
             "backends", "error", f"backends did not answer within {BACKEND_TIMEOUT:.0f}s: {exc}"
@@ -71,38 +72,36 @@ async def run_up(args: argparse.Namespace) -> int:
         return 1
     progress.step("backends", "complete", "bus and stores open")
     try:
-        return await _serve_all(args, progress, shared, backends)
+        return await _serve_all(args, progress, adapters)
     finally:
         await shared.close()
 
 
-async def _serve_all(
-    args: argparse.Namespace, progress: Progress, shared: Dependencies, backends: Backends
-) -> int:
+async def _serve_all(args: argparse.Namespace, progress: Progress, adapters: Adapters) -> int:
     http = HttpSettings()
-    ports = {name: int(os.environ.get(_port_env(name)) or DEFAULT_PORTS[name]) for name in SERVICES}
+    ports = {service.name: service.port() for service in SERVICES}
     for name, port in ports.items():
         if not port_free(http.host, port):
             progress.step(
                 name, "error", f"port {port} is in use (set {_port_env(name)} to move it)"
             )
             return 1
-    stack = await _observability(args, progress, ports, backends, http)
+    stack = await _observability(args, progress, ports, adapters.backends, http)
+    links = Links(
+        prometheus_url=stack.prometheus_url if stack else None,
+        alertmanager_url=stack.alertmanager_url if stack else None,
+    )
+    wiring = Wiring(http=http, adapters=adapters, owned=False, links=links)
     try:
-        return await _run_servers(progress, shared, backends, http, stack)
+        return await _run_servers(progress, wiring, stack)
     finally:
         if stack is not None:
             await asyncio.to_thread(stack.stop)
 
 
-async def _run_servers(
-    progress: Progress,
-    shared: Dependencies,
-    backends: Backends,
-    http: HttpSettings,
-    stack: ObservabilityStack | None,
-) -> int:
-    built = [build(name, backends=backends, shared=shared) for name in SERVICES]
+async def _run_servers(progress: Progress, wiring: Wiring, stack: ObservabilityStack | None) -> int:
+    http = wiring.http
+    built = [service.build(wiring) for service in SERVICES]
     servers = [make_server(b.app, b.port, http=http) for b in built]
     stopped = asyncio.Event()
     stop_on_signals(servers, stopped)
@@ -135,7 +134,8 @@ async def _observability(
     backends: Backends,
     http: HttpSettings,
 ) -> ObservabilityStack | None:
-    """Start local Prometheus/Alertmanager first, so the services are built pointing at them."""
+    """Start local Prometheus/Alertmanager first, so the services are built pointing at
+    them (the stack's URLs go to the services' settings unless the environment sets them)."""
     if not args.observability:
         progress.step("observability", "skipped", "not requested (add --observability)")
         return None
@@ -151,10 +151,6 @@ async def _observability(
         alertmanager_port=settings.alertmanager_port,
         token=http.api_token.get_secret_value() if http.api_token else None,
     )
-    if stack.alertmanager_url:
-        os.environ.setdefault("ALERTMANAGER_URL", stack.alertmanager_url)
-    if stack.prometheus_url:
-        os.environ.setdefault("PROMETHEUS_URL", stack.prometheus_url)
     shown = ", ".join(f"{k} {v}" for k, v in stack.urls.items())
     progress.step("observability", stack.status, stack.message or f"running: {shown}")
     return stack

@@ -12,7 +12,6 @@ tries, the environment and platform (browser rules), and the browser opener.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from collections.abc import Iterable, Mapping
 
@@ -23,6 +22,7 @@ from textual.screen import Screen
 
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.contracts.registry import Registry, RegistryError, load_registry
+from observatory.core.settings import environment
 from observatory.interfaces.submission import Sleep
 from observatory.interfaces.tui.browser import Opener, system_opener
 from observatory.interfaces.tui.client import ObservatoryClient, RequestError
@@ -57,7 +57,7 @@ class ObservatoryApp(App[None]):
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.frozen = frozen
-        self.env = dict(os.environ if env is None else env)
+        self.env = dict(environment() if env is None else env)
         self.platform = platform
         self.opener = opener
         self.client = ObservatoryClient(

@@ -27,7 +27,7 @@ Runner = Callable[[list[str]], str | None]
 
 def run_quiet(argv: list[str]) -> str | None:
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=3, check=False)  # noqa: S603
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=3, check=False)  # noqa: S603 — callers pass git or a found tool with fixed flags, no shell
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None

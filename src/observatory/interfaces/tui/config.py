@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_GATEWAY_URL = "http://127.0.0.1:3000"
-DEFAULT_READ_MODEL_URL = "http://127.0.0.1:8080"
+from observatory.core.settings import local_url
+
+DEFAULT_GATEWAY_URL = local_url("gateway")
+DEFAULT_READ_MODEL_URL = local_url("read-model")
 
 ENVIRONMENT = {
     "ODTO_GATEWAY_URL": f"gateway base URL (default {DEFAULT_GATEWAY_URL})",
@@ -65,4 +67,4 @@ class TuiConfig:
             "cluster_command": command("ODD_DASHBOARD_CLUSTER_LAUNCH_CMD"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # each key holds its field's type; a mixed dict cannot say so

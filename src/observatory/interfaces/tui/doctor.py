@@ -19,17 +19,16 @@ from typing import TextIO
 
 import httpx
 
+from observatory.core.settings import DEFAULT_PORTS
 from observatory.interfaces.tui.buildinfo import Runner, run_quiet
 from observatory.interfaces.tui.runner import odto_command
 
 MIN_PYTHON = (3, 11)
-PORTS = (
-    ("gateway", "GATEWAY_PORT", 3000),
-    ("processor", "PROCESSOR_PORT", 8000),
-    ("read model", "READ_MODEL_PORT", 8080),
-    ("web", "WEB_PORT", 8081),
-    ("metrics engine", "METRICS_ENGINE_PORT", 8090),
+PORTS = tuple(
+    (name.replace("-", " "), name.upper().replace("-", "_") + "_PORT", DEFAULT_PORTS[name])
+    for name in ("gateway", "processor", "read-model", "web", "metrics-engine")
 )
+"""(shown name, variable that moves it, default port) of each service `odto up` starts."""
 
 
 class Level(Enum):

@@ -10,7 +10,10 @@ import re
 import sys
 from dataclasses import dataclass
 
-DEFAULT_PORTS = (3000, 8080, 8081)
+from observatory.core.settings import DEFAULT_PORTS as SERVICE_PORTS
+
+DEFAULT_PORTS = tuple(SERVICE_PORTS[name] for name in ("gateway", "read-model", "web"))
+"""The ports named when a message names none: those of what the dashboard talks to."""
 
 
 @dataclass(frozen=True, slots=True)

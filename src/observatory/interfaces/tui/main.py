@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
+from observatory.core.settings import environment
 from observatory.interfaces.tui.buildinfo import build_info
 from observatory.interfaces.tui.config import ENVIRONMENT, TuiConfig
 
@@ -52,13 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "doctor":
         from observatory.interfaces.tui.doctor import report, run_checks
 
-        return report(run_checks(cluster=args.cluster, env=os.environ), sys.stdout)
+        return report(run_checks(cluster=args.cluster, env=environment()), sys.stdout)
     from pathlib import Path
 
     from observatory.interfaces.tui.app import ObservatoryApp
 
     config = TuiConfig.from_env(
-        os.environ,
+        environment(),
         gateway_url=args.gateway_url,
         read_model_url=args.read_model_url,
         registry_path=Path(args.registry) if args.registry else None,

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-STATUSES = ("PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED")
+from observatory.core.contracts.vocabulary import JobStatus
+
+STATUSES = tuple(JobStatus)
 
 
 class BadResponse(ValueError):

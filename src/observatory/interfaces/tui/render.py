@@ -12,14 +12,15 @@ from datetime import datetime
 from rich.text import Text
 
 from observatory.core.clock import parse_iso
+from observatory.core.contracts.vocabulary import JobStatus
 from observatory.interfaces.tui.models import Alerts, Stats
 
-STATUS_STYLES = {
-    "PENDING": "yellow",
-    "VALIDATED": "blue",
-    "EXECUTING": "magenta",
-    "COMPLETED": "green",
-    "FAILED": "bold red",
+STATUS_STYLES: dict[str, str] = {
+    JobStatus.PENDING: "yellow",
+    JobStatus.VALIDATED: "blue",
+    JobStatus.EXECUTING: "magenta",
+    JobStatus.COMPLETED: "green",
+    JobStatus.FAILED: "bold red",
 }
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_ALERTS = 3

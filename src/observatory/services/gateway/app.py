@@ -1,27 +1,34 @@
-"""Gateway composition: `create_app(settings, http, deps=..., clock=...)`: the FastAPI app
-behind the plain-ASGI lane that answers POST /jobs (lane.py)."""
+"""Gateway composition: `create_app(settings, http, bus=..., jobs=..., owned=..., clock=...)`:
+the FastAPI app behind the plain-ASGI lane that answers POST /jobs (lane.py)."""
 
 from __future__ import annotations
 
 from observatory.core.api_app import api_app
-from observatory.core.backends import Dependencies
+from observatory.core.backends import Lifecycle, Ports
+from observatory.core.bus.port import Bus
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.settings import HttpSettings
+from observatory.core.stores.ports import JobStore
 from observatory.services.gateway.lane import SubmitLane
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.routes import GatewayRoutes
 from observatory.services.gateway.settings import GatewaySettings
 
-DEPENDENCIES = ("bus", "job_store")
-
 
 def create_app(
-    settings: GatewaySettings, http: HttpSettings, *, deps: Dependencies, clock: Clock | None = None
+    settings: GatewaySettings,
+    http: HttpSettings,
+    *,
+    bus: Bus,
+    jobs: JobStore,
+    owned: bool = True,
+    clock: Clock | None = None,
 ) -> SubmitLane:
+    """The gateway over `bus` and `jobs`; with `owned` its lifespan opens and closes them."""
     metrics = GatewayMetrics(settings.max_type_labels)
     routes = GatewayRoutes(
-        bus=deps.get("bus"),
-        jobs=deps.get("job_store"),
+        bus=bus,
+        jobs=jobs,
         clock=clock or SystemClock(),
         metrics=metrics,
         token=http.api_token.get_secret_value() if http.api_token else None,
@@ -34,7 +41,7 @@ def create_app(
         "Gateway",
         "Distributed Task Observatory gateway: accepts jobs and publishes job.created.",
         metrics=metrics,
-        deps=deps,
+        lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs), owned=owned),
         http=http,
         router=routes.router,
         cleanups=[routes.http.aclose],

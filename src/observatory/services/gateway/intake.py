@@ -12,17 +12,16 @@ import orjson
 from observatory.core.clock import Clock, iso
 from observatory.core.contracts.envelope import Producer, build_envelope
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.job_request import simulate_problems
 from observatory.core.contracts.limits import (
-    MAX_DURATION_MS,
     nul_in_text,
     timestamp_problem,
     too_deep,
     too_deep_in_text,
 )
 from observatory.core.contracts.validator import Violation, validate, validate_event
+from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.errors import InvalidMessage
-
-SHORT_FORM_FIELDS = frozenset({"id", "type", "payload", "metadata", "status", "createdAt"})
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -41,33 +40,6 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def check_simulate(payload: Any) -> list[Violation]:
-    """payload.simulate, when present, must be sane numbers (the processor trusts them)."""
-    if not isinstance(payload, dict) or "simulate" not in payload:
-        return []
-    simulate = payload["simulate"]
-    path = "$.payload.simulate"
-    if not isinstance(simulate, dict):
-        return [Violation(path, "must be an object")]
-    rules = {
-        "durationMs": (0, MAX_DURATION_MS),
-        "failProbability": (0, 1),
-        "failAttempts": (0, 100),
-    }
-    problems = []
-    for key, (low, high) in rules.items():
-        if key not in simulate:
-            continue
-        value = simulate[key]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            problems.append(Violation(f"{path}.{key}", f"must be a number from {low} to {high}"))
-    return problems
-
-
 def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """Fill id/status/createdAt for the short form; reject anything but a PENDING job, and
     values past the edge limits (nesting of payload, metadata or any extra field; createdAt's
@@ -82,9 +54,9 @@ def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
     # any spelling of a UUID is the one job id (a client retrying in upper case included)
     job["id"] = (canonical_uuid(job["id"]) or job["id"]) if "id" in job else clock.new_id()
     job.setdefault("createdAt", iso(clock.now()))
-    status = job.setdefault("status", "PENDING")
+    status = job.setdefault("status", JobStatus.PENDING.value)
     problems = validate("job", job)
-    if status != "PENDING" and not any(p.path == "$.status" for p in problems):
+    if status != JobStatus.PENDING and not any(p.path == "$.status" for p in problems):
         problems.append(Violation("$.status", "a new job must have status PENDING"))
     if "type" not in body:
         problems = [p for p in problems if "'type'" not in p.message]
@@ -92,7 +64,7 @@ def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
     created = job["createdAt"]
     if isinstance(created, str) and not any(p.path == "$.createdAt" for p in problems):
         problems += [v for v in [timestamp_problem(created, "$.createdAt")] if v is not None]
-    problems += check_simulate(job.get("payload"))
+    problems += simulate_problems(job.get("payload"))
     if problems:
         raise InvalidMessage("Invalid job data", problems)
     job.pop("attempts", None)
@@ -103,18 +75,21 @@ def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
 def created_event(
     job: dict[str, Any], *, producer: Producer, clock: Clock, correlation_id: str, run: int = 1
 ) -> dict[str, Any]:
-    """The job.created envelope for `job` (idempotencyKey = job id, or id:run for reruns)."""
+    """The job.created envelope for `job` (idempotencyKey = job id, or id:run for reruns).
+
+    A first run's job has just passed `normalise_job`, so only the envelope around it is
+    checked; a rerun's job is rebuilt from the job store and is checked whole."""
     if run > 1:
         job = {**job, "run": run}
     envelope = build_envelope(
-        "job.created",
+        EventType.CREATED,
         job,
         producer=producer,
         clock=clock,
         correlation_id=correlation_id,
         idempotency_key=job["id"] if run == 1 else f"{job['id']}:run{run}",
     )
-    problems = validate_event(envelope)
+    problems = validate("event-envelope", envelope) if run == 1 else validate_event(envelope)
     if problems:  # cannot happen for a job that passed normalise_job; guard the contract anyway
         raise InvalidMessage("Internal contract violation", problems)
     return envelope

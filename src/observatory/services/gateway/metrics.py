@@ -1,4 +1,4 @@
-"""Gateway metrics with the SPEC's exact names; the `type` label is bounded."""
+"""Gateway metrics (names in docs/observability.md); the `type` label is bounded."""
 
 from __future__ import annotations
 

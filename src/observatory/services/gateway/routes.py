@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 
 from observatory.core.bus.port import Bus, Outgoing
 from observatory.core.clock import Clock
-from observatory.core.contracts.envelope import JOB_TYPE, Producer
+from observatory.core.contracts.envelope import Producer
 from observatory.core.contracts.ids import canonical_uuid
-from observatory.core.contracts.limits import MAX_DURATION_MS
+from observatory.core.contracts.job_request import request_schema
+from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.errors import (
     Conflict,
     DependencyDown,
@@ -34,30 +35,6 @@ from observatory.core.stores.ports import JobStore
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
 
-JOB_REQUEST_SCHEMA = {
-    "type": "object",
-    "required": ["type"],
-    "properties": {
-        "type": {"type": "string", "pattern": JOB_TYPE.pattern},
-        "id": {"type": "string", "format": "uuid"},
-        "status": {"type": "string", "enum": ["PENDING"]},
-        "createdAt": {"type": "string", "format": "date-time"},
-        "payload": {
-            "type": "object",
-            "properties": {
-                "simulate": {
-                    "type": "object",
-                    "properties": {
-                        "durationMs": {"type": "number", "minimum": 0, "maximum": MAX_DURATION_MS},
-                        "failProbability": {"type": "number", "minimum": 0, "maximum": 1},
-                        "failAttempts": {"type": "integer", "minimum": 0},
-                    },
-                }
-            },
-        },
-        "metadata": {"type": "object"},
-    },
-}
 ACCEPTED: dict[int | str, dict[str, Any]] = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
 
 
@@ -114,7 +91,7 @@ class GatewayRoutes:
             openapi_extra={
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": JOB_REQUEST_SCHEMA}},
+                    "content": {"application/json": {"schema": request_schema()}},
                 }
             },
         )
@@ -150,7 +127,9 @@ class GatewayRoutes:
         return denied.response() if denied else None
 
     async def _publish(self, envelope: dict[str, Any]) -> Reply:
-        message = Outgoing("job.created", orjson.dumps(envelope), message_id=envelope["eventId"])
+        message = Outgoing(
+            EventType.CREATED, orjson.dumps(envelope), message_id=envelope["eventId"]
+        )
         await self.bus.publish_many([message])
         self.metrics.accepted.inc()
         return Reply(202, {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]})
@@ -195,17 +174,17 @@ class GatewayRoutes:
         denied = self._authorise(request)
         if denied:
             return denied
-        # Any spelling of a UUID names the job (SPEC §12); anything else is no job of ours.
+        # Any spelling of a UUID names the job (ids.py); anything else is no job of ours.
         canonical = canonical_uuid(job_id)
         record = await self.jobs.get(canonical) if canonical else None
         if record is None:
             raise NotFound(f"Job {job_id} not found")
-        if record.status != "FAILED":
+        if record.status != JobStatus.FAILED:
             raise Conflict(f"Job {job_id} is {record.status}; only FAILED jobs can be retried")
         job = {
             "id": record.id,
             "type": record.type,
-            "status": "PENDING",
+            "status": JobStatus.PENDING.value,
             "createdAt": record.detail()["createdAt"],
             "payload": record.payload,
             "metadata": record.metadata,

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pydantic import AnyHttpUrl, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observatory.core.settings import port_setting
+
 
 class GatewaySettings(BaseSettings):
     """Where the gateway listens and which upstreams its proxies use."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    port: int = Field(default=3000, validation_alias="GATEWAY_PORT")
+    port: int = Field(default=port_setting("gateway"), validation_alias="GATEWAY_PORT")
     """HTTP port."""
 
     alertmanager_url: AnyHttpUrl | None = Field(default=None, validation_alias="ALERTMANAGER_URL")

@@ -1,4 +1,4 @@
-"""What each lifecycle event does to the counters (pure; see SPEC §5.3).
+"""What each lifecycle event does to the counters (pure functions over events).
 
 - job.created of run 1 counts a job once per job id (the same id submitted twice is one
   job); a later run (a retry of a FAILED job) counts as retried.
@@ -25,6 +25,7 @@ from typing import Any
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.times import RANGE_TEXT, as_utc
+from observatory.core.contracts.vocabulary import EventType
 from observatory.core.errors import InvalidMessage
 from observatory.core.stores.records import CounterEffect
 
@@ -38,17 +39,17 @@ def effect_of(envelope: dict[str, Any]) -> CounterEffect:
     run = int(job.get("run") or 1)
     when = iso(_in_range(envelope["occurredAt"], "occurredAt"))
     event_type = envelope["eventType"]
-    if event_type == "job.created":
+    if event_type == EventType.CREATED:
         created_at = job.get("createdAt")
         if isinstance(created_at, str):  # the schema requires it; the check is the range
             _in_range(created_at, "payload.createdAt")
         return CounterEffect(
             created_key(job_id, run), {"total": 1} if run == 1 else {"retried": 1}, when
         )
-    if event_type == "job.completed":
+    if event_type == EventType.COMPLETED:
         deltas = {"completed": 1, "failed": -1} if run > 1 else {"completed": 1}
         return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
-    if event_type == "job.failed":
+    if event_type == EventType.FAILED:
         deltas = {"failed": 1} if run == 1 else {}
         return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
     return CounterEffect(f"event:{envelope['eventId']}", {}, when)

@@ -1,4 +1,4 @@
-"""Metrics-engine metrics with the SPEC's exact names (and one more: deferred events)."""
+"""Metrics-engine metrics (names in docs/observability.md)."""
 
 from __future__ import annotations
 

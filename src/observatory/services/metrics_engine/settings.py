@@ -5,13 +5,17 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observatory.core.settings import port_setting
+
 
 class MetricsEngineSettings(BaseSettings):
     """How the metrics engine consumes lifecycle events."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    port: int = Field(default=8090, validation_alias="METRICS_ENGINE_PORT")
+    port: int = Field(
+        default=port_setting("metrics-engine"), validation_alias="METRICS_ENGINE_PORT"
+    )
     """Port of /healthz, /readyz and /metrics."""
 
     prefetch: int = Field(default=1000, ge=1, validation_alias="METRICS_ENGINE_PREFETCH")

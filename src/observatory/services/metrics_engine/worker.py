@@ -7,41 +7,53 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from observatory.core.backends import Dependencies
+from observatory.core.backends import Lifecycle, Ports
 from observatory.core.bus.isolation import Isolating
+from observatory.core.bus.port import Bus
 from observatory.core.bus.topology import DEAD_LETTERS, METRICS_ENGINE_QUEUES
 from observatory.core.clock import Clock, SystemClock
+from observatory.core.stores.ports import Counters, EventStore
 from observatory.core.worker import Consumer, worker_app
 from observatory.services.metrics_engine.handlers import DeadLetterHandler, EventHandler
 from observatory.services.metrics_engine.metrics import MetricsEngineMetrics
 from observatory.services.metrics_engine.settings import MetricsEngineSettings
 
-DEPENDENCIES = ("bus", "counters", "event_store")
-
 
 def build_worker(
-    settings: MetricsEngineSettings, *, deps: Dependencies, clock: Clock | None = None
+    settings: MetricsEngineSettings,
+    *,
+    bus: Bus,
+    counters: Counters,
+    events: EventStore,
+    owned: bool = True,
+    clock: Clock | None = None,
 ) -> FastAPI:
+    """The metrics engine as an app whose lifespan consumes the lifecycle queues and the
+    dead letters (and, with `owned`, opens and closes its three ports)."""
     clock = clock or SystemClock()
     metrics = MetricsEngineMetrics()
-    events = EventHandler(
-        bus=deps.get("bus"),
-        events=deps.get("event_store"),
-        counters=deps.get("counters"),
+    handler = EventHandler(
+        bus=bus,
+        events=events,
+        counters=counters,
         clock=clock,
         metrics=metrics,
         job_wait=settings.job_wait,
     )
-    letters = DeadLetterHandler(
-        events=deps.get("event_store"), counters=deps.get("counters"), clock=clock, metrics=metrics
-    )
+    letters = DeadLetterHandler(events=events, counters=counters, clock=clock, metrics=metrics)
     consumers = [
         Consumer(
             METRICS_ENGINE_QUEUES,
-            Isolating(events, events.reject),
+            Isolating(handler, handler.reject),
             settings.prefetch,
             settings.batch_size,
         ),
         Consumer(DEAD_LETTERS, Isolating(letters, letters.drop), 50, 50),
     ]
-    return worker_app("Metrics engine", metrics=metrics, deps=deps, consumers=consumers)
+    return worker_app(
+        "Metrics engine",
+        metrics=metrics,
+        bus=bus,
+        lifecycle=Lifecycle(Ports(bus=bus, counters=counters, events=events), owned=owned),
+        consumers=consumers,
+    )

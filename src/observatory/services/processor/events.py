@@ -10,6 +10,7 @@ import orjson
 from observatory.core.bus.port import Outgoing
 from observatory.core.clock import Clock, iso
 from observatory.core.contracts.envelope import Producer, build_envelope
+from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.services.processor.lifecycle import Work, event_id
 
 
@@ -23,7 +24,7 @@ class Announcer:
     def terminal(
         self, w: Work, status: str, error: str | None, at: datetime, attempts: int | None = None
     ) -> Outgoing:
-        event_type = "job.completed" if status == "COMPLETED" else "job.failed"
+        event_type = EventType.COMPLETED if status == JobStatus.COMPLETED else EventType.FAILED
         return self.event(
             w, event_type, status, at, step=status.lower(), error=error, attempts=attempts
         )

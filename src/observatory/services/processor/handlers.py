@@ -21,6 +21,7 @@ import structlog
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.topology import JOBS_CREATED
 from observatory.core.clock import Clock, parse_iso
+from observatory.core.contracts.vocabulary import TERMINAL, EventType, JobStatus
 from observatory.core.dead_letters import dead_letter, parse_envelope, rejected
 from observatory.core.errors import DependencyDown, InvalidMessage
 from observatory.core.stores.ports import JobStore
@@ -71,7 +72,7 @@ class JobHandler:
             self.metrics.processed.inc()
             try:
                 envelope = parse_envelope(delivery.body)
-                if envelope["eventType"] != "job.created":
+                if envelope["eventType"] != EventType.CREATED:
                     raise InvalidMessage(
                         f"unexpected event type {envelope['eventType']} on jobs.created"
                     )
@@ -127,11 +128,13 @@ class JobHandler:
         for w in works:
             if w.attempt_in_run == 1:
                 announcements.append(
-                    self.announce.event(w, "job.validated", "VALIDATED", now, step="validated")
+                    self.announce.event(
+                        w, EventType.VALIDATED, JobStatus.VALIDATED, now, step="validated"
+                    )
                 )
             announcements.append(
                 self.announce.event(
-                    w, "job.executed", "EXECUTING", now, step=f"executed:{w.attempt}"
+                    w, EventType.EXECUTED, JobStatus.EXECUTING, now, step=f"executed:{w.attempt}"
                 )
             )
         await self.bus.publish_many(announcements)
@@ -196,18 +199,18 @@ class JobHandler:
             w = r.work
             last = w.attempt_in_run >= self.settings.max_attempts
             if not r.failed:
-                status = "COMPLETED"
+                status = JobStatus.COMPLETED
             elif last:
-                status = "FAILED"
+                status = JobStatus.FAILED
             else:
-                status = "EXECUTING"
+                status = JobStatus.EXECUTING
                 retries.append(w)
             ends.append(
                 AttemptEnd(
                     w.job_id, w.attempt, status, "failed" if r.failed else "completed", r.error, now
                 )
             )
-            if status in ("COMPLETED", "FAILED"):
+            if status in TERMINAL:
                 events.append(self.announce.terminal(w, status, r.error, now))
         await self.jobs.finish(ends)
         if events:
@@ -231,7 +234,7 @@ class JobHandler:
         log.debug(
             "job finished",
             job_id=r.work.job_id,
-            status="FAILED" if r.failed else "COMPLETED",
+            status=JobStatus.FAILED if r.failed else JobStatus.COMPLETED,
             attempt=r.work.attempt,
             correlation_id=r.work.envelope["correlationId"],
         )
@@ -240,7 +243,7 @@ class JobHandler:
         events = []
         for w in works:
             record = await self.jobs.get(w.job_id)
-            if record is None or record.status not in ("COMPLETED", "FAILED"):
+            if record is None or record.status not in TERMINAL:
                 continue
             moment = record.completed_at or record.updated_at
             events.append(

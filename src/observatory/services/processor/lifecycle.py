@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from observatory.core.contracts.envelope import TERMINAL
+from observatory.core.contracts.vocabulary import TERMINAL, JobStatus
 from observatory.core.stores.records import JobState
 
 EVENT_NAMESPACE = uuid.UUID("5b0c8f0e-7a43-4c1e-9a55-0d1f7a9e2b11")
@@ -59,7 +59,7 @@ def decide(work: Work, state: JobState | None) -> Action:
     if work.run < state.run:
         return Action.SKIP
     if work.run > state.run:
-        return Action.RUN if state.status == "FAILED" else Action.SKIP
+        return Action.RUN if state.status == JobStatus.FAILED else Action.SKIP
     if state.status in TERMINAL:
         return Action.REANNOUNCE
     if work.envelope["eventId"] != state.event_id:

@@ -1,4 +1,4 @@
-"""Processor metrics with the SPEC's exact names."""
+"""Processor metrics (names in docs/observability.md)."""
 
 from __future__ import annotations
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observatory.core.settings import port_setting
+
 
 class ProcessorSettings(BaseSettings):
     """How the processor consumes and simulates work."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    port: int = Field(default=8000, validation_alias="PROCESSOR_PORT")
+    port: int = Field(default=port_setting("processor"), validation_alias="PROCESSOR_PORT")
     """Port of /healthz, /readyz and /metrics."""
 
     work_ms: float = Field(default=0.0, ge=0, validation_alias="PROCESSOR_WORK_MS")

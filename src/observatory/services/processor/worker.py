@@ -4,38 +4,45 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from observatory.core.backends import Dependencies
+from observatory.core.backends import Lifecycle, Ports
 from observatory.core.bus.isolation import Isolating
+from observatory.core.bus.port import Bus
 from observatory.core.bus.topology import JOBS_CREATED
 from observatory.core.clock import Clock, SystemClock
+from observatory.core.stores.ports import JobStore
 from observatory.core.worker import Consumer, worker_app
 from observatory.services.processor.handlers import JobHandler
 from observatory.services.processor.metrics import ProcessorMetrics
 from observatory.services.processor.settings import ProcessorSettings
 
-DEPENDENCIES = ("bus", "job_store")
-
 
 def build_worker(
-    settings: ProcessorSettings, *, deps: Dependencies, clock: Clock | None = None
+    settings: ProcessorSettings,
+    *,
+    bus: Bus,
+    jobs: JobStore,
+    owned: bool = True,
+    clock: Clock | None = None,
 ) -> FastAPI:
-    """The processor as an app whose lifespan consumes jobs.created."""
+    """The processor as an app whose lifespan consumes jobs.created (and, with `owned`,
+    opens and closes `bus` and `jobs`)."""
     metrics = ProcessorMetrics()
     handler = JobHandler(
-        bus=deps.get("bus"),
-        jobs=deps.get("job_store"),
+        bus=bus,
+        jobs=jobs,
         clock=clock or SystemClock(),
         settings=settings,
         metrics=metrics,
     )
 
     async def sample_depth() -> None:
-        metrics.queue_depth.set(await deps.get("bus").queue_depth(JOBS_CREATED))
+        metrics.queue_depth.set(await bus.queue_depth(JOBS_CREATED))
 
     return worker_app(
         "Processor",
         metrics=metrics,
-        deps=deps,
+        bus=bus,
+        lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs), owned=owned),
         consumers=[
             Consumer(
                 JOBS_CREATED,

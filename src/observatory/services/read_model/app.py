@@ -1,14 +1,16 @@
-"""Read-model composition: `create_app(settings, http, deps=..., clock=...)`."""
+"""Read-model composition: `create_app(settings, http, jobs=..., counters=..., events=...,
+owned=..., clock=...)`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from observatory.core.api_app import api_app
-from observatory.core.backends import Dependencies
+from observatory.core.backends import Lifecycle, Ports
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.contracts.registry import load_registry
 from observatory.core.settings import HttpSettings
+from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.telemetry import ServiceMetrics
 from observatory.services.read_model.alerts import AlertSource
 from observatory.services.read_model.queries import Queries
@@ -16,21 +18,21 @@ from observatory.services.read_model.routes import build_router
 from observatory.services.read_model.settings import ReadModelSettings
 from observatory.services.read_model.stream import Broadcaster
 
-DEPENDENCIES = ("job_store", "counters", "event_store")
-
 
 def create_app(
     settings: ReadModelSettings,
     http: HttpSettings,
     *,
-    deps: Dependencies,
+    jobs: JobStore,
+    counters: Counters,
+    events: EventStore,
+    owned: bool = True,
     clock: Clock | None = None,
 ) -> FastAPI:
+    """The read model over the three stores; with `owned` its lifespan opens and closes them."""
     clock = clock or SystemClock()
     metrics = ServiceMetrics("read-model")
-    queries = Queries(
-        jobs=deps.get("job_store"), events=deps.get("event_store"), counters=deps.get("counters")
-    )
+    queries = Queries(jobs=jobs, events=events, counters=counters)
     alerts = AlertSource(
         str(settings.alertmanager_url) if settings.alertmanager_url else None,
         timeout=settings.alert_timeout,
@@ -46,7 +48,7 @@ def create_app(
         "Read Model",
         "Distributed Task Observatory read model: stats, jobs, events, alerts, stream.",
         metrics=metrics,
-        deps=deps,
+        lifecycle=Lifecycle(Ports(jobs=jobs, counters=counters, events=events), owned=owned),
         http=http,
         router=router,
         cleanups=[stream.close, alerts.close],

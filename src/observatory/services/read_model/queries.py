@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
+from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 
-LIFECYCLE_RANK = {
-    "job.created": 0,
-    "job.validated": 1,
-    "job.executed": 2,
-    "job.failed": 3,
-    "job.completed": 3,
+LIFECYCLE_RANK: dict[str, int] = {
+    EventType.CREATED: 0,
+    EventType.VALIDATED: 1,
+    EventType.EXECUTED: 2,
+    EventType.FAILED: 3,
+    EventType.COMPLETED: 3,
 }
 
 
@@ -38,7 +39,7 @@ def queued_detail(created: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": job.get("id"),
         "type": job.get("type"),
-        "status": "PENDING",
+        "status": JobStatus.PENDING,
         "createdAt": _normalised(job.get("createdAt")),
         "updatedAt": created.get("occurredAt"),
         "attempts": 0,
@@ -88,7 +89,7 @@ class Queries:
         )
         if record is not None:
             return {**record.detail(), "events": events}
-        created = next((e for e in events if e.get("eventType") == "job.created"), None)
+        created = next((e for e in events if e.get("eventType") == EventType.CREATED), None)
         if created is None:
             return None
         return {**queued_detail(created), "events": events}

@@ -1,4 +1,5 @@
-"""Read-model routes (SPEC §5.4)."""
+"""Read-model routes: stats, jobs, events, dead letters, alerts, the UI registry and the
+live stream (README, "HTTP API in brief")."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from observatory.__about__ import __version__
-from observatory.core.contracts.envelope import JOB_TYPE
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.job_request import JOB_TYPE
 from observatory.core.contracts.registry import Registry
 from observatory.core.contracts.validator import Violation
+from observatory.core.contracts.vocabulary import JobStatus
 from observatory.core.errors import InvalidMessage, NotFound
 from observatory.core.http import is_json, json_error, token_denied
 from observatory.services.read_model.alerts import AlertSource, parse_notification
 from observatory.services.read_model.queries import Queries
 from observatory.services.read_model.stream import Broadcaster
 
-STATUSES = ("PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED")
+STATUSES = tuple(JobStatus)
 
 
 def build_router(
@@ -66,7 +68,7 @@ def build_router(
 
     @router.get("/jobs/{job_id}", tags=["jobs"], summary="One job with attempts and event timeline")
     async def job(job_id: str) -> dict[str, Any]:
-        # Any spelling of a UUID finds the job (SPEC §12); anything else is no job of ours.
+        # Any spelling of a UUID finds the job (ids.py); anything else is no job of ours.
         canonical = canonical_uuid(job_id)
         found = await queries.job(canonical) if canonical else None
         if found is None:

@@ -7,13 +7,15 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observatory.core.settings import port_setting
+
 
 class ReadModelSettings(BaseSettings):
     """Where the read model listens and where alerts come from."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
-    port: int = Field(default=8080, validation_alias="READ_MODEL_PORT")
+    port: int = Field(default=port_setting("read-model"), validation_alias="READ_MODEL_PORT")
     """HTTP port."""
 
     alertmanager_url: AnyHttpUrl | None = Field(default=None, validation_alias="ALERTMANAGER_URL")

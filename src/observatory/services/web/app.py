@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from observatory.__about__ import __version__
 from observatory.core.contracts.registry import load_registry
+from observatory.core.http import json_error
 from observatory.services.web.headers import SecurityHeaders
 from observatory.services.web.launch import allowed_dashboard
 from observatory.services.web.proxy import Upstream, forward
@@ -88,6 +89,8 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
 
         results = await asyncio.gather(check(read_model), check(gateway))
         checks = {"readModel": results[0], "gateway": results[1]}
+        for name, result in checks.items():
+            metrics.dependency_up.labels(name).set(1 if result == "ok" else 0)
         ready = all(result == "ok" for result in results)
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks},
@@ -103,10 +106,7 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
         if target is not None and not allowed_dashboard(
             target, own_url=str(request.url), registry=registry
         ):
-            return JSONResponse(
-                {"error": "dashboard must be a path of this site or a UI registry URL"},
-                status_code=400,
-            )
+            return json_error(400, "dashboard must be a path of this site or a UI registry URL")
         return HTMLResponse(static.joinpath("launcher.html").read_text(encoding="utf-8"))
 
     async def registry_fallback(_: Request) -> Response:

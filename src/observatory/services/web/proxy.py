@@ -26,6 +26,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from observatory.core.http import json_error
+
 CORRELATION_HEADER = "x-correlation-id"
 
 # RFC 9110 §7.6.1 connection-specific headers never cross a proxy.
@@ -77,9 +79,7 @@ class BodyTooLarge(Exception):
 
 
 def _error(status: int, message: str, correlation_id: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": message}, status_code=status, headers={"X-Correlation-Id": correlation_id}
-    )
+    return json_error(status, message, headers={"X-Correlation-Id": correlation_id})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

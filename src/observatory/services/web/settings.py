@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from observatory.core.settings import HttpSettings, port_setting
+from observatory.core.settings import HttpSettings, local_url, port_setting
 
 
 class WebSettings(BaseSettings):
@@ -21,10 +21,10 @@ class WebSettings(BaseSettings):
     port: int = Field(default=port_setting("web"), validation_alias="WEB_PORT", ge=0, le=65535)
     """Port of the dashboard and its proxies (0 = any free port)."""
 
-    gateway_url: str = Field(default="http://127.0.0.1:3000", validation_alias="GATEWAY_URL")
+    gateway_url: str = Field(default=local_url("gateway"), validation_alias="GATEWAY_URL")
     """Base URL of the gateway; `/gateway/*` is forwarded there."""
 
-    read_model_url: str = Field(default="http://127.0.0.1:8080", validation_alias="READ_MODEL_URL")
+    read_model_url: str = Field(default=local_url("read-model"), validation_alias="READ_MODEL_URL")
     """Base URL of the read model; `/api/*` is forwarded there."""
 
     upstream_timeout: float = Field(default=10.0, validation_alias="WEB_UPSTREAM_TIMEOUT", gt=0)

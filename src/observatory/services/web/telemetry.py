@@ -1,9 +1,16 @@
 """Request metrics and the one log line per request of the web service.
 
+`WebMetrics` is a `ServiceMetrics` like every service's (build info, dependency gauges,
+process metrics) with the web service's own instruments.
 `web_http_request_duration_seconds{method,route,status}` is observed when a response
 finishes, except for event streams, which are observed when their headers go out (a
 stream lives as long as the browser tab; its lifetime is not a latency). The `route`
 label is one of a fixed set, never the raw path, so clients cannot grow the series.
+
+The other services' `EdgeMiddleware` (core/http.py) is not used here: the web service is
+a proxy, so it forwards the client's X-Correlation-Id and body as they are (up to its own
+`max_body_bytes`) and lets the upstream judge them; it shares the histogram's timer and
+the JSON error body instead.
 """
 
 from __future__ import annotations
@@ -11,14 +18,11 @@ from __future__ import annotations
 import time
 
 import structlog
-from prometheus_client import (
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    PlatformCollector,
-    ProcessCollector,
-)
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from observatory.core.http import RequestTimer
+from observatory.core.telemetry import ServiceMetrics
 
 # Paths polled by probes and scrapers; logging them would drown everything else.
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -35,19 +39,18 @@ def route_label(path: str) -> str:
     return "static"
 
 
-class WebMetrics:
+class WebMetrics(ServiceMetrics):
     """The service's Prometheus registry and instruments (one per app, so tests stay apart)."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
+        super().__init__("web")
         self.request_duration = Histogram(
             "web_http_request_duration_seconds",
             "Time from request to response (to headers for event streams).",
             ("method", "route", "status"),
             registry=self.registry,
         )
+        self.request_timer = RequestTimer(self.request_duration)
         self.upstream_errors = Counter(
             "web_upstream_errors_total",
             "Proxied requests answered 502/504 because an upstream failed.",
@@ -76,13 +79,13 @@ class RequestTelemetry:
                 return
             state["observed"] = True
             elapsed = time.perf_counter() - started
-            status = str(state["status"])
-            self.metrics.request_duration.labels(scope["method"], route, status).observe(elapsed)
-            if route in {"/api", "/gateway"} and status in {"502", "504"}:
-                self.metrics.upstream_errors.labels(route, status).inc()
+            status = int(str(state["status"]))
+            self.metrics.request_timer.observe(scope["method"], route, status, elapsed)
+            if route in {"/api", "/gateway"} and status in {502, 504}:
+                self.metrics.upstream_errors.labels(route, str(status)).inc()
             if route not in QUIET_ROUTES:
                 # Page assets that load fine are noise at info level; failures are not.
-                quiet = route == "static" and int(status) < 400
+                quiet = route == "static" and status < 400
                 (log.debug if quiet else log.info)(
                     "request",
                     method=scope["method"],

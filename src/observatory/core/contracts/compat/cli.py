@@ -58,7 +58,7 @@ def _git(folder: Path, *args: str) -> str:
     git = shutil.which("git")
     if git is None:
         raise CheckError("git is not installed")
-    done = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
+    done = subprocess.run(  # noqa: S603 — fixed git arguments, no shell
         [git, "-C", str(folder), *args], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:

@@ -25,6 +25,7 @@ from types import TracebackType
 import httpx
 import yaml
 
+from observatory.core.settings import OBSERVABILITY_PORTS
 from observatory.interfaces.cli.observability import assets
 from observatory.interfaces.cli.observability.configs import (
     Timings,
@@ -144,7 +145,7 @@ def _launch(name: str, argv: list[str], url: str, folder: Path, config: Path) ->
     log = folder / f"{name}.log"
     with log.open("wb") as sink:
         # argv is a binary found on PATH plus paths this module generated: no user input.
-        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)  # noqa: S603 — argv built here, no shell
     pid_file.write_text(str(process.pid))
     return ManagedProcess(name, url, process, log, pid_file)
 
@@ -182,8 +183,8 @@ def start_observability(
     *,
     timings: Timings | None = None,
     host: str = "127.0.0.1",
-    prometheus_port: int = 9090,
-    alertmanager_port: int = 9093,
+    prometheus_port: int = OBSERVABILITY_PORTS["prometheus"],
+    alertmanager_port: int = OBSERVABILITY_PORTS["alertmanager"],
     ready_timeout: float = 30.0,
     token: str | None = None,
 ) -> ObservabilityStack:

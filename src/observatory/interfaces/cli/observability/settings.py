@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observatory.core.settings import port_setting
 from observatory.interfaces.cli.observability.configs import Timings
 
 
@@ -13,11 +14,13 @@ class ObservabilitySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
-    prometheus_port: int = Field(default=9090, ge=0, le=65535, validation_alias="PROMETHEUS_PORT")
+    prometheus_port: int = Field(
+        default=port_setting("prometheus"), ge=0, le=65535, validation_alias="PROMETHEUS_PORT"
+    )
     """Port of the local Prometheus (0 = any free port)."""
 
     alertmanager_port: int = Field(
-        default=9093, ge=0, le=65535, validation_alias="ALERTMANAGER_PORT"
+        default=port_setting("alertmanager"), ge=0, le=65535, validation_alias="ALERTMANAGER_PORT"
     )
     """Port of the local Alertmanager (0 = any free port)."""
 

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from observatory.__about__ import __version__
+from observatory.core.contracts.vocabulary import EventType
 from observatory.interfaces.tui import art
 from observatory.interfaces.tui.client import RequestError
 from observatory.interfaces.tui.models import Alerts, JobFilter, JobSummary, Stats
@@ -223,7 +224,7 @@ class DashboardScreen(Screen[None]):
                 self.jobs[index] = job
                 break
         else:
-            if self.job_filter.active or envelope.get("eventType") != "job.created":
+            if self.job_filter.active or envelope.get("eventType") != EventType.CREATED:
                 return
             self.jobs = [job, *self.jobs][: self.observatory.config.job_rows]
         self._draw_jobs()

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
+from observatory.core.contracts.vocabulary import JobStatus
 from observatory.interfaces.tui.client import RequestError
 from observatory.interfaces.tui.models import JobDetail
 from observatory.interfaces.tui.render import key_bar, short_time, status_text
@@ -155,7 +156,7 @@ class JobDetailScreen(Screen[None]):
         self.query_one("#job-message", Static).update(text)
 
     def action_retry(self) -> None:
-        if self.detail is None or self.detail.summary.status != "FAILED":
+        if self.detail is None or self.detail.summary.status != JobStatus.FAILED:
             self._say(Text("Only FAILED jobs can be retried", style="yellow"))
             return
         self._say(Text("⏳ Asking the gateway to retry…", style="yellow"))

@@ -1,4 +1,4 @@
-// Submitting a job so that sending it again is safe (SPEC §12). The browser picks the job's
+// Submitting a job so that sending it again is safe (README, "HTTP API in brief"). The browser picks the job's
 // id; while an answer leaves the job's fate open (503, the proxy's 502/504, a timeout, a
 // network error) the very same body goes out again after Retry-After, at most three more
 // times within about 30 s. Any other answer (400, 401, 413, 415, …) is final.

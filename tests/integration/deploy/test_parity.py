@@ -13,7 +13,7 @@ Docs = list[dict[str, Any]]
 PINNED = re.compile(r"^(?P<repo>[a-z0-9./_-]+):(?P<tag>[A-Za-z0-9._-]*\d[A-Za-z0-9._-]*)$")
 
 
-def test_compose_and_kubernetes_declare_the_same_services(rendered: Docs):
+def test_compose_and_kubernetes_declare_the_same_services(rendered: Docs) -> None:
     """Every compose service is a Deployment/StatefulSet and a Service of the same name."""
     services = set(compose("compose.yml")["services"])
     workloads = set(of_kind(rendered, "Deployment", "StatefulSet"))
@@ -22,7 +22,7 @@ def test_compose_and_kubernetes_declare_the_same_services(rendered: Docs):
     assert set(compose("compose.demo.yml")["services"]) == services
 
 
-def test_every_image_is_pinned_to_a_version_tag(rendered: Docs):
+def test_every_image_is_pinned_to_a_version_tag(rendered: Docs) -> None:
     """No `latest`, no tagless image, anywhere: compose, demo, Kubernetes, Dockerfile."""
     images = [s["image"] for s in compose("compose.yml")["services"].values()]
     images += [s["image"] for s in compose("compose.demo.yml")["services"].values()]
@@ -34,14 +34,14 @@ def test_every_image_is_pinned_to_a_version_tag(rendered: Docs):
     assert unpinned == []
 
 
-def test_compose_and_kubernetes_run_the_same_image_versions(rendered: Docs):
+def test_compose_and_kubernetes_run_the_same_image_versions(rendered: Docs) -> None:
     """An upgrade happens in both places or the test says which one lags."""
     in_compose = {name: s["image"] for name, s in compose("compose.yml")["services"].items()}
     assert in_compose == all_images(rendered)
     assert in_compose["gateway"] == f"task-observatory:{__version__}"
 
 
-def test_the_pinned_check_rejects_floating_tags():
+def test_the_pinned_check_rejects_floating_tags() -> None:
     for floating in ("redis", "redis:latest", "grafana/grafana:main", "mongo:"):
         assert not PINNED.match(floating)
     assert PINNED.match("redis:7.2.6")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.deploy.manifests import render_kind_overlay
+from tests.integration.deploy.kustomize import render_kind_overlay
 
 
 @pytest.fixture(scope="session")

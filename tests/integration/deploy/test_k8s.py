@@ -28,7 +28,7 @@ KUBERNETES = "1.31"  # kind's node images of the last year; the manifests use on
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "_PASS")
 
 
-def test_rendered_manifests_validate_against_the_kubernetes_schemas(rendered: Docs):
+def test_rendered_manifests_validate_against_the_kubernetes_schemas(rendered: Docs) -> None:
     """Every object is valid (strict: no unknown fields) for Kubernetes 1.31."""
     problems = []
     for doc in rendered:
@@ -39,7 +39,7 @@ def test_rendered_manifests_validate_against_the_kubernetes_schemas(rendered: Do
     assert problems == []
 
 
-def test_the_schema_check_rejects_a_misspelt_field(rendered: Docs):
+def test_the_schema_check_rejects_a_misspelt_field(rendered: Docs) -> None:
     """The strict schema check can fail: a typo in a probe is an error."""
     gateway = copy.deepcopy(of_kind(rendered, "Deployment")["gateway"])
     gateway["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGt"] = {}
@@ -47,13 +47,13 @@ def test_the_schema_check_rejects_a_misspelt_field(rendered: Docs):
         kubernetes_validate.validate(gateway, KUBERNETES, strict=True)
 
 
-def test_everything_lives_in_the_task_observatory_namespace(rendered: Docs):
+def test_everything_lives_in_the_task_observatory_namespace(rendered: Docs) -> None:
     namespaced = [d for d in rendered if d["kind"] != "Namespace"]
     assert {d["metadata"].get("namespace") for d in namespaced} == {NAMESPACE}
     assert [d["metadata"]["name"] for d in rendered if d["kind"] == "Namespace"] == [NAMESPACE]
 
 
-def test_services_have_probes_on_their_port_and_a_locked_down_context(rendered: Docs):
+def test_services_have_probes_on_their_port_and_a_locked_down_context(rendered: Docs) -> None:
     """Each of the five: readiness /readyz, liveness /healthz, non-root, read-only root."""
     deployments = of_kind(rendered, "Deployment")
     for name in SERVICES:
@@ -75,7 +75,7 @@ def test_services_have_probes_on_their_port_and_a_locked_down_context(rendered: 
             assert env[url], f"{name} has no {url}"
 
 
-def test_every_container_has_requests_and_limits_and_runs_non_root(rendered: Docs):
+def test_every_container_has_requests_and_limits_and_runs_non_root(rendered: Docs) -> None:
     for name, workload in of_kind(rendered, "Deployment", "StatefulSet").items():
         pod = workload["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
@@ -88,7 +88,7 @@ def test_every_container_has_requests_and_limits_and_runs_non_root(rendered: Doc
             assert container.get("livenessProbe"), f"{name} has no liveness probe"
 
 
-def test_backends_keep_their_data_on_volume_claims(rendered: Docs):
+def test_backends_keep_their_data_on_volume_claims(rendered: Docs) -> None:
     """PostgreSQL, MongoDB and RabbitMQ (and Redis, Prometheus) are StatefulSets with PVCs."""
     statefulsets = of_kind(rendered, "StatefulSet")
     for name in ("postgres", "mongodb", "rabbitmq", "redis", "prometheus"):
@@ -99,7 +99,7 @@ def test_backends_keep_their_data_on_volume_claims(rendered: Docs):
         assert set(claims) <= set(mounts), name
 
 
-def test_credentials_come_only_from_the_generated_secret(rendered: Docs):
+def test_credentials_come_only_from_the_generated_secret(rendered: Docs) -> None:
     """Every secret-looking variable is a secretKeyRef into the overlay's Secret, by a key the
     example env file declares; no plain value carries a credential."""
     (secret,) = [d for d in rendered if d["kind"] == "Secret"]
@@ -119,7 +119,7 @@ def test_credentials_come_only_from_the_generated_secret(rendered: Docs):
                     assert "@" not in value or ":$(" in value, (name, variable)
 
 
-def test_configmaps_carry_the_repository_files_verbatim(rendered: Docs):
+def test_configmaps_carry_the_repository_files_verbatim(rendered: Docs) -> None:
     """Prometheus, Alertmanager, Grafana and pgAdmin get the very files compose mounts; no
     dashboard or rules file of the repository is left out."""
     maps = {
@@ -143,7 +143,7 @@ def test_configmaps_carry_the_repository_files_verbatim(rendered: Docs):
         assert maps[name] == {f.name: f.read_text("utf-8") for f in files}, name
 
 
-def test_mounted_configmaps_and_secrets_exist(rendered: Docs):
+def test_mounted_configmaps_and_secrets_exist(rendered: Docs) -> None:
     names = {d["metadata"]["name"] for d in rendered if d["kind"] in {"ConfigMap", "Secret"}}
     for workload in of_kind(rendered, "Deployment", "StatefulSet").values():
         for volume in workload["spec"]["template"]["spec"].get("volumes", []):
@@ -151,7 +151,7 @@ def test_mounted_configmaps_and_secrets_exist(rendered: Docs):
                 assert volume["configMap"]["name"] in names
 
 
-def test_kind_overlay_runs_two_processors_on_the_package_image(rendered: Docs):
+def test_kind_overlay_runs_two_processors_on_the_package_image(rendered: Docs) -> None:
     deployments = of_kind(rendered, "Deployment")
     assert deployments["processor"]["spec"]["replicas"] == 2
     for name in SERVICES:
@@ -160,7 +160,7 @@ def test_kind_overlay_runs_two_processors_on_the_package_image(rendered: Docs):
         assert template["metadata"]["labels"]["app.kubernetes.io/version"] == __version__
 
 
-def test_ingress_serves_the_web_dashboard(rendered: Docs):
+def test_ingress_serves_the_web_dashboard(rendered: Docs) -> None:
     (ingress,) = [d for d in rendered if d["kind"] == "Ingress"]
     backends = [
         path["backend"]["service"]
@@ -170,7 +170,7 @@ def test_ingress_serves_the_web_dashboard(rendered: Docs):
     assert backends == [{"name": "web", "port": {"name": "http"}}]
 
 
-def test_port_forwards_of_odto_cluster_target_existing_service_ports(rendered: Docs):
+def test_port_forwards_of_odto_cluster_target_existing_service_ports(rendered: Docs) -> None:
     """Each registry entry `odto cluster up` forwards points at a Service port that exists."""
     services = of_kind(rendered, "Service")
     for entry, (service, port) in FORWARDS.items():
@@ -178,7 +178,7 @@ def test_port_forwards_of_odto_cluster_target_existing_service_ports(rendered: D
         assert port in ports, f"{entry}: svc/{service} has no port {port}"
 
 
-def test_every_grafana_dashboard_and_rules_file_is_listed_in_a_kustomization():
+def test_every_grafana_dashboard_and_rules_file_is_listed_in_a_kustomization() -> None:
     """A new file under deploy/grafana/dashboards or prometheus/rules must be packed too."""
     for folder, pattern in (("grafana", "dashboards/*.json"), ("prometheus", "rules/*.yml")):
         kustomization = yaml.safe_load((DEPLOY / folder / "kustomization.yaml").read_text("utf-8"))
