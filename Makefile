@@ -36,8 +36,8 @@ e2e: $(STAMP) ## tests/e2e, tests/tui, tests/browser: whole systems as processes
 	$(BIN)/python -m pytest tests/e2e tests/tui tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, mypy --strict (src, tests, benchmarks) and the import-linter contracts
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks hatch_build.py
+	$(BIN)/ruff format --check src tests benchmarks hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

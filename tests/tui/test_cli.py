@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from observatory import __version__
-from observatory.interfaces.tui.buildinfo import build_info, git_commit, write_build_info
 from observatory.interfaces.tui.main import main
 from tests.system import free_port
 
@@ -25,44 +23,10 @@ def test_version_prints_version_commit_build_time_and_python(
 ) -> None:
     assert main([flag]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"odd-dashboard {__version__}"
-    assert re.fullmatch(r"  commit: +([0-9a-f]{7,}|unknown)", lines[1])
+    assert lines[0] == f"task-observatory {__version__}"
+    assert re.fullmatch(r"  commit: +([0-9a-f]{40}|unknown)", lines[1])
     assert lines[2].startswith("  built:")
-    assert lines[3] == f"  python:  {sys.version.split()[0]} (CPython)"
-
-
-def test_a_build_info_file_wins_over_git(tmp_path: Path) -> None:
-    info = tmp_path / "build-info.json"
-    info.write_text(json.dumps({"commit": "abc1234", "built": "2026-01-01T00:00:00Z"}))
-    result = build_info(info, run=lambda argv: "fffffff")
-    assert (result.commit, result.built) == ("abc1234", "2026-01-01T00:00:00Z")
-
-
-def test_without_a_file_a_checkout_asks_git_and_otherwise_says_unknown(tmp_path: Path) -> None:
-    missing = tmp_path / "none.json"
-    assert build_info(missing, run=lambda argv: "1a2b3c4").commit == "1a2b3c4"
-    unknown = build_info(missing, run=lambda argv: None)
-    assert (unknown.commit, unknown.built) == ("unknown", "unknown")
-
-
-def test_git_is_asked_only_about_files_it_tracks() -> None:
-    calls: list[list[str]] = []
-
-    def untracked(argv: list[str]) -> str | None:
-        calls.append(argv)
-        return None
-
-    assert git_commit(Path("/somewhere/buildinfo.py"), run=untracked) is None
-    assert calls == [["git", "-C", "/somewhere", "ls-files", "--error-unmatch", "buildinfo.py"]]
-
-
-def test_write_build_info_records_commit_and_utc_time(tmp_path: Path) -> None:
-    info = tmp_path / "build-info.json"
-    write_build_info(info, run=lambda argv: "" if "ls-files" in argv else "cafe123")
-    recorded = json.loads(info.read_text())
-    assert recorded["commit"] == "cafe123"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", recorded["built"])
-    assert build_info(info).built == recorded["built"]
+    assert lines[3] == f"  python:    {sys.version.split()[0]} (CPython)"
 
 
 def test_help_lists_commands_options_keys_and_environment(
@@ -115,4 +79,4 @@ def test_the_console_script_runs_doctor_and_fails_without_cluster_tools(tmp_path
 def test_the_console_script_prints_its_version() -> None:
     done = subprocess.run([SCRIPT, "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
-    assert done.stdout.startswith(f"odd-dashboard {__version__}\n")
+    assert done.stdout.startswith(f"task-observatory {__version__}\n")

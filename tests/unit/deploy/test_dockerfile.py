@@ -38,11 +38,11 @@ def args_of(stage: list[tuple[str, str]], instruction: str) -> list[str]:
 
 
 def test_build_stage_installs_the_package_from_this_checkout_with_the_lock() -> None:
-    """The wheel is built from the same pyproject and src/ the tests import, and every
-    dependency version comes from requirements.lock."""
+    """The wheel is built from the same pyproject, build hook and src/ the tests import, and
+    every dependency version comes from requirements.lock."""
     build = stages()["build"]
     copies = " ".join(args_of(build, "COPY"))
-    for needed in ("requirements.lock", "pyproject.toml", "README.md", "src"):
+    for needed in ("requirements.lock", "pyproject.toml", "hatch_build.py", "README.md", "src"):
         assert needed in copies
     runs = " ".join(args_of(build, "RUN"))
     assert "pip install --constraint requirements.lock ." in runs
@@ -116,7 +116,8 @@ def ignored(path: str) -> bool:
 
 def test_build_context_has_what_the_build_copies_and_nothing_else() -> None:
     for path in (
-        "pyproject.toml", "README.md", "requirements.lock", "src/observatory/__init__.py",
+        "pyproject.toml", "hatch_build.py", "README.md", "requirements.lock",
+        "src/observatory/__init__.py",
         "deploy/docker/healthcheck.py", "deploy/prometheus/prometheus.yml",
         "deploy/alertmanager/alertmanager.yml",
     ):  # fmt: skip

@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from observatory.__about__ import __version__
+from observatory.interfaces.cli.version import ShowVersion
 
 COMMAND_MODULES = (
     "up",
@@ -25,7 +25,9 @@ COMMAND_MODULES = (
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="odto", description=__doc__)
-    root.add_argument("-V", "--version", action="version", version=f"odto {__version__}")
+    root.add_argument(
+        "-V", "--version", action=ShowVersion, help="print the version block and exit"
+    )
     sub = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"observatory.interfaces.cli.{name}").register(sub)

@@ -20,7 +20,7 @@ from typing import TextIO
 import httpx
 
 from observatory.core.settings import DEFAULT_PORTS
-from observatory.interfaces.tui.buildinfo import Runner, run_quiet
+from observatory.interfaces.buildinfo import Runner, run_quiet
 from observatory.interfaces.tui.runner import odto_command
 
 MIN_PYTHON = (3, 11)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from observatory.core.settings import environment
-from observatory.interfaces.tui.buildinfo import build_info
+from observatory.interfaces.buildinfo import version_block
 from observatory.interfaces.tui.config import ENVIRONMENT, TuiConfig
 
 KEYS = (
@@ -25,7 +25,10 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     root.add_argument(
-        "-V", "--version", action="store_true", help="print version and build details"
+        "-V",
+        "--version",
+        action="store_true",
+        help="print version, commit, build, Python and platform",
     )
     root.add_argument(
         "--gateway-url", metavar="URL", help="gateway base URL (env ODTO_GATEWAY_URL)"
@@ -47,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.version:
-        print(build_info().render())
+        print(version_block())
         return 0
     if args.command == "doctor":
         from observatory.interfaces.tui.doctor import report, run_checks
