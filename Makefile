@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
@@ -10,17 +11,23 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements.lock
+# What `make up` needs: the runtime dependencies (requirements-runtime.lock) and the package.
+$(RUNTIME_STAMP): pyproject.toml requirements-runtime.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu run: sudo apt-get install python3-venv"; exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q -r requirements-runtime.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $(RUNTIME_STAMP)
+
+# Everything else the tests, linters and benchmarks need (requirements.lock: dev and bench).
+$(STAMP): $(RUNTIME_STAMP) requirements.lock
+	$(BIN)/python -m pip install -q -r requirements.lock
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the locked dependencies
+install: $(STAMP) ## Create .venv with every locked dependency (runtime, dev and bench)
 
-up: $(STAMP) ## Start the whole system (embedded backends unless *_URL are set); Ctrl+C stops it
+up: $(RUNTIME_STAMP) ## Start the whole system (embedded backends unless *_URL are set); Ctrl+C stops it
 	$(BIN)/odto up $(ARGS)
 
 test: $(STAMP) ## Run every tier: unit, integration and e2e (what CI runs)
@@ -46,8 +53,9 @@ check: lint test ## Everything CI checks
 bench: $(STAMP) ## End-to-end benchmarks against real backends, with a Celery baseline
 	$(BIN)/python -m benchmarks $(ARGS)
 
-lock: ## Re-resolve requirements.lock from pyproject.toml
+lock: ## Re-resolve requirements.lock (everything) and requirements-runtime.lock (its runtime part)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock -o requirements-runtime.lock
 
 clean: ## Remove the virtualenv and the embedded data directory
 	rm -rf $(VENV) .odto
