@@ -1,41 +1,33 @@
 """What a user gets from `pip install`: a wheel that knows which commit it was built from,
 and builds that are reproducible.
 
-Wheels are built with this virtualenv's own hatchling (`pip wheel --no-build-isolation
---no-index`), so nothing is fetched. The wheel is installed into a fresh virtualenv made
-without pip; its dependencies come from this virtualenv through a `.pth` line, which
-Python appends after the fresh site-packages, so `observatory` itself is the wheel's copy.
+Wheels are built with this virtualenv's own hatchling and installed into a fresh
+virtualenv whose dependencies come from this one (release/artifacts.py says how), so
+nothing is fetched.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
-import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
+from release.artifacts import (
+    ROOT,
+    build_sdist,
+    build_wheel,
+    clean_env,
+    fresh_venv,
+    install_wheel,
+    run,
+)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[3]
 EPOCH = "1767225600"
 EPOCH_TEXT = "2026-01-01T00:00:00Z"
-
-
-def run(
-    argv: list[str | Path], *, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> str:
-    """stdout of `argv`, which must succeed."""
-    done = subprocess.run(
-        [str(arg) for arg in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=240
-    )
-    assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +38,6 @@ def head() -> str:
         pytest.skip(f"{ROOT} is not a git checkout, so there is no commit to record")
 
 
-def build_wheel(source: Path, out: Path) -> Path:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-    pip = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
-    run([*pip, "--no-index", "-w", out, source], env=env)
-    (wheel,) = out.glob("*.whl")
-    return wheel
-
-
 def recorded(wheel: Path) -> str:
     with zipfile.ZipFile(wheel) as archive:
         return archive.read("observatory/_build_info.py").decode()
@@ -61,11 +45,11 @@ def recorded(wheel: Path) -> str:
 
 @pytest.fixture(scope="module")
 def wheel(head: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheel(ROOT, tmp_path_factory.mktemp("first-build"))
+    return build_wheel(ROOT, tmp_path_factory.mktemp("first-build"), EPOCH)
 
 
 def test_two_builds_of_one_commit_are_byte_identical(wheel: Path, tmp_path: Path) -> None:
-    again = build_wheel(ROOT, tmp_path)
+    again = build_wheel(ROOT, tmp_path, EPOCH)
     digests = {hashlib.sha256(path.read_bytes()).hexdigest() for path in (wheel, again)}
     assert len(digests) == 1, "the same commit and SOURCE_DATE_EPOCH gave different wheels"
 
@@ -83,17 +67,11 @@ def test_the_source_tree_is_left_without_a_record(wheel: Path) -> None:
 
 
 def test_a_wheel_built_from_the_sdist_carries_the_same_record(wheel: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-    run(
-        [sys.executable, "-m", "hatchling", "build", "-t", "sdist", "-d", tmp_path],
-        cwd=ROOT,
-        env=env,
-    )
-    (sdist,) = tmp_path.glob("*.tar.gz")
+    sdist = build_sdist(ROOT, tmp_path, EPOCH)
     with tarfile.open(sdist) as archive:
         archive.extractall(tmp_path / "unpacked", filter="data")
     (source,) = (tmp_path / "unpacked").iterdir()
-    from_sdist = build_wheel(source, tmp_path / "wheel")
+    from_sdist = build_wheel(source, tmp_path / "wheel", EPOCH)
     assert recorded(from_sdist) == recorded(wheel)
 
 
@@ -103,29 +81,14 @@ def test_an_installed_wheel_prints_its_commit_from_any_directory(
     """`odto version` and `odd-dashboard --version` from the installed scripts, run in an
     empty directory: the build's commit and time, not "unknown"."""
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", venv])
-    python = venv / "bin" / "python"
-    run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            python,
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            wheel,
-        ]
-    )
+    python = fresh_venv(venv)
+    install_wheel(python, wheel)
     fresh = Path(
         run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
     )
-    (fresh / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = clean_env()
 
     location = run(
         [python, "-c", "import observatory; print(observatory.__file__)"], cwd=empty, env=env
