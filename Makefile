@@ -43,8 +43,8 @@ e2e: $(STAMP) ## tests/e2e, tests/tui, tests/browser: whole systems as processes
 	$(BIN)/python -m pytest tests/e2e tests/tui tests/browser $(PYTEST_ARGS)
 
 lint: $(STAMP) ## ruff, mypy --strict (src, tests, benchmarks) and the import-linter contracts
-	$(BIN)/ruff check src tests benchmarks hatch_build.py
-	$(BIN)/ruff format --check src tests benchmarks hatch_build.py
+	$(BIN)/ruff check src tests benchmarks release hatch_build.py
+	$(BIN)/ruff format --check src tests benchmarks release hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -53,6 +53,9 @@ check: lint test ## Everything CI checks
 bench: $(STAMP) ## End-to-end benchmarks against real backends, with a Celery baseline
 	$(BIN)/python -m benchmarks $(ARGS)
 
+release-check: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline and prove it: reproducible, twine, install, smoke test, install.sh
+	$(BIN)/python -m release.check
+
 lock: ## Re-resolve requirements.lock (everything) and requirements-runtime.lock (its runtime part)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock -o requirements-runtime.lock
@@ -60,4 +63,4 @@ lock: ## Re-resolve requirements.lock (everything) and requirements-runtime.lock
 clean: ## Remove the virtualenv and the embedded data directory
 	rm -rf $(VENV) .odto
 
-.PHONY: help install up test unit integration e2e lint check bench lock clean
+.PHONY: help install up test unit integration e2e lint check bench release-check lock clean

@@ -1,0 +1,95 @@
+"""What a user does first with an installed release: `odto version` names the commit,
+`odto doctor` passes, `odto up --json` becomes ready on free ports, `odto gate` passes
+against it, and `odd-dashboard --version` prints the same block as `odto version`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+from release.artifacts import clean_env, run
+
+SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
+READY_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def system_env(data_dir: Path) -> dict[str, str]:
+    """Free ports, a fresh data folder and the URLs `odto gate` talks to."""
+    ports = {name: free_port() for name in SERVICES}
+    return clean_env(
+        ODTO_DATA_DIR=str(data_dir),
+        GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
+        READ_MODEL_URL=f"http://127.0.0.1:{ports['read-model']}",
+        **{f"{name.upper().replace('-', '_')}_PORT": str(port) for name, port in ports.items()},
+    )
+
+
+def wait_ready(process: subprocess.Popen[str]) -> list[dict[str, object]]:
+    """`odto up --json`'s records up to "ready"; AssertionError if it fails, ends first or
+    takes longer than READY_SECONDS (then it is killed, which ends the reading)."""
+    assert process.stdout is not None
+    records: list[dict[str, object]] = []
+    deadline = threading.Timer(READY_SECONDS, process.kill)
+    deadline.start()
+    try:
+        for line in process.stdout:
+            record = json.loads(line)
+            records.append(record)
+            if record.get("step") == "ready":
+                return records
+            if record.get("status") == "error":
+                break
+    finally:
+        deadline.cancel()
+    raise AssertionError(f"odto up did not become ready in {READY_SECONDS} s: {records}")
+
+
+def smoke(venv: Path, commit: str, work: Path) -> list[str]:
+    """Run the checks against the scripts in `venv`; one line per check passed."""
+    bin_dir = venv / "bin"
+    work.mkdir(parents=True, exist_ok=True)
+    env = system_env(work / "data")
+    passed = []
+
+    block = run([bin_dir / "odto", "version"], cwd=work, env=env)
+    assert f"  commit:    {commit}\n" in block, f"odto version does not name {commit}:\n{block}"
+    passed.append(f"odto version names commit {commit[:12]}")
+    assert run([bin_dir / "odd-dashboard", "--version"], cwd=work, env=env) == block
+    passed.append("odd-dashboard --version prints the same block")
+    run([bin_dir / "odto", "doctor"], cwd=work, env=env)
+    passed.append("odto doctor passes")
+
+    with (work / "odto-up.log").open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 — the installed script, fixed arguments
+            [str(bin_dir / "odto"), "up", "--json"],
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+    try:
+        wait_ready(process)
+        passed.append("odto up --json is ready")
+        gate = run([bin_dir / "odto", "gate"], cwd=work, env=env, timeout=120)
+        passed.append(f"odto gate passes ({gate.count('[PASS]')} checks)")
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        assert process.stdout is not None
+        process.stdout.close()
+    return passed
