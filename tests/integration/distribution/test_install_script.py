@@ -82,9 +82,10 @@ def test_a_missing_file_is_named(release: Path, tmp_path: Path, missing: str, me
 
 
 def test_a_version_the_release_does_not_list_is_refused(release: Path, tmp_path: Path) -> None:
-    done = install_from(release, tmp_path / "venv", ODTO_VERSION="0.0.1")
+    unlisted = "0.0.1"
+    done = install_from(release, tmp_path / "venv", ODTO_VERSION=unlisted)
     assert done.returncode != 0
-    assert "lists no task_observatory-0.0.1-py3-none-any.whl" in done.stderr
+    assert f"lists no task_observatory-{unlisted}-py3-none-any.whl" in done.stderr
 
 
 def test_an_unsupported_platform_is_refused_before_any_download(
