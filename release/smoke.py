@@ -5,6 +5,7 @@ against it, and `odd-dashboard --version` prints the same block as `odto version
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -23,10 +24,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def system_env(data_dir: Path) -> dict[str, str]:
-    """Free ports, a fresh data folder and the URLs `odto gate` talks to."""
+def system_env(bin_dir: Path, data_dir: Path) -> dict[str, str]:
+    """The installed scripts first on PATH (as after an install), free ports, a fresh data
+    folder and the URLs `odto gate` talks to."""
     ports = {name: free_port() for name in SERVICES}
     return clean_env(
+        PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         ODTO_DATA_DIR=str(data_dir),
         GATEWAY_URL=f"http://127.0.0.1:{ports['gateway']}",
         READ_MODEL_URL=f"http://127.0.0.1:{ports['read-model']}",
@@ -58,7 +61,7 @@ def smoke(venv: Path, commit: str, work: Path) -> list[str]:
     """Run the checks against the scripts in `venv`; one line per check passed."""
     bin_dir = venv / "bin"
     work.mkdir(parents=True, exist_ok=True)
-    env = system_env(work / "data")
+    env = system_env(bin_dir, work / "data")
     passed = []
 
     block = run([bin_dir / "odto", "version"], cwd=work, env=env)
