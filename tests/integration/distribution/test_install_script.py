@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,33 @@ def test_install_sh_is_posix_sh_that_shellcheck_passes() -> None:
         [shellcheck, "--shell=sh", str(SCRIPT)], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_with_uv_on_path_it_installs_the_verified_wheel_with_uv(
+    release: Path, tmp_path: Path
+) -> None:
+    """A stand-in `uv` records its arguments and hands `uv pip install` to pip (a real uv
+    would fetch the dependencies): the script prefers uv and installs the wheel it
+    verified into the chosen virtualenv."""
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    log = tmp_path / "uv.log"
+    uv = fake / "uv"
+    uv.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        '[ "$1 $2 $3 $4" = "pip install --quiet --python" ] || exit 3\n'
+        'python="$5"; shift 5\n'
+        f'exec {sys.executable} -m pip --python "$python" install -q --no-deps --no-index "$@"\n'
+    )
+    uv.chmod(0o755)
+    venv = tmp_path / "venv"
+    done = install_from(
+        release, venv, ODTO_INSTALLER="", PATH=f"{fake}{os.pathsep}{os.environ['PATH']}"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "installer uv" in done.stdout
+    (call,) = log.read_text().splitlines()
+    assert call.startswith(f"pip install --quiet --python {venv}/bin/python ")
+    assert call.endswith(f"/task_observatory-{__version__}-py3-none-any.whl")
+    assert (venv / "bin" / "odto").exists()
