@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff, mypy --strict (src, tests, benchmarks) and the import-li
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-check: lint test ## Everything CI checks
+check: lint test release-check ## Everything CI checks (what .ci/run runs)
 
 bench: $(STAMP) ## End-to-end benchmarks against real backends, with a Celery baseline
 	$(BIN)/python -m benchmarks $(ARGS)
