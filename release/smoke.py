@@ -7,27 +7,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 from pathlib import Path
 
+from observatory.interfaces.cli.servers import pick_free_port
 from release.artifacts import clean_env, run
 
 SERVICES = ("gateway", "processor", "metrics-engine", "read-model", "web")
 READY_SECONDS = 60
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def system_env(bin_dir: Path, data_dir: Path) -> dict[str, str]:
     """The installed scripts first on PATH (as after an install), free ports, a fresh data
     folder and the URLs `odto gate` talks to."""
-    ports = {name: free_port() for name in SERVICES}
+    ports = {name: pick_free_port() for name in SERVICES}
     return clean_env(
         PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         ODTO_DATA_DIR=str(data_dir),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from observatory.interfaces.cli.servers import pick_free_port
 from tests.waiting import (
     wait_until as wait_until,
 )  # re-exported: e2e and browser tests import it here
@@ -26,9 +26,8 @@ BACKEND_VARS = ("RABBITMQ_URL", "POSTGRES_URL", "REDIS_URL", "EVENT_STORE_URL", 
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port for a server the test starts (see `pick_free_port` for why not bind(0))."""
+    return pick_free_port()
 
 
 @dataclass

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.ports.engines import Engine
+from tests.system import free_port
 from tests.waiting import wait_until_async
 
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
@@ -399,15 +399,9 @@ async def test_a_bus_that_is_not_connected_raises_dependency_down(bus_engine: En
             await bus.queue_depth(JOBS_CREATED)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_unreachable_rabbitmq_raises_dependency_down() -> None:
     """A RabbitBus pointed at a port nobody listens on raises DependencyDown and pings False."""
-    bus = RabbitBus(f"amqp://guest:guest@127.0.0.1:{_free_port()}/", namespace="unreachable")
+    bus = RabbitBus(f"amqp://guest:guest@127.0.0.1:{free_port()}/", namespace="unreachable")
     with pytest.raises(DependencyDown):
         await bus.open()
     assert await bus.ping() is False

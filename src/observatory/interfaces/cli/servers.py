@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import socket
 from collections.abc import Generator, Sequence
@@ -35,6 +36,27 @@ def make_server(app: ASGIApp, port: int, *, http: HttpSettings | None = None) ->
         timeout_graceful_shutdown=5,
     )
     return QuietServer(config)
+
+
+LISTEN_PORTS = range(20000, 32768)
+"""Where `pick_free_port` looks: below the ephemeral ranges of Linux (32768-60999) and
+macOS (49152-65535). A port the kernel picked for `bind(0)` comes from the ephemeral range,
+where any outgoing connection may be handed the same port between the pick and the
+server's bind; a port below it is never given to a client socket."""
+
+_picked: set[int] = set()
+
+
+def pick_free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, outside the ephemeral range, never the same one twice
+    in this process (so two services picked one after the other do not collide)."""
+    chooser = random.SystemRandom()
+    for _ in range(500):
+        port = chooser.choice(LISTEN_PORTS)
+        if port not in _picked and port_free(host, port):
+            _picked.add(port)
+            return port
+    raise OSError(f"no free port on {host} in {LISTEN_PORTS.start}-{LISTEN_PORTS.stop - 1}")
 
 
 def port_free(host: str, port: int) -> bool:

@@ -34,6 +34,7 @@ from observatory.interfaces.cli.observability.configs import (
     prometheus_config,
     scale_rules,
 )
+from observatory.interfaces.cli.servers import pick_free_port
 
 INSTALL_COMMAND = "sudo apt-get install -y prometheus prometheus-alertmanager"
 PROMETHEUS_BINARIES = ("prometheus",)
@@ -46,12 +47,6 @@ def find_binary(names: Sequence[str]) -> str | None:
         if found := shutil.which(name):
             return found
     return None
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -209,7 +204,7 @@ def start_observability(
             stack.status = "error"
             stack.message = f"port {port} for {name} is already in use on {host}"
             return stack
-        ports[name] = port or free_port(host)
+        ports[name] = port or pick_free_port(host)
 
     deploy = assets.deploy_dir()
     shipped_rules = yaml.safe_load((deploy / assets.RULES).read_text())
