@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -114,8 +114,8 @@ def kubectl(argv: list[str], scenario: dict[str, Any], folder: Path) -> int:
         return 0
     if verb == "rollout":
         mode = scenario.get("rollout", "ok")
-        if mode == "hang":
-            time.sleep(3600)
+        if mode == "hang":  # like a rollout that never ends: stay until the CLI kills us
+            signal.pause()
         if mode == "timeout":
             print(KUBECTL_TIMEOUT, file=sys.stderr)
             return 1

@@ -3,9 +3,9 @@ under `odto load` traffic: no panel reads a metric nobody exports or a label nob
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from tests.e2e.observability.prom import (
     odto_load,
     query,
 )
-from tests.system import RunningSystem, start_system
+from tests.system import RunningSystem, start_system, wait_until
 
 from observatory.interfaces.cli.observability import (
     ObservabilityStack,
@@ -78,13 +78,19 @@ def test_every_dashboard_panel_query_returns_data_under_load(
         "--failure-rate", "0.5", "--work-ms", "20", "--wait", "20",
     )  # fmt: skip
     answered: set[str] = set()
+    prometheus = stack.prometheus_url
+    assert prometheus is not None
+
+    def every_panel_answered() -> bool:
+        for name, expr in queries.items():
+            if name not in answered and has_number(query(prometheus, expr)):
+                answered.add(name)
+        return len(answered) == len(queries)
+
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(answered) < len(queries):
-            for name, expr in queries.items():
-                if name not in answered and has_number(query(stack.prometheus_url, expr)):
-                    answered.add(name)
-            time.sleep(1)
+        # A time-out is reported below with the panels still missing data.
+        with contextlib.suppress(AssertionError):
+            wait_until(every_panel_answered, 60, 1, "every panel to have data")
     finally:
         load.terminate()
         load.wait(10)
