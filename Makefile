@@ -53,6 +53,9 @@ check: lint test release-check ## Everything CI checks (what .ci/run runs)
 bench: $(STAMP) ## End-to-end benchmarks against real backends, with a Celery baseline
 	$(BIN)/python -m benchmarks $(ARGS)
 
+dist: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline, without the checks; the image is built from it
+	$(BIN)/python -m release.build
+
 release-check: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline and prove it: reproducible, twine, install, smoke test, install.sh
 	$(BIN)/python -m release.check
 
@@ -63,4 +66,4 @@ lock: ## Re-resolve requirements.lock (everything) and requirements-runtime.lock
 clean: ## Remove the virtualenv and the embedded data directory
 	rm -rf $(VENV) .odto
 
-.PHONY: help install up test unit integration e2e lint check bench release-check lock clean
+.PHONY: help install up test unit integration e2e lint check bench dist release-check lock clean

@@ -25,8 +25,6 @@ from pathlib import Path
 
 from release.artifacts import (
     ROOT,
-    build_sdist,
-    build_wheel,
     commit_epoch,
     fresh_venv,
     install_wheel,
@@ -34,15 +32,10 @@ from release.artifacts import (
     sha256,
     write_sha256sums,
 )
+from release.build import build
 from release.install_script import install, tampered_copy
 from release.server import serving
 from release.smoke import smoke
-
-
-def build(out: Path, epoch: str) -> list[Path]:
-    """The sdist and the wheel of the checkout, built into `out`."""
-    out.mkdir(parents=True, exist_ok=True)
-    return [build_sdist(ROOT, out, epoch), build_wheel(ROOT, out, epoch)]
 
 
 def same_bytes(first: Sequence[Path], second: Sequence[Path]) -> None:

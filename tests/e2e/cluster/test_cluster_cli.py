@@ -158,6 +158,23 @@ def test_up_without_docker_fails_at_prereqs_and_does_nothing_else(
     assert outcome.argvs("kubectl") == []
 
 
+def test_up_without_the_release_wheel_says_to_build_it_and_creates_nothing(
+    fake_cluster: FakeCluster,
+) -> None:
+    """The image is built from dist/'s wheel: without it, `up` names the file and the fix
+    before any cluster is created."""
+    for wheel in (fake_cluster.project / "dist").glob("*.whl"):
+        wheel.unlink()
+
+    outcome = fake_cluster.run("up", "--json")
+
+    assert outcome.code == 1
+    assert outcome.steps == [("prereqs", "error")]
+    assert "make dist" in outcome.records[-1]["message"]
+    assert "task_observatory-" in outcome.records[-1]["message"]
+    assert outcome.argvs("kind") == []
+
+
 def test_up_with_docker_not_running_fails_at_prereqs(fake_cluster: FakeCluster) -> None:
     """docker on PATH but its daemon down is a prerequisite failure that says so."""
     outcome = fake_cluster.run("up", "--json", scenario={"docker_info": 1})

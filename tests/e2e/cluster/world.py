@@ -22,6 +22,7 @@ from typing import Any
 
 from tests.e2e.cluster import fake_tool
 
+from observatory import __version__
 from observatory.core.contracts.registry import load_registry
 from observatory.interfaces.cli.cluster_tools import is_port_forward
 
@@ -92,6 +93,9 @@ class FakeCluster:
             target = self.project / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(REPO / name, target)
+        # What `make dist` leaves for the image build (the fake docker reads none of it).
+        (self.project / "dist").mkdir()
+        (self.project / "dist" / f"task_observatory-{__version__}-py3-none-any.whl").touch()
         fake_tool.install(self.bin)
 
     @property

@@ -1,4 +1,4 @@
-"""The image builds the package the tests test, from the lock, and runs it as non-root."""
+"""The image installs the release wheel with the runtime lock and runs it as non-root."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from packaging.requirements import Requirement
 from tests.unit.deploy.manifests import REPO
 from tests.unit.deploy.test_healthcheck import healthcheck
 
+from observatory import __version__
 from observatory.core.settings import DEFAULT_PORTS
 
 DOCKERFILE = REPO / "deploy/docker/Dockerfile"
@@ -37,23 +38,44 @@ def args_of(stage: list[tuple[str, str]], instruction: str) -> list[str]:
     return [rest for name, rest in stage if name == instruction]
 
 
-def test_build_stage_installs_the_package_from_this_checkout_with_the_lock() -> None:
-    """The wheel is built from the same pyproject, build hook and src/ the tests import, and
-    every dependency version comes from requirements.lock."""
+def arg_default(stage: list[tuple[str, str]], name: str) -> str:
+    (value,) = [rest.split("=", 1)[1] for rest in args_of(stage, "ARG") if rest.startswith(name)]
+    return value
+
+
+def test_build_stage_installs_the_release_wheel_with_the_runtime_lock() -> None:
+    """The image gets the wheel `make dist` builds (the bytes a release publishes), checked
+    against SHA256SUMS, with every dependency at its requirements-runtime.lock version; no
+    source tree is copied, so nothing is rebuilt without the commit."""
     build = stages()["build"]
-    copies = " ".join(args_of(build, "COPY"))
-    for needed in ("requirements.lock", "pyproject.toml", "hatch_build.py", "README.md", "src"):
-        assert needed in copies
-    runs = " ".join(args_of(build, "RUN"))
-    assert "pip install --constraint requirements.lock ." in runs
+    copies = args_of(build, "COPY")
+    sources = [word for copy in copies for word in copy.split()[:-1]]
+    assert "dist/task_observatory-${VERSION}-py3-none-any.whl" in sources
+    assert {"requirements-runtime.lock", "dist/SHA256SUMS"} <= set(sources)
+    assert not [s for s in sources if s.startswith(("src", "pyproject", "hatch_build"))]
+    runs = " ".join(" ".join(args_of(build, "RUN")).split())
+    assert "| sha256sum -c -" in runs
+    install = "pip install --constraint requirements-runtime.lock"
+    assert f'{install} "./task_observatory-${{VERSION}}-py3-none-any.whl"' in runs
     assert "pip check" in runs
+    assert (REPO / "requirements-runtime.lock").is_file()
+
+
+def test_the_version_argument_defaults_to_the_package_version_in_both_stages() -> None:
+    """A plain `docker build` installs and labels this version, the tag the docs give."""
+    for name in ("build", "runtime"):
+        assert arg_default(stages()[name], "VERSION") == __version__, name
+    runtime = stages()["runtime"]
+    assert 'org.opencontainers.image.version="${VERSION}"' in " ".join(args_of(runtime, "LABEL"))
+    text = DOCKERFILE.read_text("utf-8")
+    assert f"docker build -f deploy/docker/Dockerfile -t task-observatory:{__version__} ." in text
 
 
 def test_every_runtime_dependency_is_pinned_by_the_lock() -> None:
-    """Constraints pin only what they name: the lock must name the whole runtime closure."""
+    """Constraints pin only what they name: the runtime lock must name the whole closure."""
     lock = {
         line.split("==")[0].strip().lower().replace("_", "-")
-        for line in (REPO / "requirements.lock").read_text("utf-8").splitlines()
+        for line in (REPO / "requirements-runtime.lock").read_text("utf-8").splitlines()
         if "==" in line and not line.startswith("#")
     }
     # The package's own requirements from pyproject.toml (the installed metadata of an
@@ -116,28 +138,24 @@ def ignored(path: str) -> bool:
 
 def test_build_context_has_what_the_build_copies_and_nothing_else() -> None:
     for path in (
-        "pyproject.toml", "hatch_build.py", "README.md", "requirements.lock",
-        "src/observatory/__init__.py",
-        "deploy/docker/healthcheck.py", "deploy/prometheus/prometheus.yml",
-        "deploy/alertmanager/alertmanager.yml",
+        "requirements-runtime.lock", "dist/task_observatory-1.0.0-py3-none-any.whl",
+        "dist/SHA256SUMS", "deploy/docker/healthcheck.py",
     ):  # fmt: skip
         assert not ignored(path), path
     for path in (".venv/bin/python", ".git/HEAD", "tests/conftest.py", "deploy/compose/.env",
-                 "deploy/k8s/overlays/kind/secrets.env", ".odto/bus.sqlite",
+                 "deploy/k8s/overlays/kind/secrets.env", ".odto/bus.sqlite", "src/observatory",
+                 "dist/task_observatory-1.0.0.tar.gz", "requirements.lock",
                  "src/observatory/__pycache__/x.pyc"):  # fmt: skip
         assert ignored(path), path
 
 
-def test_files_the_wheel_force_includes_are_in_the_build_stage() -> None:
-    """If pyproject packs extra files (hatch force-include), the build stage has them."""
-    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))
-    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
-    copies = " ".join(args_of(stages()["build"], "COPY"))
-    for source in wheel.get("force-include", {}):
-        assert any(source.startswith(c.split()[0]) for c in args_of(stages()["build"], "COPY")), (
-            f"{source} is force-included in the wheel but not copied: {copies}"
-        )
-        assert not ignored(source.rstrip("/") + "/x"), source
+def test_every_file_the_build_copies_is_in_the_build_context() -> None:
+    for stage in stages().values():
+        for copy in args_of(stage, "COPY"):
+            if copy.startswith("--from="):
+                continue
+            for source in copy.split()[:-1]:
+                assert not ignored(source.replace("${VERSION}", __version__)), source
 
 
 def test_health_check_knows_the_standard_ports() -> None:

@@ -6,7 +6,8 @@
     odto cluster down      # stop the port-forwards and delete the kind cluster
 
 Needs docker (running), kind and kubectl on PATH and a checkout of the repository (the
-Dockerfile and the manifests); kubectl always gets `--context kind-<name>`, so the user's
+Dockerfile and the manifests) with the release wheel in dist/ (`make dist`), which the
+image installs; kubectl always gets `--context kind-<name>`, so the user's
 current context is left alone. Progress is one line per step; with --json one JSON object
 per line, `{"step", "status", "message"}` with status starting|complete|error|skipped|
 warning, ending with `{"step": "ready", "status": "complete", "message", "urls"}` — the

@@ -128,6 +128,11 @@ class Plan:
 # --- up ---------------------------------------------------------------------------------
 
 
+def release_wheel(version: str) -> Path:
+    """Where `make dist` puts the wheel that deploy/docker/Dockerfile installs."""
+    return Path("dist") / f"task_observatory-{version}-py3-none-any.whl"
+
+
 def prereqs(plan: Plan, tools: Tools, report: Report) -> None:
     report("prereqs", "starting", "Checking docker, kind and kubectl")
     for needed in (OVERLAY / "kustomization.yaml", DOCKERFILE, MAKE_ENV):
@@ -136,6 +141,10 @@ def prereqs(plan: Plan, tools: Tools, report: Report) -> None:
                 f"{plan.project_dir} is not a task-observatory checkout ({needed} is missing); "
                 "run from the repository or pass --project-dir"
             )
+    wheel = release_wheel(plan.version)
+    if plan.build and not (plan.project_dir / wheel).is_file():
+        # Checked before a cluster is created: the image is built from the release wheel.
+        raise StepError(f"{wheel} is missing: the image is built from it; run `make dist` first")
     missing = [name for name in ("docker", "kind", "kubectl") if tools.which(name) is None]
     if "docker" not in missing:
         info = run_command(tools, ["docker", "info"], plan.command_timeouts["quick"])
