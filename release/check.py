@@ -5,7 +5,8 @@ Offline from start to end. Steps, each printed as it passes (the first failure s
 1. build the sdist and the wheel of HEAD (SOURCE_DATE_EPOCH = the commit's time) into dist/;
 2. build both again elsewhere and compare: byte-identical or it fails;
 3. `twine check --strict` and `check-wheel-contents` on the artifacts;
-4. write dist/SHA256SUMS;
+4. write dist/SHA256SUMS; the completeness gate (release/gate.py): dist/ holds exactly the
+   release files, each matching it;
 5. install the wheel into a fresh virtualenv and smoke-test it (release/smoke.py);
 6. serve dist/ on 127.0.0.1 and run install.sh against it: it installs; against a copy
    with one byte of the wheel changed, it refuses and installs nothing.
@@ -33,6 +34,7 @@ from release.artifacts import (
     write_sha256sums,
 )
 from release.build import build
+from release.gate import folder_problems, package_version
 from release.install_script import install, tampered_copy
 from release.server import serving
 from release.smoke import smoke
@@ -82,6 +84,9 @@ def check(dist: Path) -> None:
         passed("check-wheel-contents")
         write_sha256sums(dist)
         passed("dist/SHA256SUMS written")
+        problems = folder_problems(dist, package_version(), sbom=False)
+        assert not problems, f"the release folder is incomplete: {problems}"
+        passed("dist/ holds exactly the release files, each matching SHA256SUMS")
         python = fresh_venv(work / "venv")
         install_wheel(python, artifacts[1])
         for line in smoke(work / "venv", commit, work / "smoke"):

@@ -4,11 +4,15 @@ against it, and `odd-dashboard --version` prints the same block as `odto version
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from observatory.interfaces.cli.servers import pick_free_port
@@ -90,3 +94,24 @@ def smoke(venv: Path, commit: str, work: Path) -> list[str]:
         assert process.stdout is not None
         process.stdout.close()
     return passed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m release.smoke --venv DIR --commit SHA`: the checks against an installed
+    release (the release workflow runs it on each platform); exit 1 on the first failure."""
+    parser = argparse.ArgumentParser(prog="release-smoke", description=__doc__)
+    parser.add_argument("--venv", type=Path, required=True, help="virtualenv with the wheel")
+    parser.add_argument("--commit", required=True, help="the commit the wheel was built from")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="odto-smoke-") as work:
+        try:
+            for line in smoke(args.venv.resolve(), args.commit, Path(work)):
+                print(f"[PASS] {line}", flush=True)
+        except AssertionError as failure:
+            print(f"[FAIL] {failure}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
