@@ -42,11 +42,13 @@ integration: $(STAMP) ## tests/integration: real RabbitMQ/PostgreSQL/Redis, git,
 e2e: $(STAMP) ## tests/e2e, tests/tui, tests/browser: whole systems as processes, Pilot, Chromium
 	$(BIN)/python -m pytest tests/e2e tests/tui tests/browser $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff, mypy --strict (src, tests, benchmarks) and the import-linter contracts
+lint: $(STAMP) ## ruff, mypy --strict, the import-linter contracts, and the GitHub workflows (zizmor, schema), offline
 	$(BIN)/ruff check src tests benchmarks release hatch_build.py
 	$(BIN)/ruff format --check src tests benchmarks release hatch_build.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/zizmor --offline .github/workflows
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 check: lint test release-check ## Everything CI checks (what .ci/run runs)
 

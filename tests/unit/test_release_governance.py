@@ -8,8 +8,11 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from release.gate import expected_names
 
 from observatory import __version__
 
@@ -156,3 +159,159 @@ def test_the_commands_are_the_ones_documented() -> None:
     docs = (ROOT / "docs" / "distribution.md").read_text("utf-8")
     for command in scripts:
         assert f"`{command}`" in docs, f"docs/distribution.md does not name `{command}`"
+
+
+# --- the GitHub workflows ----------------------------------------------------------------
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+PYTHONS = ["3.11", "3.12", "3.13"]
+PINNED_USES = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<ref>\S+)(?P<rest>.*)$"
+)
+
+
+def workflow(name: str) -> dict[str, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text("utf-8"))
+    loaded["on"] = loaded.pop(True, loaded.get("on"))  # YAML 1.1 reads the key `on` as True
+    return loaded
+
+
+def workflow_names() -> list[str]:
+    return sorted(path.name for path in WORKFLOWS.glob("*.yml"))
+
+
+def jobs(name: str) -> dict[str, dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = workflow(name)["jobs"]
+    return table
+
+
+def job_text(job: dict[str, Any]) -> str:
+    return yaml.safe_dump(job, sort_keys=False)
+
+
+def upstream(name: str, job: str) -> set[str]:
+    """Every job `job` waits for, directly or through others."""
+    table, seen, todo = jobs(name), set(), [job]
+    while todo:
+        needs = table[todo.pop()].get("needs", [])
+        for other in [needs] if isinstance(needs, str) else needs:
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return seen
+
+
+def test_the_release_and_ci_workflows_exist() -> None:
+    assert {"release.yml", "ci.yml"} <= set(workflow_names())
+    assert workflow("release.yml")["on"] == {"push": {"tags": ["v*.*.*"]}}
+
+
+@pytest.mark.parametrize("name", workflow_names())
+def test_every_action_is_pinned_by_a_full_commit_with_its_version(name: str) -> None:
+    """`uses: owner/action@<40 hex> # vX.Y.Z`: a moved tag cannot change what runs."""
+    lines = (WORKFLOWS / name).read_text("utf-8").splitlines()
+    uses = [m for m in map(PINNED_USES.match, lines) if m]
+    assert uses, f"{name} uses no action"
+    for match in uses:
+        assert re.fullmatch(r"[0-9a-f]{40}", match["ref"]), f"{name}: {match[0].strip()}"
+        assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", match["rest"]), f"{name}: {match[0].strip()}"
+    assert len(uses) == sum("uses:" in line for line in lines)
+
+
+@pytest.mark.parametrize("name", workflow_names())
+def test_the_workflow_grants_nothing_and_each_job_says_what_it_needs(name: str) -> None:
+    assert workflow(name)["permissions"] == {}
+    for job_name, job in jobs(name).items():
+        assert "permissions" in job, f"{name}: job {job_name} has no permissions of its own"
+
+
+@pytest.mark.parametrize("name", workflow_names())
+def test_checkouts_keep_no_credentials(name: str) -> None:
+    for job_name, job in jobs(name).items():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, job_name
+
+
+def test_tokens_and_secrets_reach_only_the_jobs_that_publish() -> None:
+    """An OIDC token only where PyPI and the image are published; the registry password
+    only in the image job; the repository token only in the GitHub release job."""
+    table = jobs("release.yml")
+    with_id_token = {name for name, job in table.items() if job["permissions"].get("id-token")}
+    assert with_id_token == {"pypi", "image"}
+    writing = {
+        name: sorted(scope for scope, access in job["permissions"].items() if access == "write")
+        for name, job in table.items()
+    }
+    assert writing == {
+        "build": [], "tag": [], "test": [], "test-windows": [], "gate": [],
+        "pypi": ["attestations", "id-token"],
+        "image": ["attestations", "id-token", "packages"],
+        "github": ["contents"],
+    }  # fmt: skip
+    for name, job in table.items():
+        text = job_text(job)
+        assert ("secrets." in text) == (name == "image"), name
+        assert ("github.token" in text) == (name == "github"), name
+    for name in workflow_names():
+        if name != "release.yml":
+            text = (WORKFLOWS / name).read_text("utf-8")
+            assert "secrets." not in text, name
+            assert "id-token" not in text, name
+
+
+def test_nothing_is_published_before_the_tag_check_the_tests_and_the_gate() -> None:
+    table = jobs("release.yml")
+    assert "python -m release.gate tag" in job_text(table["tag"])
+    assert "github.ref_name" in job_text(table["tag"])
+    assert "python3 -m release.gate check dist" in job_text(table["gate"])
+    assert "sha256sum --check" in job_text(table["gate"])
+    for publishing in ("pypi", "image", "github"):
+        assert {"build", "tag", "test", "test-windows", "gate"} <= upstream(
+            "release.yml", publishing
+        )
+
+
+def test_the_python_matrix_is_the_supported_versions_on_every_platform() -> None:
+    table = jobs("release.yml")
+    matrix = table["test"]["strategy"]["matrix"]
+    assert matrix["python"] == PYTHONS
+    assert {os.split("-")[0] for os in matrix["os"]} == {"ubuntu", "macos"}
+    assert table["test-windows"]["strategy"]["matrix"]["python"] == PYTHONS
+    assert table["test-windows"]["runs-on"].startswith("windows")
+    assert "release.smoke" in job_text(table["test"])
+    classifiers = project()["classifiers"]
+    assert isinstance(classifiers, list)
+    for version in PYTHONS:
+        assert f"Programming Language :: Python :: {version}" in classifiers
+
+
+def test_publishing_uses_trusted_publishing_attestations_and_image_provenance() -> None:
+    table = jobs("release.yml")
+    publish = next(
+        s for s in table["pypi"]["steps"] if "gh-action-pypi-publish" in s.get("uses", "")
+    )
+    assert publish["with"]["attestations"] is True
+    assert "password" not in publish["with"]
+    push = next(s for s in table["image"]["steps"] if "build-push-action" in s.get("uses", ""))
+    assert push["with"]["file"] == "deploy/docker/Dockerfile"
+    assert push["with"]["provenance"] == "mode=max"
+    assert push["with"]["tags"].startswith("${{ steps.name.outputs.image }}:")
+    assert "cyclonedx-py" in job_text(table["build"])
+
+
+def test_the_release_files_the_workflow_names_are_the_documented_ones() -> None:
+    """release/gate.py's expected files are listed in docs/distribution.md, and each file
+    name the workflow spells out is one of them."""
+    expected = expected_names(__version__)
+    docs = (ROOT / "docs" / "distribution.md").read_text("utf-8")
+    for name in expected:
+        assert f"`{name}`" in docs, f"docs/distribution.md does not list {name}"
+    text = (WORKFLOWS / "release.yml").read_text("utf-8")
+    spelled = set(re.findall(r"task_observatory-\$\{VERSION\}[\w.-]*", text))
+    assert spelled
+    for name in spelled:
+        assert name.replace("${VERSION}", __version__) in expected, name
+    assert {"name": "release", "path": "dist/", "if-no-files-found": "error"} in [
+        step.get("with") for step in jobs("release.yml")["build"]["steps"]
+    ]
