@@ -11,8 +11,10 @@ from release.gate import expected_names, folder_problems, main, package_version,
 
 from observatory import __version__
 
+V = __version__  # file names beside the project's name carry the package version only
 
-def release_folder(folder: Path, version: str = "2.0.0") -> Path:
+
+def release_folder(folder: Path, version: str = V) -> Path:
     """A complete release of `version` with made-up contents."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in expected_names(version) - {"SHA256SUMS"}:
@@ -42,25 +44,25 @@ def test_the_tag_must_be_v_and_the_package_version(tag: str, passes: bool) -> No
 
 
 def test_a_complete_release_passes(tmp_path: Path) -> None:
-    assert folder_problems(release_folder(tmp_path), "2.0.0") == []
+    assert folder_problems(release_folder(tmp_path), V) == []
 
 
 def test_a_missing_file_and_an_unexpected_one_are_named(tmp_path: Path) -> None:
     folder = release_folder(tmp_path)
-    (folder / "task_observatory-2.0.0.tar.gz").unlink()
+    (folder / f"task_observatory-{V}.tar.gz").unlink()
     (folder / "notes.txt").write_text("x")
-    assert folder_problems(folder, "2.0.0") == [
-        "missing: task_observatory-2.0.0.tar.gz",
+    assert folder_problems(folder, V) == [
+        f"missing: task_observatory-{V}.tar.gz",
         "unexpected: notes.txt",
     ]
 
 
 def test_a_changed_byte_is_a_checksum_mismatch(tmp_path: Path) -> None:
     folder = release_folder(tmp_path)
-    wheel = folder / "task_observatory-2.0.0-py3-none-any.whl"
+    wheel = folder / f"task_observatory-{V}-py3-none-any.whl"
     wheel.write_bytes(b"X" + wheel.read_bytes()[1:])
-    assert folder_problems(folder, "2.0.0") == [
-        "checksum mismatch: task_observatory-2.0.0-py3-none-any.whl"
+    assert folder_problems(folder, V) == [
+        f"checksum mismatch: task_observatory-{V}-py3-none-any.whl"
     ]
 
 
@@ -70,19 +72,17 @@ def test_a_file_left_out_of_sha256sums_is_named(tmp_path: Path) -> None:
     sums = folder / "SHA256SUMS"
     kept = [line for line in sums.read_text().splitlines() if ".cdx.json" not in line]
     sums.write_text("\n".join(kept) + "\n")
-    assert folder_problems(folder, "2.0.0") == [
-        "not in SHA256SUMS: task_observatory-2.0.0.cdx.json"
-    ]
+    assert folder_problems(folder, V) == [f"not in SHA256SUMS: task_observatory-{V}.cdx.json"]
 
 
 def test_without_the_sbom_the_local_release_is_complete(tmp_path: Path) -> None:
     folder = release_folder(tmp_path)
-    (folder / "task_observatory-2.0.0.cdx.json").unlink()
+    (folder / f"task_observatory-{V}.cdx.json").unlink()
     write_sha256sums(folder)
-    assert folder_problems(folder, "2.0.0", sbom=False) == []
-    assert folder_problems(folder, "2.0.0") == [
-        "missing: task_observatory-2.0.0.cdx.json",
-        "not in SHA256SUMS: task_observatory-2.0.0.cdx.json",
+    assert folder_problems(folder, V, sbom=False) == []
+    assert folder_problems(folder, V) == [
+        f"missing: task_observatory-{V}.cdx.json",
+        f"not in SHA256SUMS: task_observatory-{V}.cdx.json",
     ]
 
 
