@@ -7,7 +7,8 @@ Offline from start to end. Steps, each printed as it passes (the first failure s
 3. `twine check --strict` and `check-wheel-contents` on the artifacts;
 4. write dist/SHA256SUMS; the completeness gate (release/gate.py): dist/ holds exactly the
    release files, each matching it;
-5. install the wheel into a fresh virtualenv and smoke-test it (release/smoke.py);
+5. install the wheel into a fresh virtualenv and smoke-test it (release/smoke.py), the
+   terminal UI too (release/tui_smoke.py);
 6. serve dist/ on 127.0.0.1 and run install.sh against it: it installs; against a copy
    with one byte of the wheel changed, it refuses and installs nothing.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from release.artifacts import (
     ROOT,
+    clean_env,
     commit_epoch,
     fresh_venv,
     install_wheel,
@@ -91,6 +93,9 @@ def check(dist: Path) -> None:
         install_wheel(python, artifacts[1])
         for line in smoke(work / "venv", commit, work / "smoke"):
             passed(f"installed wheel: {line}")
+        # Run from the checkout for `release`; `observatory` is the installed wheel's.
+        run([python, "-m", "release.tui_smoke"], cwd=ROOT, env=clean_env())
+        passed("installed wheel: odd-dashboard starts headless and shows the launcher")
         script_refuses_tampering(dist, work)
         passed("install.sh installs the release and refuses one changed byte")
 
