@@ -30,6 +30,10 @@ CONFIG_SUFFIXES = {".yml", ".yaml", ".json", ".env", ".example", ".toml", ".ini"
                    ".conf", ".sh", ".properties"}  # fmt: skip
 CONFIG_NAMES = {"Dockerfile", "Makefile", "run", ".env", ".dockerignore"}
 TEST_DIRS = ("tests/", "benchmarks/")
+# A GitHub workflow's `permissions:` grant (`id-token: write`) names a scope and a level;
+# the token itself never appears in the file.
+WORKFLOWS = ".github/workflows/"
+PERMISSION_LEVELS = {"read", "write", "none"}
 SAFE_HOSTS = re.compile(
     r"^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?|.*\.(example|test|invalid)|example\.(com|org|net))$"
 )
@@ -84,7 +88,8 @@ def scan_text(path: str, text: str) -> list[Finding]:
             assignment = SECRET_ASSIGNMENT.match(line)
             if assignment and not line.lstrip().startswith("#"):
                 value = literal_value(assignment["value"])
-                if not interpolated(value) and not value.endswith(":"):
+                grant = path.startswith(WORKFLOWS) and value in PERMISSION_LEVELS
+                if not interpolated(value) and not value.endswith(":") and not grant:
                     findings.append(Finding(path, number, f"literal value for {assignment['key']}"))
     return findings
 

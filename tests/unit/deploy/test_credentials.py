@@ -20,6 +20,8 @@ USER_PASS = "guest" + ":" + "guest"
         ("src/observatory/x.py", f'URL = "amqp://{USER_PASS}@rabbitmq:5672/"'),
         ("tests/e2e/x.py", f'URL = "postgresql://admin:{"pw"}@db.internal:5432/x"'),
         (".ci/run", "export PGPASSWORD=" + "hunter2"),
+        (".github/workflows/x.yml", "          GH_TOKEN: " + "literal-token-value"),
+        ("deploy/x.yml", "  id-token: " + "write"),  # a permission level only in a workflow
     ],
 )
 def test_the_scanner_finds_credentials(path: str, line: str) -> None:
@@ -39,6 +41,8 @@ def test_the_scanner_finds_credentials(path: str, line: str) -> None:
         ("tests/conftest.py", f'URL = "amqp://{USER_PASS}@127.0.0.1:5672/"'),
         ("tests/unit/x.py", 'ODTO_API_TOKEN = "fake-token-for-tests"'),
         ("deploy/compose/compose.yml", "    command: ['--requirepass', \"$$REDIS_PASSWORD\"]"),
+        (".github/workflows/release.yml", "      id-token: write # trusted publishing"),
+        (".github/workflows/release.yml", "          GH_TOKEN: ${{ github.token }}"),
     ],
 )
 def test_the_scanner_accepts_references_placeholders_and_local_test_urls(
