@@ -61,8 +61,8 @@ dist: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline, without the ch
 release-check: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline and prove it: reproducible, twine, install, smoke test, install.sh
 	$(BIN)/python -m release.check
 
-lock: ## Re-resolve requirements.lock (everything) and requirements-runtime.lock (its runtime part)
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench -o requirements.lock
+lock: ## Re-resolve requirements.lock (everything: dev, bench, otel) and requirements-runtime.lock (its runtime part)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra otel -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock -o requirements-runtime.lock
 
 clean: ## Remove the virtualenv and the embedded data directory

@@ -48,3 +48,14 @@ def test_the_runtime_lock_holds_every_runtime_dependency_and_no_dev_or_bench_too
     assert groups["runtime"] <= runtime
     tools = (groups["dev"] | groups["bench"]) - groups["runtime"]
     assert not tools & runtime, f"dev/bench packages in the runtime lock: {tools & runtime}"
+
+
+def test_the_otel_extra_is_locked_in_full_and_leaves_the_runtime_lock_without_the_sdk() -> None:
+    """Tracing is opt-in: `make up` installs no OpenTelemetry SDK or exporter (the API
+    alone comes with FastAPI), while the test lock has all of the `otel` extra."""
+    otel = declared()["otel"]
+    runtime, full = set(pins("requirements-runtime.lock")), set(pins("requirements.lock"))
+    assert otel <= full
+    assert "opentelemetry-sdk" in otel
+    only_otel = {name for name in otel if name != "opentelemetry-api"}
+    assert not only_otel & runtime, f"tracing packages in the runtime lock: {only_otel & runtime}"
