@@ -29,6 +29,7 @@ from observatory.core.stores.embedded_counters import EmbeddedCounters
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.stores.sqlite_events import SqliteEventStore
 from observatory.core.stores.sqlite_jobs import SqliteJobStore
+from observatory.core.tracing.facade import Tracing
 
 # Drivers of real backends are imported only when their URL is configured, so the
 # embedded profile starts without loading aio-pika, asyncpg, redis or pymongo.
@@ -53,13 +54,19 @@ def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def make_bus(backends: Backends) -> Bus:
+def make_bus(backends: Backends, tracing: Tracing | None = None) -> Bus:
+    """The bus `backends` name; traced when `tracing` is on."""
+    tracing = tracing or Tracing()
     url = _secret(backends.rabbitmq_url)
     if url:
         from observatory.core.bus.rabbitmq import RabbitBus
 
-        return RabbitBus(url, namespace=backends.namespace)
-    return EmbeddedBus(backends.data_dir / "bus.sqlite3", namespace=backends.namespace)
+        return RabbitBus(url, namespace=backends.namespace, tracer=tracing.bus("rabbitmq"))
+    return EmbeddedBus(
+        backends.data_dir / "bus.sqlite3",
+        namespace=backends.namespace,
+        tracer=tracing.bus("embedded"),
+    )
 
 
 def make_job_store(backends: Backends) -> JobStore:
@@ -121,14 +128,16 @@ class Ports:
 
 
 class Adapters:
-    """The adapters `backends` names, each made (not opened) on first use, then reused."""
+    """The adapters `backends` names, each made (not opened) on first use, then reused;
+    the bus traced when `tracing` is on."""
 
-    def __init__(self, backends: Backends) -> None:
+    def __init__(self, backends: Backends, tracing: Tracing | None = None) -> None:
         self.backends = backends
+        self.tracing = tracing or Tracing()
 
     @cached_property
     def bus(self) -> Bus:
-        return make_bus(self.backends)
+        return make_bus(self.backends, self.tracing)
 
     @cached_property
     def jobs(self) -> JobStore:

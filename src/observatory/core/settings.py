@@ -115,3 +115,49 @@ def environment() -> dict[str, str]:
     """A copy of the process environment, for code that takes an environment mapping
     (the TUI's configuration and checks, the environment of a child process)."""
     return dict(os.environ)
+
+
+class TracingSettings(BaseSettings):
+    """Whether to trace, from the standard OpenTelemetry variables (docs/tracing.md).
+
+    Only whether tracing is asked for and the service name are read here; the
+    OpenTelemetry SDK reads the details of what it was asked for itself (the endpoint,
+    headers, OTEL_TRACES_SAMPLER and its argument, resource attributes).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+    """Where to send spans over OTLP/HTTP; set = tracing on."""
+
+    exporters: str | None = Field(default=None, validation_alias="OTEL_TRACES_EXPORTER")
+    """Comma-separated exporters (`otlp`, `console`, `none`); set and not `none` = on."""
+
+    service_name: str | None = Field(default=None, validation_alias="OTEL_SERVICE_NAME")
+    """`service.name` of the spans; unset = the name of the service that runs."""
+
+    sdk_disabled: bool = Field(default=False, validation_alias="OTEL_SDK_DISABLED")
+    """The standard switch that turns tracing off whatever else is set."""
+
+    trace_file: Path | None = Field(default=None, validation_alias="ODTO_TRACE_FILE")
+    """Append spans to this file as OTLP JSON lines (one ResourceSpans per line)."""
+
+    def exporter_names(self) -> tuple[str, ...]:
+        """The exporters asked for: OTEL_TRACES_EXPORTER's, else `otlp` when an endpoint is
+        set; `none` asks for none."""
+        if self.exporters is not None:
+            names = (n.strip().lower() for n in self.exporters.split(","))
+            return tuple(n for n in names if n and n != "none")
+        return ("otlp",) if self.otlp_endpoint else ()
+
+    @property
+    def requested(self) -> bool:
+        """True when anything asks for traces (and OTEL_SDK_DISABLED does not forbid it)."""
+        if self.sdk_disabled:
+            return False
+        return bool(self.exporter_names() or self.trace_file)

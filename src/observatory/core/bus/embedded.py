@@ -24,6 +24,7 @@ import structlog
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import Names
+from observatory.core.bus.tracing import BusTracer
 from observatory.core.errors import DependencyDown
 from observatory.core.sqlite_writer import SqliteWriter
 
@@ -71,9 +72,16 @@ class EmbeddedBus:
     """Bus adapter over a SQLite file (see module docstring)."""
 
     def __init__(
-        self, path: Path, *, namespace: str = "", poll: float = 0.2, lease: float = LEASE_SECONDS
+        self,
+        path: Path,
+        *,
+        namespace: str = "",
+        poll: float = 0.2,
+        lease: float = LEASE_SECONDS,
+        tracer: BusTracer | None = None,
     ) -> None:
         self.names = Names(namespace)
+        self._tracer = tracer  # None: tracing off (core.bus.tracing)
         self._writer = SqliteWriter(path)
         self._poll = poll
         # How long a dead process keeps its messages; tests shorten it to see redelivery.
@@ -92,6 +100,12 @@ class EmbeddedBus:
         self._tasks.append(asyncio.create_task(self._renew_leases(), name="embedded-bus-leases"))
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        if self._tracer is not None:
+            with self._tracer.publishing(self.names.exchange, messages) as traced:
+                return await self._publish(traced)
+        return await self._publish(messages)
+
+    async def _publish(self, messages: Sequence[Outgoing]) -> None:
         rows = []
         now = time.time()
         for message in messages:
@@ -103,9 +117,12 @@ class EmbeddedBus:
     async def schedule(
         self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
     ) -> None:
-        await self._insert(
-            [(self.names.q(queue), body, json.dumps(dict(headers)), time.time() + delay)]
-        )
+        target = self.names.q(queue)
+        if self._tracer is not None:
+            with self._tracer.scheduling(target, headers) as traced:
+                await self._insert([(target, body, json.dumps(dict(traced)), time.time() + delay)])
+            return
+        await self._insert([(target, body, json.dumps(dict(headers)), time.time() + delay)])
 
     def _require_open(self) -> None:
         # Before open() or after close() the writer has no connection or thread: without
@@ -143,7 +160,8 @@ class EmbeddedBus:
         for queue in queue_names(queues):
             name = self.names.q(queue)
             wakeup = self._wakeups.setdefault(name, asyncio.Event())
-            runner = ConsumerRunner(name, handler, prefetch=prefetch)
+            traced = handler if self._tracer is None else self._tracer.consuming(name, handler)
+            runner = ConsumerRunner(name, traced, prefetch=prefetch)
             self._runners.append(runner)
             self._tasks.append(
                 asyncio.create_task(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import structlog
 
 from observatory.core.bus.port import BatchHandler, Delivery, Outcome, Settlement
+from observatory.core.bus.tracing import message_span
 from observatory.core.errors import DependencyDown, InvalidMessage
 
 log = structlog.get_logger("observatory.bus")
@@ -101,7 +102,8 @@ class Isolating:
     async def _poisoned(self, delivery: Delivery, reason: str) -> Outcome:
         self._strikes.pop(_identity(delivery), None)
         log.warning("poison message isolated", queue=delivery.queue, reason=reason[:300])
-        return await self.poison(delivery, reason)
+        with message_span(delivery):  # its dead letter stays in the rejected message's trace
+            return await self.poison(delivery, reason)
 
     def _strike(self, batch: Sequence[Delivery]) -> int:
         """Count a failure against each message; only failures with a success somewhere in

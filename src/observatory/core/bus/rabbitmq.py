@@ -35,6 +35,7 @@ from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, Names
+from observatory.core.bus.tracing import BusTracer
 from observatory.core.errors import DependencyDown, OutcomeUnknown
 
 PUBLISH_TIMEOUT = 10.0
@@ -79,8 +80,9 @@ def _properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basi
 class RabbitBus:
     """Bus adapter for RabbitMQ (see module docstring)."""
 
-    def __init__(self, url: str, *, namespace: str = "") -> None:
+    def __init__(self, url: str, *, namespace: str = "", tracer: BusTracer | None = None) -> None:
         self.names = Names(namespace)
+        self._tracer = tracer  # None: tracing off (core.bus.tracing)
         self._url = url
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
@@ -124,6 +126,12 @@ class RabbitBus:
         holding the channel lock (one publish per loop turn). Durability still comes
         from the broker's confirm, which is awaited for every message.
         """
+        if self._tracer is not None:
+            with self._tracer.publishing(self.names.exchange, messages) as traced:
+                return await self._publish(traced)
+        return await self._publish(messages)
+
+    async def _publish(self, messages: Sequence[Outgoing]) -> None:
         channel = self._publish_channel
         if channel is None or not self._usable():
             raise DependencyDown("bus", "not connected")
@@ -155,10 +163,20 @@ class RabbitBus:
     async def schedule(
         self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
     ) -> None:
+        target = self.names.q(queue)
+        if self._tracer is not None:
+            with self._tracer.scheduling(target, headers) as traced:
+                return await self._schedule(target, body, traced, delay)
+        return await self._schedule(target, body, headers, delay)
+
+    async def _schedule(
+        self, target: str, body: bytes, headers: Mapping[str, Any], delay: float
+    ) -> None:
+        """Into the delay queue of `target`'s tier; RabbitMQ dead-letters it back into
+        `target` when it expires, headers (and so the trace context) unchanged."""
         channel = self._publish_channel
         if channel is None or not self._usable():
             raise DependencyDown("bus", "not connected")
-        target = self.names.q(queue)
         tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
         delay_queue = f"{target}.delay.{tier}s"
         if delay_queue not in self._delay_queues:
@@ -186,7 +204,8 @@ class RabbitBus:
         label = "+".join(names)
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=max(1, prefetch // len(names)))
-        runner = ConsumerRunner(label, handler, prefetch=prefetch)
+        traced = handler if self._tracer is None else self._tracer.consuming(label, handler)
+        runner = ConsumerRunner(label, traced, prefetch=prefetch)
         self._runners.append(runner)
         buffer: list[RabbitDelivery] = []
         arrived = asyncio.Event()

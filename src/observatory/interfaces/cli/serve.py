@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from observatory.core.backends import Adapters
-from observatory.core.settings import Backends, HttpSettings
+from observatory.core.errors import ConfigurationError
+from observatory.core.settings import Backends, HttpSettings, TracingSettings
 from observatory.core.telemetry import configure_logging
+from observatory.core.tracing.facade import Tracing
 from observatory.interfaces.cli.servers import make_server, stop_on_signals
 from observatory.interfaces.cli.services import NAMES, Wiring, build
 
@@ -24,8 +27,17 @@ def register(subparsers: Any) -> None:
 async def run_serve(args: argparse.Namespace) -> int:
     http = HttpSettings()
     configure_logging(http.log_level)
-    built = build(args.service, Wiring(http=http, adapters=Adapters(Backends())))
-    server = make_server(built.app, built.port, http=http)
-    stop_on_signals([server], asyncio.Event())
-    await server.serve()
-    return 0 if server.started else 1
+    try:
+        tracing = Tracing.from_settings(TracingSettings(), service=f"observatory-{args.service}")
+    except ConfigurationError as exc:
+        print(f"odto serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        adapters = Adapters(Backends(), tracing)
+        built = build(args.service, Wiring(http=http, adapters=adapters))
+        server = make_server(built.app, built.port, http=http)
+        stop_on_signals([server], asyncio.Event())
+        await server.serve()
+        return 0 if server.started else 1
+    finally:
+        tracing.shutdown()

@@ -8,9 +8,10 @@ import contextlib
 from typing import Any
 
 from observatory.core.backends import Adapters, Lifecycle
-from observatory.core.errors import DependencyDown
-from observatory.core.settings import Backends, HttpSettings
+from observatory.core.errors import ConfigurationError, DependencyDown
+from observatory.core.settings import Backends, HttpSettings, TracingSettings
 from observatory.core.telemetry import configure_logging
+from observatory.core.tracing.facade import Tracing
 from observatory.interfaces.cli.observability import (
     ObservabilitySettings,
     ObservabilityStack,
@@ -59,7 +60,18 @@ async def run_up(args: argparse.Namespace) -> int:
     progress.step("config", "complete", ", ".join(f"{k}={v}" for k, v in engines.items()))
     if backends.embedded:
         progress.step("data", "complete", f"embedded data in {backends.data_dir.resolve()}")
-    adapters = Adapters(backends)
+    try:  # every service runs in this process: one service.name for all of them
+        tracing = Tracing.from_settings(TracingSettings(), service="observatory")
+    except ConfigurationError as exc:
+        progress.step("config", "error", str(exc))
+        return 1
+    try:
+        return await _open_and_serve(args, progress, Adapters(backends, tracing))
+    finally:
+        tracing.shutdown()
+
+
+async def _open_and_serve(args: argparse.Namespace, progress: Progress, adapters: Adapters) -> int:
     shared = Lifecycle(adapters.ports())
     progress.step("backends", "starting", "opening bus and stores")
     try:
