@@ -1,8 +1,9 @@
 """A span exporter that appends OTLP JSON lines to a file (ODTO_TRACE_FILE).
 
-Each export appends one line per resource: an OTLP/JSON `ResourceSpans` object (the
-form of the OTLP/HTTP JSON encoding and of the OpenTelemetry Collector's file exporter:
-hex ids, enum numbers, 64-bit integers as strings). Each line is written with one
+Each export appends one line per resource: `{"resourceSpans": [<one ResourceSpans>]}`,
+OTLP/JSON as the OTLP/HTTP JSON encoding writes it (hex ids, enum numbers, 64-bit
+integers as strings), so each line is also a TracesData the OpenTelemetry Collector's
+`otlpjsonfile` receiver reads. Each line is written with one
 append, so the services of one system may share a file. Tests and offline use read it.
 """
 
@@ -106,7 +107,9 @@ class OtlpJsonLinesExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = b"".join(orjson.dumps(r) + b"\n" for r in resource_spans(spans))
+        lines = b"".join(
+            orjson.dumps({"resourceSpans": [r]}) + b"\n" for r in resource_spans(spans)
+        )
         try:
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,99 @@
+"""ODTO_TRACE_FILE's exporter writes OTLP JSON lines that read back as the spans made."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Link, SpanKind, StatusCode
+
+from observatory.core.tracing.file_exporter import OtlpJsonLinesExporter
+
+pytestmark = pytest.mark.unit
+
+
+def attribute(attributes: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    return next(a["value"] for a in attributes if a["key"] == key)
+
+
+def test_spans_are_written_as_otlp_json_lines_and_read_back(tmp_path: Path) -> None:
+    path = tmp_path / "traces" / "spans.jsonl"
+    provider = TracerProvider(resource=Resource.create({"service.name": "gateway"}))
+    provider.add_span_processor(BatchSpanProcessor(OtlpJsonLinesExporter(path)))
+    tracer = provider.get_tracer("observatory", "1.0")
+    with tracer.start_as_current_span("POST /jobs", kind=SpanKind.SERVER) as request:
+        other = tracer.start_span("elsewhere")
+        other.end()
+        with tracer.start_as_current_span(
+            "publish observatory.events",
+            kind=SpanKind.PRODUCER,
+            links=[Link(other.get_span_context(), {"why": "batch"})],
+            attributes={"n": 3, "ratio": 0.5, "ok": True, "keys": ("a", "b"), "name": "x"},
+        ) as publish:
+            publish.set_status(StatusCode.ERROR, "refused")
+            publish.add_event("retry", {"attempt": 2})
+    provider.shutdown()
+
+    lines = path.read_text().splitlines()
+    documents = [json.loads(line) for line in lines]
+    assert all(len(d["resourceSpans"]) == 1 for d in documents)  # one ResourceSpans a line
+    resource = documents[0]["resourceSpans"][0]["resource"]
+    assert attribute(resource["attributes"], "service.name") == {"stringValue": "gateway"}
+    spans = {
+        s["name"]: s
+        for d in documents
+        for scope in d["resourceSpans"][0]["scopeSpans"]
+        for s in scope["spans"]
+    }
+    assert documents[0]["resourceSpans"][0]["scopeSpans"][0]["scope"] == {
+        "name": "observatory",
+        "version": "1.0",
+    }
+    server, producer = spans["POST /jobs"], spans["publish observatory.events"]
+    trace_id = f"{request.get_span_context().trace_id:032x}"
+    assert server["traceId"] == producer["traceId"] == trace_id
+    assert len(producer["spanId"]) == 16
+    assert "parentSpanId" not in server
+    assert producer["parentSpanId"] == server["spanId"]
+    assert (server["kind"], producer["kind"]) == (2, 4)  # OTLP SERVER and PRODUCER
+    assert int(producer["endTimeUnixNano"]) >= int(producer["startTimeUnixNano"]) > 0
+    assert producer["status"] == {"code": 2, "message": "refused"}
+    assert producer["links"] == [
+        {
+            "traceId": f"{other.get_span_context().trace_id:032x}",
+            "spanId": f"{other.get_span_context().span_id:016x}",
+            "attributes": [{"key": "why", "value": {"stringValue": "batch"}}],
+        }
+    ]
+    assert producer["events"][0]["name"] == "retry"
+    assert attribute(producer["events"][0]["attributes"], "attempt") == {"intValue": "2"}
+    values = producer["attributes"]
+    assert attribute(values, "n") == {"intValue": "3"}
+    assert attribute(values, "ratio") == {"doubleValue": 0.5}
+    assert attribute(values, "ok") == {"boolValue": True}
+    assert attribute(values, "name") == {"stringValue": "x"}
+    assert attribute(values, "keys") == {
+        "arrayValue": {"values": [{"stringValue": "a"}, {"stringValue": "b"}]}
+    }
+
+
+def test_exports_append_to_what_the_file_already_holds(tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    path.write_text('{"resourceSpans": []}\n')
+    for service in ("gateway", "processor"):  # two processes sharing one file
+        provider = TracerProvider(resource=Resource.create({"service.name": service}))
+        provider.add_span_processor(BatchSpanProcessor(OtlpJsonLinesExporter(path)))
+        provider.get_tracer("t").start_span("work").end()
+        provider.shutdown()
+    services = [
+        attribute(d["resourceSpans"][0]["resource"]["attributes"], "service.name")
+        for d in map(json.loads, path.read_text().splitlines()[1:])
+    ]
+    assert services == [{"stringValue": "gateway"}, {"stringValue": "processor"}]
+    assert trace.get_current_span() is trace.INVALID_SPAN  # nothing leaked into the test
