@@ -125,7 +125,10 @@ class TracingSettings(BaseSettings):
     headers, OTEL_TRACES_SAMPLER and its argument, resource attributes).
     """
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+    # A variable set empty (OTEL_EXPORTER_OTLP_ENDPOINT= in a compose file) asks for nothing.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     otlp_endpoint: str | None = Field(
         default=None,
