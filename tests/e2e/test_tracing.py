@@ -1,0 +1,98 @@
+"""Tracing through a whole embedded system (`odto up` as a process, SPEC §14).
+
+Off by default: a job goes through every service and the process never imported the
+OpenTelemetry SDK. With ODTO_TRACE_FILE: the same job leaves one trace in the file, from
+the gateway's publish through the processor to the metrics engine, as OTLP JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.system import RunningSystem, job_status, start_system, wait_until
+
+pytestmark = pytest.mark.e2e
+
+HOOK = Path(__file__).with_name("tracing_hook")
+TRACING_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER", "ODTO_TRACE_FILE")
+
+
+def run_one_job(system: RunningSystem) -> str:
+    job_id = str(uuid.uuid4())
+    with httpx.Client(timeout=5) as client:
+        posted = client.post(f"{system.gateway_url}/jobs", json={"id": job_id, "type": "T"})
+        assert posted.status_code == 202, posted.text
+        wait_until(
+            lambda: job_status(client, system.read_model_url, job_id) == "COMPLETED",
+            message="the job to complete",
+        )
+    return job_id
+
+
+def untraced_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of `odto up`, with the module report hook and no tracing variables
+    inherited from the machine running the tests."""
+    path = os.pathsep.join(p for p in (str(HOOK), os.environ.get("PYTHONPATH")) if p)
+    env = {"PYTHONPATH": path, "ODTO_TEST_MODULES_REPORT": str(tmp_path / "modules.json")}
+    env.update(dict.fromkeys(TRACING_VARIABLES, ""))  # set empty = not asked for
+    env.update(extra)
+    return env
+
+
+def loaded_modules(tmp_path: Path, system: RunningSystem) -> list[str]:
+    assert system.stop(signal.SIGTERM) == 0, system.log()[-3000:]
+    report = tmp_path / "modules.json"
+    assert report.exists(), "the child wrote no module report"
+    modules: list[str] = json.loads(report.read_text())
+    return modules
+
+
+def test_with_nothing_configured_no_opentelemetry_sdk_is_loaded(tmp_path: Path) -> None:
+    system = start_system(tmp_path, untraced_environment(tmp_path))
+    run_one_job(system)
+    modules = loaded_modules(tmp_path, system)
+    assert not [m for m in modules if m.startswith("opentelemetry.sdk")], modules
+
+
+def spans_of(path: Path) -> list[dict[str, Any]]:
+    """Every span in an OTLP JSON lines file, its service name added as `service`."""
+    spans = []
+    for line in path.read_text().splitlines():
+        for resource in json.loads(line)["resourceSpans"]:
+            service = next(
+                a["value"]["stringValue"]
+                for a in resource["resource"]["attributes"]
+                if a["key"] == "service.name"
+            )
+            for scope in resource["scopeSpans"]:
+                spans += [{**span, "service": service} for span in scope["spans"]]
+    return spans
+
+
+def test_a_trace_file_holds_one_trace_across_the_bus_hops(tmp_path: Path) -> None:
+    trace_file = tmp_path / "traces.jsonl"
+    env = untraced_environment(tmp_path, ODTO_TRACE_FILE=str(trace_file))
+    system = start_system(tmp_path, env)
+    run_one_job(system)
+    modules = loaded_modules(tmp_path, system)  # stops the system: spans are flushed
+    assert "opentelemetry.sdk.trace" in modules
+
+    spans = spans_of(trace_file)
+    assert {s["service"] for s in spans} == {"observatory"}
+    first = next(s for s in spans if s["name"].startswith("publish "))  # the gateway's
+    trace = [s for s in spans if s["traceId"] == first["traceId"]]
+    by_id = {s["spanId"]: s for s in trace}
+    names = {s["name"] for s in trace}
+    assert "process jobs.created" in names  # the processor, child of the gateway's publish
+    assert "process jobs.completed" in names  # the metrics engine, three hops later
+    created = next(s for s in trace if s["name"] == "process jobs.created")
+    assert by_id[created["parentSpanId"]] is first
+    assert created["links"][0]["spanId"] == first["spanId"]
+    assert all(s["status"]["code"] != 2 for s in trace), "a span ended in error"
