@@ -1,8 +1,9 @@
 """Tracing through a whole embedded system (`odto up` as a process, SPEC §14).
 
 Off by default: a job goes through every service and the process never imported the
-OpenTelemetry SDK. With ODTO_TRACE_FILE: the same job leaves one trace in the file, from
-the gateway's publish through the processor to the metrics engine, as OTLP JSON lines.
+OpenTelemetry SDK. With ODTO_TRACE_FILE: each job leaves one trace in the file, from the
+gateway's publish through the processor's attempts to the metrics engine, as OTLP JSON
+lines.
 """
 
 from __future__ import annotations
@@ -24,14 +25,20 @@ HOOK = Path(__file__).with_name("tracing_hook")
 TRACING_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_EXPORTER", "ODTO_TRACE_FILE")
 
 
-def run_one_job(system: RunningSystem) -> str:
+def run_one_job(system: RunningSystem, *, fail: bool = False) -> str:
     job_id = str(uuid.uuid4())
+    job: dict[str, Any] = {"id": job_id, "type": "T"}
+    if fail:
+        job["payload"] = {"simulate": {"failProbability": 1}}
     with httpx.Client(timeout=5) as client:
-        posted = client.post(f"{system.gateway_url}/jobs", json={"id": job_id, "type": "T"})
+        posted = client.post(f"{system.gateway_url}/jobs", json=job)
         assert posted.status_code == 202, posted.text
         wait_until(
-            lambda: job_status(client, system.read_model_url, job_id) == "COMPLETED",
-            message="the job to complete",
+            lambda: (
+                job_status(client, system.read_model_url, job_id)
+                == ("FAILED" if fail else "COMPLETED")
+            ),
+            message="the job to finish",
         )
     return job_id
 
@@ -76,23 +83,34 @@ def spans_of(path: Path) -> list[dict[str, Any]]:
     return spans
 
 
-def test_a_trace_file_holds_one_trace_across_the_bus_hops(tmp_path: Path) -> None:
+def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(tmp_path: Path) -> None:
+    """One trace per job, one after the other on an idle system: the completing job's
+    reaches the metrics engine; the failing job's holds each of its three attempts."""
     trace_file = tmp_path / "traces.jsonl"
     env = untraced_environment(tmp_path, ODTO_TRACE_FILE=str(trace_file))
     system = start_system(tmp_path, env)
     run_one_job(system)
+    run_one_job(system, fail=True)
     modules = loaded_modules(tmp_path, system)  # stops the system: spans are flushed
     assert "opentelemetry.sdk.trace" in modules
 
     spans = spans_of(trace_file)
     assert {s["service"] for s in spans} == {"observatory"}
-    first = next(s for s in spans if s["name"].startswith("publish "))  # the gateway's
-    trace = [s for s in spans if s["traceId"] == first["traceId"]]
-    by_id = {s["spanId"]: s for s in trace}
-    names = {s["name"] for s in trace}
-    assert "process jobs.created" in names  # the processor, child of the gateway's publish
+    roots = sorted(
+        (s for s in spans if "parentSpanId" not in s and s["name"].startswith("publish ")),
+        key=lambda s: int(s["startTimeUnixNano"]),
+    )
+    assert len(roots) == 2, [s["name"] for s in roots]  # the gateway's publish of each job
+    completing, failing = ([s for s in spans if s["traceId"] == root["traceId"]] for root in roots)
+    by_id = {s["spanId"]: s for s in completing}
+    names = [s["name"] for s in completing]
     assert "process jobs.completed" in names  # the metrics engine, three hops later
-    created = next(s for s in trace if s["name"] == "process jobs.created")
-    assert by_id[created["parentSpanId"]] is first
-    assert created["links"][0]["spanId"] == first["spanId"]
-    assert all(s["status"]["code"] != 2 for s in trace), "a span ended in error"
+    created = next(s for s in completing if s["name"] == "process jobs.created")
+    assert by_id[created["parentSpanId"]] is roots[0]  # the processor, child of the publish
+    assert created["links"][0]["spanId"] == roots[0]["spanId"]
+    assert all(s["status"]["code"] != 2 for s in completing), "a span ended in error"
+
+    attempts = [s for s in failing if s["name"] == "process jobs.created"]
+    retries = [s for s in failing if s["name"] == "publish jobs.created"]
+    assert (len(attempts), len(retries)) == (3, 2)  # three attempts, two scheduled retries
+    assert "process jobs.failed" in [s["name"] for s in failing]

@@ -29,11 +29,15 @@ class Tracing:
 
     @classmethod
     def from_settings(
-        cls, settings: TracingSettings, *, service: str, install_global: bool = True
+        cls, settings: TracingSettings, *, service: str, install_global: bool = False
     ) -> Tracing:
         """Off unless `settings` ask for traces; then on, named `service` unless
         OTEL_SERVICE_NAME says otherwise, and (`install_global`) the process's global
         tracer provider, which instrumentation libraries use.
+
+        Not global by default: FastAPI traces every route of its own once a global
+        provider is set, /healthz, /readyz and /metrics included, which must stay out of
+        the traces; the services choose their routes first (phase 2, docs/tracing.md).
 
         Raises ConfigurationError when traces are asked for without the `otel` extra.
         """
