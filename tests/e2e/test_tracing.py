@@ -8,6 +8,7 @@ lines.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.e2e.conftest import drop_namespace, real_env
 from tests.system import RunningSystem, job_status, start_system, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -83,19 +85,37 @@ def spans_of(path: Path) -> list[dict[str, Any]]:
     return spans
 
 
-def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(tmp_path: Path) -> None:
-    """One trace per job, one after the other on an idle system: the completing job's
-    reaches the metrics engine; the failing job's holds each of its three attempts."""
+@pytest.mark.parametrize("profile", ["embedded", "real"])
+def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(
+    tmp_path: Path, namespace: str, profile: str
+) -> None:
+    """One trace per job, one after the other on an idle system, on the embedded bus and
+    on RabbitMQ: the completing job's reaches the metrics engine; the failing job's holds
+    each of its three attempts."""
     trace_file = tmp_path / "traces.jsonl"
-    env = untraced_environment(tmp_path, ODTO_TRACE_FILE=str(trace_file))
+    backends = real_env(namespace) if profile == "real" else {}
+    env = untraced_environment(tmp_path, ODTO_TRACE_FILE=str(trace_file), **backends)
     system = start_system(tmp_path, env)
-    run_one_job(system)
-    run_one_job(system, fail=True)
-    modules = loaded_modules(tmp_path, system)  # stops the system: spans are flushed
+    try:
+        run_one_job(system)
+        run_one_job(system, fail=True)
+        modules = loaded_modules(tmp_path, system)  # stops the system: spans are flushed
+    finally:
+        system.stop()
+        if backends:
+            asyncio.run(drop_namespace(namespace))
     assert "opentelemetry.sdk.trace" in modules
 
     spans = spans_of(trace_file)
     assert {s["service"] for s in spans} == {"observatory"}
+    system_name = "rabbitmq" if backends else "embedded"
+    assert {
+        a["value"]["stringValue"]
+        for s in spans
+        for a in s["attributes"]
+        if a["key"] == "messaging.system"
+    } == {system_name}
+    queue = f"{namespace}.jobs" if backends else "jobs"
     roots = sorted(
         (s for s in spans if "parentSpanId" not in s and s["name"].startswith("publish ")),
         key=lambda s: int(s["startTimeUnixNano"]),
@@ -104,13 +124,13 @@ def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(tmp_path: Path
     completing, failing = ([s for s in spans if s["traceId"] == root["traceId"]] for root in roots)
     by_id = {s["spanId"]: s for s in completing}
     names = [s["name"] for s in completing]
-    assert "process jobs.completed" in names  # the metrics engine, three hops later
-    created = next(s for s in completing if s["name"] == "process jobs.created")
+    assert f"process {queue}.completed" in names  # the metrics engine, three hops later
+    created = next(s for s in completing if s["name"] == f"process {queue}.created")
     assert by_id[created["parentSpanId"]] is roots[0]  # the processor, child of the publish
     assert created["links"][0]["spanId"] == roots[0]["spanId"]
     assert all(s["status"]["code"] != 2 for s in completing), "a span ended in error"
 
-    attempts = [s for s in failing if s["name"] == "process jobs.created"]
-    retries = [s for s in failing if s["name"] == "publish jobs.created"]
+    attempts = [s for s in failing if s["name"] == f"process {queue}.created"]
+    retries = [s for s in failing if s["name"] == f"publish {queue}.created"]
     assert (len(attempts), len(retries)) == (3, 2)  # three attempts, two scheduled retries
-    assert "process jobs.failed" in [s["name"] for s in failing]
+    assert f"process {queue}.failed" in [s["name"] for s in failing]
