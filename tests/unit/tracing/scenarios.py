@@ -21,7 +21,7 @@ from tests.waiting import wait_until_async
 from observatory.core.bus.isolation import Isolating
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
 from observatory.core.bus.topology import DEAD_LETTER_KEY, DEAD_LETTERS, JOBS_CREATED
-from observatory.core.bus.tracing import message_span
+from observatory.core.bus.tracing import job_attributes, message_span
 from observatory.core.tracing.facade import Tracing
 
 ATTEMPT = "x-attempt"
@@ -85,7 +85,9 @@ class Recorder:
 
     async def __call__(self, batch: Sequence[Delivery]) -> list[Outcome]:
         for delivery in batch:
-            with message_span(delivery, message_id=text(delivery.headers.get("x-event", ""))):
+            attributes = job_attributes("job-1", 1, "corr-1")
+            event = text(delivery.headers.get("x-event", ""))
+            with message_span(delivery, message_id=event, attributes=attributes):
                 await self.react(delivery)
             self.deliveries.append(delivery)
         return [Outcome.ACK] * len(batch)
@@ -117,6 +119,9 @@ async def context_survives_publish_and_consume(bus: Bus, spans: Spans, exchange:
     assert parent_id(message) == ids(publish)[1]
     assert message.attributes is not None
     assert message.attributes["messaging.message.id"] == "evt-1"
+    assert message.attributes["observatory.job.id"] == "job-1"
+    assert message.attributes["observatory.job.attempt"] == 1
+    assert message.attributes["messaging.message.conversation_id"] == "corr-1"
     assert str(message.attributes["messaging.destination.name"]).endswith(JOBS_CREATED)
 
 

@@ -26,6 +26,18 @@ TRACE_HEADERS = ("traceparent", "tracestate")
 
 Attributes = Mapping[str, str | int | float | bool]
 
+JOB_ID = "observatory.job.id"
+ATTEMPT = "observatory.job.attempt"
+CORRELATION_ID = "messaging.message.conversation_id"  # the conventions' "correlation id"
+
+
+def job_attributes(job_id: str, attempt: int, correlation_id: str | None) -> dict[str, str | int]:
+    """The attributes of a job's span: its id, attempt and correlation id."""
+    found: dict[str, str | int] = {JOB_ID: job_id, ATTEMPT: attempt}
+    if correlation_id:
+        found[CORRELATION_ID] = correlation_id
+    return found
+
 
 class BusTracer(Protocol):
     """Traces the publishes and batches of one bus adapter."""
