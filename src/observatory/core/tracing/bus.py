@@ -58,11 +58,18 @@ class OtelBusTracer:
         self.tracer = tracer
         self.system = system
 
-    def _inject(self, headers: Mapping[str, Any]) -> dict[str, Any]:
-        carried = dict(headers)
-        if "traceparent" not in carried:  # one that carries its trace on keeps it
-            PROPAGATOR.inject(carried)
-        return carried
+    @staticmethod
+    def _carrier() -> dict[str, str]:
+        """The current span's trace-context headers (formatted once per publish)."""
+        carrier: dict[str, str] = {}
+        PROPAGATOR.inject(carrier)
+        return carrier
+
+    @staticmethod
+    def _with(headers: Mapping[str, Any], carrier: Mapping[str, str]) -> dict[str, Any]:
+        if "traceparent" in headers:  # one that carries its trace on keeps it
+            return dict(headers)
+        return {**headers, **carrier}
 
     @contextmanager
     def publishing(
@@ -82,7 +89,8 @@ class OtelBusTracer:
         with self.tracer.start_as_current_span(
             f"publish {destination}", kind=SpanKind.PRODUCER, attributes=attributes
         ):
-            yield [dataclasses.replace(m, headers=self._inject(m.headers)) for m in messages]
+            carrier = self._carrier()
+            yield [dataclasses.replace(m, headers=self._with(m.headers, carrier)) for m in messages]
 
     @contextmanager
     def scheduling(self, queue: str, headers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -90,7 +98,7 @@ class OtelBusTracer:
         with self.tracer.start_as_current_span(
             f"publish {queue}", kind=SpanKind.PRODUCER, attributes=attributes
         ):
-            yield self._inject(headers)
+            yield self._with(headers, self._carrier())
 
     def consuming(self, queue: str, handler: BatchHandler) -> BatchHandler:
         async def traced(batch: Sequence[Delivery]) -> Sequence[Settlement]:
