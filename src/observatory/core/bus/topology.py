@@ -18,6 +18,7 @@ JOBS_VALIDATED = "jobs.validated"
 JOBS_EXECUTED = "jobs.executed"
 JOBS_COMPLETED = "jobs.completed"
 JOBS_FAILED = "jobs.failed"
+JOBS_CANCELLED = "jobs.cancelled"
 DEAD_LETTERS = "jobs.failed.validation"
 DEAD_LETTER_KEY = "dead-letter"
 
@@ -27,6 +28,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
     EventType.EXECUTED: (JOBS_EXECUTED,),
     EventType.COMPLETED: (JOBS_COMPLETED,),
     EventType.FAILED: (JOBS_FAILED,),
+    EventType.CANCELLED: (JOBS_CANCELLED,),
     DEAD_LETTER_KEY: (DEAD_LETTERS,),
 }
 
@@ -36,6 +38,7 @@ METRICS_ENGINE_QUEUES = (
     JOBS_EXECUTED,
     JOBS_COMPLETED,
     JOBS_FAILED,
+    JOBS_CANCELLED,
 )
 
 ALL_QUEUES = (JOBS_CREATED, *METRICS_ENGINE_QUEUES, DEAD_LETTERS)

@@ -133,13 +133,14 @@ class CounterSnapshot:
     retried: int = 0
     dead_letters: int = 0
     last_event_time: str = ""
+    cancelled: int = 0
 
     @property
     def in_flight(self) -> int:
-        return max(0, self.total - self.completed - self.failed)
+        return max(0, self.total - self.completed - self.failed - self.cancelled)
 
 
-COUNTER_NAMES = ("total", "completed", "failed", "retried", "dead_letters")
+COUNTER_NAMES = ("total", "completed", "failed", "retried", "dead_letters", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)

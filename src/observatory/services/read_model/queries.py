@@ -66,6 +66,7 @@ class Queries:
             "retriedJobs": snap.retried,
             "deadLetters": snap.dead_letters,
             "lastEventTime": snap.last_event_time,
+            "cancelledJobs": snap.cancelled,
         }
 
     async def recent_jobs(self, limit: int) -> list[dict[str, Any]]:
