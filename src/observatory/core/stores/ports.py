@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from observatory.core.stores.records import (
@@ -25,6 +26,7 @@ from observatory.core.stores.records import (
     JobPage,
     JobRecord,
     JobState,
+    Pending,
 )
 
 
@@ -41,8 +43,11 @@ class JobStore(Protocol):
         """Current state of the rows that exist among `ids`, keyed by canonical id; ids
         that are not UUIDs are left out."""
 
-    async def begin(self, starts: Sequence[AttemptStart]) -> None:
-        """Create or update rows to EXECUTING and record attempt starts, atomically.
+    async def begin(self, starts: Sequence[AttemptStart]) -> list[str]:
+        """Create or update rows to EXECUTING and record attempt starts, atomically; return
+        the canonical ids of the jobs really started. A CANCELLED row is never moved (its
+        start is left out, and its job must not run), whatever order cancel() and begin()
+        come in.
 
         Raises InvalidMessage when any start holds a value the store refuses (then
         nothing of the call is written: a caller may split the batch to find it)."""
@@ -71,6 +76,18 @@ class JobStore(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+    async def accept(self, pendings: Sequence[Pending]) -> None:
+        """Rows for accepted jobs, atomically: a job without a row gets one, PENDING; a
+        rerun (run > 1) moves its row to PENDING with the new run only while the row is
+        still FAILED with a lower run. Any other row is left as it is (the processor got
+        there first). InvalidMessage, nothing written, when any value is refused."""
+
+    async def cancel(self, job_id: str, at: datetime) -> str | None:
+        """Cancel a job that waits, atomically: a PENDING row, or an EXECUTING one whose
+        latest attempt is finished (a retry is due), becomes CANCELLED (terminal). Returns
+        the row's status afterwards (CANCELLED, or the status that kept it from being
+        cancelled), None when there is no such job (also for an id that is no UUID)."""
 
 
 class Counters(Protocol):

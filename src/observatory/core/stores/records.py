@@ -149,3 +149,20 @@ class DeadLetter:
 
     key: str
     document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A job accepted by the gateway and not yet started: its row shows it as PENDING.
+
+    `run` > 1 is a rerun of a FAILED job (POST /jobs/{id}/retry)."""
+
+    job_id: str
+    type: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: datetime
+    run: int
+    event_id: str
+    correlation_id: str
+    at: datetime
