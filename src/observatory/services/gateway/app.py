@@ -44,6 +44,6 @@ def create_app(
         lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs), owned=owned),
         http=http,
         router=routes.router,
-        cleanups=[routes.http.aclose],
+        cleanups=[routes.pending.close, routes.http.aclose],
     )
     return SubmitLane(app, routes, app.state.request_duration)

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import orjson
+import structlog
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
@@ -32,8 +33,12 @@ from observatory.core.http import (
     token_denied,
 )
 from observatory.core.stores.ports import JobStore
+from observatory.services.gateway.cancel import cancelled_event, cannot_cancel
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
+from observatory.services.gateway.pending import PendingWriter, pending_of
+
+log = structlog.get_logger("observatory.gateway")
 
 ACCEPTED: dict[int | str, dict[str, Any]] = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
 
@@ -73,6 +78,7 @@ class GatewayRoutes:
         self.proxy_timeout = proxy_timeout
         self.producer = Producer.for_service("gateway")
         self.http = httpx.AsyncClient(timeout=proxy_timeout)
+        self.pending = PendingWriter(jobs)
         self.router = APIRouter()
         self.router.add_api_route(
             "/jobs",
@@ -105,6 +111,18 @@ class GatewayRoutes:
             responses={**ACCEPTED, "404": {}, "409": {}},
         )
         self.router.add_api_route(
+            "/jobs/{job_id}/cancel",
+            self.cancel,
+            methods=["POST"],
+            tags=["jobs"],
+            summary="Cancel a PENDING job or one waiting for a retry",
+            responses={
+                "200": {"description": '`{jobId, status: "CANCELLED"}`'},
+                "404": {"description": "Unknown job"},
+                "409": {"description": "Running or finished: `{error, status}`"},
+            },
+        )
+        self.router.add_api_route(
             "/proxy/alerts",
             self.proxy_alerts,
             methods=["GET"],
@@ -132,6 +150,10 @@ class GatewayRoutes:
         )
         await self.bus.publish_many([message])
         self.metrics.accepted.inc()
+        try:  # off the request path: the row only makes the job visible sooner
+            self.pending.add(pending_of(envelope, self.clock.now()))
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            log.warning("no PENDING row for job", job_id=envelope["payload"]["id"], error=str(exc))
         return Reply(202, {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]})
 
     async def accept(
@@ -223,3 +245,27 @@ class GatewayRoutes:
 
     async def proxy_targets(self) -> Response:
         return await self._proxy("prometheus", "/api/v1/targets")
+
+    async def cancel(self, job_id: str, request: Request) -> Response:
+        """POST /jobs/{id}/cancel (cancel.py)."""
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            raise NotFound(f"Job {job_id} not found")
+        await self.pending.flush()  # a job accepted a moment ago has its row now
+        status = await self.jobs.cancel(canonical, self.clock.now())
+        record = await self.jobs.get(canonical) if status is not None else None
+        if status is None or record is None:
+            raise NotFound(f"Job {job_id} not found")
+        if status != JobStatus.CANCELLED:
+            return cannot_cancel(job_id, status).response()
+        event = cancelled_event(
+            record,
+            producer=self.producer,
+            clock=self.clock,
+            correlation_id=request.scope["state"]["correlation_id"],
+        )
+        await self.bus.publish_many([event])
+        return JSONResponse({"jobId": record.id, "status": JobStatus.CANCELLED.value})
