@@ -44,6 +44,24 @@ METRICS_ENGINE_QUEUES = (
 ALL_QUEUES = (JOBS_CREATED, *METRICS_ENGINE_QUEUES, DEAD_LETTERS)
 
 
+def logical_name(queue: str) -> str | None:
+    """The topology name of a queue's name on the bus ("<ns>.jobs.completed" ->
+    "jobs.completed"); None for a queue that is not ours."""
+    for name in ALL_QUEUES:
+        if queue == name or queue.endswith("." + name):
+            return name
+    return None
+
+
+def routing_key_for(queue: str) -> str | None:
+    """The routing key that reaches the topology queue `queue` (None for a queue that no
+    event is routed to on its own)."""
+    for key, queues in BINDINGS.items():
+        if queue in queues and key != DEAD_LETTER_KEY:
+            return key
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Names:
     """Queue and exchange names under an optional namespace prefix."""

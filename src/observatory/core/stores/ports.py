@@ -23,6 +23,7 @@ from observatory.core.stores.records import (
     CounterEffect,
     CounterSnapshot,
     DeadLetter,
+    DeadLetterQuery,
     JobPage,
     JobRecord,
     JobState,
@@ -140,13 +141,36 @@ class EventStore(Protocol):
         """Newest envelopes first."""
 
     async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
-        """Store dead letters not yet stored; return how many were new."""
+        """Store dead letters not yet stored; return how many were new. A letter whose key
+        is that of a replayed letter (or the key its replay would have) is that replay
+        failing: the replayed letter turns replay_failed with this letter's reason, and
+        nothing new is stored."""
 
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
-        """Newest dead letters first, each with an `id`."""
+        """Newest dead letters first, each with an `id` (and the fields of find_dead_letters)."""
 
     async def ping(self) -> bool:
         """True when the store answers now."""
 
     async def close(self) -> None:
         """Release connections."""
+
+    async def find_dead_letters(self, query: DeadLetterQuery, limit: int) -> list[dict[str, Any]]:
+        """Newest first, those matching `query`: the document with `id`, `state` (new,
+        replayed, replay_failed), `queue` (topology name or None), `reason`, and when set
+        `replayError` and `stateAt`."""
+
+    async def dead_letter(self, letter_id: str) -> dict[str, Any] | None:
+        """One dead letter as find_dead_letters shows it; None for an unknown or odd id."""
+
+    async def mark_dead_letter(
+        self,
+        letter_id: str,
+        state: str,
+        *,
+        at: datetime,
+        replay_key: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Set a letter's state (and, for a replay, the key its replayed message would
+        have if dead-lettered again; for a failure, why)."""

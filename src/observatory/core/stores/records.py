@@ -166,3 +166,23 @@ class Pending:
     event_id: str
     correlation_id: str
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterQuery:
+    """Which dead letters to list: every field that is set must hold (AND).
+
+    `reason` is a case-insensitive substring of the rejection reason; `queue` a topology
+    queue name (jobs.created, ...); `since`/`until` bound rejected_at (inclusive, exclusive).
+    """
+
+    state: str | None = None
+    reason: str | None = None
+    queue: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+DEAD_LETTER_STATES = ("new", "replayed", "replay_failed")
+"""A dead letter is new until replayed; replay_failed when its replay was refused or the
+replayed message was dead-lettered again."""

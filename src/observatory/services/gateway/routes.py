@@ -32,11 +32,12 @@ from observatory.core.http import (
     reply_for,
     token_denied,
 )
-from observatory.core.stores.ports import JobStore
+from observatory.core.stores.ports import EventStore, JobStore
 from observatory.services.gateway.cancel import cancelled_event, cannot_cancel
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.pending import PendingWriter, pending_of
+from observatory.services.gateway.replay import Replayer, parse_bulk
 
 log = structlog.get_logger("observatory.gateway")
 
@@ -65,6 +66,7 @@ class GatewayRoutes:
         *,
         bus: Bus,
         jobs: JobStore,
+        events: EventStore,
         clock: Clock,
         metrics: GatewayMetrics,
         token: str | None,
@@ -79,6 +81,8 @@ class GatewayRoutes:
         self.producer = Producer.for_service("gateway")
         self.http = httpx.AsyncClient(timeout=proxy_timeout)
         self.pending = PendingWriter(jobs)
+        self.events = events
+        self.replayer = Replayer(bus=bus, events=events, clock=clock)
         self.router = APIRouter()
         self.router.add_api_route(
             "/jobs",
@@ -120,6 +124,31 @@ class GatewayRoutes:
                 "200": {"description": '`{jobId, status: "CANCELLED"}`'},
                 "404": {"description": "Unknown job"},
                 "409": {"description": "Running or finished: `{error, status}`"},
+            },
+        )
+        self.router.add_api_route(
+            "/dead-letters/replay",
+            self.replay_many,
+            methods=["POST"],
+            tags=["dead letters"],
+            summary="Replay the new dead letters a filter matches ({filter, dryRun?, limit?})",
+            responses={
+                "200": {"description": "`{matched, replayed, failed}`"},
+                "400": {"description": "Invalid filter, or more than 1,000 without a limit"},
+            },
+        )
+        self.router.add_api_route(
+            "/dead-letters/{letter_id}/replay",
+            self.replay_one,
+            methods=["POST"],
+            status_code=202,
+            tags=["dead letters"],
+            summary="Replay one dead letter (checked again like a new message)",
+            responses={
+                "202": {"description": "`{deadLetterId, state}`"},
+                "404": {"description": "Unknown dead letter"},
+                "409": {"description": "Replayed already: `{error, state}`"},
+                "422": {"description": "Invalid again: `{error, details, deadLetterId, state}`"},
             },
         )
         self.router.add_api_route(
@@ -269,3 +298,23 @@ class GatewayRoutes:
         )
         await self.bus.publish_many([event])
         return JSONResponse({"jobId": record.id, "status": JobStatus.CANCELLED.value})
+
+    async def replay_one(self, letter_id: str, request: Request) -> Response:
+        """POST /dead-letters/{id}/replay (replay.py)."""
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        reply, _ = await self.replayer.one(letter_id)
+        return reply.response()
+
+    async def replay_many(self, request: Request) -> Response:
+        """POST /dead-letters/replay (replay.py)."""
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        if not is_json(request.headers.get("content-type", "")):
+            return json_error(415, "Content-Type must be application/json")
+        result = await self.replayer.bulk(parse_bulk(parse_body(await request.body())))
+        if isinstance(result, Reply):
+            return result.response()
+        return JSONResponse(result.as_dict())

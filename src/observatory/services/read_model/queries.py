@@ -7,6 +7,7 @@ from typing import Any
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
+from observatory.core.stores.records import DeadLetterQuery
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -105,5 +106,7 @@ class Queries:
     async def events_for_recent(self, limit: int) -> list[dict[str, Any]]:
         return await self.events.recent(limit)
 
-    async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
-        return await self.events.dead_letters(limit)
+    async def dead_letters(
+        self, limit: int, query: DeadLetterQuery | None = None
+    ) -> list[dict[str, Any]]:
+        return await self.events.find_dead_letters(query or DeadLetterQuery(), limit)

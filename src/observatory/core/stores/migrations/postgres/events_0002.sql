@@ -1,0 +1,11 @@
+-- Event store v2: dead-letter state for replays (SPEC §13), the queue and reason as
+-- columns so they can be filtered.
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'new';
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS queue text;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS reason text NOT NULL DEFAULT '';
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS replay_key text;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS replay_error text;
+ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS state_at timestamptz;
+UPDATE dead_letters SET reason = coalesce(document->>'validation_error', '');
+CREATE INDEX IF NOT EXISTS dead_letters_state_idx ON dead_letters (state, seq DESC);
+CREATE INDEX IF NOT EXISTS dead_letters_replay_key_idx ON dead_letters (replay_key);
