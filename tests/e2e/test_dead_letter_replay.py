@@ -70,6 +70,12 @@ def test_replays_are_checked_again_and_failures_are_recorded(quick_checks: Runni
         assert refused.json()["state"] == "replay_failed"
         assert refused.json()["details"][0]["path"] == "$.eventType"
         assert by_reason(client, system, "does not belong")["state"] == "replay_failed"
+        audit = client.get(f"{system.read_model_url}/audit").json()["items"]
+        assert (audit[0]["action"], audit[0]["target"], audit[0]["result"]) == (
+            "replay",
+            f"dead-letter:{misplaced['id']}",
+            {"status": 422, "state": "replay_failed"},
+        )
 
         raw = by_reason(client, system, "not JSON")
         assert replay(client, system, raw["id"]).status_code == 422
@@ -121,6 +127,13 @@ def test_bulk_replay_counts_first_then_replays_each_letter_once(
 
         done = bulk(client, system, request)
         assert (done.json()["matched"], done.json()["replayed"]) == (2, 2)
+        every = client.get(f"{system.read_model_url}/audit").json()["items"]
+        audit = [a for a in every if a["action"] == "bulk-replay"]  # the submits are there too
+        assert [(a["result"]["dryRun"], a["result"]["replayed"]) for a in audit] == [
+            (False, 2),
+            (True, 0),
+        ]
+        assert audit[0]["filter"] == request["filter"]
 
         def stored(job_id: str) -> bool:
             events = client.get(f"{system.read_model_url}/events", params={"jobId": job_id})

@@ -179,3 +179,49 @@ def test_cancels_racing_a_running_processor_leave_one_terminal_state(services: S
             )
 
         wait_until(counted, timeout=30, message="the counters to agree")
+
+
+def test_write_actions_are_audited_with_actor_and_correlation(services: Services) -> None:
+    """Submit (batched off the request path), a refused and an accepted cancel each leave an
+    audit entry naming the actor our CLI declares and the request's correlation id; they
+    show in GET /audit (newest first, paged) and in the job's timeline."""
+    actor = {"X-Odto-Actor": "cli:alice"}
+    with httpx.Client(timeout=10) as client:
+        correlation = str(uuid.uuid4())
+        submitted = client.post(
+            f"{services.gateway}/jobs",
+            json={"type": "AUDITED"},
+            headers={**actor, "X-Correlation-Id": correlation},
+        )
+        job_id = submitted.json()["jobId"]
+        cancelled = client.post(f"{services.gateway}/jobs/{job_id}/cancel", headers=actor)
+        assert cancelled.status_code == 200
+        refused = client.post(f"{services.gateway}/jobs/{job_id}/cancel")  # anonymous, again
+        assert refused.status_code == 200
+
+        def timeline() -> list[dict[str, Any]] | None:
+            audit: list[dict[str, Any]] = job(client, services, job_id)["audit"]
+            return audit if len(audit) == 3 else None
+
+        entries = wait_until(timeline, message="three audit entries in the job's timeline")
+        assert [(e["action"], e["actor"]) for e in entries] == [
+            ("submit", "cli:alice"),
+            ("cancel", "cli:alice"),
+            ("cancel", "anonymous"),
+        ]
+        assert entries[0]["correlationId"] == correlation
+        assert entries[0]["target"] == entries[1]["target"] == job_id
+        assert entries[1]["result"] == {"status": 200, "jobStatus": "CANCELLED"}
+
+        first = client.get(f"{services.read_model}/audit", params={"limit": 2}).json()
+        assert [e["eventId"] for e in first["items"]] == [
+            entries[2]["eventId"],
+            entries[1]["eventId"],
+        ]
+        rest = client.get(
+            f"{services.read_model}/audit", params={"limit": 2, "cursor": first["nextCursor"]}
+        ).json()
+        assert [e["eventId"] for e in rest["items"]] == [entries[0]["eventId"]]
+        assert rest["nextCursor"] is None
+        bad = client.get(f"{services.read_model}/audit", params={"cursor": "nope"})
+        assert (bad.status_code, bad.json()["details"][0]["path"]) == (400, "$.cursor")

@@ -29,6 +29,7 @@ from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 from observatory.core.clock import SystemClock, iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.errors import DependencyDown, InvalidMessage
+from observatory.core.stores.audit_rows import audit_rows
 from observatory.core.stores.dead_letter_rows import (
     NEW,
     REPLAY_FAILED,
@@ -38,7 +39,7 @@ from observatory.core.stores.dead_letter_rows import (
     shown,
 )
 from observatory.core.stores.event_rows import event_row, stored_envelope
-from observatory.core.stores.records import DeadLetter, DeadLetterQuery
+from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 
 DEP = "event_store"
 DUPLICATE_KEY = 11000
@@ -98,6 +99,7 @@ class MongoEventStore:
         prefix = f"{namespace}_" if namespace else ""
         self._events = db[f"{prefix}job_events"]
         self._dead = db[f"{prefix}dead_letters"]
+        self._audit = db[f"{prefix}audit_events"]
 
     async def open(self) -> None:
         with guarded():
@@ -106,6 +108,8 @@ class MongoEventStore:
             await self._events.create_index([("occurredAt", DESCENDING)])
             await self._dead.create_index("key", unique=True)
             await self._dead.create_index("replayKey", sparse=True)
+            await self._audit.create_index("eventId", unique=True)
+            await self._audit.create_index([("jobIds", ASCENDING), ("_id", ASCENDING)])
             await self._dead.create_index([("state", ASCENDING), ("_id", DESCENDING)])
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
@@ -221,6 +225,40 @@ class MongoEventStore:
             changes["replayKey"] = replay_key
         with guarded():
             await self._dead.update_one({"_id": bson.ObjectId(letter_id)}, {"$set": changes})
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = audit_rows(entries)  # every entry checked before anything is written
+        documents = [
+            storable({"eventId": r.event_id, "entry": r.entry, "jobIds": list(r.job_ids)})
+            for r in rows
+        ]
+        with guarded():
+            for document in documents:
+                await self._audit.update_one(
+                    {"eventId": document["eventId"]}, {"$setOnInsert": document}, upsert=True
+                )
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        query: dict[str, Any] = {}
+        if cursor is not None:
+            if not bson.ObjectId.is_valid(cursor):
+                raise ValueError("not a cursor of this store")
+            query["_id"] = {"$lt": bson.ObjectId(cursor)}
+        with guarded():
+            found = self._audit.find(query).sort("_id", DESCENDING).limit(limit + 1)
+            docs = [doc async for doc in found]
+        more = len(docs) > limit
+        return AuditPage(
+            [d["entry"] for d in docs[:limit]], str(docs[limit - 1]["_id"]) if more else None
+        )
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []
+        with guarded():
+            found = self._audit.find({"jobIds": canonical}).sort("_id", ASCENDING).limit(limit)
+            return [doc["entry"] async for doc in found]
 
     async def ping(self) -> bool:
         try:

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptStart,
+    AuditEntry,
+    AuditPage,
     CounterEffect,
     CounterSnapshot,
     DeadLetter,
@@ -174,3 +176,15 @@ class EventStore(Protocol):
     ) -> None:
         """Set a letter's state (and, for a replay, the key its replayed message would
         have if dead-lettered again; for a failure, why)."""
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Store audit entries not yet stored (unique on event_id), each filed under the
+        canonical ids of its job_ids (ids that are no UUID are not filed). InvalidMessage,
+        nothing written, when a value is refused."""
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        """Audit entries newest first (AuditEntry.as_dict), keyset-paginated; ValueError on
+        a cursor the store did not make."""
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        """The audit entries filed under a job, oldest first ([] for an id that is no UUID)."""

@@ -9,11 +9,12 @@ from typing import Any
 from observatory.core.clock import SystemClock, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.times import as_utc
+from observatory.core.stores.audit_rows import audit_rows, seq_cursor
 from observatory.core.stores.dead_letter_rows import letter_queue, letter_reason, shown
 from observatory.core.stores.event_rows import EventRow, event_row, stored_envelope
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
-from observatory.core.stores.records import DeadLetter, DeadLetterQuery
+from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.values import time_value
 
 DEP = "event_store"
@@ -147,6 +148,59 @@ class PostgresEventStore(PostgresAdapter):
                 error,
                 int(letter_id),
             )
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = audit_rows(entries)  # every entry checked before anything is written
+        if not rows:
+            return
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            for row in rows:
+                seq = await conn.fetchval(
+                    "INSERT INTO audit_events (event_id, occurred_at, entry)"
+                    " VALUES ($1::uuid, $2, $3::json) ON CONFLICT (event_id) DO NOTHING"
+                    " RETURNING seq",
+                    row.event_id,
+                    row.occurred_at,
+                    row.entry,
+                )
+                if seq is not None and row.job_ids:
+                    await conn.execute(
+                        "INSERT INTO audit_jobs (job_id, seq)"
+                        " SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
+                        list(row.job_ids),
+                        seq,
+                    )
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        before = seq_cursor(cursor)
+        async with guarded(DEP):
+            if before is None:
+                rows = await self.pool.fetch(
+                    "SELECT seq, entry FROM audit_events ORDER BY seq DESC LIMIT $1", limit + 1
+                )
+            else:
+                rows = await self.pool.fetch(
+                    "SELECT seq, entry FROM audit_events WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+                    before,
+                    limit + 1,
+                )
+        more = len(rows) > limit
+        return AuditPage(
+            [r["entry"] for r in rows[:limit]], str(rows[limit - 1]["seq"]) if more else None
+        )
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []
+        async with guarded(DEP):
+            rows = await self.pool.fetch(
+                "SELECT a.entry FROM audit_jobs j JOIN audit_events a ON a.seq = j.seq"
+                " WHERE j.job_id = $1 ORDER BY j.seq LIMIT $2",
+                canonical,
+                limit,
+            )
+        return [r["entry"] for r in rows]
 
 
 LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"

@@ -186,3 +186,40 @@ class DeadLetterQuery:
 DEAD_LETTER_STATES = ("new", "replayed", "replay_failed")
 """A dead letter is new until replayed; replay_failed when its replay was refused or the
 replayed message was dead-lettered again."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who did what (SPEC §13): a write action, its actor, target, filter and result.
+
+    `job_ids` are the jobs it touched: the entry shows in each one's timeline."""
+
+    event_id: str
+    action: str
+    actor: str
+    target: str
+    result: dict[str, Any]
+    correlation_id: str
+    occurred_at: datetime
+    filter: dict[str, Any] | None = None
+    job_ids: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "eventId": self.event_id,
+            "action": self.action,
+            "actor": self.actor,
+            "target": self.target,
+            "result": self.result,
+            "correlationId": self.correlation_id,
+            "occurredAt": iso(self.occurred_at),
+        }
+        if self.filter is not None:
+            shown["filter"] = self.filter
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None

@@ -10,9 +10,10 @@ from typing import Any
 
 from observatory.core.clock import SystemClock, iso
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.stores.audit_rows import audit_rows, seq_cursor
 from observatory.core.stores.dead_letter_rows import letter_queue, letter_reason, shown
 from observatory.core.stores.event_rows import event_row, stored_envelope
-from observatory.core.stores.records import DeadLetter, DeadLetterQuery
+from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.sqlite_base import SqliteAdapter
 from observatory.core.stores.values import json_text, text_value, time_value
 
@@ -161,6 +162,58 @@ class SqliteEventStore(SqliteAdapter):
 
         with self.guarded():
             await self._writer.run(work)
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = audit_rows(entries)  # every entry checked before anything is written
+        if not rows:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            for row in rows:
+                cur = conn.execute(
+                    "INSERT INTO audit_events (event_id, occurred_at, entry) VALUES (?, ?, ?)"
+                    " ON CONFLICT (event_id) DO NOTHING",
+                    (row.event_id, iso(row.occurred_at), row.text),
+                )
+                if cur.rowcount:
+                    conn.executemany(
+                        "INSERT INTO audit_jobs (job_id, seq) VALUES (?, ?)",
+                        [(job_id, cur.lastrowid) for job_id in row.job_ids],
+                    )
+
+        with self.guarded():
+            await self._writer.run(work)
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        before = seq_cursor(cursor)
+        sql = "SELECT seq, entry FROM audit_events"
+        args: list[Any] = []
+        if before is not None:
+            sql += " WHERE seq < ?"
+            args.append(before)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        with self.guarded():
+            rows = await self._reader.read(
+                lambda conn: conn.execute(sql, [*args, limit + 1]).fetchall()
+            )
+        more = len(rows) > limit
+        return AuditPage(
+            [json.loads(r[1]) for r in rows[:limit]], str(rows[limit - 1][0]) if more else None
+        )
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []
+        sql = (
+            "SELECT a.entry FROM audit_jobs j JOIN audit_events a ON a.seq = j.seq"
+            " WHERE j.job_id = ? ORDER BY j.seq LIMIT ?"
+        )
+        with self.guarded():
+            rows = await self._reader.read(
+                lambda conn: conn.execute(sql, (canonical, limit)).fetchall()
+            )
+        return [json.loads(r[0]) for r in rows]
 
 
 LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"

@@ -48,6 +48,6 @@ def create_app(
         lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs, events=events), owned=owned),
         http=http,
         router=routes.router,
-        cleanups=[routes.pending.close, routes.http.aclose],
+        cleanups=[routes.pending.close, routes.audit_writer.close, routes.http.aclose],
     )
     return SubmitLane(app, routes, app.state.request_duration)

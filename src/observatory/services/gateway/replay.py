@@ -50,6 +50,7 @@ class BulkResult:
     matched: int = 0
     replayed: int = 0
     failed: list[str] = field(default_factory=list)
+    job_ids: list[str] = field(default_factory=list)  # of the letters replayed (audit)
 
     def as_dict(self) -> dict[str, Any]:
         return {"matched": self.matched, "replayed": self.replayed, "failed": self.failed}
@@ -74,6 +75,18 @@ def parse_bulk(body: dict[str, Any]) -> BulkReplay:
     if problems:
         raise InvalidMessage("Invalid bulk replay", problems)
     return BulkReplay(raw_filter, dry_run is True, limit)
+
+
+def job_ids_of(letters: list[dict[str, Any]]) -> list[str]:
+    """The job ids the letters' messages carry (for their timelines), where they have one."""
+    found = []
+    for letter in letters:
+        original = letter.get("original_event")
+        payload = original.get("payload") if isinstance(original, dict) else None
+        job_id = payload.get("id") if isinstance(payload, dict) else None
+        if isinstance(job_id, str):
+            found.append(job_id)
+    return found
 
 
 class Replayer:
@@ -140,6 +153,13 @@ class Replayer:
                         letter_id, "replayed", at=now, replay_key=replay.replay_key
                     )
                 result.replayed += len(sendable)
+                result.job_ids += job_ids_of(
+                    [
+                        letter
+                        for letter in letters[start : start + CHUNK]
+                        if letter["id"] in {i for i, _ in sendable}
+                    ]
+                )
         return result
 
     async def _send(self, letter_id: str, replay: Replay) -> None:

@@ -103,6 +103,16 @@ def build_router(
         fields = {"state": state, "reason": reason, "queue": queue, "from": since, "to": until}
         return await queries.dead_letters(limit, dead_letter_query(fields))
 
+    @router.get("/audit", tags=["audit"], summary="Who did what, newest first (keyset paging)")
+    async def audit(
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> dict[str, Any]:
+        try:
+            return await queries.audit(limit, cursor)
+        except ValueError as exc:
+            raise InvalidMessage("Invalid query", [Violation("$.cursor", str(exc))]) from exc
+
     @router.get("/alerts", tags=["alerts"], summary="Active alerts (or why they are unavailable)")
     async def active_alerts() -> dict[str, Any]:
         return await alerts.active()
