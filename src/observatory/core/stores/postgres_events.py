@@ -153,23 +153,16 @@ class PostgresEventStore(PostgresAdapter):
         rows = audit_rows(entries)  # every entry checked before anything is written
         if not rows:
             return
-        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
-            for row in rows:
-                seq = await conn.fetchval(
-                    "INSERT INTO audit_events (event_id, occurred_at, entry)"
-                    " VALUES ($1::uuid, $2, $3::json) ON CONFLICT (event_id) DO NOTHING"
-                    " RETURNING seq",
-                    row.event_id,
-                    row.occurred_at,
-                    row.entry,
-                )
-                if seq is not None and row.job_ids:
-                    await conn.execute(
-                        "INSERT INTO audit_jobs (job_id, seq)"
-                        " SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
-                        list(row.job_ids),
-                        seq,
-                    )
+        links = [(row.event_id, job_id) for row in rows for job_id in row.job_ids]
+        async with guarded(DEP):
+            await self.pool.execute(
+                ADD_AUDIT,
+                [r.event_id for r in rows],
+                [r.occurred_at for r in rows],
+                [r.entry for r in rows],
+                [event_id for event_id, _ in links],
+                [job_id for _, job_id in links],
+            )
 
     async def audit(self, limit: int, cursor: str | None) -> AuditPage:
         before = seq_cursor(cursor)
@@ -203,6 +196,20 @@ class PostgresEventStore(PostgresAdapter):
         return [r["entry"] for r in rows]
 
 
+# One round trip for a batch of entries and the jobs each touched (a repeat is stored once).
+ADD_AUDIT = """
+WITH added AS (
+    INSERT INTO audit_events (event_id, occurred_at, entry)
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::json[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING seq, event_id
+)
+INSERT INTO audit_jobs (job_id, seq)
+SELECT j.job_id, added.seq
+FROM added JOIN unnest($4::uuid[], $5::text[]) AS j(event_id, job_id)
+     ON j.event_id = added.event_id
+ON CONFLICT DO NOTHING
+"""
 LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"
 # A letter whose key is a replayed letter's (or its replay's) flips that one to
 # replay_failed; the others are stored once.
