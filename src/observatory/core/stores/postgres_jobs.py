@@ -64,6 +64,8 @@ FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
 WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
 """
 
+# DO NOTHING takes no lock on a row that exists (the processor's, usually: the PENDING row
+# comes late): a lock there would order against finish() and could deadlock with it.
 ACCEPT_JOBS = """
 INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, attempts, run,
                   event_id, correlation_id)
@@ -72,11 +74,15 @@ SELECT u.id, u.type, 'PENDING', u.payload::jsonb, u.metadata::jsonb, u.created_a
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
             $7::int[], $8::uuid[], $9::text[])
      AS u(id, type, payload, metadata, created_at, at, run, event_id, correlation_id)
-ON CONFLICT (id) DO UPDATE SET
-    status = 'PENDING', updated_at = EXCLUDED.updated_at, run = EXCLUDED.run,
-    event_id = EXCLUDED.event_id, correlation_id = EXCLUDED.correlation_id,
-    last_error = NULL, completed_at = NULL
-WHERE jobs.status = 'FAILED' AND jobs.run < EXCLUDED.run
+ON CONFLICT (id) DO NOTHING
+"""
+# A rerun of a FAILED job (rare): its row moves to PENDING while still FAILED.
+ACCEPT_RERUNS = """
+UPDATE jobs SET status = 'PENDING', updated_at = u.at, run = u.run, event_id = u.event_id,
+    correlation_id = u.correlation_id, last_error = NULL, completed_at = NULL
+FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::uuid[], $5::text[])
+     AS u(id, at, run, event_id, correlation_id)
+WHERE jobs.id = u.id AND jobs.status = 'FAILED' AND jobs.run < u.run
 """
 CANCEL_LATEST_FINISHED = """
 SELECT finished_at IS NOT NULL FROM job_attempts WHERE job_id = $1::uuid AND attempt = $2
@@ -139,8 +145,10 @@ class PostgresJobStore(PostgresAdapter):
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
         if not ends:
             return
+        # Sorted by id, like begin() and accept(): concurrent writers lock rows in one order.
+        rows = sorted(map(end_row, ends), key=lambda r: (r.job_id, r.attempt))
         ids, attempts, statuses, outcomes, errors, at = (
-            list(col) for col in zip(*map(end_row, ends), strict=True)
+            list(col) for col in zip(*rows, strict=True)
         )
         async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
             await conn.execute(FINISH_JOBS, ids, statuses, errors, at)
@@ -205,8 +213,13 @@ class PostgresJobStore(PostgresAdapter):
         if not rows:
             return
         cols = _columns(rows)
-        async with guarded(DEP):
-            await self.pool.execute(ACCEPT_JOBS, *cols[:6], cols[7], cols[8], cols[9])
+        reruns = _columns([r for r in rows if r.run > 1])
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(ACCEPT_JOBS, *cols[:6], cols[7], cols[8], cols[9])
+            if reruns:
+                await conn.execute(
+                    ACCEPT_RERUNS, reruns[0], reruns[5], reruns[7], reruns[8], reruns[9]
+                )
 
     async def cancel(self, job_id: str, at: datetime) -> str | None:
         canonical = canonical_uuid(job_id)
