@@ -50,11 +50,11 @@ DASHBOARD_KEYS = (
     ("N", "New task"),
     ("U", "UIs"),
     ("/", "Filter"),
-    ("D", "Dead letters"),
-    ("A", "Audit"),
     ("⏎", "Open"),
     ("?", "Help"),
     ("^P", "Menu"),
+    ("D", "Dead letters"),  # last: on a narrow screen these fall off first (? lists them)
+    ("A", "Audit"),
 )
 
 
