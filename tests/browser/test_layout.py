@@ -38,6 +38,7 @@ def test_375px_wide_has_no_horizontal_scroll_in_any_view(
                 "#dead-letters-body tr:not(:has-text('Loading'))",
                 "dead-letters-375",
             ),
+            ("#/audit", "#audit-body tr:not(:has-text('Loading'))", "audit-375"),
         ]:
             page.goto(f"{observatory.web_url}/{route}")
             page.locator(loaded).first.wait_for()

@@ -34,6 +34,7 @@ class Rejected:
     original: Any
     correlation_id: str | None
     key: str
+    queue: str = ""
 
 
 def message_key(body: bytes, queue: str) -> str:
@@ -62,7 +63,9 @@ def rejected(body: bytes, error: InvalidMessage, queue: str) -> Rejected:
         original = None
     if original is None:
         original = body[:RAW_TEXT_LIMIT].decode("utf-8", errors="replace")
-    return Rejected(error.describe(), original, correlation_of(original), message_key(body, queue))
+    return Rejected(
+        error.describe(), original, correlation_of(original), message_key(body, queue), queue
+    )
 
 
 def dead_letter(reject: Rejected, *, service: str, clock: Clock) -> Outgoing:
@@ -75,4 +78,6 @@ def dead_letter(reject: Rejected, *, service: str, clock: Clock) -> Outgoing:
         "service": service,
         "service_version": __version__,
     }
+    if reject.queue:  # where it was rejected, so it can be replayed there (core.replay)
+        document["queue"] = reject.queue
     return Outgoing(DEAD_LETTER_KEY, orjson.dumps(document), {KEY_HEADER: reject.key})

@@ -66,6 +66,22 @@ async def test_negative_deltas_subtract(counters: Counters) -> None:
     assert (snapshot.total, snapshot.completed, snapshot.failed) == (1, 1, 0)
 
 
+async def test_cancelled_jobs_are_counted_and_leave_in_flight(counters: Counters) -> None:
+    """metrics:jobs:cancelled (SPEC §13) counts cancelled runs; a cancelled job is not in flight,
+    and a cancelled rerun of a FAILED job moves it from failed to cancelled."""
+    await counters.apply(
+        [
+            CounterEffect("created:c1", {"total": 1}),
+            CounterEffect("created:c2", {"total": 1}),
+            CounterEffect("terminal:c1:1", {"cancelled": 1}),
+            CounterEffect("terminal:c2:1", {"failed": 1}),
+            CounterEffect("terminal:c2:2", {"cancelled": 1, "failed": -1}),
+        ]
+    )
+    snapshot = await counters.snapshot()
+    assert (snapshot.total, snapshot.failed, snapshot.cancelled, snapshot.in_flight) == (2, 0, 2, 0)
+
+
 async def test_last_event_time_keeps_the_latest(counters: Counters) -> None:
     """lastEventTime is the latest occurredAt seen, whatever order events arrive in."""
     times = [

@@ -21,7 +21,7 @@ from observatory.interfaces.cli.services import (
 )
 
 READY_CHECKS = {
-    "gateway": ["bus", "job_store"],
+    "gateway": ["bus", "event_store", "job_store"],  # event store: dead-letter replay, audit
     "processor": ["bus", "job_store"],
     "metrics-engine": ["bus", "counters", "event_store"],
     "read-model": ["counters", "event_store", "job_store"],

@@ -99,9 +99,9 @@ def test_removing_any_property_of_a_packaged_schema_is_breaking(name: str) -> No
 def test_widening_the_job_status_enum_is_minor() -> None:
     job = load_schema("job")
     new = copy.deepcopy(job)
-    new["properties"]["status"]["enum"].append("CANCELLED")
+    new["properties"]["status"]["enum"].append("ARCHIVED")
     assert compare(job, new).required_bump == "minor"
-    new["$version"] = "1.2.0"
+    new["$version"] = "1.3.0"
     assert check_bump(job, new) == []
 
 

@@ -48,3 +48,15 @@ def test_a_retried_job_that_completes_moves_from_failed_to_completed() -> None:
 def test_intermediate_events_only_move_the_clock() -> None:
     assert effect_of(envelope("job.executed")).deltas == {}
     assert dead_letter_effect("k").deltas == {"dead_letters": 1}
+
+
+def test_a_cancelled_run_ends_once_and_counts_as_cancelled() -> None:
+    """job.cancelled shares the run's terminal key: a run is completed, failed or cancelled."""
+    cancelled = effect_of(envelope("job.cancelled"))
+    assert cancelled.key == effect_of(envelope("job.completed")).key
+    assert cancelled.deltas == {"cancelled": 1}
+    assert cancelled.requires == effect_of(envelope("job.completed")).requires
+
+
+def test_a_cancelled_rerun_moves_the_job_from_failed_to_cancelled() -> None:
+    assert effect_of(envelope("job.cancelled", run=2)).deltas == {"cancelled": 1, "failed": -1}

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from observatory.core.bus.port import BatchHandler, Outgoing
 from observatory.core.errors import DependencyDown
 from observatory.core.settings import HttpSettings
+from observatory.core.stores.sqlite_events import SqliteEventStore
 from observatory.core.stores.sqlite_jobs import SqliteJobStore
 from observatory.services.gateway.app import create_app
 from observatory.services.gateway.lane import SubmitLane
@@ -64,7 +65,8 @@ def gateway(bus: RecordingBus, token: str | None = None) -> SubmitLane:
     http = HttpSettings(cors_origins=ORIGIN, api_token=SecretStr(token) if token else None)
     # POST /jobs never reads the job store; an unopened one only answers /metrics' ping.
     jobs = SqliteJobStore(Path("never-opened.sqlite3"))
-    return create_app(GatewaySettings(), http, bus=bus, jobs=jobs, owned=False)
+    events = SqliteEventStore(Path("never-opened-events.sqlite3"))
+    return create_app(GatewaySettings(), http, bus=bus, jobs=jobs, events=events, owned=False)
 
 
 @pytest.fixture

@@ -50,6 +50,14 @@ def state(status: str, attempts: int = 1, run: int = 1, event: str = "e1") -> Jo
         (work(run=2, attempts_before=3), state("FAILED", attempts=3), Action.RUN),  # a retry run
         (work(run=2), state("COMPLETED", run=1), Action.SKIP),  # rerun of a job that is not FAILED
         (work(run=1), state("EXECUTING", run=2), Action.SKIP),  # an old run's message
+        (work(), state("PENDING", attempts=0), Action.RUN),  # accepted, not started yet
+        (work(event="e2"), state("PENDING", attempts=0), Action.RUN),  # any copy may start it
+        (work(run=2, attempts_before=3), state("PENDING", 3, run=2), Action.RUN),  # rerun waits
+        (work(run=3), state("PENDING", attempts=0, run=2), Action.RUN),  # a rerun over PENDING
+        (work(run=1), state("PENDING", attempts=0, run=2), Action.SKIP),  # an old run's message
+        (work(), state("CANCELLED", attempts=0), Action.SKIP),  # cancelled while PENDING
+        (work(attempt=2), state("CANCELLED"), Action.SKIP),  # the delayed retry of a cancelled job
+        (work(run=2), state("CANCELLED"), Action.SKIP),  # a cancelled job is not rerun
     ],
 )
 def test_decide_runs_each_attempt_once(

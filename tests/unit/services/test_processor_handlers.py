@@ -14,6 +14,7 @@ from tests.unit.services.embedded import Embedded, Message, embedded, event, job
 from observatory.core.bus.isolation import Isolating
 from observatory.core.bus.port import Outcome, Settlement
 from observatory.core.clock import iso, parse_iso
+from observatory.core.stores.records import Pending
 from observatory.services.processor.handlers import JobHandler
 from observatory.services.processor.lifecycle import ATTEMPT_HEADER
 from observatory.services.processor.metrics import ProcessorMetrics
@@ -165,3 +166,87 @@ def test_the_poison_time_parses_but_has_no_utc_form() -> None:
     moment = parse_iso(POISON_CREATED_AT)
     with pytest.raises(OverflowError):
         iso(moment)
+
+
+def pending_of(message: Message) -> Pending:
+    doc = message.document()
+    job = doc["payload"]
+    return Pending(
+        job_id=job["id"],
+        type=job["type"],
+        payload=job.get("payload") or {},
+        metadata=job.get("metadata") or {},
+        created_at=parse_iso(job["createdAt"]),
+        run=1,
+        event_id=doc["eventId"],
+        correlation_id=doc["correlationId"],
+        at=parse_iso(doc["occurredAt"]),
+    )
+
+
+async def test_a_job_the_gateway_wrote_as_pending_runs_to_completed(embedded: Embedded) -> None:
+    """A PENDING row is a job not started: its job.created runs it as if there were no row."""
+    _, handle = processor(embedded)
+    message = created(embedded)
+    await embedded.jobs.accept([pending_of(message)])
+    assert await settle(await handle([message])) == [Outcome.ACK]
+    row = await embedded.jobs.get(job_id(message))
+    assert row is not None
+    assert (row.status, row.attempts) == ("COMPLETED", 1)
+
+
+async def test_a_job_cancelled_while_pending_is_acked_without_effects(embedded: Embedded) -> None:
+    """Its delivery is acked; it is not started, announced or finished, and stays CANCELLED."""
+    _, handle = processor(embedded)
+    cancelled, other = created(embedded), created(embedded)
+    await embedded.jobs.accept([pending_of(cancelled), pending_of(other)])
+    assert await embedded.jobs.cancel(job_id(cancelled), embedded.clock.now()) == "CANCELLED"
+
+    assert await settle(await handle([cancelled, other])) == [Outcome.ACK, Outcome.ACK]
+
+    row = await embedded.jobs.get(job_id(cancelled))
+    assert row is not None
+    assert (row.status, row.history) == ("CANCELLED", ())
+    for queue in ("jobs.validated", "jobs.executed", "jobs.completed"):
+        assert [e["payload"]["id"] for e in announced(embedded, queue)] == [job_id(other)]
+
+
+async def test_the_delayed_retry_of_a_cancelled_job_is_acked_without_effects(
+    embedded: Embedded,
+) -> None:
+    """Cancelled while it waited for its retry: the retry's delivery starts nothing."""
+    _, handle = processor(embedded)
+    message = created(embedded, payload={"simulate": {"failAttempts": 1}})
+    assert await settle(await handle([message])) == [Outcome.ACK]
+    retries = embedded.take("jobs.created")
+    embedded.take("jobs.executed")
+    assert await embedded.jobs.cancel(job_id(message), embedded.clock.now()) == "CANCELLED"
+
+    assert await settle(await handle(retries)) == [Outcome.ACK]
+
+    row = await embedded.jobs.get(job_id(message))
+    assert row is not None
+    assert (row.status, len(row.history)) == ("CANCELLED", 1)
+    assert announced(embedded, "jobs.executed") == []
+    assert announced(embedded, "jobs.completed") == announced(embedded, "jobs.failed") == []
+
+
+async def test_a_cancel_between_decide_and_begin_wins(embedded: Embedded) -> None:
+    """The race with delivery: the row was PENDING when the handler looked, CANCELLED when
+    it began. begin() refuses the cancelled job, so it is not run."""
+    _, handle = processor(embedded)
+    message = created(embedded)
+    await embedded.jobs.accept([pending_of(message)])
+    real_load = embedded.jobs.load
+
+    async def load_then_cancel(ids: Sequence[str]) -> Any:
+        states = await real_load(ids)
+        await embedded.jobs.cancel(job_id(message), embedded.clock.now())
+        return states
+
+    embedded.jobs.load = load_then_cancel  # type: ignore[method-assign]
+    assert await settle(await handle([message])) == [Outcome.ACK]
+    row = await embedded.jobs.get(job_id(message))
+    assert row is not None
+    assert (row.status, row.history) == ("CANCELLED", ())
+    assert announced(embedded, "jobs.executed") == []

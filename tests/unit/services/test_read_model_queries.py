@@ -48,7 +48,7 @@ async def run(embedded: Embedded, of_job: dict[str, Any], *, ends: str | None = 
 
 
 async def test_stats_answer_the_counters(queries: Queries, embedded: Embedded) -> None:
-    """Totals, in flight (total - completed - failed) and the latest event time."""
+    """Totals, in flight (total - completed - failed - cancelled) and the latest event time."""
     await embedded.counters.apply(
         [
             CounterEffect("created:a", {"total": 1}, "2026-01-01T00:00:01.000Z"),
@@ -58,16 +58,19 @@ async def test_stats_answer_the_counters(queries: Queries, embedded: Embedded) -
             CounterEffect("terminal:b:1", {"failed": 1}, "2026-01-01T00:00:05.000Z"),
             CounterEffect("created:b:2", {"retried": 1}, "2026-01-01T00:00:06.000Z"),
             CounterEffect("dead:x", {"dead_letters": 1}),
+            CounterEffect("created:d", {"total": 1}, "2026-01-01T00:00:01.500Z"),
+            CounterEffect("terminal:d:1", {"cancelled": 1}, "2026-01-01T00:00:05.500Z"),
         ]
     )
     assert await queries.stats() == {
-        "totalJobs": 3,
+        "totalJobs": 4,
         "completedJobs": 1,
         "failedJobs": 1,
         "inFlightJobs": 1,
         "retriedJobs": 1,
         "deadLetters": 1,
         "lastEventTime": "2026-01-01T00:00:06.000Z",
+        "cancelledJobs": 1,
     }
 
 

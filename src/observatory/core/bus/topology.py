@@ -18,6 +18,7 @@ JOBS_VALIDATED = "jobs.validated"
 JOBS_EXECUTED = "jobs.executed"
 JOBS_COMPLETED = "jobs.completed"
 JOBS_FAILED = "jobs.failed"
+JOBS_CANCELLED = "jobs.cancelled"
 DEAD_LETTERS = "jobs.failed.validation"
 DEAD_LETTER_KEY = "dead-letter"
 
@@ -27,6 +28,7 @@ BINDINGS: dict[str, tuple[str, ...]] = {
     EventType.EXECUTED: (JOBS_EXECUTED,),
     EventType.COMPLETED: (JOBS_COMPLETED,),
     EventType.FAILED: (JOBS_FAILED,),
+    EventType.CANCELLED: (JOBS_CANCELLED,),
     DEAD_LETTER_KEY: (DEAD_LETTERS,),
 }
 
@@ -36,9 +38,28 @@ METRICS_ENGINE_QUEUES = (
     JOBS_EXECUTED,
     JOBS_COMPLETED,
     JOBS_FAILED,
+    JOBS_CANCELLED,
 )
 
 ALL_QUEUES = (JOBS_CREATED, *METRICS_ENGINE_QUEUES, DEAD_LETTERS)
+
+
+def logical_name(queue: str) -> str | None:
+    """The topology name of a queue's name on the bus ("<ns>.jobs.completed" ->
+    "jobs.completed"); None for a queue that is not ours."""
+    for name in ALL_QUEUES:
+        if queue == name or queue.endswith("." + name):
+            return name
+    return None
+
+
+def routing_key_for(queue: str) -> str | None:
+    """The routing key that reaches the topology queue `queue` (None for a queue that no
+    event is routed to on its own)."""
+    for key, queues in BINDINGS.items():
+        if queue in queues and key != DEAD_LETTER_KEY:
+            return key
+    return None
 
 
 @dataclass(frozen=True, slots=True)

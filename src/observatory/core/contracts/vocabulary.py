@@ -19,9 +19,10 @@ class JobStatus(StrEnum):
     EXECUTING = "EXECUTING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
 
-TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED})
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
 """The statuses a job run ends in."""
 
 
@@ -33,3 +34,4 @@ class EventType(StrEnum):
     EXECUTED = "job.executed"
     COMPLETED = "job.completed"
     FAILED = "job.failed"
+    CANCELLED = "job.cancelled"

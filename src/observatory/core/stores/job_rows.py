@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from observatory.core.errors import InvalidMessage
-from observatory.core.stores.records import AttemptEnd, AttemptStart
+from observatory.core.stores.records import AttemptEnd, AttemptStart, Pending
 from observatory.core.stores.values import (
     int32_value,
     json_text,
@@ -80,3 +80,27 @@ def start_rows(starts: Sequence[AttemptStart]) -> list[StartRow]:
     if len({row.job_id for row in rows}) < len(rows):
         raise InvalidMessage("job id appears twice in one begin()")
     return rows
+
+
+def pending_rows(pendings: Sequence[Pending]) -> list[StartRow]:
+    """Checked rows of one accept() (attempt 0: nothing started), one per job, sorted by id
+    so concurrent writers lock rows in one order. A job twice in one call keeps its
+    highest run (the first of equal runs: a repeated submission changes nothing)."""
+    rows: dict[str, StartRow] = {}
+    for p in pendings:
+        row = StartRow(
+            job_id=uuid_value(p.job_id, "job id"),
+            type=text_value(p.type, "type"),
+            payload=json_text(p.payload, "payload", nul=False),
+            metadata=json_text(p.metadata, "metadata", nul=False),
+            created_at=time_value(p.created_at, "createdAt"),
+            at=time_value(p.at, "acceptedAt"),
+            attempt=0,
+            run=int32_value(p.run, "run"),
+            event_id=uuid_value(p.event_id, "event id"),
+            correlation_id=text_value(p.correlation_id, "correlation id"),
+        )
+        kept = rows.get(row.job_id)
+        if kept is None or row.run > kept.run:
+            rows[row.job_id] = row
+    return [rows[key] for key in sorted(rows)]

@@ -16,7 +16,9 @@ Kubernetes).
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import bson
@@ -24,10 +26,20 @@ from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
+from observatory.core.clock import SystemClock, iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.errors import DependencyDown, InvalidMessage
+from observatory.core.stores.audit_rows import audit_rows
+from observatory.core.stores.dead_letter_rows import (
+    NEW,
+    REPLAY_FAILED,
+    REPLAYED,
+    letter_queue,
+    letter_reason,
+    shown,
+)
 from observatory.core.stores.event_rows import event_row, stored_envelope
-from observatory.core.stores.records import DeadLetter
+from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 
 DEP = "event_store"
 DUPLICATE_KEY = 11000
@@ -87,6 +99,7 @@ class MongoEventStore:
         prefix = f"{namespace}_" if namespace else ""
         self._events = db[f"{prefix}job_events"]
         self._dead = db[f"{prefix}dead_letters"]
+        self._audit = db[f"{prefix}audit_events"]
 
     async def open(self) -> None:
         with guarded():
@@ -94,6 +107,10 @@ class MongoEventStore:
             await self._events.create_index([("payload.id", ASCENDING), ("occurredAt", ASCENDING)])
             await self._events.create_index([("occurredAt", DESCENDING)])
             await self._dead.create_index("key", unique=True)
+            await self._dead.create_index("replayKey", sparse=True)
+            await self._audit.create_index("eventId", unique=True)
+            await self._audit.create_index([("jobIds", ASCENDING), ("_id", ASCENDING)])
+            await self._dead.create_index([("state", ASCENDING), ("_id", DESCENDING)])
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         if not envelopes:
@@ -129,10 +146,34 @@ class MongoEventStore:
         return await self._find({}, DESCENDING, limit)
 
     async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
-        documents = [storable({"document": letter.document}) for letter in letters]
+        documents = [
+            storable(
+                {
+                    "document": letter.document,
+                    "state": NEW,
+                    "queue": letter_queue(letter),
+                    "reason": letter_reason(letter),
+                    "rejectedAt": letter.document.get("rejected_at"),
+                }
+            )
+            for letter in letters
+        ]
         added = 0
+        now = iso(SystemClock().now())
         with guarded():
             for letter, document in zip(letters, documents, strict=True):
+                flipped = await self._dead.update_one(
+                    {"$or": [{"key": letter.key}, {"replayKey": letter.key}], "state": REPLAYED},
+                    {
+                        "$set": {
+                            "state": REPLAY_FAILED,
+                            "replayError": letter_reason(letter),
+                            "stateAt": now,
+                        }
+                    },
+                )
+                if flipped.modified_count:
+                    continue  # a replay that failed again: no new letter
                 result = await self._dead.update_one(
                     {"key": letter.key}, {"$setOnInsert": document}, upsert=True
                 )
@@ -140,9 +181,84 @@ class MongoEventStore:
         return added
 
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
+        return await self.find_dead_letters(DeadLetterQuery(), limit)
+
+    async def find_dead_letters(self, query: DeadLetterQuery, limit: int) -> list[dict[str, Any]]:
+        match: dict[str, Any] = {}
+        if query.state:
+            match["state"] = query.state if query.state != NEW else {"$in": [NEW, None]}
+        if query.queue:
+            match["queue"] = query.queue
+        if query.reason:
+            match["reason"] = {"$regex": re.escape(query.reason), "$options": "i"}
+        moments: dict[str, str] = {}
+        if query.since:
+            moments["$gte"] = iso(query.since)
+        if query.until:
+            moments["$lt"] = iso(query.until)
+        if moments:
+            match["rejectedAt"] = moments
         with guarded():
-            cursor = self._dead.find({}).sort("_id", DESCENDING).limit(limit)
-            return [{"id": str(doc["_id"]), **doc["document"]} async for doc in cursor]
+            cursor = self._dead.find(match).sort("_id", DESCENDING).limit(limit)
+            return [_letter(doc) async for doc in cursor]
+
+    async def dead_letter(self, letter_id: str) -> dict[str, Any] | None:
+        if not bson.ObjectId.is_valid(letter_id):
+            return None
+        with guarded():
+            doc = await self._dead.find_one({"_id": bson.ObjectId(letter_id)})
+        return _letter(doc) if doc else None
+
+    async def mark_dead_letter(
+        self,
+        letter_id: str,
+        state: str,
+        *,
+        at: datetime,
+        replay_key: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        if not bson.ObjectId.is_valid(letter_id):
+            return
+        changes: dict[str, Any] = {"state": state, "stateAt": iso(at), "replayError": error}
+        if replay_key is not None:
+            changes["replayKey"] = replay_key
+        with guarded():
+            await self._dead.update_one({"_id": bson.ObjectId(letter_id)}, {"$set": changes})
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = audit_rows(entries)  # every entry checked before anything is written
+        documents = [
+            storable({"eventId": r.event_id, "entry": r.entry, "jobIds": list(r.job_ids)})
+            for r in rows
+        ]
+        with guarded():
+            for document in documents:
+                await self._audit.update_one(
+                    {"eventId": document["eventId"]}, {"$setOnInsert": document}, upsert=True
+                )
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        query: dict[str, Any] = {}
+        if cursor is not None:
+            if not bson.ObjectId.is_valid(cursor):
+                raise ValueError("not a cursor of this store")
+            query["_id"] = {"$lt": bson.ObjectId(cursor)}
+        with guarded():
+            found = self._audit.find(query).sort("_id", DESCENDING).limit(limit + 1)
+            docs = [doc async for doc in found]
+        more = len(docs) > limit
+        return AuditPage(
+            [d["entry"] for d in docs[:limit]], str(docs[limit - 1]["_id"]) if more else None
+        )
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []
+        with guarded():
+            found = self._audit.find({"jobIds": canonical}).sort("_id", ASCENDING).limit(limit)
+            return [doc["entry"] async for doc in found]
 
     async def ping(self) -> bool:
         try:
@@ -153,3 +269,17 @@ class MongoEventStore:
 
     async def close(self) -> None:
         await self._client.close()
+
+
+def _letter(doc: dict[str, Any]) -> dict[str, Any]:
+    """Letters stored before states existed read as new, their reason from the document."""
+    document = doc["document"]
+    return shown(
+        str(doc["_id"]),
+        document,
+        state=doc.get("state") or NEW,
+        queue=doc.get("queue"),
+        reason=doc.get("reason") or str(document.get("validation_error") or ""),
+        replay_error=doc.get("replayError"),
+        state_at=doc.get("stateAt"),
+    )

@@ -14,17 +14,22 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptStart,
+    AuditEntry,
+    AuditPage,
     CounterEffect,
     CounterSnapshot,
     DeadLetter,
+    DeadLetterQuery,
     JobPage,
     JobRecord,
     JobState,
+    Pending,
 )
 
 
@@ -41,8 +46,11 @@ class JobStore(Protocol):
         """Current state of the rows that exist among `ids`, keyed by canonical id; ids
         that are not UUIDs are left out."""
 
-    async def begin(self, starts: Sequence[AttemptStart]) -> None:
-        """Create or update rows to EXECUTING and record attempt starts, atomically.
+    async def begin(self, starts: Sequence[AttemptStart]) -> list[str]:
+        """Create or update rows to EXECUTING and record attempt starts, atomically; return
+        the canonical ids of the jobs really started. A CANCELLED row is never moved (its
+        start is left out, and its job must not run), whatever order cancel() and begin()
+        come in.
 
         Raises InvalidMessage when any start holds a value the store refuses (then
         nothing of the call is written: a caller may split the batch to find it)."""
@@ -71,6 +79,18 @@ class JobStore(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+    async def accept(self, pendings: Sequence[Pending]) -> None:
+        """Rows for accepted jobs, atomically: a job without a row gets one, PENDING; a
+        rerun (run > 1) moves its row to PENDING with the new run only while the row is
+        still FAILED with a lower run. Any other row is left as it is (the processor got
+        there first). InvalidMessage, nothing written, when any value is refused."""
+
+    async def cancel(self, job_id: str, at: datetime) -> str | None:
+        """Cancel a job that waits, atomically: a PENDING row, or an EXECUTING one whose
+        latest attempt is finished (a retry is due), becomes CANCELLED (terminal). Returns
+        the row's status afterwards (CANCELLED, or the status that kept it from being
+        cancelled), None when there is no such job (also for an id that is no UUID)."""
 
 
 class Counters(Protocol):
@@ -123,13 +143,48 @@ class EventStore(Protocol):
         """Newest envelopes first."""
 
     async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
-        """Store dead letters not yet stored; return how many were new."""
+        """Store dead letters not yet stored; return how many were new. A letter whose key
+        is that of a replayed letter (or the key its replay would have) is that replay
+        failing: the replayed letter turns replay_failed with this letter's reason, and
+        nothing new is stored."""
 
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
-        """Newest dead letters first, each with an `id`."""
+        """Newest dead letters first, each with an `id` (and the fields of find_dead_letters)."""
 
     async def ping(self) -> bool:
         """True when the store answers now."""
 
     async def close(self) -> None:
         """Release connections."""
+
+    async def find_dead_letters(self, query: DeadLetterQuery, limit: int) -> list[dict[str, Any]]:
+        """Newest first, those matching `query`: the document with `id`, `state` (new,
+        replayed, replay_failed), `queue` (topology name or None), `reason`, and when set
+        `replayError` and `stateAt`."""
+
+    async def dead_letter(self, letter_id: str) -> dict[str, Any] | None:
+        """One dead letter as find_dead_letters shows it; None for an unknown or odd id."""
+
+    async def mark_dead_letter(
+        self,
+        letter_id: str,
+        state: str,
+        *,
+        at: datetime,
+        replay_key: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Set a letter's state (and, for a replay, the key its replayed message would
+        have if dead-lettered again; for a failure, why)."""
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Store audit entries not yet stored (unique on event_id), each filed under the
+        canonical ids of its job_ids (ids that are no UUID are not filed). InvalidMessage,
+        nothing written, when a value is refused."""
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        """Audit entries newest first (AuditEntry.as_dict), keyset-paginated; ValueError on
+        a cursor the store did not make."""
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        """The audit entries filed under a job, oldest first ([] for an id that is no UUID)."""

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.vocabulary import JobStatus
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
-from observatory.core.stores.job_rows import end_row, start_rows
+from observatory.core.stores.job_rows import StartRow, end_row, pending_rows, start_rows
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
@@ -17,7 +19,9 @@ from observatory.core.stores.records import (
     JobPage,
     JobRecord,
     JobState,
+    Pending,
 )
+from observatory.core.stores.values import time_value
 
 DEP = "job_store"
 COLUMNS = (
@@ -38,6 +42,8 @@ ON CONFLICT (id) DO UPDATE SET
     completed_at = NULL, event_id = EXCLUDED.event_id,
     last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
     run = EXCLUDED.run
+WHERE jobs.status <> 'CANCELLED'
+RETURNING id::text
 """
 BEGIN_ATTEMPTS = """
 INSERT INTO job_attempts (job_id, attempt, started_at)
@@ -49,13 +55,37 @@ FINISH_JOBS = """
 UPDATE jobs SET status = u.status, updated_at = u.at, last_error = u.error,
     completed_at = CASE WHEN u.status IN ('COMPLETED', 'FAILED') THEN u.at END
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS u(id, status, error, at)
-WHERE jobs.id = u.id
+WHERE jobs.id = u.id AND jobs.status <> 'CANCELLED'
 """
 FINISH_ATTEMPTS = """
 UPDATE job_attempts SET finished_at = u.at, outcome = u.outcome, error = u.error
 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
      AS u(id, attempt, outcome, error, at)
 WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
+"""
+
+# DO NOTHING takes no lock on a row that exists (the processor's, usually: the PENDING row
+# comes late): a lock there would order against finish() and could deadlock with it.
+ACCEPT_JOBS = """
+INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, attempts, run,
+                  event_id, correlation_id)
+SELECT u.id, u.type, 'PENDING', u.payload::jsonb, u.metadata::jsonb, u.created_at, u.at,
+       0, u.run, u.event_id, u.correlation_id
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
+            $7::int[], $8::uuid[], $9::text[])
+     AS u(id, type, payload, metadata, created_at, at, run, event_id, correlation_id)
+ON CONFLICT (id) DO NOTHING
+"""
+# A rerun of a FAILED job (rare): its row moves to PENDING while still FAILED.
+ACCEPT_RERUNS = """
+UPDATE jobs SET status = 'PENDING', updated_at = u.at, run = u.run, event_id = u.event_id,
+    correlation_id = u.correlation_id, last_error = NULL, completed_at = NULL
+FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::uuid[], $5::text[])
+     AS u(id, at, run, event_id, correlation_id)
+WHERE jobs.id = u.id AND jobs.status = 'FAILED' AND jobs.run < u.run
+"""
+CANCEL_LATEST_FINISHED = """
+SELECT finished_at IS NOT NULL FROM job_attempts WHERE job_id = $1::uuid AND attempt = $2
 """
 
 
@@ -97,20 +127,28 @@ class PostgresJobStore(PostgresAdapter):
             for r in rows
         }
 
-    async def begin(self, starts: Sequence[AttemptStart]) -> None:
+    async def begin(self, starts: Sequence[AttemptStart]) -> list[str]:
         if not starts:
-            return
-        # Columns of the unnest arrays, in StartRow's field order.
-        cols: list[list[Any]] = [list(col) for col in zip(*start_rows(starts), strict=True)]
+            return []
+        # Sorted by id, so concurrent writers (accept, cancel) lock rows in one order.
+        rows = sorted(start_rows(starts), key=lambda r: r.job_id)
         async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(BEGIN_JOBS, *cols)
-            await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
+            # The upsert locks each row and skips a CANCELLED one (re-checked after a
+            # concurrent cancel commits), so only the returned jobs started.
+            started = {r["id"] for r in await conn.fetch(BEGIN_JOBS, *_columns(rows))}
+            begun = [r for r in rows if r.job_id in started]
+            if begun:
+                cols = _columns(begun)
+                await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
+        return [r.job_id for r in begun]
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
         if not ends:
             return
+        # Sorted by id, like begin() and accept(): concurrent writers lock rows in one order.
+        rows = sorted(map(end_row, ends), key=lambda r: (r.job_id, r.attempt))
         ids, attempts, statuses, outcomes, errors, at = (
-            list(col) for col in zip(*map(end_row, ends), strict=True)
+            list(col) for col in zip(*rows, strict=True)
         )
         async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
             await conn.execute(FINISH_JOBS, ids, statuses, errors, at)
@@ -169,6 +207,54 @@ class PostgresJobStore(PostgresAdapter):
     async def count(self) -> int:
         async with guarded(DEP):
             return int(await self.pool.fetchval("SELECT COUNT(*) FROM jobs"))
+
+    async def accept(self, pendings: Sequence[Pending]) -> None:
+        rows = pending_rows(pendings)  # sorted by id, refused values raise before writing
+        if not rows:
+            return
+        cols = _columns(rows)
+        reruns = _columns([r for r in rows if r.run > 1])
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(ACCEPT_JOBS, *cols[:6], cols[7], cols[8], cols[9])
+            if reruns:
+                await conn.execute(
+                    ACCEPT_RERUNS, reruns[0], reruns[5], reruns[7], reruns[8], reruns[9]
+                )
+
+    async def cancel(self, job_id: str, at: datetime) -> str | None:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return None
+        moment = time_value(at, "cancelledAt")
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            # The row lock orders this against begin(): each statement after it sees what
+            # a begin() that held the lock committed (READ COMMITTED takes a new snapshot).
+            row = await conn.fetchrow(
+                "SELECT status, attempts FROM jobs WHERE id = $1::uuid FOR UPDATE", canonical
+            )
+            if row is None:
+                return None
+            status = str(row["status"])
+            if status == JobStatus.EXECUTING:
+                waiting = bool(
+                    await conn.fetchval(CANCEL_LATEST_FINISHED, canonical, row["attempts"])
+                )
+            else:
+                waiting = status == JobStatus.PENDING
+            if not waiting:
+                return status
+            await conn.execute(
+                "UPDATE jobs SET status = 'CANCELLED', updated_at = $2, completed_at = $2"
+                " WHERE id = $1::uuid",
+                canonical,
+                moment,
+            )
+        return JobStatus.CANCELLED.value
+
+
+def _columns(rows: Sequence[StartRow]) -> list[list[Any]]:
+    """Columns of the unnest arrays, in StartRow's field order."""
+    return [list(col) for col in zip(*rows, strict=True)]
 
 
 def _exact(moment: Any) -> str:

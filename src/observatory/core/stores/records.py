@@ -133,13 +133,14 @@ class CounterSnapshot:
     retried: int = 0
     dead_letters: int = 0
     last_event_time: str = ""
+    cancelled: int = 0
 
     @property
     def in_flight(self) -> int:
-        return max(0, self.total - self.completed - self.failed)
+        return max(0, self.total - self.completed - self.failed - self.cancelled)
 
 
-COUNTER_NAMES = ("total", "completed", "failed", "retried", "dead_letters")
+COUNTER_NAMES = ("total", "completed", "failed", "retried", "dead_letters", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,3 +149,77 @@ class DeadLetter:
 
     key: str
     document: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A job accepted by the gateway and not yet started: its row shows it as PENDING.
+
+    `run` > 1 is a rerun of a FAILED job (POST /jobs/{id}/retry)."""
+
+    job_id: str
+    type: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    created_at: datetime
+    run: int
+    event_id: str
+    correlation_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterQuery:
+    """Which dead letters to list: every field that is set must hold (AND).
+
+    `reason` is a case-insensitive substring of the rejection reason; `queue` a topology
+    queue name (jobs.created, ...); `since`/`until` bound rejected_at (inclusive, exclusive).
+    """
+
+    state: str | None = None
+    reason: str | None = None
+    queue: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+DEAD_LETTER_STATES = ("new", "replayed", "replay_failed")
+"""A dead letter is new until replayed; replay_failed when its replay was refused or the
+replayed message was dead-lettered again."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who did what (SPEC §13): a write action, its actor, target, filter and result.
+
+    `job_ids` are the jobs it touched: the entry shows in each one's timeline."""
+
+    event_id: str
+    action: str
+    actor: str
+    target: str
+    result: dict[str, Any]
+    correlation_id: str
+    occurred_at: datetime
+    filter: dict[str, Any] | None = None
+    job_ids: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "eventId": self.event_id,
+            "action": self.action,
+            "actor": self.actor,
+            "target": self.target,
+            "result": self.result,
+            "correlationId": self.correlation_id,
+            "occurredAt": iso(self.occurred_at),
+        }
+        if self.filter is not None:
+            shown["filter"] = self.filter
+        return shown
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None

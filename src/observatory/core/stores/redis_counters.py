@@ -36,6 +36,7 @@ KEYS = {
     "failed": "metrics:jobs:failed",
     "retried": "metrics:jobs:retried",
     "dead_letters": "metrics:dead_letters",
+    "cancelled": "metrics:jobs:cancelled",
 }
 LAST_EVENT = "metrics:last_event_time"
 

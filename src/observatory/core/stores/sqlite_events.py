@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.clock import SystemClock, iso
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.stores.audit_rows import audit_rows, seq_cursor
+from observatory.core.stores.dead_letter_rows import letter_queue, letter_reason, shown
 from observatory.core.stores.event_rows import event_row, stored_envelope
-from observatory.core.stores.records import DeadLetter
+from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.sqlite_base import SqliteAdapter
-from observatory.core.stores.values import json_text, text_value
+from observatory.core.stores.values import json_text, text_value, time_value
 
 
 class SqliteEventStore(SqliteAdapter):
@@ -72,24 +75,157 @@ class SqliteEventStore(SqliteAdapter):
                 text_value(d.key, "dead letter key"),
                 str(d.document.get("rejected_at") or now),
                 json_text(d.document, "dead letter", nul=True),
+                letter_queue(d),
+                letter_reason(d),
             )
             for d in letters
         ]
 
         def work(conn: sqlite3.Connection) -> int:
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT INTO dead_letters (key, rejected_at, document) VALUES (?, ?, ?)"
-                " ON CONFLICT (key) DO NOTHING",
-                rows,
-            )
-            return conn.total_changes - before
+            added = 0
+            for key, rejected_at, document, queue, reason in rows:
+                flipped = conn.execute(
+                    "UPDATE dead_letters SET state = 'replay_failed', replay_error = ?,"
+                    " state_at = ? WHERE (key = ? OR replay_key = ?) AND state = 'replayed'",
+                    (reason, now, key, key),
+                ).rowcount
+                if flipped:
+                    continue  # a replay that failed again: no new letter
+                added += conn.execute(
+                    "INSERT INTO dead_letters (key, rejected_at, document, queue, reason)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                    (key, rejected_at, document, queue, reason),
+                ).rowcount
+            return added
 
         with self.guarded():
             return await self._writer.run(work)
 
     async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
-        sql = "SELECT seq, document FROM dead_letters ORDER BY seq DESC LIMIT ?"
+        return await self.find_dead_letters(DeadLetterQuery(), limit)
+
+    async def find_dead_letters(self, query: DeadLetterQuery, limit: int) -> list[dict[str, Any]]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if query.state:
+            clauses.append("state = ?")
+            args.append(query.state)
+        if query.queue:
+            clauses.append("queue = ?")
+            args.append(query.queue)
+        if query.reason:
+            clauses.append("instr(lower(reason), lower(?)) > 0")
+            args.append(query.reason)
+        if query.since:
+            clauses.append("rejected_at >= ?")
+            args.append(iso(query.since))
+        if query.until:
+            clauses.append("rejected_at < ?")
+            args.append(iso(query.until))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {LETTER_COLUMNS} FROM dead_letters {where} ORDER BY seq DESC LIMIT ?"  # noqa: S608 — constant columns and clauses; values are "?" parameters
         with self.guarded():
-            rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
-        return [{"id": str(row[0]), **json.loads(row[1])} for row in rows]
+            rows = await self._reader.read(
+                lambda conn: conn.execute(sql, [*args, limit]).fetchall()
+            )
+        return [_letter(row) for row in rows]
+
+    async def dead_letter(self, letter_id: str) -> dict[str, Any] | None:
+        if not letter_id.isdigit() or len(letter_id) > 18:
+            return None
+        sql = f"SELECT {LETTER_COLUMNS} FROM dead_letters WHERE seq = ?"  # noqa: S608 — constant columns
+        with self.guarded():
+            row = await self._reader.read(
+                lambda conn: conn.execute(sql, (int(letter_id),)).fetchone()
+            )
+        return _letter(row) if row else None
+
+    async def mark_dead_letter(
+        self,
+        letter_id: str,
+        state: str,
+        *,
+        at: datetime,
+        replay_key: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        if not letter_id.isdigit() or len(letter_id) > 18:
+            return
+        args = (state, iso(time_value(at, "stateAt")), replay_key, error, int(letter_id))
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE dead_letters SET state = ?, state_at = ?,"
+                " replay_key = coalesce(?, replay_key), replay_error = ? WHERE seq = ?",
+                args,
+            )
+
+        with self.guarded():
+            await self._writer.run(work)
+
+    async def add_audit(self, entries: Sequence[AuditEntry]) -> None:
+        rows = audit_rows(entries)  # every entry checked before anything is written
+        if not rows:
+            return
+
+        def work(conn: sqlite3.Connection) -> None:
+            for row in rows:
+                cur = conn.execute(
+                    "INSERT INTO audit_events (event_id, occurred_at, entry) VALUES (?, ?, ?)"
+                    " ON CONFLICT (event_id) DO NOTHING",
+                    (row.event_id, iso(row.occurred_at), row.text),
+                )
+                if cur.rowcount:
+                    conn.executemany(
+                        "INSERT INTO audit_jobs (job_id, seq) VALUES (?, ?)",
+                        [(job_id, cur.lastrowid) for job_id in row.job_ids],
+                    )
+
+        with self.guarded():
+            await self._writer.run(work)
+
+    async def audit(self, limit: int, cursor: str | None) -> AuditPage:
+        before = seq_cursor(cursor)
+        sql = "SELECT seq, entry FROM audit_events"
+        args: list[Any] = []
+        if before is not None:
+            sql += " WHERE seq < ?"
+            args.append(before)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        with self.guarded():
+            rows = await self._reader.read(
+                lambda conn: conn.execute(sql, [*args, limit + 1]).fetchall()
+            )
+        more = len(rows) > limit
+        return AuditPage(
+            [json.loads(r[1]) for r in rows[:limit]], str(rows[limit - 1][0]) if more else None
+        )
+
+    async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return []
+        sql = (
+            "SELECT a.entry FROM audit_jobs j JOIN audit_events a ON a.seq = j.seq"
+            " WHERE j.job_id = ? ORDER BY j.seq LIMIT ?"
+        )
+        with self.guarded():
+            rows = await self._reader.read(
+                lambda conn: conn.execute(sql, (canonical, limit)).fetchall()
+            )
+        return [json.loads(r[0]) for r in rows]
+
+
+LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"
+
+
+def _letter(row: Any) -> dict[str, Any]:
+    return shown(
+        str(row[0]),
+        json.loads(row[1]),
+        state=row[2],
+        queue=row[3],
+        reason=row[4],
+        replay_error=row[5],
+        state_at=row[6],
+    )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
-from observatory.core.contracts.vocabulary import TERMINAL
+from observatory.core.contracts.vocabulary import TERMINAL, JobStatus
 from observatory.core.stores.cursor import decode_cursor, encode_cursor
-from observatory.core.stores.job_rows import end_row, start_rows
+from observatory.core.stores.job_rows import end_row, pending_rows, start_rows
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
@@ -19,8 +20,10 @@ from observatory.core.stores.records import (
     JobPage,
     JobRecord,
     JobState,
+    Pending,
 )
 from observatory.core.stores.sqlite_base import SqliteAdapter
+from observatory.core.stores.values import time_value
 
 COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
@@ -47,6 +50,14 @@ def _record(
     )
 
 
+def _cancelled_among(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT id FROM jobs WHERE status = 'CANCELLED' AND id IN ({marks})"  # noqa: S608 — only "?" marks are interpolated
+    return {row[0] for row in conn.execute(sql, list(ids))}
+
+
 class SqliteJobStore(SqliteAdapter):
     """JobStore over a SQLite file: one writer thread with group commit, one reader."""
 
@@ -69,7 +80,7 @@ class SqliteJobStore(SqliteAdapter):
             rows = await self._reader.read(work)
         return {r[0]: JobState(r[0], r[1], r[2], r[3], r[4] or "") for r in rows}
 
-    async def begin(self, starts: Sequence[AttemptStart]) -> None:
+    async def begin(self, starts: Sequence[AttemptStart]) -> list[str]:
         rows = start_rows(starts)  # refuses what no engine stores, before writing
         jobs = [
             (
@@ -88,7 +99,11 @@ class SqliteJobStore(SqliteAdapter):
         ]
         attempts = [(r.job_id, r.attempt, iso(r.at)) for r in rows]
 
-        def work(conn: sqlite3.Connection) -> None:
+        def work(conn: sqlite3.Connection) -> list[str]:
+            # The writer holds the file's write lock (BEGIN IMMEDIATE) for the whole unit,
+            # so no cancel() can come between this look and the upsert.
+            cancelled = _cancelled_among(conn, [j[0] for j in jobs])
+            todo = [j for j in jobs if j[0] not in cancelled]
             conn.executemany(
                 "INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at,"
                 " attempts, run, event_id, correlation_id)"
@@ -99,18 +114,19 @@ class SqliteJobStore(SqliteAdapter):
                 " last_error = CASE WHEN excluded.run > jobs.run"
                 " THEN NULL ELSE jobs.last_error END,"
                 " run = excluded.run",
-                jobs,
+                todo,
             )
             conn.executemany(
                 "INSERT INTO job_attempts (job_id, attempt, started_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (job_id, attempt) DO UPDATE SET started_at = excluded.started_at,"
                 " finished_at = NULL, outcome = NULL, error = NULL",
-                attempts,
+                [a for a in attempts if a[0] not in cancelled],
             )
+            return [j[0] for j in todo]
 
         # One unit of the writer: it runs under a savepoint, so an error leaves no row.
         with self.guarded():
-            await self._writer.run(work)
+            return await self._writer.run(work)
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
         rows = [end_row(e) for e in ends]
@@ -129,7 +145,7 @@ class SqliteJobStore(SqliteAdapter):
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
                 "UPDATE jobs SET status = ?, updated_at = ?, completed_at = ?, last_error = ?"
-                " WHERE id = ?",
+                " WHERE id = ? AND status <> 'CANCELLED'",
                 jobs,
             )
             conn.executemany(
@@ -200,3 +216,71 @@ class SqliteJobStore(SqliteAdapter):
 
         with self.guarded():
             return await self._reader.read(work)
+
+    async def accept(self, pendings: Sequence[Pending]) -> None:
+        rows = pending_rows(pendings)  # refuses what no engine stores, before writing
+        if not rows:
+            return
+        jobs = [
+            (
+                r.job_id,
+                r.type,
+                r.payload,
+                r.metadata,
+                iso(r.created_at),
+                iso(r.at),
+                r.run,
+                r.event_id,
+                r.correlation_id,
+            )
+            for r in rows
+        ]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.executemany(
+                "INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at,"
+                " attempts, run, event_id, correlation_id)"
+                " VALUES (?, ?, 'PENDING', ?, ?, ?, ?, 0, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET status = 'PENDING',"
+                " updated_at = excluded.updated_at, run = excluded.run,"
+                " event_id = excluded.event_id, correlation_id = excluded.correlation_id,"
+                " last_error = NULL, completed_at = NULL"
+                " WHERE jobs.status = 'FAILED' AND jobs.run < excluded.run",
+                jobs,
+            )
+
+        with self.guarded():
+            await self._writer.run(work)
+
+    async def cancel(self, job_id: str, at: datetime) -> str | None:
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            return None
+        moment = iso(time_value(at, "cancelledAt"))
+
+        def work(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                "SELECT status, attempts FROM jobs WHERE id = ?", (canonical,)
+            ).fetchone()
+            if row is None:
+                return None
+            status, attempts = row
+            if status == JobStatus.EXECUTING:
+                latest = conn.execute(
+                    "SELECT finished_at FROM job_attempts WHERE job_id = ? AND attempt = ?",
+                    (canonical, attempts),
+                ).fetchone()
+                waiting = latest is not None and latest[0] is not None
+            else:
+                waiting = status == JobStatus.PENDING
+            if not waiting:
+                return str(status)
+            conn.execute(
+                "UPDATE jobs SET status = 'CANCELLED', updated_at = ?, completed_at = ?"
+                " WHERE id = ?",
+                (moment, moment, canonical),
+            )
+            return JobStatus.CANCELLED.value
+
+        with self.guarded():
+            return await self._writer.run(work)

@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "serve",
     "status",
     "submit",
+    "operate",
     "gate",
     "load",
     "cluster",

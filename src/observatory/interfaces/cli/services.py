@@ -120,7 +120,7 @@ def read_model_settings(links: Links) -> ReadModelSettings:
 
 def _gateway(settings: GatewaySettings, w: Wiring) -> ASGIApp:
     a = w.adapters
-    return create_gateway(settings, w.http, bus=a.bus, jobs=a.jobs, owned=w.owned)
+    return create_gateway(settings, w.http, bus=a.bus, jobs=a.jobs, events=a.events, owned=w.owned)
 
 
 def _processor(settings: ProcessorSettings, w: Wiring) -> ASGIApp:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from observatory.__about__ import __version__
+from observatory.core.actor import cli_actor
 from observatory.interfaces.submission import (
     INTERACTIVE,
     Retrying,
@@ -183,7 +184,8 @@ class ObservatoryClient:
         self.new_id = new_id
         self.gateway_url = gateway_url.rstrip("/")
         self.read_model_url = read_model_url.rstrip("/")
-        headers = {"User-Agent": f"odd-dashboard/{__version__}"}
+        # The actor our audit entries name (core.actor): a label, not a credential.
+        headers = {"User-Agent": f"odd-dashboard/{__version__}", "X-Odto-Actor": cli_actor()}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.AsyncClient(
@@ -327,3 +329,27 @@ class ObservatoryClient:
         if isinstance(job_id, str):
             return job_id
         raise RequestError(ErrorKind.BAD_RESPONSE, "Gateway accepted the job but sent no jobId")
+
+    async def cancel(self, job_id: str) -> str:
+        """POST /jobs/{id}/cancel; the job's status afterwards (CANCELLED). A job that runs
+        or has finished is a RequestError whose text names its status (409)."""
+        url = f"{self.gateway_url}/jobs/{job_id}/cancel"
+        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout)
+        return str(answer.get("status", "")) if isinstance(answer, dict) else ""
+
+    async def dead_letters(self, *, state: str = "", limit: int = 50) -> list[dict[str, Any]]:
+        """GET /dead-letters (newest first), filtered by state when given."""
+        body = await self._read("/dead-letters", {"limit": limit, "state": state})
+        return [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
+
+    async def replay(self, letter_id: str) -> str:
+        """POST /dead-letters/{id}/replay; the letter's state afterwards."""
+        url = f"{self.gateway_url}/dead-letters/{letter_id}/replay"
+        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout)
+        return str(answer.get("state", "")) if isinstance(answer, dict) else ""
+
+    async def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
+        """GET /audit: the newest entries."""
+        body = await self._read("/audit", {"limit": limit})
+        items = body.get("items") if isinstance(body, dict) else None
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []

@@ -21,6 +21,7 @@ STATUS_STYLES: dict[str, str] = {
     JobStatus.EXECUTING: "magenta",
     JobStatus.COMPLETED: "green",
     JobStatus.FAILED: "bold red",
+    JobStatus.CANCELLED: "dim",
 }
 SEVERITY_STYLES = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 MAX_ALERTS = 3

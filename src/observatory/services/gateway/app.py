@@ -1,4 +1,5 @@
-"""Gateway composition: `create_app(settings, http, bus=..., jobs=..., owned=..., clock=...)`:
+"""Gateway composition: `create_app(settings, http, bus=..., jobs=..., events=..., owned=...,
+clock=...)`:
 the FastAPI app behind the plain-ASGI lane that answers POST /jobs (lane.py)."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from observatory.core.backends import Lifecycle, Ports
 from observatory.core.bus.port import Bus
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.settings import HttpSettings
-from observatory.core.stores.ports import JobStore
+from observatory.core.stores.ports import EventStore, JobStore
 from observatory.services.gateway.lane import SubmitLane
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.routes import GatewayRoutes
@@ -21,14 +22,17 @@ def create_app(
     *,
     bus: Bus,
     jobs: JobStore,
+    events: EventStore,
     owned: bool = True,
     clock: Clock | None = None,
 ) -> SubmitLane:
-    """The gateway over `bus` and `jobs`; with `owned` its lifespan opens and closes them."""
+    """The gateway over `bus`, `jobs` and `events` (dead-letter replay); with `owned` its
+    lifespan opens and closes them."""
     metrics = GatewayMetrics(settings.max_type_labels)
     routes = GatewayRoutes(
         bus=bus,
         jobs=jobs,
+        events=events,
         clock=clock or SystemClock(),
         metrics=metrics,
         token=http.api_token.get_secret_value() if http.api_token else None,
@@ -41,9 +45,9 @@ def create_app(
         "Gateway",
         "Distributed Task Observatory gateway: accepts jobs and publishes job.created.",
         metrics=metrics,
-        lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs), owned=owned),
+        lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs, events=events), owned=owned),
         http=http,
         router=routes.router,
-        cleanups=[routes.http.aclose],
+        cleanups=[routes.pending.close, routes.audit_writer.close, routes.http.aclose],
     )
     return SubmitLane(app, routes, app.state.request_duration)

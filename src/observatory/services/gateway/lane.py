@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from observatory.core.actor import ACTOR_HEADER, actor_of
 from observatory.core.http import (
     BAD_CORRELATION,
     INTERNAL_ERROR,
@@ -33,6 +34,7 @@ from observatory.services.gateway.routes import GatewayRoutes
 log = structlog.get_logger("observatory.gateway")
 
 ROUTE = "/jobs"
+ACTOR_HEADERS = ("authorization", ACTOR_HEADER)
 
 
 class SubmitLane:
@@ -82,4 +84,8 @@ class SubmitLane:
             content_type=headers.get(b"content-type", b"").decode("latin-1"),
             authorization=headers.get(b"authorization", b"").decode("latin-1"),
             correlation_id=correlation,
+            actor=actor_of(
+                {name: headers.get(name.encode(), b"").decode("latin-1") for name in ACTOR_HEADERS},
+                token=self.routes.token,
+            ),
         )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import orjson
+import structlog
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from observatory.core.actor import actor_of
+from observatory.core.audit import Auditor
 from observatory.core.bus.port import Bus, Outgoing
 from observatory.core.clock import Clock
 from observatory.core.contracts.envelope import Producer
@@ -31,9 +35,16 @@ from observatory.core.http import (
     reply_for,
     token_denied,
 )
-from observatory.core.stores.ports import JobStore
+from observatory.core.stores.ports import EventStore, JobStore
+from observatory.core.stores.records import AuditEntry
+from observatory.services.gateway.batch_writer import BatchWriter
+from observatory.services.gateway.cancel import cancelled_event, cannot_cancel
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
+from observatory.services.gateway.pending import PendingWriter, pending_of
+from observatory.services.gateway.replay import Replayer, job_ids_of, parse_bulk
+
+log = structlog.get_logger("observatory.gateway")
 
 ACCEPTED: dict[int | str, dict[str, Any]] = {"202": {"description": "Accepted: `{jobId, eventId}`"}}
 
@@ -60,6 +71,7 @@ class GatewayRoutes:
         *,
         bus: Bus,
         jobs: JobStore,
+        events: EventStore,
         clock: Clock,
         metrics: GatewayMetrics,
         token: str | None,
@@ -73,6 +85,11 @@ class GatewayRoutes:
         self.proxy_timeout = proxy_timeout
         self.producer = Producer.for_service("gateway")
         self.http = httpx.AsyncClient(timeout=proxy_timeout)
+        self.pending = PendingWriter(jobs)
+        self.audit_writer: BatchWriter[AuditEntry] = BatchWriter(events.add_audit, name="audit")
+        self.auditor = Auditor(events, clock, queue=self.audit_writer.add)
+        self.events = events
+        self.replayer = Replayer(bus=bus, events=events, clock=clock)
         self.router = APIRouter()
         self.router.add_api_route(
             "/jobs",
@@ -105,6 +122,43 @@ class GatewayRoutes:
             responses={**ACCEPTED, "404": {}, "409": {}},
         )
         self.router.add_api_route(
+            "/jobs/{job_id}/cancel",
+            self.cancel,
+            methods=["POST"],
+            tags=["jobs"],
+            summary="Cancel a PENDING job or one waiting for a retry",
+            responses={
+                "200": {"description": '`{jobId, status: "CANCELLED"}`'},
+                "404": {"description": "Unknown job"},
+                "409": {"description": "Running or finished: `{error, status}`"},
+            },
+        )
+        self.router.add_api_route(
+            "/dead-letters/replay",
+            self.replay_many,
+            methods=["POST"],
+            tags=["dead letters"],
+            summary="Replay the new dead letters a filter matches ({filter, dryRun?, limit?})",
+            responses={
+                "200": {"description": "`{matched, replayed, failed}`"},
+                "400": {"description": "Invalid filter, or more than 1,000 without a limit"},
+            },
+        )
+        self.router.add_api_route(
+            "/dead-letters/{letter_id}/replay",
+            self.replay_one,
+            methods=["POST"],
+            status_code=202,
+            tags=["dead letters"],
+            summary="Replay one dead letter (checked again like a new message)",
+            responses={
+                "202": {"description": "`{deadLetterId, state}`"},
+                "404": {"description": "Unknown dead letter"},
+                "409": {"description": "Replayed already: `{error, state}`"},
+                "422": {"description": "Invalid again: `{error, details, deadLetterId, state}`"},
+            },
+        )
+        self.router.add_api_route(
             "/proxy/alerts",
             self.proxy_alerts,
             methods=["GET"],
@@ -126,16 +180,50 @@ class GatewayRoutes:
         denied = self._denied(request.headers.get("authorization", ""))
         return denied.response() if denied else None
 
+    def _actor(self, request: Request) -> str:
+        return actor_of(request.headers, token=self.token)
+
+    async def _audit(
+        self,
+        request: Request,
+        *,
+        action: str,
+        target: str,
+        result: dict[str, Any],
+        job_ids: Sequence[str] = (),
+        filter: dict[str, Any] | None = None,
+    ) -> None:
+        await self.audit_writer.flush()  # queued submits first: the audit keeps their order
+        await self.auditor.record(
+            action=action,
+            actor=self._actor(request),
+            target=target,
+            result=result,
+            correlation_id=request.scope["state"]["correlation_id"],
+            filter=filter,
+            job_ids=job_ids,
+        )
+
     async def _publish(self, envelope: dict[str, Any]) -> Reply:
         message = Outgoing(
             EventType.CREATED, orjson.dumps(envelope), message_id=envelope["eventId"]
         )
         await self.bus.publish_many([message])
         self.metrics.accepted.inc()
+        try:  # off the request path: the row only makes the job visible sooner
+            self.pending.add(pending_of(envelope, self.clock.now()))
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            log.warning("no PENDING row for job", job_id=envelope["payload"]["id"], error=str(exc))
         return Reply(202, {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]})
 
     async def accept(
-        self, *, body: bytes, content_type: str, authorization: str, correlation_id: str
+        self,
+        *,
+        body: bytes,
+        content_type: str,
+        authorization: str,
+        correlation_id: str,
+        actor: str = "anonymous",
     ) -> Reply:
         """POST /jobs without a framework: what both the route and the gateway's plain-ASGI
         lane (lane.py) answer."""
@@ -155,11 +243,23 @@ class GatewayRoutes:
             job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
         )
         try:
-            return await self._publish(envelope)
+            reply = await self._publish(envelope)
         except OutcomeUnknown:
             return unknown_outcome(job["id"])
         except DependencyDown as exc:
             return reply_for(exc) or error_reply(503, "bus unavailable")
+        # audit: off the request path, batched like the PENDING row
+        self.auditor.later(
+            self.auditor.entry(
+                action="submit",
+                actor=actor,
+                target=job["id"],
+                result={"status": 202, "eventId": envelope["eventId"]},
+                correlation_id=correlation_id,
+                job_ids=(job["id"],),
+            )
+        )
+        return reply
 
     async def submit(self, request: Request) -> Response:
         reply = await self.accept(
@@ -167,6 +267,7 @@ class GatewayRoutes:
             content_type=request.headers.get("content-type", ""),
             authorization=request.headers.get("authorization", ""),
             correlation_id=request.scope["state"]["correlation_id"],
+            actor=self._actor(request),
         )
         return reply.response()
 
@@ -197,7 +298,15 @@ class GatewayRoutes:
             correlation_id=request.scope["state"]["correlation_id"],
             run=record.run + 1,
         )
-        return (await self._publish(envelope)).response()
+        reply = await self._publish(envelope)
+        await self._audit(
+            request,
+            action="retry",
+            target=record.id,
+            result={"status": reply.status, "run": record.run + 1},
+            job_ids=(record.id,),
+        )
+        return reply.response()
 
     async def _proxy(self, name: str, path: str) -> Response:
         base = self.upstreams[name]
@@ -223,3 +332,78 @@ class GatewayRoutes:
 
     async def proxy_targets(self) -> Response:
         return await self._proxy("prometheus", "/api/v1/targets")
+
+    async def cancel(self, job_id: str, request: Request) -> Response:
+        """POST /jobs/{id}/cancel (cancel.py)."""
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        canonical = canonical_uuid(job_id)
+        if canonical is None:
+            raise NotFound(f"Job {job_id} not found")
+        await self.pending.flush()  # a job accepted a moment ago has its row now
+        status = await self.jobs.cancel(canonical, self.clock.now())
+        record = await self.jobs.get(canonical) if status is not None else None
+        if status is None or record is None:
+            raise NotFound(f"Job {job_id} not found")
+        if status != JobStatus.CANCELLED:
+            await self._audit(
+                request,
+                action="cancel",
+                target=record.id,
+                result={"status": 409, "jobStatus": status},
+                job_ids=(record.id,),
+            )
+            return cannot_cancel(job_id, status).response()
+        event = cancelled_event(
+            record,
+            producer=self.producer,
+            clock=self.clock,
+            correlation_id=request.scope["state"]["correlation_id"],
+        )
+        await self.bus.publish_many([event])
+        await self._audit(
+            request,
+            action="cancel",
+            target=record.id,
+            result={"status": 200, "jobStatus": JobStatus.CANCELLED.value},
+            job_ids=(record.id,),
+        )
+        return JSONResponse({"jobId": record.id, "status": JobStatus.CANCELLED.value})
+
+    async def replay_one(self, letter_id: str, request: Request) -> Response:
+        """POST /dead-letters/{id}/replay (replay.py)."""
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        reply, letter = await self.replayer.one(letter_id)
+        if letter is not None:
+            await self._audit(
+                request,
+                action="replay",
+                target=f"dead-letter:{letter_id}",
+                result={"status": reply.status, "state": reply.body.get("state")},
+                job_ids=job_ids_of([letter]),
+            )
+        return reply.response()
+
+    async def replay_many(self, request: Request) -> Response:
+        """POST /dead-letters/replay (replay.py)."""
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        if not is_json(request.headers.get("content-type", "")):
+            return json_error(415, "Content-Type must be application/json")
+        bulk = parse_bulk(parse_body(await request.body()))
+        result = await self.replayer.bulk(bulk)
+        if isinstance(result, Reply):
+            return result.response()
+        await self._audit(
+            request,
+            action="bulk-replay",
+            target="dead-letters",
+            result={**result.as_dict(), "dryRun": bulk.dry_run},
+            filter=bulk.filter,
+            job_ids=result.job_ids,
+        )
+        return JSONResponse(result.as_dict())

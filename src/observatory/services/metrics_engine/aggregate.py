@@ -4,6 +4,8 @@
   job); a later run (a retry of a FAILED job) counts as retried.
 - job.completed / job.failed end a run once: completed+1; failed+1 on a first run; a
   retried run that completes moves the job from failed to completed.
+- job.cancelled ends a run the same way (one terminal effect per run): cancelled+1; a
+  cancelled rerun of a FAILED job moves it from failed to cancelled.
 - validated/executed only move `last_event_time`.
 
 A run's end counts only after its run began: the terminal effect of run 1 requires
@@ -51,6 +53,9 @@ def effect_of(envelope: dict[str, Any]) -> CounterEffect:
         return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
     if event_type == EventType.FAILED:
         deltas = {"failed": 1} if run == 1 else {}
+        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
+    if event_type == EventType.CANCELLED:
+        deltas = {"cancelled": 1, "failed": -1} if run > 1 else {"cancelled": 1}
         return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
     return CounterEffect(f"event:{envelope['eventId']}", {}, when)
 

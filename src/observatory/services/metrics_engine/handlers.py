@@ -22,6 +22,7 @@ from observatory.__about__ import __version__
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
 from observatory.core.clock import Clock, iso, parse_iso
 from observatory.core.contracts.validator import validate
+from observatory.core.contracts.vocabulary import EventType
 from observatory.core.dead_letters import (
     KEY_HEADER,
     MAX_MESSAGE_BYTES,
@@ -169,6 +170,8 @@ class EventHandler:
                 self.metrics.duplicates.inc()
                 continue
             self.metrics.processed.labels(envelope["eventType"]).inc()
+            if envelope["eventType"] == EventType.CANCELLED:
+                self.metrics.cancelled.inc()
             lag = (now - parse_iso(envelope["occurredAt"])).total_seconds()
             self.metrics.lag.observe(max(0.0, lag))
 

@@ -33,6 +33,11 @@ class MetricsEngineMetrics(ServiceMetrics):
         self.dead_letters = Counter(
             "metrics_engine_dead_letters_total", "Dead letters stored (first time seen)", registry=r
         )
+        self.cancelled = Counter(
+            "metrics_engine_jobs_cancelled_total",
+            "Jobs cancelled (first job.cancelled seen for a run)",
+            registry=r,
+        )
         self.lag = Histogram(
             "metrics_engine_event_lag_seconds",
             "Now minus occurredAt when an event is stored",

@@ -21,6 +21,7 @@ import structlog
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.topology import JOBS_CREATED
 from observatory.core.clock import Clock, parse_iso
+from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL, EventType, JobStatus
 from observatory.core.dead_letters import dead_letter, parse_envelope, rejected
 from observatory.core.errors import DependencyDown, InvalidMessage
@@ -118,12 +119,20 @@ class JobHandler:
             await self._reannounce(again)
         if not run:
             return {}
-        await self._begin(run)
-        return {w.job_id: asyncio.create_task(self._work(w), name=f"job-{w.job_id}") for w in run}
+        started = await self._begin(run)
+        return {
+            w.job_id: asyncio.create_task(self._work(w), name=f"job-{w.job_id}") for w in started
+        }
 
-    async def _begin(self, works: list[Work]) -> None:
+    async def _begin(self, works: list[Work]) -> list[Work]:
+        """Start the attempts the job store lets start (a job cancelled meanwhile does not:
+        its delivery is acked without effects) and announce them."""
         now = self.clock.now()
-        await self.jobs.begin([self._start(w, now) for w in works])
+        begun = set(await self.jobs.begin([self._start(w, now) for w in works]))
+        skipped = [w.job_id for w in works if canonical_uuid(w.job_id) not in begun]
+        if skipped:
+            log.info("cancelled jobs not started", job_ids=skipped[:20], count=len(skipped))
+        works = [w for w in works if canonical_uuid(w.job_id) in begun]
         announcements = []
         for w in works:
             if w.attempt_in_run == 1:
@@ -137,7 +146,9 @@ class JobHandler:
                     w, EventType.EXECUTED, JobStatus.EXECUTING, now, step=f"executed:{w.attempt}"
                 )
             )
-        await self.bus.publish_many(announcements)
+        if announcements:
+            await self.bus.publish_many(announcements)
+        return works
 
     def _start(self, w: Work, now: datetime) -> AttemptStart:
         return AttemptStart(

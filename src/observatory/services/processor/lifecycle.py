@@ -1,5 +1,8 @@
 """Decisions about one job message: is it new work, a repeat, or a stale duplicate?
 
+A PENDING row (written by the gateway at acceptance) is a job not started yet; a
+CANCELLED one is never started (the job store's begin() holds that too, against races).
+
 Pure functions, so the idempotency rules can be tested without any I/O.
 """
 
@@ -58,6 +61,10 @@ def decide(work: Work, state: JobState | None) -> Action:
         return Action.RUN
     if work.run < state.run:
         return Action.SKIP
+    if state.status == JobStatus.CANCELLED:
+        return Action.SKIP  # cancelled while it waited: never run, the gateway announced it
+    if state.status == JobStatus.PENDING:
+        return Action.RUN  # accepted, not started (any message of this run or a later one)
     if work.run > state.run:
         return Action.RUN if state.status == JobStatus.FAILED else Action.SKIP
     if state.status in TERMINAL:

@@ -7,6 +7,7 @@ from typing import Any
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
+from observatory.core.stores.records import DeadLetterQuery
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -66,6 +67,7 @@ class Queries:
             "retriedJobs": snap.retried,
             "deadLetters": snap.dead_letters,
             "lastEventTime": snap.last_event_time,
+            "cancelledJobs": snap.cancelled,
         }
 
     async def recent_jobs(self, limit: int) -> list[dict[str, Any]]:
@@ -78,9 +80,11 @@ class Queries:
         return {"items": [job.summary() for job in page.items], "nextCursor": page.next_cursor}
 
     async def job(self, job_id: str) -> dict[str, Any] | None:
-        """The job, its attempts and its timeline. A job still waiting in the queue has no
-        row yet (the processor creates it when it takes the job); it is answered from its
-        job.created event, as PENDING, so an accepted job is never "not found".
+        """The job, its attempts and its timeline (events, and audit entries as `audit`). A
+        job accepted a moment ago may have no row yet (the gateway writes PENDING rows in
+        batches, and a row written late is not lost: the processor creates it); it is
+        answered from its job.created event, as PENDING, so an accepted job is never "not
+        found".
 
         `job_id` is canonical (core.contracts.ids): the routes normalise what they get."""
         record = await self.jobs.get(job_id)
@@ -88,11 +92,20 @@ class Queries:
             await self.events.for_job(job_id, limit=500, newest_first=False), key=timeline_order
         )
         if record is not None:
-            return {**record.detail(), "events": events}
+            return {**record.detail(), "events": events, "audit": await self._audit_of(job_id)}
         created = next((e for e in events if e.get("eventType") == EventType.CREATED), None)
         if created is None:
             return None
-        return {**queued_detail(created), "events": events}
+        return {**queued_detail(created), "events": events, "audit": await self._audit_of(job_id)}
+
+    async def _audit_of(self, job_id: str) -> list[dict[str, Any]]:
+        """The audit entries of the job (who submitted, retried, cancelled it), oldest first:
+        part of its timeline beside the lifecycle events."""
+        return await self.events.audit_for_job(job_id, 200)
+
+    async def audit(self, limit: int, cursor: str | None) -> dict[str, Any]:
+        page = await self.events.audit(limit, cursor)
+        return {"items": page.items, "nextCursor": page.next_cursor}
 
     async def events_for(self, job_id: str | None, limit: int) -> list[dict[str, Any]]:
         if job_id:
@@ -104,5 +117,7 @@ class Queries:
     async def events_for_recent(self, limit: int) -> list[dict[str, Any]]:
         return await self.events.recent(limit)
 
-    async def dead_letters(self, limit: int) -> list[dict[str, Any]]:
-        return await self.events.dead_letters(limit)
+    async def dead_letters(
+        self, limit: int, query: DeadLetterQuery | None = None
+    ) -> list[dict[str, Any]]:
+        return await self.events.find_dead_letters(query or DeadLetterQuery(), limit)

@@ -14,6 +14,7 @@ from observatory.core.contracts.job_request import JOB_TYPE
 from observatory.core.contracts.registry import Registry
 from observatory.core.contracts.validator import Violation
 from observatory.core.contracts.vocabulary import JobStatus
+from observatory.core.dead_letter_filter import dead_letter_query
 from observatory.core.errors import InvalidMessage, NotFound
 from observatory.core.http import is_json, json_error, token_denied
 from observatory.services.read_model.alerts import AlertSource, parse_notification
@@ -85,9 +86,32 @@ def build_router(
         canonical = canonical_uuid(jobId)
         return await queries.events_for(canonical, limit) if canonical else []
 
-    @router.get("/dead-letters", tags=["events"], summary="Stored dead letters, newest first")
-    async def dead_letters(limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
-        return await queries.dead_letters(limit)
+    @router.get(
+        "/dead-letters",
+        tags=["events"],
+        summary="Stored dead letters, newest first; filter by state, reason (substring),"
+        " queue, from/to (rejected_at)",
+    )
+    async def dead_letters(
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        state: Annotated[str | None, Query()] = None,
+        reason: Annotated[str | None, Query()] = None,
+        queue: Annotated[str | None, Query()] = None,
+        since: Annotated[str | None, Query(alias="from")] = None,
+        until: Annotated[str | None, Query(alias="to")] = None,
+    ) -> list[dict[str, Any]]:
+        fields = {"state": state, "reason": reason, "queue": queue, "from": since, "to": until}
+        return await queries.dead_letters(limit, dead_letter_query(fields))
+
+    @router.get("/audit", tags=["audit"], summary="Who did what, newest first (keyset paging)")
+    async def audit(
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=100)] = None,
+    ) -> dict[str, Any]:
+        try:
+            return await queries.audit(limit, cursor)
+        except ValueError as exc:
+            raise InvalidMessage("Invalid query", [Violation("$.cursor", str(exc))]) from exc
 
     @router.get("/alerts", tags=["alerts"], summary="Active alerts (or why they are unavailable)")
     async def active_alerts() -> dict[str, Any]:

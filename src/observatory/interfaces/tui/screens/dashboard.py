@@ -35,6 +35,7 @@ from observatory.interfaces.tui.render import (
 from observatory.interfaces.tui.screens.filter import FilterScreen
 from observatory.interfaces.tui.screens.job_detail import JobDetailScreen
 from observatory.interfaces.tui.screens.new_task import NewTaskScreen
+from observatory.interfaces.tui.screens.operate import AuditScreen, DeadLettersScreen
 from observatory.interfaces.tui.screens.ui_launcher import UiLauncherScreen
 
 if TYPE_CHECKING:
@@ -52,6 +53,8 @@ DASHBOARD_KEYS = (
     ("⏎", "Open"),
     ("?", "Help"),
     ("^P", "Menu"),
+    ("D", "Dead letters"),  # last: on a narrow screen these fall off first (? lists them)
+    ("A", "Audit"),
 )
 
 
@@ -66,6 +69,8 @@ class DashboardScreen(Screen[None]):
         Binding("n,N", "new_task", "New task"),
         Binding("u,U", "ui_launcher", "UIs"),
         Binding("slash", "filter", "Filter"),
+        Binding("d,D", "dead_letters", "Dead letters"),
+        Binding("a,A", "audit", "Audit"),
         Binding("question_mark", "app.help", "Help"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -284,6 +289,12 @@ class DashboardScreen(Screen[None]):
 
     def action_ui_launcher(self) -> None:
         self.app.push_screen(UiLauncherScreen())
+
+    def action_dead_letters(self) -> None:
+        self.app.push_screen(DeadLettersScreen())
+
+    def action_audit(self) -> None:
+        self.app.push_screen(AuditScreen())
 
     def action_filter(self) -> None:
         self.app.push_screen(FilterScreen(self.job_filter), self.apply_filter)

@@ -18,6 +18,8 @@ HELP = (
             ("N", "new task"),
             ("U", "UI launcher"),
             ("/", "filter jobs by status or type"),
+            ("D", "dead letters (S state filter, P replay)"),
+            ("A", "audit: who did what"),
             ("↑ ↓ Enter", "choose a job and open its detail"),
             ("?", "this help"),
             ("Ctrl+P", "command palette"),
@@ -44,6 +46,7 @@ HELP = (
         "Job detail",
         (
             ("T", "retry a FAILED job"),
+            ("C C", "cancel a job that waits (press twice)"),
             ("R", "refresh"),
             ("Esc", "back"),
         ),

@@ -1,7 +1,8 @@
 """Enter on a job: its status, attempts, error, attempt history and event timeline.
 
-T retries a FAILED job through the gateway (POST /jobs/{id}/retry); the screen refreshes
-every 2 s so the retry's progress shows.
+T retries a FAILED job through the gateway (POST /jobs/{id}/retry); C cancels a job that
+waits (POST /jobs/{id}/cancel), after a second C to confirm. The screen refreshes every
+2 s so the progress shows.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DETAIL_KEYS = (
     ("Esc", "Back"),
     ("R", "Refresh"),
     ("T", "Retry (FAILED)"),
+    ("C", "Cancel"),
     ("?", "Help"),
     ("Q", "Quit"),
 )
@@ -37,6 +39,7 @@ class JobDetailScreen(Screen[None]):
         Binding("escape,backspace", "back", "Back"),
         Binding("r,R", "reload", "Refresh"),
         Binding("t,T", "retry", "Retry"),
+        Binding("c,C", "cancel_job", "Cancel"),
         Binding("question_mark", "app.help", "Help"),
         Binding("q,Q", "app.quit", "Quit"),
     ]
@@ -47,6 +50,7 @@ class JobDetailScreen(Screen[None]):
         self.detail: JobDetail | None = None
         self.load_error: str | None = None
         self.fetcher: Worker[None] | None = None
+        self.confirming_cancel = False
 
     @property
     def observatory(self) -> ObservatoryApp:
@@ -169,6 +173,24 @@ class JobDetailScreen(Screen[None]):
             self._say(Text(f"✗ Retry failed: {exc}", style="bold red"))
             return
         self._say(Text("↻ Retry accepted; the job runs again", style="bold green"))
+        self.action_reload()
+
+    def action_cancel_job(self) -> None:
+        if not self.confirming_cancel:
+            self.confirming_cancel = True
+            self._say(Text(f"Cancel job {self.job_id}? Press C again to confirm", style="yellow"))
+            return
+        self.confirming_cancel = False
+        self._say(Text("⏳ Asking the gateway to cancel…", style="yellow"))
+        self.run_worker(self._cancel(), exclusive=True, group="cancel", exit_on_error=False)
+
+    async def _cancel(self) -> None:
+        try:
+            status = await self.observatory.client.cancel(self.job_id)
+        except RequestError as exc:
+            self._say(Text(f"✗ Not cancelled: {exc}", style="bold red"))
+            return
+        self._say(Text(f"✕ Job {status or 'CANCELLED'}; it will not run", style="bold green"))
         self.action_reload()
 
     def action_back(self) -> None:

@@ -1,7 +1,7 @@
 // Formatting values for display. Everything returns plain strings or text-only nodes.
 import { el } from "./dom.js";
 
-export const STATUSES = ["PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED"];
+export const STATUSES = ["PENDING", "VALIDATED", "EXECUTING", "COMPLETED", "FAILED", "CANCELLED"];
 export const JOB_TYPE_RULE = /^[A-Za-z0-9_-]{1,50}$/;
 
 /** First 8 characters of an id and an ellipsis (the full id goes in a title). */

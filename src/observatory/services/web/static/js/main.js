@@ -6,6 +6,7 @@ import { NewTaskForm } from "./new-task.js";
 import { RegistryUi } from "./registry.js";
 import { Router, throttle } from "./router.js";
 import { Splash } from "./splash.js";
+import { AuditView } from "./views/audit.js";
 import { DeadLettersView } from "./views/dead-letters.js";
 import { JobDetail } from "./views/job-detail.js";
 import { JobsView } from "./views/jobs.js";
@@ -15,12 +16,13 @@ const BOOT_ATTEMPTS = 3;
 const BOOT_RETRY_MS = 1000;
 const ALERTS_MS = 15000;
 const MODE_LABELS = { connecting: "Connecting", live: "Live", polling: "Polling", offline: "Offline", paused: "Paused" };
-const VIEW_TITLES = { overview: "Overview", jobs: "Jobs", job: "Job", "dead-letters": "Dead letters" };
+const VIEW_TITLES = { overview: "Overview", jobs: "Jobs", job: "Job", "dead-letters": "Dead letters", audit: "Audit" };
 
 const splash = new Splash();
 const overview = new Overview();
 const detail = new JobDetail();
 const deadLetters = new DeadLettersView();
+const audit = new AuditView();
 const router = new Router(route);
 const jobs = new JobsView({ navigate: (hash) => router.navigate(hash) });
 const registry = new RegistryUi();
@@ -83,11 +85,11 @@ function showMode(mode) {
 }
 
 function currentView() {
-  return { jobs, job: detail, "dead-letters": deadLetters }[current.view];
+  return { jobs, job: detail, "dead-letters": deadLetters, audit }[current.view];
 }
 
 function route(next, { initial }) {
-  const controllers = { jobs, job: detail, "dead-letters": deadLetters };
+  const controllers = { jobs, job: detail, "dead-letters": deadLetters, audit };
   for (const [name, view] of Object.entries(controllers)) if (name !== next.view) view.hide();
   current = next;
   for (const section of document.querySelectorAll("main > .view")) {
@@ -102,6 +104,7 @@ function route(next, { initial }) {
   if (next.view === "jobs") jobs.show(next.params);
   else if (next.view === "job") detail.show(next.id);
   else if (next.view === "dead-letters") deadLetters.show();
+  else if (next.view === "audit") audit.show();
   if (!initial) document.querySelector(`main > .view[data-view="${next.view}"] h2`)?.focus();
 }
 

@@ -1,5 +1,5 @@
 // Hash routes: #/ (overview), #/jobs?status=&type= (jobs), #/jobs/<id> (one job),
-// #/dead-letters. Hash routing keeps deep links working with a plain static server.
+// #/dead-letters, #/audit. Hash routing keeps deep links working with a plain static server.
 
 /** Parse a location hash into {view, id?, params}. */
 export function parseRoute(hash) {
@@ -18,6 +18,7 @@ export function parseRoute(hash) {
   }
   if (parts[0] === "jobs" && parts.length === 1) return { view: "jobs", params };
   if (parts[0] === "dead-letters") return { view: "dead-letters", params };
+  if (parts[0] === "audit") return { view: "audit", params };
   return { view: "overview", params };
 }
 

@@ -1,5 +1,5 @@
 // One job: status, attempts, error, attempt history and event timeline, with Retry for
-// FAILED jobs. Opened from any job row or by URL (#/jobs/<id>).
+// FAILED jobs and Cancel for jobs that wait (the gateway answers 409 for a running one). Opened from any job row or by URL (#/jobs/<id>).
 import { ApiError, gateway, readModel } from "../api.js";
 import { byId, el, fill, messageRow, setText } from "../dom.js";
 import { prettyJson, shortId, statusPill, timeNode } from "../format.js";
@@ -10,6 +10,7 @@ export class JobDetail {
     this.title = byId("job-title");
     this.pill = byId("job-status");
     this.retry = byId("job-retry");
+    this.cancel = byId("job-cancel");
     this.result = byId("job-action-result");
     this.summary = byId("job-summary");
     this.attempts = byId("job-attempts-body");
@@ -22,6 +23,7 @@ export class JobDetail {
     this.loading = null;
     this.tokenPrompt = new TokenPrompt(byId("job-token-row"), byId("job-token"));
     this.retry.addEventListener("click", () => this.requestRetry());
+    this.cancel.addEventListener("click", () => this.requestCancel());
     byId("job-token").addEventListener("keydown", (event) => {
       if (event.key === "Enter") this.requestRetry();
     });
@@ -35,6 +37,7 @@ export class JobDetail {
       fill(this.pill);
       fill(this.result);
       this.retry.hidden = true;
+      this.cancel.hidden = true;
       this.tokenPrompt.hide();
       this.content.hidden = true;
       this.result.className = "form-result pending";
@@ -88,6 +91,7 @@ export class JobDetail {
     this.content.hidden = false;
     fill(this.pill, statusPill(job.status));
     this.retry.hidden = job.status !== "FAILED";
+    this.cancel.hidden = !["PENDING", "VALIDATED", "EXECUTING"].includes(job.status);
     fill(
       this.summary,
       field("Type", job.type ?? "–"),
@@ -158,6 +162,30 @@ export class JobDetail {
     }
   }
 }
+
+JobDetail.prototype.requestCancel = async function requestCancel() {
+  if (!this.id) return;
+  const id = this.id;
+  if (!window.confirm(`Cancel job ${id}? It will not run.`)) return;
+  this.tokenPrompt.remember();
+  this.cancel.disabled = true;
+  this.result.className = "form-result pending";
+  setText(this.result, "⏳ Cancelling…");
+  try {
+    const answer = await gateway(`jobs/${encodeURIComponent(id)}/cancel`, {});
+    this.tokenPrompt.hide();
+    this.result.className = "form-result success";
+    setText(this.result, `✓ Job ${answer?.status ?? "CANCELLED"}`);
+    this.refresh();
+  } catch (error) {
+    this.result.className = "form-result error";
+    const state = error instanceof ApiError && error.status === 409 && error.body?.status ? ` (job is ${error.body.status})` : "";
+    const asked = this.tokenPrompt.askOn(error);
+    setText(this.result, `✗ ${error.message}${state}${asked ? " - enter the API token and cancel again" : ""}`);
+  } finally {
+    this.cancel.disabled = false;
+  }
+};
 
 function field(label, value, className = "") {
   return el("div", { className: `field ${className}` }, el("dt", { text: label }), el("dd", {}, value));

@@ -1,0 +1,65 @@
+"""Cancelling a job that waits: the job store decides (atomically), the gateway answers
+and announces.
+
+- 200 `{jobId, status: "CANCELLED"}` when the job is CANCELLED afterwards. Cancelling a
+  cancelled job again answers the same and announces again with the same event id,
+  which every consumer deduplicates: a client whose first answer was lost (or a 503
+  after the row changed but before job.cancelled was confirmed) simply asks again.
+- 409 `{error, status}` when the job runs or has finished; 404 for an unknown id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+
+from observatory.core.bus.port import Outgoing
+from observatory.core.clock import Clock, iso
+from observatory.core.contracts.envelope import Producer, build_envelope
+from observatory.core.contracts.vocabulary import EventType, JobStatus
+from observatory.core.http import Reply
+from observatory.core.stores.records import JobRecord
+
+CANCEL_NAMESPACE = uuid.UUID("0c4f1b55-2f0e-4d7e-9a0b-6a5c9e3d8f21")
+
+
+def cancelled_event(
+    record: JobRecord, *, producer: Producer, clock: Clock, correlation_id: str
+) -> Outgoing:
+    """job.cancelled carrying the job as it is now; one event id per job run."""
+    job: dict[str, Any] = {
+        "id": record.id,
+        "type": record.type,
+        "status": JobStatus.CANCELLED.value,
+        "createdAt": iso(record.created_at),
+        "updatedAt": iso(record.updated_at),
+        "payload": record.payload,
+        "metadata": record.metadata,
+        "attempts": record.attempts,
+        "run": record.run,
+    }
+    key = f"{record.id}:{record.run}:cancelled"
+    envelope = build_envelope(
+        EventType.CANCELLED,
+        job,
+        producer=producer,
+        clock=clock,
+        correlation_id=correlation_id,
+        idempotency_key=key,
+        event_id=str(uuid.uuid5(CANCEL_NAMESPACE, key)),
+        occurred_at=iso(record.updated_at),
+    )
+    return Outgoing(EventType.CANCELLED, orjson.dumps(envelope), message_id=envelope["eventId"])
+
+
+def cannot_cancel(job_id: str, status: str) -> Reply:
+    return Reply(
+        409,
+        {
+            "error": f"Job {job_id} is {status}; only PENDING jobs or jobs waiting for a retry"
+            " can be cancelled",
+            "status": status,
+        },
+    )
