@@ -22,6 +22,7 @@ from observatory.core.stores.records import (
     CounterEffect,
     CounterSnapshot,
     DeadLetter,
+    JobFilter,
     JobPage,
     JobRecord,
     JobState,
@@ -57,11 +58,11 @@ class JobStore(Protocol):
     async def recent(self, limit: int) -> list[JobRecord]:
         """Newest jobs first."""
 
-    async def page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
-    ) -> JobPage:
-        """One page of jobs newest first (keyset pagination). Raises ValueError on a cursor
-        the store did not make (odd id, time without a UTC form in range), on every engine."""
+    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
+        """One page of the jobs `filter` selects, newest first (keyset pagination on
+        (created_at, id)); every engine selects the same rows (`job_search`). Raises
+        ValueError on a cursor the store did not make (odd id, time without a UTC form in
+        range), on every engine."""
 
     async def count(self) -> int:
         """Number of rows."""

@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from observatory.core.contracts.ids import canonical_uuid
-from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import end_row, start_rows
+from observatory.core.stores.job_search import postgres_where
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
     AttemptStart,
+    JobFilter,
     JobPage,
     JobRecord,
     JobState,
@@ -136,31 +138,17 @@ class PostgresJobStore(PostgresAdapter):
         return _record(row, history)
 
     async def recent(self, limit: int) -> list[JobRecord]:
-        return (await self.page(status=None, type=None, limit=limit, cursor=None)).items
+        return (await self.page(JobFilter(), limit=limit, cursor=None)).items
 
-    async def page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
-    ) -> JobPage:
-        clauses: list[str] = []
-        args: list[Any] = []
-        if status:
-            args.append(status)
-            clauses.append(f"status = ${len(args)}")
-        if type:
-            args.append(type)
-            clauses.append(f"type = ${len(args)}")
-        if cursor:
-            created_at, job_id = decode_cursor(cursor)
-            args += [created_at, job_id]
-            clauses.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)}::uuid)")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        args.append(limit + 1)
+    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
+        where = postgres_where(filter, cursor)
+        limit_mark = where.arg(limit + 1)
         sql = (
-            f"SELECT {COLUMNS} FROM jobs {where}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
+            f"SELECT {COLUMNS} FROM jobs {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
+            f" ORDER BY created_at DESC, id DESC LIMIT {limit_mark}"
         )
         async with guarded(DEP):
-            rows = await self.pool.fetch(sql, *args)
+            rows = await self.pool.fetch(sql, *where.args)
         items = [_record(row) for row in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None

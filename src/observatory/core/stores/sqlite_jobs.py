@@ -10,12 +10,14 @@ from typing import Any
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL
-from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import end_row, start_rows
+from observatory.core.stores.job_search import sqlite_functions, sqlite_where
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
     AttemptStart,
+    JobFilter,
     JobPage,
     JobRecord,
     JobState,
@@ -164,27 +166,15 @@ class SqliteJobStore(SqliteAdapter):
             return await self._reader.read(work)
 
     async def recent(self, limit: int) -> list[JobRecord]:
-        return (await self.page(status=None, type=None, limit=limit, cursor=None)).items
+        return (await self.page(JobFilter(), limit=limit, cursor=None)).items
 
-    async def page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
-    ) -> JobPage:
-        clauses, args = [], []
-        if status:
-            clauses.append("status = ?")
-            args.append(status)
-        if type:
-            clauses.append("type = ?")
-            args.append(type)
-        if cursor:
-            created_at, job_id = decode_cursor(cursor)
-            clauses.append("(created_at, id) < (?, ?)")
-            args += [iso(created_at), job_id]  # the stored form: UTC text, milliseconds
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608 — constant columns and clauses; values are "?" parameters
+    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
+        where = sqlite_where(filter, cursor)
+        sql = f"SELECT {COLUMNS} FROM jobs {where.sql()} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608 — constant columns and clauses; values are "?" parameters
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return conn.execute(sql, [*args, limit + 1]).fetchall()
+            sqlite_functions(conn)
+            return conn.execute(sql, [*where.args, limit + 1]).fetchall()
 
         with self.guarded():
             rows = await self._reader.read(work)

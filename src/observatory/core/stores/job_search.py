@@ -1,0 +1,160 @@
+"""The WHERE clause of a job search (`JobStore.page`), for PostgreSQL and SQLite.
+
+Both engines select the same rows for the same `JobFilter` (the port suite holds it):
+
+- id prefix: a range between the lowest and highest canonical id with that prefix, so
+  the primary key answers it;
+- times: `from` inclusive, `to` exclusive; SQLite keeps milliseconds as text, so its
+  bounds are rounded up to the next millisecond, which selects what PostgreSQL selects;
+- error: case-insensitive substring (PostgreSQL `ILIKE`, a trigram index when pg_trgm
+  is there; SQLite a Python function with the same `lower()` rule);
+- meta: `metadata ->> key = value` on both (SQLite through a Python function giving the
+  same text form); PostgreSQL first narrows with `@>` on each JSON value the text could
+  stand for, which its GIN index answers.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from observatory.core.clock import iso
+from observatory.core.job_filter import id_range
+from observatory.core.stores.cursor import decode_cursor
+from observatory.core.stores.records import JobFilter
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's own characters escaped (backslash is the escape)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def meta_candidates(key: str, value: str) -> list[dict[str, Any]]:
+    """Documents `{key: v}` for each JSON value v whose text form may be `value` (the
+    pool's jsonb codec encodes them)."""
+    found: list[Any] = [value]
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if parsed is not None and not isinstance(parsed, str):
+        found.append(parsed)
+    return [{key: v} for v in found]
+
+
+class Where:
+    """Clauses and their parameters, numbered for the engine's placeholders."""
+
+    def __init__(self, mark: Callable[[int], str]) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+        self._mark = mark
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return self._mark(len(self.args))
+
+    def add(self, clause: str) -> None:
+        self.clauses.append(clause)
+
+    def sql(self) -> str:
+        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+
+def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
+    """Raises ValueError on a cursor the store did not make."""
+    w = Where(lambda n: f"${n}")
+    f = job_filter
+    if f.id_prefix:
+        low, high = id_range(f.id_prefix)
+        w.add(f"id BETWEEN {w.arg(low)}::uuid AND {w.arg(high)}::uuid")
+    if f.status:
+        w.add(f"status = {w.arg(f.status)}")
+    if f.type:
+        w.add(f"type = {w.arg(f.type)}")
+    for column, first, last in (
+        ("created_at", f.created_from, f.created_to),
+        ("updated_at", f.updated_from, f.updated_to),
+    ):
+        if first is not None:
+            w.add(f"{column} >= {w.arg(first)}::timestamptz")
+        if last is not None:
+            w.add(f"{column} < {w.arg(last)}::timestamptz")
+    if f.error:
+        w.add(f"last_error ILIKE {w.arg(like_pattern(f.error))}")
+    for key, value in f.meta:
+        either = " OR ".join(
+            f"metadata @> {w.arg(doc)}::jsonb" for doc in meta_candidates(key, value)
+        )
+        w.add(f"({either}) AND metadata ->> {w.arg(key)} = {w.arg(value)}")
+    if cursor:
+        created_at, job_id = decode_cursor(cursor)
+        w.add(f"(created_at, id) < ({w.arg(created_at)}, {w.arg(job_id)}::uuid)")
+    return w
+
+
+def _ms_ceiling(moment: datetime) -> str:
+    """The stored (millisecond) text of the first millisecond at or after `moment`."""
+    if moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+    return iso(moment)
+
+
+def meta_text(document: str | None, key: str) -> str | None:
+    """SQLite function: the text form of `metadata[key]`, as PostgreSQL's `->>` gives it."""
+    if document is None:
+        return None
+    try:
+        value = json.loads(document).get(key)
+    except (ValueError, AttributeError):
+        return None
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def contains_folded(text: str | None, needle: str) -> bool:
+    """SQLite function: `needle` in `text`, ignoring case (ILIKE's rule)."""
+    return text is not None and needle.lower() in text.lower()
+
+
+def sqlite_functions(conn: sqlite3.Connection) -> None:
+    """Register what `sqlite_where` calls, on the connection that runs it."""
+    conn.create_function("odto_meta_text", 2, meta_text, deterministic=True)
+    conn.create_function("odto_contains", 2, contains_folded, deterministic=True)
+
+
+def sqlite_where(job_filter: JobFilter, cursor: str | None) -> Where:
+    """Raises ValueError on a cursor the store did not make."""
+    w = Where(lambda _n: "?")
+    f = job_filter
+    if f.id_prefix:
+        low, high = id_range(f.id_prefix)
+        w.add(f"id BETWEEN {w.arg(low)} AND {w.arg(high)}")
+    if f.status:
+        w.add(f"status = {w.arg(f.status)}")
+    if f.type:
+        w.add(f"type = {w.arg(f.type)}")
+    for column, first, last in (
+        ("created_at", f.created_from, f.created_to),
+        ("updated_at", f.updated_from, f.updated_to),
+    ):
+        if first is not None:
+            w.add(f"{column} >= {w.arg(_ms_ceiling(first))}")
+        if last is not None:
+            w.add(f"{column} < {w.arg(_ms_ceiling(last))}")
+    if f.error:
+        w.add(f"odto_contains(last_error, {w.arg(f.error)})")
+    for key, value in f.meta:
+        w.add(f"odto_meta_text(metadata, {w.arg(key)}) = {w.arg(value)}")
+    if cursor:
+        created_at, job_id = decode_cursor(cursor)
+        # the stored form: UTC text, milliseconds
+        w.add(f"(created_at, id) < ({w.arg(iso(created_at))}, {w.arg(job_id)})")
+    return w
