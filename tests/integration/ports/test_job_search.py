@@ -129,7 +129,7 @@ async def test_each_filter_selects_what_it_means(
     job_store: JobStore, job_filter: JobFilter
 ) -> None:
     """Each filter, alone or combined, selects exactly the jobs its meaning names, newest
-    first, and paging 4 at a time walks them all once."""
+    first, paging 4 at a time walks them all once, and count_matching counts them."""
     jobs = await seed(job_store)
     expected = [j.id for j in jobs if matches(j, job_filter)]
 
@@ -137,6 +137,7 @@ async def test_each_filter_selects_what_it_means(
     whole = await job_store.page(job_filter, limit=100, cursor=None)
     assert [j.id for j in whole.items] == expected
     assert whole.next_cursor is None
+    assert await job_store.count_matching(job_filter) == len(expected)
 
 
 async def test_meta_filters_find_values_of_any_json_kind(job_store: JobStore) -> None:

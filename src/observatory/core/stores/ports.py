@@ -73,6 +73,9 @@ class JobStore(Protocol):
     async def close(self) -> None:
         """Release connections."""
 
+    async def count_matching(self, filter: JobFilter) -> int:
+        """How many jobs `filter` selects (what `page` would walk to the end)."""
+
 
 class Counters(Protocol):
     """Live aggregate counters (Redis or embedded) with exactly-once effects."""

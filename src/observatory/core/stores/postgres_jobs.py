@@ -158,6 +158,12 @@ class PostgresJobStore(PostgresAdapter):
         async with guarded(DEP):
             return int(await self.pool.fetchval("SELECT COUNT(*) FROM jobs"))
 
+    async def count_matching(self, filter: JobFilter) -> int:
+        where = postgres_where(filter, None)
+        sql = f"SELECT COUNT(*) FROM jobs {where.sql()}"  # noqa: S608 — constant clauses; values are $n parameters
+        async with guarded(DEP):
+            return int(await self.pool.fetchval(sql, *where.args))
+
 
 def _exact(moment: Any) -> str:
     """Cursor timestamps keep microseconds so keyset comparisons are exact."""

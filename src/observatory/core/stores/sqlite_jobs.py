@@ -190,3 +190,14 @@ class SqliteJobStore(SqliteAdapter):
 
         with self.guarded():
             return await self._reader.read(work)
+
+    async def count_matching(self, filter: JobFilter) -> int:
+        where = sqlite_where(filter, None)
+        sql = f"SELECT COUNT(*) FROM jobs {where.sql()}"  # noqa: S608 — constant clauses; values are "?" parameters
+
+        def work(conn: sqlite3.Connection) -> int:
+            sqlite_functions(conn)
+            return int(conn.execute(sql, where.args).fetchone()[0])
+
+        with self.guarded():
+            return await self._reader.read(work)
