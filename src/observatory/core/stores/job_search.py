@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from typing import Any
 
 from observatory.core.clock import iso
 from observatory.core.job_filter import id_range
 from observatory.core.stores.cursor import decode_cursor
 from observatory.core.stores.records import JobFilter
+from observatory.core.stores.values import ms_text
 
 
 def like_pattern(text: str) -> str:
@@ -97,13 +97,6 @@ def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
     return w
 
 
-def _ms_ceiling(moment: datetime) -> str:
-    """The stored (millisecond) text of the first millisecond at or after `moment`."""
-    if moment.microsecond % 1000:
-        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
-    return iso(moment)
-
-
 def meta_text(document: str | None, key: str) -> str | None:
     """SQLite function: the text form of `metadata[key]`, as PostgreSQL's `->>` gives it."""
     if document is None:
@@ -146,9 +139,9 @@ def sqlite_where(job_filter: JobFilter, cursor: str | None) -> Where:
         ("updated_at", f.updated_from, f.updated_to),
     ):
         if first is not None:
-            w.add(f"{column} >= {w.arg(_ms_ceiling(first))}")
+            w.add(f"{column} >= {w.arg(ms_text(first))}")
         if last is not None:
-            w.add(f"{column} < {w.arg(_ms_ceiling(last))}")
+            w.add(f"{column} < {w.arg(ms_text(last))}")
     if f.error:
         w.add(f"odto_contains(last_error, {w.arg(f.error)})")
     for key, value in f.meta:

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from observatory.core.stores.records import (
@@ -76,6 +77,17 @@ class JobStore(Protocol):
     async def count_matching(self, filter: JobFilter) -> int:
         """How many jobs `filter` selects (what `page` would walk to the end)."""
 
+    async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
+        """Up to `limit` ids, in id order and greater than `after`, of terminal jobs last
+        updated before `before` (what retention may remove)."""
+
+    async def remove(
+        self, ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> tuple[int, int]:
+        """Delete, with their attempts, those of `ids` that are still terminal and last
+        updated before `before`, in one transaction; (jobs, attempts) removed. With
+        `dry_run` nothing is deleted and the counts say what would be."""
+
 
 class Counters(Protocol):
     """Live aggregate counters (Redis or embedded) with exactly-once effects."""
@@ -137,3 +149,15 @@ class EventStore(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        """Delete the events of `job_ids` that occurred before `before`; how many (would
+        be, with `dry_run`). Ids that are not UUIDs have no events."""
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        """Delete up to `limit` dead letters rejected before `before`, oldest first; how
+        many. With `dry_run` nothing is deleted and every such letter is counted."""

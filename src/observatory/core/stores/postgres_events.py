@@ -92,6 +92,39 @@ class PostgresEventStore(PostgresAdapter):
             )
         return [{"id": str(row["seq"]), **row["document"]} for row in rows]
 
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        wanted = [c for c in map(canonical_uuid, job_ids) if c is not None]
+        if not wanted:
+            return 0
+        where = "WHERE job_id = ANY($1::text[]) AND occurred_at < $2"
+        count = f"SELECT count(*) FROM job_events {where}"  # noqa: S608 — constant SQL
+        delete = f"DELETE FROM job_events {where}"  # noqa: S608 — constant SQL
+        async with guarded(DEP):
+            if dry_run:
+                return int(await self.pool.fetchval(count, wanted, before))
+            status = await self.pool.execute(delete, wanted, before)
+        return int(status.split()[-1])
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        async with guarded(DEP):
+            if dry_run:
+                return int(
+                    await self.pool.fetchval(
+                        "SELECT count(*) FROM dead_letters WHERE rejected_at < $1", before
+                    )
+                )
+            status = await self.pool.execute(
+                "DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters"
+                " WHERE rejected_at < $1 ORDER BY seq LIMIT $2)",
+                before,
+                limit,
+            )
+        return int(status.split()[-1])
+
 
 def _when(document: dict[str, Any], default: datetime) -> datetime:
     """When a letter was rejected; a dead letter is never refused for its own garbage."""

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.contracts.ids import canonical_uuid
+from observatory.core.contracts.vocabulary import TERMINAL
 from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import end_row, start_rows
 from observatory.core.stores.job_search import postgres_where
@@ -163,6 +165,47 @@ class PostgresJobStore(PostgresAdapter):
         sql = f"SELECT COUNT(*) FROM jobs {where.sql()}"  # noqa: S608 — constant clauses; values are $n parameters
         async with guarded(DEP):
             return int(await self.pool.fetchval(sql, *where.args))
+
+    async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
+        start = canonical_uuid(after) if after else None
+        async with guarded(DEP):
+            rows = await self.pool.fetch(
+                "SELECT id::text AS id FROM jobs WHERE status = ANY($1::text[])"
+                " AND updated_at < $2 AND ($3::uuid IS NULL OR id > $3::uuid)"
+                " ORDER BY id LIMIT $4",
+                sorted(TERMINAL),
+                before,
+                start,
+                limit,
+            )
+        return [row["id"] for row in rows]
+
+    async def remove(
+        self, ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> tuple[int, int]:
+        wanted = [c for c in map(canonical_uuid, ids) if c is not None]
+        if not wanted:
+            return 0, 0
+        chosen = (
+            "SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = ANY($2::text[])"
+            " AND updated_at < $3"
+        )
+        args = (wanted, sorted(TERMINAL), before)
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            if dry_run:
+                row = await conn.fetchrow(
+                    f"SELECT (SELECT count(*) FROM ({chosen}) AS j) AS jobs,"  # noqa: S608 — constant SQL; values are $n parameters
+                    f" (SELECT count(*) FROM job_attempts WHERE job_id IN ({chosen})) AS attempts",
+                    *args,
+                )
+                return int(row["jobs"]), int(row["attempts"])
+            jobs = await conn.fetch(f"{chosen} FOR UPDATE SKIP LOCKED", *args)
+            gone = [row["id"] for row in jobs]
+            attempts = await conn.execute(
+                "DELETE FROM job_attempts WHERE job_id = ANY($1::uuid[])", gone
+            )
+            await conn.execute("DELETE FROM jobs WHERE id = ANY($1::uuid[])", gone)
+        return len(gone), int(attempts.split()[-1])
 
 
 def _exact(moment: Any) -> str:

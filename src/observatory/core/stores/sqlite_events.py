@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.clock import SystemClock, iso
@@ -12,7 +13,7 @@ from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.stores.event_rows import event_row, stored_envelope
 from observatory.core.stores.records import DeadLetter
 from observatory.core.stores.sqlite_base import SqliteAdapter
-from observatory.core.stores.values import json_text, text_value
+from observatory.core.stores.values import json_text, ms_text, text_value
 
 
 class SqliteEventStore(SqliteAdapter):
@@ -93,3 +94,40 @@ class SqliteEventStore(SqliteAdapter):
         with self.guarded():
             rows = await self._reader.read(lambda conn: conn.execute(sql, (limit,)).fetchall())
         return [{"id": str(row[0]), **json.loads(row[1])} for row in rows]
+
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        wanted = [c for c in map(canonical_uuid, job_ids) if c is not None]
+        if not wanted:
+            return 0
+        where = f"WHERE job_id IN ({','.join('?' * len(wanted))}) AND occurred_at < ?"
+        args = [*wanted, ms_text(before)]
+        if dry_run:
+            sql = f"SELECT count(*) FROM job_events {where}"  # noqa: S608 — only "?" marks are interpolated
+            with self.guarded():
+                return int(
+                    await self._reader.read(lambda conn: conn.execute(sql, args).fetchone()[0])
+                )
+        delete = f"DELETE FROM job_events {where}"  # noqa: S608 — only "?" marks are interpolated
+        with self.guarded():
+            return int(await self._writer.run(lambda conn: conn.execute(delete, args).rowcount))
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        bound = ms_text(before)
+        if dry_run:
+            sql = "SELECT count(*) FROM dead_letters WHERE rejected_at < ?"
+            with self.guarded():
+                return int(
+                    await self._reader.read(lambda conn: conn.execute(sql, (bound,)).fetchone()[0])
+                )
+        delete = (
+            "DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters"
+            " WHERE rejected_at < ? ORDER BY seq LIMIT ?)"
+        )
+        with self.guarded():
+            return int(
+                await self._writer.run(lambda conn: conn.execute(delete, (bound, limit)).rowcount)
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from observatory.core.clock import iso, parse_iso
@@ -23,6 +24,7 @@ from observatory.core.stores.records import (
     JobState,
 )
 from observatory.core.stores.sqlite_base import SqliteAdapter
+from observatory.core.stores.values import ms_text
 
 COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
@@ -201,3 +203,54 @@ class SqliteJobStore(SqliteAdapter):
 
         with self.guarded():
             return await self._reader.read(work)
+
+    async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
+        statuses = sorted(TERMINAL)
+        marks = ",".join("?" * len(statuses))
+        sql = (
+            f"SELECT id FROM jobs WHERE status IN ({marks}) AND updated_at < ? AND id > ?"  # noqa: S608 — only "?" marks are interpolated
+            " ORDER BY id LIMIT ?"
+        )
+        args = [*statuses, ms_text(before), (canonical_uuid(after) or "") if after else "", limit]
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute(sql, args)]
+
+        with self.guarded():
+            return await self._reader.read(work)
+
+    async def remove(
+        self, ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> tuple[int, int]:
+        wanted = [c for c in map(canonical_uuid, ids) if c is not None]
+        if not wanted:
+            return 0, 0
+        statuses = sorted(TERMINAL)
+        chosen = (
+            f"SELECT id FROM jobs WHERE id IN ({','.join('?' * len(wanted))})"  # noqa: S608 — only "?" marks are interpolated
+            f" AND status IN ({','.join('?' * len(statuses))}) AND updated_at < ?"
+        )
+        args = [*wanted, *statuses, ms_text(before)]
+
+        def work(conn: sqlite3.Connection) -> tuple[int, int]:
+            gone = [row[0] for row in conn.execute(chosen, args)]
+            marks = ",".join("?" * len(gone))
+            if not gone:
+                return 0, 0
+            if dry_run:
+                attempts = conn.execute(
+                    f"SELECT count(*) FROM job_attempts WHERE job_id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
+                    gone,
+                ).fetchone()[0]
+                return len(gone), int(attempts)
+            removed = conn.execute(
+                f"DELETE FROM job_attempts WHERE job_id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
+                gone,
+            ).rowcount
+            conn.execute(f"DELETE FROM jobs WHERE id IN ({marks})", gone)  # noqa: S608 — only "?" marks are interpolated
+            return len(gone), removed
+
+        with self.guarded():
+            if dry_run:
+                return await self._reader.read(work)
+            return await self._writer.run(work)
