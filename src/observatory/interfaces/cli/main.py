@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "load",
     "cluster",
     "doctor",
+    "purge",
     "version",
 )
 
