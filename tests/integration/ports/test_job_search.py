@@ -3,12 +3,14 @@ on every engine, newest first, and cursors walk the selection (SPEC §13)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from observatory.core.stores import postgres_jobs
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart, JobFilter, JobRecord
 
@@ -74,8 +76,6 @@ async def walk(store: JobStore, job_filter: JobFilter, limit: int = 4) -> list[s
 
 
 def meta_text(value: Any) -> str | None:
-    import json
-
     if value is None:
         return None
     return value if isinstance(value, str) else json.dumps(value)
@@ -160,3 +160,18 @@ async def test_an_id_prefix_finds_its_job_in_any_length(job_store: JobStore) -> 
         found = await walk(job_store, JobFilter(id_prefix=prefix))
         assert target in found
         assert found == [j.id for j in jobs if j.id.startswith(prefix)]
+
+
+@pytest.mark.parametrize("probe", [1, 3, 5])
+async def test_meta_search_answers_the_same_whatever_the_probe_finds(
+    job_store: JobStore, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL first probes the newest rows for a metadata search, then falls back to
+    its GIN index: with a probe too small to fill a page or to reach the end, every
+    metadata filter still selects what it means (SQLite has no probe: the same answers)."""
+    monkeypatch.setattr(postgres_jobs, "PROBE_ROWS", probe)
+    jobs = await seed(job_store)
+    for name, job_filter in FILTERS.items():
+        if job_filter.meta:
+            expected = [j.id for j in jobs if matches(j, job_filter)]
+            assert await walk(job_store, job_filter) == expected, name

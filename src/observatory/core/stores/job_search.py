@@ -51,6 +51,7 @@ class Where:
 
     def __init__(self, mark: Callable[[int], str]) -> None:
         self.clauses: list[str] = []
+        self.late: list[str] = []  # meta clauses: see PostgresJobStore.page's probe
         self.args: list[Any] = []
         self._mark = mark
 
@@ -62,7 +63,16 @@ class Where:
         self.clauses.append(clause)
 
     def sql(self) -> str:
+        both = self.clauses + self.late
+        return f"WHERE {' AND '.join(both)}" if both else ""
+
+    def early_sql(self) -> str:
+        """The WHERE clause without the meta clauses."""
         return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    def late_sql(self) -> str:
+        """The meta clauses alone, as a WHERE clause."""
+        return f"WHERE {' AND '.join(self.late)}" if self.late else ""
 
 
 def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
@@ -90,7 +100,7 @@ def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
         either = " OR ".join(
             f"metadata @> {w.arg(doc)}::jsonb" for doc in meta_candidates(key, value)
         )
-        w.add(f"({either}) AND metadata ->> {w.arg(key)} = {w.arg(value)}")
+        w.late.append(f"({either}) AND metadata ->> {w.arg(key)} = {w.arg(value)}")
     if cursor:
         created_at, job_id = decode_cursor(cursor)
         w.add(f"(created_at, id) < ({w.arg(created_at)}, {w.arg(job_id)}::uuid)")

@@ -10,7 +10,7 @@ from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL
 from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import end_row, start_rows
-from observatory.core.stores.job_search import postgres_where
+from observatory.core.stores.job_search import Where, postgres_where
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
@@ -24,6 +24,7 @@ from observatory.core.stores.records import (
 )
 
 DEP = "job_store"
+PROBE_ROWS = 1000  # rows a metadata search looks at before it asks the GIN index
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
     " attempts, run, last_error"
@@ -144,17 +145,42 @@ class PostgresJobStore(PostgresAdapter):
 
     async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
         where = postgres_where(filter, cursor)
-        limit_mark = where.arg(limit + 1)
-        sql = (
-            f"SELECT {COLUMNS} FROM jobs {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f" ORDER BY created_at DESC, id DESC LIMIT {limit_mark}"
-        )
-        async with guarded(DEP):
-            rows = await self.pool.fetch(sql, *where.args)
+        rows = await self._probe(where, limit) if where.late else None
+        if rows is None:
+            limit_mark = where.arg(limit + 1)
+            sql = (
+                f"SELECT {COLUMNS} FROM jobs {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
+                f" ORDER BY created_at DESC, id DESC LIMIT {limit_mark}"
+            )
+            async with guarded(DEP):
+                rows = await self.pool.fetch(sql, *where.args)
         items = [_record(row) for row in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
         return JobPage(items, next_cursor)
+
+    async def _probe(self, where: Where, limit: int) -> list[Any] | None:
+        """A metadata search first looks at the newest PROBE_ROWS rows the other filters
+        select (in keyset order, through their own index) and keeps those whose metadata
+        matches: for a common value that fills the page at once. Only when the probe
+        neither fills the page nor reaches the end does the query go through the GIN
+        index (best for rare values), which the planner would otherwise pick also for
+        common ones, fetching every match to sort them (seconds at a million jobs).
+        The rows, or None when the probe cannot tell."""
+        probe = where.arg(PROBE_ROWS)
+        page = where.arg(limit + 1)
+        sql = (
+            f"SELECT {COLUMNS}, scanned FROM ("  # noqa: S608 — constant columns and clauses; values are $n parameters
+            f"SELECT *, count(*) OVER () AS scanned FROM (SELECT * FROM jobs {where.early_sql()}"
+            f" ORDER BY created_at DESC, id DESC LIMIT {probe}) AS newest) AS probed"
+            f" {where.late_sql()} ORDER BY created_at DESC, id DESC LIMIT {page}"
+        )
+        async with guarded(DEP):
+            rows = await self.pool.fetch(sql, *where.args)
+        where.args = where.args[:-2]
+        if len(rows) > limit or (rows and rows[0]["scanned"] < PROBE_ROWS):
+            return list(rows)
+        return None
 
     async def count(self) -> int:
         async with guarded(DEP):
