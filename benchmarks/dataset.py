@@ -219,6 +219,11 @@ FROM (SELECT e.*, CASE WHEN s = 0 THEN {_uuid("'created:' || i")}
       FROM e) AS x
 """
 )
+FILL_META = """
+INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
+SELECT e.key, e.value, j.created_at, j.id FROM jobs AS j, jsonb_each_text(j.metadata) AS e
+WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+"""
 SECONDARY_INDEXES = """
 SELECT c.relname AS name, pg_get_indexdef(c.oid) AS definition
 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
@@ -303,6 +308,9 @@ async def load(
             args = (first, last, statuses, attempts, list(TYPES), start, every)
             loaded.jobs += _count(await conn.execute(INSERT_JOBS, *args))
         steps.done("jobs")
+        if await conn.fetchval("SELECT to_regclass('job_meta') IS NOT NULL"):
+            await conn.execute(FILL_META)  # what the job store writes in begin()
+            steps.done("jobMeta")
         if not only_jobs:
             for first in range(1, jobs + 1, CHUNK):
                 last = min(jobs, first + CHUNK - 1)
@@ -318,6 +326,8 @@ async def load(
             await conn.execute(statement)
         steps.done("indexes")
         await conn.execute("VACUUM (ANALYZE) jobs, job_attempts, job_events")
+        if "jobMeta" in loaded.seconds:
+            await conn.execute("VACUUM (ANALYZE) job_meta")
         steps.done("vacuumAnalyze")
         rows = await conn.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
         loaded.statuses = {row["status"]: int(row["n"]) for row in rows}

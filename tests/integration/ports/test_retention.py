@@ -14,7 +14,7 @@ from tests.integration.ports.test_event_store import envelope
 from observatory.core.clock import FixedClock, iso
 from observatory.core.retention import Retention, RetentionPolicy
 from observatory.core.stores.ports import EventStore, JobStore
-from observatory.core.stores.records import AttemptEnd, AttemptStart, DeadLetter
+from observatory.core.stores.records import AttemptEnd, AttemptStart, DeadLetter, JobFilter
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 DAY = 86_400
@@ -29,7 +29,7 @@ def start(job_id: str, when: float, attempt: int = 1) -> AttemptStart:
         job_id=job_id,
         type="report",
         payload={},
-        metadata={},
+        metadata={"tier": "gold"},
         created_at=at(0),
         attempt=attempt,
         run=1,
@@ -106,6 +106,7 @@ async def test_retention_removes_what_is_older_than_the_window(
     late = await event_store.for_job(groups["old"][0], limit=10, newest_first=True)
     assert [e["occurredAt"] for e in late] == [iso(at(9 * DAY))]  # newer than the cutoff
     assert [d["validation_error"] for d in await event_store.dead_letters(10)] == ["new-1"]
+    assert await job_store.count_matching(JobFilter(meta=(("tier", "gold"),))) == 3
 
     assert await retention.purge() == dict.fromkeys(expected, 0)
 

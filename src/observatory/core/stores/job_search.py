@@ -9,8 +9,8 @@ Both engines select the same rows for the same `JobFilter` (the port suite holds
 - error: case-insensitive substring (PostgreSQL `ILIKE`, a trigram index when pg_trgm
   is there; SQLite a Python function with the same `lower()` rule);
 - meta: `metadata ->> key = value` on both (SQLite through a Python function giving the
-  same text form); PostgreSQL first narrows with `@>` on each JSON value the text could
-  stand for, which its GIN index answers.
+  same text form); PostgreSQL answers the first pair from `job_meta`, the pairs in that
+  text form, kept in keyset order (migration jobs_0003).
 """
 
 from __future__ import annotations
@@ -33,26 +33,14 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def meta_candidates(key: str, value: str) -> list[dict[str, Any]]:
-    """Documents `{key: v}` for each JSON value v whose text form may be `value` (the
-    pool's jsonb codec encodes them)."""
-    found: list[Any] = [value]
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        parsed = None
-    if parsed is not None and not isinstance(parsed, str):
-        found.append(parsed)
-    return [{key: v} for v in found]
-
-
 class Where:
     """Clauses and their parameters, numbered for the engine's placeholders."""
 
     def __init__(self, mark: Callable[[int], str]) -> None:
         self.clauses: list[str] = []
-        self.late: list[str] = []  # meta clauses: see PostgresJobStore.page's probe
         self.args: list[Any] = []
+        # PostgreSQL: clauses on job_meta (`m`) that drive a metadata search
+        self.meta: list[str] = []
         self._mark = mark
 
     def arg(self, value: Any) -> str:
@@ -63,20 +51,15 @@ class Where:
         self.clauses.append(clause)
 
     def sql(self) -> str:
-        both = self.clauses + self.late
+        both = self.meta + self.clauses
         return f"WHERE {' AND '.join(both)}" if both else ""
-
-    def early_sql(self) -> str:
-        """The WHERE clause without the meta clauses."""
-        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
-
-    def late_sql(self) -> str:
-        """The meta clauses alone, as a WHERE clause."""
-        return f"WHERE {' AND '.join(self.late)}" if self.late else ""
 
 
 def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
-    """Raises ValueError on a cursor the store did not make."""
+    """Raises ValueError on a cursor the store did not make. With metadata pairs the
+    first one is answered by `job_meta` (joined as `m`, see `PostgresJobStore.page`),
+    whose order and bounds repeat those on `jobs` so its index range is all that is read;
+    the other pairs are checked on the row (`->>`)."""
     w = Where(lambda n: f"${n}")
     f = job_filter
     if f.id_prefix:
@@ -86,24 +69,32 @@ def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
         w.add(f"status = {w.arg(f.status)}")
     if f.type:
         w.add(f"type = {w.arg(f.type)}")
-    for column, first, last in (
-        ("created_at", f.created_from, f.created_to),
+    first, last = f.created_from, f.created_to
+    for column, low_at, high_at in (
+        ("created_at", first, last),
         ("updated_at", f.updated_from, f.updated_to),
     ):
-        if first is not None:
-            w.add(f"{column} >= {w.arg(first)}::timestamptz")
-        if last is not None:
-            w.add(f"{column} < {w.arg(last)}::timestamptz")
+        if low_at is not None:
+            w.add(f"{column} >= {w.arg(low_at)}::timestamptz")
+        if high_at is not None:
+            w.add(f"{column} < {w.arg(high_at)}::timestamptz")
     if f.error:
         w.add(f"last_error ILIKE {w.arg(like_pattern(f.error))}")
-    for key, value in f.meta:
-        either = " OR ".join(
-            f"metadata @> {w.arg(doc)}::jsonb" for doc in meta_candidates(key, value)
-        )
-        w.late.append(f"({either}) AND metadata ->> {w.arg(key)} = {w.arg(value)}")
+    for key, value in f.meta[1:]:
+        w.add(f"metadata ->> {w.arg(key)} = {w.arg(value)}")
+    if f.meta:
+        key, value = f.meta[0]
+        w.meta.append(f"m.meta_key = {w.arg(key)} AND m.meta_value = {w.arg(value)}")
+        if first is not None:
+            w.meta.append(f"m.meta_created_at >= {w.arg(first)}::timestamptz")
+        if last is not None:
+            w.meta.append(f"m.meta_created_at < {w.arg(last)}::timestamptz")
     if cursor:
         created_at, job_id = decode_cursor(cursor)
-        w.add(f"(created_at, id) < ({w.arg(created_at)}, {w.arg(job_id)}::uuid)")
+        at, job = w.arg(created_at), w.arg(job_id)
+        w.add(f"(created_at, id) < ({at}, {job}::uuid)")
+        if f.meta:
+            w.meta.append(f"(m.meta_created_at, m.meta_job_id) < ({at}, {job}::uuid)")
     return w
 
 

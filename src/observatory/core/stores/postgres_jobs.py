@@ -24,7 +24,6 @@ from observatory.core.stores.records import (
 )
 
 DEP = "job_store"
-PROBE_ROWS = 1000  # rows a metadata search looks at before it asks the GIN index
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
     " attempts, run, last_error"
@@ -44,6 +43,14 @@ ON CONFLICT (id) DO UPDATE SET
     last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
     run = EXCLUDED.run
 """
+BEGIN_META = """
+INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
+SELECT e.key, e.value, u.created_at, u.id
+FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, metadata, created_at),
+     jsonb_each_text(u.metadata::jsonb) AS e
+WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+ON CONFLICT DO NOTHING
+"""
 BEGIN_ATTEMPTS = """
 INSERT INTO job_attempts (job_id, attempt, started_at)
 SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[])
@@ -61,6 +68,12 @@ UPDATE job_attempts SET finished_at = u.at, outcome = u.outcome, error = u.error
 FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
      AS u(id, attempt, outcome, error, at)
 WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
+"""
+
+REMOVE_META = """
+DELETE FROM job_meta AS m USING jobs AS j, jsonb_each_text(j.metadata) AS e
+WHERE j.id = ANY($1::uuid[]) AND m.meta_key = e.key AND m.meta_value = e.value
+  AND m.meta_created_at = j.created_at AND m.meta_job_id = j.id
 """
 
 
@@ -110,6 +123,11 @@ class PostgresJobStore(PostgresAdapter):
         async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
             await conn.execute(BEGIN_JOBS, *cols)
             await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
+            meta = [i for i, text in enumerate(cols[3]) if text != "{}"]
+            if meta:  # most jobs carry none: no round trip for them
+                await conn.execute(
+                    BEGIN_META, *([col[i] for i in meta] for col in (cols[0], cols[3], cols[4]))
+                )
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
         if not ends:
@@ -145,42 +163,22 @@ class PostgresJobStore(PostgresAdapter):
 
     async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
         where = postgres_where(filter, cursor)
-        rows = await self._probe(where, limit) if where.late else None
-        if rows is None:
-            limit_mark = where.arg(limit + 1)
-            sql = (
-                f"SELECT {COLUMNS} FROM jobs {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-                f" ORDER BY created_at DESC, id DESC LIMIT {limit_mark}"
-            )
-            async with guarded(DEP):
-                rows = await self.pool.fetch(sql, *where.args)
+        limit_mark = where.arg(limit + 1)
+        order = (
+            "m.meta_created_at DESC, m.meta_job_id DESC"
+            if where.meta
+            else "created_at DESC, id DESC"
+        )
+        sql = (
+            f"SELECT {COLUMNS} FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
+            f" ORDER BY {order} LIMIT {limit_mark}"
+        )
+        async with guarded(DEP):
+            rows = await self.pool.fetch(sql, *where.args)
         items = [_record(row) for row in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
         return JobPage(items, next_cursor)
-
-    async def _probe(self, where: Where, limit: int) -> list[Any] | None:
-        """A metadata search first looks at the newest PROBE_ROWS rows the other filters
-        select (in keyset order, through their own index) and keeps those whose metadata
-        matches: for a common value that fills the page at once. Only when the probe
-        neither fills the page nor reaches the end does the query go through the GIN
-        index (best for rare values), which the planner would otherwise pick also for
-        common ones, fetching every match to sort them (seconds at a million jobs).
-        The rows, or None when the probe cannot tell."""
-        probe = where.arg(PROBE_ROWS)
-        page = where.arg(limit + 1)
-        sql = (
-            f"SELECT {COLUMNS}, scanned FROM ("  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f"SELECT *, count(*) OVER () AS scanned FROM (SELECT * FROM jobs {where.early_sql()}"
-            f" ORDER BY created_at DESC, id DESC LIMIT {probe}) AS newest) AS probed"
-            f" {where.late_sql()} ORDER BY created_at DESC, id DESC LIMIT {page}"
-        )
-        async with guarded(DEP):
-            rows = await self.pool.fetch(sql, *where.args)
-        where.args = where.args[:-2]
-        if len(rows) > limit or (rows and rows[0]["scanned"] < PROBE_ROWS):
-            return list(rows)
-        return None
 
     async def count(self) -> int:
         async with guarded(DEP):
@@ -188,7 +186,7 @@ class PostgresJobStore(PostgresAdapter):
 
     async def count_matching(self, filter: JobFilter) -> int:
         where = postgres_where(filter, None)
-        sql = f"SELECT COUNT(*) FROM jobs {where.sql()}"  # noqa: S608 — constant clauses; values are $n parameters
+        sql = f"SELECT COUNT(*) FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant clauses; values are $n parameters
         async with guarded(DEP):
             return int(await self.pool.fetchval(sql, *where.args))
 
@@ -227,11 +225,22 @@ class PostgresJobStore(PostgresAdapter):
                 return int(row["jobs"]), int(row["attempts"])
             jobs = await conn.fetch(f"{chosen} FOR UPDATE SKIP LOCKED", *args)
             gone = [row["id"] for row in jobs]
+            await conn.execute(REMOVE_META, gone)
             attempts = await conn.execute(
                 "DELETE FROM job_attempts WHERE job_id = ANY($1::uuid[])", gone
             )
             await conn.execute("DELETE FROM jobs WHERE id = ANY($1::uuid[])", gone)
         return len(gone), int(attempts.split()[-1])
+
+
+def _source(where: Where) -> str:
+    """`jobs`, or for a metadata search the first pair's `job_meta` rows and their jobs
+    (the same created_at: a row left from an earlier createdAt of the same id is not)."""
+    if not where.meta:
+        return "jobs"
+    return (
+        "job_meta AS m JOIN jobs ON jobs.id = m.meta_job_id AND jobs.created_at = m.meta_created_at"
+    )
 
 
 def _exact(moment: Any) -> str:
