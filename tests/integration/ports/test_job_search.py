@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from observatory.core.stores import postgres_jobs
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart, JobFilter, JobRecord
 
@@ -116,6 +117,8 @@ FILTERS = {
     "meta-object": JobFilter(meta=(("nested", '{"a": 1}'),)),
     "meta-two": JobFilter(meta=(("tenant", "acme"), ("n", "5"))),
     "meta-missing-key": JobFilter(meta=(("nobody", "x"),)),
+    "meta-status": JobFilter(status="FAILED", meta=(("tenant", "acme"),)),
+    "meta-error-type": JobFilter(error="fire", type="gamma", meta=(("n", "5"),)),
     "combined": JobFilter(
         type="gamma", status="FAILED", created_from=at(2), meta=(("tenant", "acme"),)
     ),
@@ -184,3 +187,19 @@ async def test_a_job_run_again_is_listed_once_under_its_metadata(job_store: JobS
     found = await walk(job_store, job_filter)
     assert found.count(target.id) == 1
     assert await job_store.count_matching(job_filter) == len(found)
+
+
+@pytest.mark.parametrize("probe", [1, 3, 5])
+async def test_meta_search_answers_the_same_whatever_the_probe_finds(
+    job_store: JobStore, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL first probes the newest rows the other filters select for a narrowed
+    metadata search, then lets job_meta drive it: with a probe too small to fill a page
+    or to reach the end, every metadata filter still selects what it means (SQLite has no
+    probe: the same answers)."""
+    monkeypatch.setattr(postgres_jobs, "PROBE_ROWS", probe)
+    jobs = await seed(job_store)
+    for name, job_filter in FILTERS.items():
+        if job_filter.meta:
+            expected = [j.id for j in jobs if matches(j, job_filter)]
+            assert await walk(job_store, job_filter) == expected, name

@@ -39,8 +39,10 @@ class Where:
     def __init__(self, mark: Callable[[int], str]) -> None:
         self.clauses: list[str] = []
         self.args: list[Any] = []
-        # PostgreSQL: clauses on job_meta (`m`) that drive a metadata search
+        # PostgreSQL: clauses on job_meta (`m`) that drive a metadata search, or (probe)
+        # the metadata pairs checked on rows the other clauses selected
         self.meta: list[str] = []
+        self.late: list[str] = []
         self._mark = mark
 
     def arg(self, value: Any) -> str:
@@ -51,15 +53,23 @@ class Where:
         self.clauses.append(clause)
 
     def sql(self) -> str:
-        both = self.meta + self.clauses
-        return f"WHERE {' AND '.join(both)}" if both else ""
+        every = self.meta + self.clauses + self.late
+        return f"WHERE {' AND '.join(every)}" if every else ""
+
+    def early_sql(self) -> str:
+        """The WHERE clause without the late (metadata) clauses."""
+        return f"WHERE {' AND '.join(self.clauses)}" if self.clauses else ""
+
+    def late_sql(self) -> str:
+        return f"WHERE {' AND '.join(self.late)}" if self.late else ""
 
 
-def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
+def postgres_where(job_filter: JobFilter, cursor: str | None, *, probe: bool = False) -> Where:
     """Raises ValueError on a cursor the store did not make. With metadata pairs the
     first one is answered by `job_meta` (joined as `m`, see `PostgresJobStore.page`),
     whose order and bounds repeat those on `jobs` so its index range is all that is read;
-    the other pairs are checked on the row (`->>`)."""
+    the other pairs are checked on the row (`->>`). With `probe` every pair is a late
+    clause, checked on the rows the others selected."""
     w = Where(lambda n: f"${n}")
     f = job_filter
     if f.id_prefix:
@@ -80,9 +90,10 @@ def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
             w.add(f"{column} < {w.arg(high_at)}::timestamptz")
     if f.error:
         w.add(f"last_error ILIKE {w.arg(like_pattern(f.error))}")
-    for key, value in f.meta[1:]:
-        w.add(f"metadata ->> {w.arg(key)} = {w.arg(value)}")
-    if f.meta:
+    for key, value in f.meta if probe else f.meta[1:]:
+        check = f"metadata ->> {w.arg(key)} = {w.arg(value)}"
+        (w.late if probe else w.clauses).append(check)
+    if f.meta and not probe:
         key, value = f.meta[0]
         w.meta.append(f"m.meta_key = {w.arg(key)} AND m.meta_value = {w.arg(value)}")
         if first is not None:
@@ -93,7 +104,7 @@ def postgres_where(job_filter: JobFilter, cursor: str | None) -> Where:
         created_at, job_id = decode_cursor(cursor)
         at, job = w.arg(created_at), w.arg(job_id)
         w.add(f"(created_at, id) < ({at}, {job}::uuid)")
-        if f.meta:
+        if f.meta and not probe:
             w.meta.append(f"(m.meta_created_at, m.meta_job_id) < ({at}, {job}::uuid)")
     return w
 

@@ -24,6 +24,7 @@ from observatory.core.stores.records import (
 )
 
 DEP = "job_store"
+PROBE_ROWS = 1000  # rows a narrowed metadata search looks at before job_meta drives it
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
     " attempts, run, last_error"
@@ -162,23 +163,40 @@ class PostgresJobStore(PostgresAdapter):
         return (await self.page(JobFilter(), limit=limit, cursor=None)).items
 
     async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
-        where = postgres_where(filter, cursor)
-        limit_mark = where.arg(limit + 1)
-        order = (
-            "m.meta_created_at DESC, m.meta_job_id DESC"
-            if where.meta
-            else "created_at DESC, id DESC"
-        )
-        sql = (
-            f"SELECT {COLUMNS} FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f" ORDER BY {order} LIMIT {limit_mark}"
-        )
-        async with guarded(DEP):
-            rows = await self.pool.fetch(sql, *where.args)
+        rows = await self._probe(filter, cursor, limit) if _narrowed(filter) else None
+        if rows is None:
+            where = postgres_where(filter, cursor)
+            limit_mark = where.arg(limit + 1)
+            sql = (
+                f"SELECT {COLUMNS} FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
+                f" ORDER BY created_at DESC, id DESC LIMIT {limit_mark}"
+            )
+            async with guarded(DEP):
+                rows = await self.pool.fetch(sql, *where.args)
         items = [_record(row) for row in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
         return JobPage(items, next_cursor)
+
+    async def _probe(self, filter: JobFilter, cursor: str | None, limit: int) -> list[Any] | None:
+        """Metadata with other filters: look first at the newest PROBE_ROWS rows the
+        others select (through their own index) and keep those whose metadata matches;
+        for a common value that fills the page at once, where walking `job_meta` would
+        probe thousands of rows for the others. Only when the probe neither fills the
+        page nor reaches the end does `job_meta` drive the search. The rows, or None."""
+        where = postgres_where(filter, cursor, probe=True)
+        probe, page = where.arg(PROBE_ROWS), where.arg(limit + 1)
+        sql = (
+            f"SELECT {COLUMNS}, scanned FROM ("  # noqa: S608 — constant columns and clauses; values are $n parameters
+            f"SELECT *, count(*) OVER () AS scanned FROM (SELECT * FROM jobs {where.early_sql()}"
+            f" ORDER BY created_at DESC, id DESC LIMIT {probe}) AS newest) AS probed"
+            f" {where.late_sql()} ORDER BY created_at DESC, id DESC LIMIT {page}"
+        )
+        async with guarded(DEP):
+            rows = await self.pool.fetch(sql, *where.args)
+        if len(rows) > limit or (rows and rows[0]["scanned"] < PROBE_ROWS):
+            return list(rows)
+        return None
 
     async def count(self) -> int:
         async with guarded(DEP):
@@ -231,6 +249,13 @@ class PostgresJobStore(PostgresAdapter):
             )
             await conn.execute("DELETE FROM jobs WHERE id = ANY($1::uuid[])", gone)
         return len(gone), int(attempts.split()[-1])
+
+
+def _narrowed(job_filter: JobFilter) -> bool:
+    """A metadata search that other filters narrow (see `_probe`)."""
+    f = job_filter
+    others = (f.id_prefix, f.status, f.type, f.error, f.updated_from, f.updated_to)
+    return bool(f.meta) and any(value is not None for value in others)
 
 
 def _source(where: Where) -> str:
