@@ -104,8 +104,13 @@ class PostgresJobStore(PostgresAdapter):
     # cursor near the top or deep down): asyncpg prepares each statement once per
     # connection, and after five runs PostgreSQL may keep a generic plan made without
     # them, which for a metadata search read millions of rows. Planning each time costs
-    # well under a millisecond.
-    session: ClassVar[dict[str, str]] = {"plan_cache_mode": "force_custom_plan"}
+    # well under a millisecond. No parallel workers: a page is a few index reads, and
+    # under a stream of searches each one starting two workers took the read model
+    # from milliseconds to seconds (the benchmark's open loop; one at a time it was fast).
+    session: ClassVar[dict[str, str]] = {
+        "plan_cache_mode": "force_custom_plan",
+        "max_parallel_workers_per_gather": "0",
+    }
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
         wanted = [c for c in map(canonical_uuid, ids) if c is not None]
