@@ -100,17 +100,11 @@ class PostgresJobStore(PostgresAdapter):
 
     component = "jobs"
     dependency = DEP
-    # A search's best plan depends on its values (a tenant of 500 or a region of 5, a
-    # cursor near the top or deep down): asyncpg prepares each statement once per
-    # connection, and after five runs PostgreSQL may keep a generic plan made without
-    # them, which for a metadata search read millions of rows. Planning each time costs
-    # well under a millisecond. No parallel workers: a page is a few index reads, and
-    # under a stream of searches each one starting two workers took the read model
-    # from milliseconds to seconds (the benchmark's open loop; one at a time it was fast).
-    session: ClassVar[dict[str, str]] = {
-        "plan_cache_mode": "force_custom_plan",
-        "max_parallel_workers_per_gather": "0",
-    }
+    # No parallel workers: a page is a few index reads, and under a stream of searches
+    # each one starting two workers costs more than it saves (benchmarks/README.md, job
+    # search). Forcing custom plans was tried too and left out: it did not stop the
+    # open-loop collapse of metadata searches and planning one took 15 ms.
+    session: ClassVar[dict[str, str]] = {"max_parallel_workers_per_gather": "0"}
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
         wanted = [c for c in map(canonical_uuid, ids) if c is not None]
