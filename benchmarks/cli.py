@@ -22,7 +22,7 @@ from typing import Any
 
 import uvloop
 
-from benchmarks import machine, options, readmodel, report, scenarios, screen
+from benchmarks import machine, options, readmodel, report, scenarios, screen, search
 from benchmarks.calibrate import calibrate
 from benchmarks.celery_run import client_ceiling
 from benchmarks.procs import ROOT
@@ -57,6 +57,7 @@ KEYS = (
     "peakRssMb",
     "screen",
     "readModel",
+    "search",
     "verified",
     "bars",
     "namespaces",
@@ -127,6 +128,8 @@ async def _own_stacks(plan: Plan, chosen: set[str], summary: dict[str, Any]) -> 
         summary["readModel"] = await readmodel.run(
             plan.readmodel, plan.backends, plan.log_dir, env, log
         )
+    if "search" in chosen and plan.readmodel:
+        summary["search"] = await search.run(plan.readmodel, plan.backends, plan.log_dir, env, log)
 
 
 async def _steps(

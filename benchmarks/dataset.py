@@ -61,6 +61,18 @@ TYPES = (
     "ML_SCORE", "LOG_COMPACT", "USER_SYNC", "PAYMENT_SETTLE", "GEO_ENRICH",
 )  # fmt: skip
 REGIONS = ("eu-west", "eu-north", "us-east", "us-west", "ap-south")
+TENANTS = 500  # metadata.tenant: tenant-0 .. tenant-499
+# Why a FAILED job's last attempt failed (its last_error ends with one of these).
+FAILURES = (
+    "timeout after 30s calling payment-api",
+    "HTTP 503 from search-cluster",
+    "disk full on /var/spool",
+    "invalid row 17 in upload",
+    "connection reset by peer",
+    "permission denied for bucket exports",
+    "out of memory in renderer",
+    "deadlock detected, transaction aborted",
+)
 STATUSES = sorted({status for status, _, _ in LIFECYCLES})
 
 
@@ -125,14 +137,19 @@ LAST_ATTEMPT_END = f"created_at + {_attempt_start('attempts')} + interval '4 ms'
 INSERT_JOBS = (
     JOBS_CTE
     + f"""
-INSERT INTO jobs (id, type, status, payload, created_at, updated_at, completed_at, attempts,
-                  run, last_error, event_id, correlation_id)
-SELECT id, type, status, job_payload::jsonb, created_at,
+INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, completed_at,
+                  attempts, run, last_error, event_id, correlation_id)
+SELECT id, type, status, job_payload::jsonb,
+       jsonb_build_object('tenant', 'tenant-' || mod(i * 31, {TENANTS}),
+                          'region', (ARRAY{list(REGIONS)}::text[])[mod(i, {len(REGIONS)}) + 1],
+                          'priority', mod(i, 3), 'batch', i / 1000),
+       created_at,
        CASE WHEN status = 'EXECUTING' THEN created_at + {_attempt_start("attempts")}
             ELSE {LAST_ATTEMPT_END} END,
        CASE WHEN status <> 'EXECUTING' THEN {LAST_ATTEMPT_END} END,
        attempts, 1,
-       CASE WHEN status = 'FAILED' THEN 'Simulated failure on attempt ' || attempts
+       CASE WHEN status = 'FAILED' THEN 'Simulated failure on attempt ' || attempts || ': '
+                 || (ARRAY{list(FAILURES)}::text[])[mod(i / 100, {len(FAILURES)}) + 1]
             WHEN status = 'EXECUTING' AND attempts > 1
             THEN 'Simulated failure on attempt ' || (attempts - 1) END,
        {_uuid("'created:' || i")}, correlation_id
@@ -202,6 +219,11 @@ FROM (SELECT e.*, CASE WHEN s = 0 THEN {_uuid("'created:' || i")}
       FROM e) AS x
 """
 )
+FILL_META = """
+INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
+SELECT e.key, e.value, j.created_at, j.id FROM jobs AS j, jsonb_each_text(j.metadata) AS e
+WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+"""
 SECONDARY_INDEXES = """
 SELECT c.relname AS name, pg_get_indexdef(c.oid) AS definition
 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
@@ -247,8 +269,11 @@ class _Steps:
         self.mark = now
 
 
-async def load(postgres_url: str, redis_url: str, namespace: str, jobs: int) -> Loaded:
-    """Fill the namespace's (migrated, empty) tables with `jobs` jobs and set its counters.
+async def load(
+    postgres_url: str, redis_url: str, namespace: str, jobs: int, *, only_jobs: bool = False
+) -> Loaded:
+    """Fill the namespace's (migrated, empty) tables with `jobs` jobs and set its counters;
+    with `only_jobs` the `jobs` table alone (what a job search reads).
 
     Secondary indexes and the event store's primary key are dropped during the load and
     built again afterwards (from their own definitions), then VACUUM ANALYZE, as a store
@@ -283,20 +308,26 @@ async def load(postgres_url: str, redis_url: str, namespace: str, jobs: int) -> 
             args = (first, last, statuses, attempts, list(TYPES), start, every)
             loaded.jobs += _count(await conn.execute(INSERT_JOBS, *args))
         steps.done("jobs")
-        for first in range(1, jobs + 1, CHUNK):
-            last = min(jobs, first + CHUNK - 1)
-            args = (first, last, statuses, attempts, list(TYPES), start, every)
-            loaded.attempts += _count(await conn.execute(INSERT_ATTEMPTS, *args))
-        steps.done("attempts")
-        for first in range(1, jobs + 1, CHUNK):
-            last = min(jobs, first + CHUNK - 1)
-            args = (first, last, statuses, attempts, list(TYPES), start, every)
-            loaded.events += _count(await conn.execute(INSERT_EVENTS, *args, *producers))
-        steps.done("events")
+        if await conn.fetchval("SELECT to_regclass('job_meta') IS NOT NULL"):
+            await conn.execute(FILL_META)  # what the job store writes in begin()
+            steps.done("jobMeta")
+        if not only_jobs:
+            for first in range(1, jobs + 1, CHUNK):
+                last = min(jobs, first + CHUNK - 1)
+                args = (first, last, statuses, attempts, list(TYPES), start, every)
+                loaded.attempts += _count(await conn.execute(INSERT_ATTEMPTS, *args))
+            steps.done("attempts")
+            for first in range(1, jobs + 1, CHUNK):
+                last = min(jobs, first + CHUNK - 1)
+                args = (first, last, statuses, attempts, list(TYPES), start, every)
+                loaded.events += _count(await conn.execute(INSERT_EVENTS, *args, *producers))
+            steps.done("events")
         for statement in rebuild:
             await conn.execute(statement)
         steps.done("indexes")
         await conn.execute("VACUUM (ANALYZE) jobs, job_attempts, job_events")
+        if "jobMeta" in loaded.seconds:
+            await conn.execute("VACUUM (ANALYZE) job_meta")
         steps.done("vacuumAnalyze")
         rows = await conn.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
         loaded.statuses = {row["status"]: int(row["n"]) for row in rows}

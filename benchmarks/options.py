@@ -23,6 +23,7 @@ SCENARIOS = (
     "celery",
     "screen",
     "readmodel",
+    "search",
 )
 PROFILES: dict[str, dict[str, float]] = {
     # warm-up, headline window, open-loop step window, latency window, gateway window,

@@ -3,6 +3,8 @@ the service's own clean-ups, JSON edges, CORS, health trio and offline docs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -27,13 +29,27 @@ def api_app(
     http: HttpSettings,
     router: APIRouter,
     cleanups: Sequence[Cleanup] = (),
+    background: Sequence[Cleanup] = (),
 ) -> FastAPI:
+    """`background`: coroutines run (once the ports are open) for the app's lifetime,
+    cancelled on shutdown."""
+
+    async def when_ready(work: Cleanup) -> None:
+        await lifecycle.ready.wait()
+        await work()
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         lifecycle.start()
+        tasks = [asyncio.create_task(when_ready(work)) for work in background]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             for cleanup in cleanups:
                 await cleanup()
             await lifecycle.close()

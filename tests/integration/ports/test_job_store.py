@@ -10,7 +10,7 @@ from tests.integration.ports.engines import Engine
 
 from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.ports import JobStore
-from observatory.core.stores.records import AttemptEnd, AttemptStart, JobRecord
+from observatory.core.stores.records import AttemptEnd, AttemptStart, JobFilter, JobRecord
 
 # Millisecond-aligned times: the contracts (and the SQLite store) keep milliseconds.
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -216,7 +216,7 @@ async def walk(
     sizes: list[int] = []
     cursor: str | None = None
     while True:
-        page = await store.page(status=status, type=type, limit=limit, cursor=cursor)
+        page = await store.page(JobFilter(status=status, type=type), limit=limit, cursor=cursor)
         ids += [item.id for item in page.items]
         sizes.append(len(page.items))
         if page.next_cursor is None:
@@ -255,18 +255,18 @@ async def test_page_filters_by_status_and_type(job_store: JobStore) -> None:
             if (status is None or j.status == status) and (type is None or j.type == type)
         ]
 
-    failed = await job_store.page(status="FAILED", type=None, limit=100, cursor=None)
+    failed = await job_store.page(JobFilter(status="FAILED"), limit=100, cursor=None)
     assert [j.id for j in failed.items] == expect("FAILED", None)
     assert {j.status for j in failed.items} == {"FAILED"}
     assert failed.next_cursor is None
-    both = await job_store.page(status="COMPLETED", type="beta", limit=100, cursor=None)
+    both = await job_store.page(JobFilter(status="COMPLETED", type="beta"), limit=100, cursor=None)
     assert [j.id for j in both.items] == expect("COMPLETED", "beta") != []
     # 9 alpha jobs in pages of 3: the third page is full and is still the last one.
     ids, sizes = await walk(job_store, type="alpha", limit=3)
     assert (ids, sizes) == (expect(None, "alpha"), [3, 3, 3])
     ids, _ = await walk(job_store, status="EXECUTING", limit=2)
     assert ids == expect("EXECUTING", None)
-    none = await job_store.page(status="PENDING", type=None, limit=10, cursor=None)
+    none = await job_store.page(JobFilter(status="PENDING"), limit=10, cursor=None)
     assert (none.items, none.next_cursor) == ([], None)
 
 
@@ -294,7 +294,7 @@ async def test_a_bad_cursor_raises_value_error(job_store: JobStore, cursor: str)
     the same on every engine: never a database error (DependencyDown)."""
     await seed(job_store, 3)
     with pytest.raises(ValueError):
-        await job_store.page(status=None, type=None, limit=2, cursor=cursor)
+        await job_store.page(JobFilter(), limit=2, cursor=cursor)
 
 
 async def test_count_is_the_number_of_jobs(job_store: JobStore) -> None:

@@ -16,7 +16,7 @@ from tests.integration.ports.test_job_store import end, must_get, new_id, start
 from observatory.core.errors import DependencyDown, InvalidMessage
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.postgres_jobs import PostgresJobStore
-from observatory.core.stores.records import AttemptStart
+from observatory.core.stores.records import AttemptStart, JobFilter
 
 EAST = timezone(timedelta(hours=23, minutes=59))
 WEST = timezone(-timedelta(hours=23, minutes=59))
@@ -200,9 +200,9 @@ async def test_times_at_the_edges_of_the_range_are_stored_and_paged(
 
     job = await must_get(job_store, edge)
     assert job.created_at == created
-    first = await job_store.page(status=None, type=None, limit=1, cursor=None)
+    first = await job_store.page(JobFilter(), limit=1, cursor=None)
     assert first.next_cursor is not None
-    rest = await job_store.page(status=None, type=None, limit=1, cursor=first.next_cursor)
+    rest = await job_store.page(JobFilter(), limit=1, cursor=first.next_cursor)
     assert {first.items[0].id, rest.items[0].id} == {edge, other}
     assert rest.next_cursor is None
 
@@ -229,7 +229,7 @@ async def test_a_closed_store_is_down(job_store_engine: Engine[JobStore]) -> Non
             store.load([job_id]),
             store.begin([start(job_id)]),
             store.finish([end(job_id, "COMPLETED")]),
-            store.page(status=None, type=None, limit=5, cursor=None),
+            store.page(JobFilter(), limit=5, cursor=None),
             store.recent(5),
             store.count(),
         ]

@@ -10,7 +10,7 @@ import uuid
 from tests.integration.ports.test_job_store import at, end, must_get, new_id, start
 
 from observatory.core.stores.ports import JobStore
-from observatory.core.stores.records import Pending
+from observatory.core.stores.records import JobFilter, Pending
 
 
 def pending(
@@ -37,7 +37,7 @@ async def test_an_accepted_job_is_listed_as_pending(job_store: JobStore) -> None
     job = await must_get(job_store, job_id)
     assert (job.status, job.attempts, job.run, job.type) == ("PENDING", 0, 1, "report")
     assert job.payload == {"simulate": {"durationMs": 5}}
-    listed = await job_store.page(status="PENDING", type=None, limit=100, cursor=None)
+    listed = await job_store.page(JobFilter(status="PENDING"), limit=100, cursor=None)
     assert job_id in [j.id for j in listed.items]
     assert job_id in [j.id for j in await job_store.recent(100)]
 

@@ -10,7 +10,7 @@ import pytest
 from tests.unit.services.embedded import Embedded, embedded, event, job, lifecycle
 
 from observatory.core.clock import parse_iso
-from observatory.core.stores.records import AttemptEnd, AttemptStart, CounterEffect
+from observatory.core.stores.records import AttemptEnd, AttemptStart, CounterEffect, JobFilter
 from observatory.services.read_model.queries import Queries
 
 __all__ = ["embedded"]  # the fixture, imported to be found
@@ -117,17 +117,17 @@ async def test_pages_cover_every_job_once_and_filter(queries: Queries, embedded:
     seen: list[str] = []
     cursor = None
     while True:
-        page = await queries.jobs_page(status=None, type=None, limit=3, cursor=cursor)
+        page = await queries.jobs_page(JobFilter(), limit=3, cursor=cursor)
         seen += [j["id"] for j in page["items"]]
         cursor = page["nextCursor"]
         if cursor is None:
             break
     assert seen == [j["id"] for j in reversed(made)]
 
-    failed = await queries.jobs_page(status="FAILED", type=None, limit=10, cursor=None)
+    failed = await queries.jobs_page(JobFilter(status="FAILED"), limit=10, cursor=None)
     assert [j["id"] for j in failed["items"]] == [made[6]["id"], made[3]["id"], made[0]["id"]]
     assert all(j["error"] == "boom" for j in failed["items"])
-    odd = await queries.jobs_page(status=None, type="ODD", limit=10, cursor=None)
+    odd = await queries.jobs_page(JobFilter(type="ODD"), limit=10, cursor=None)
     assert {j["type"] for j in odd["items"]} == {"ODD"}
     assert len(odd["items"]) == 3
     assert odd["nextCursor"] is None

@@ -40,6 +40,7 @@ from observatory.core.stores.dead_letter_rows import (
 )
 from observatory.core.stores.event_rows import event_row, stored_envelope
 from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
+from observatory.core.stores.values import ms_text
 
 DEP = "event_store"
 DUPLICATE_KEY = 11000
@@ -259,6 +260,35 @@ class MongoEventStore:
         with guarded():
             found = self._audit.find({"jobIds": canonical}).sort("_id", ASCENDING).limit(limit)
             return [doc["entry"] async for doc in found]
+
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        wanted = [c for c in map(canonical_uuid, job_ids) if c is not None]
+        if not wanted:
+            return 0
+        # occurredAt is kept as the envelope's text: RFC 3339 UTC with milliseconds as every
+        # producer of ours writes it (clock.iso), which sorts in time order.
+        query = {"payload.id": {"$in": wanted}, "occurredAt": {"$lt": ms_text(before)}}
+        with guarded():
+            if dry_run:
+                return int(await self._events.count_documents(query))
+            return int((await self._events.delete_many(query)).deleted_count)
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        # rejected_at is RFC 3339 UTC text with milliseconds (core.dead_letters), as the
+        # SQL engines read it.
+        query = {"document.rejected_at": {"$lt": ms_text(before)}}
+        with guarded():
+            if dry_run:
+                return int(await self._dead.count_documents(query))
+            cursor = self._dead.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+            ids = [doc["_id"] async for doc in cursor]
+            if not ids:
+                return 0
+            return int((await self._dead.delete_many({"_id": {"$in": ids}})).deleted_count)
 
     async def ping(self) -> bool:
         try:

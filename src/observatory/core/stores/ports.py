@@ -26,6 +26,7 @@ from observatory.core.stores.records import (
     CounterSnapshot,
     DeadLetter,
     DeadLetterQuery,
+    JobFilter,
     JobPage,
     JobRecord,
     JobState,
@@ -65,11 +66,11 @@ class JobStore(Protocol):
     async def recent(self, limit: int) -> list[JobRecord]:
         """Newest jobs first."""
 
-    async def page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
-    ) -> JobPage:
-        """One page of jobs newest first (keyset pagination). Raises ValueError on a cursor
-        the store did not make (odd id, time without a UTC form in range), on every engine."""
+    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
+        """One page of the jobs `filter` selects, newest first (keyset pagination on
+        (created_at, id)); every engine selects the same rows (`job_search`). Raises
+        ValueError on a cursor the store did not make (odd id, time without a UTC form in
+        range), on every engine."""
 
     async def count(self) -> int:
         """Number of rows."""
@@ -91,6 +92,20 @@ class JobStore(Protocol):
         latest attempt is finished (a retry is due), becomes CANCELLED (terminal). Returns
         the row's status afterwards (CANCELLED, or the status that kept it from being
         cancelled), None when there is no such job (also for an id that is no UUID)."""
+
+    async def count_matching(self, filter: JobFilter) -> int:
+        """How many jobs `filter` selects (what `page` would walk to the end)."""
+
+    async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
+        """Up to `limit` ids, in id order and greater than `after`, of terminal jobs last
+        updated before `before` (what retention may remove)."""
+
+    async def remove(
+        self, ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> tuple[int, int]:
+        """Delete, with their attempts, those of `ids` that are still terminal and last
+        updated before `before`, in one transaction; (jobs, attempts) removed. With
+        `dry_run` nothing is deleted and the counts say what would be."""
 
 
 class Counters(Protocol):
@@ -188,3 +203,15 @@ class EventStore(Protocol):
 
     async def audit_for_job(self, job_id: str, limit: int) -> list[dict[str, Any]]:
         """The audit entries filed under a job, oldest first ([] for an id that is no UUID)."""
+
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        """Delete the events of `job_ids` that occurred before `before`; how many (would
+        be, with `dry_run`). Ids that are not UUIDs have no events."""
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        """Delete up to `limit` dead letters rejected before `before`, oldest first; how
+        many. With `dry_run` nothing is deleted and every such letter is counted."""

@@ -16,6 +16,7 @@ class PostgresAdapter:
 
     component: ClassVar[str]
     dependency: ClassVar[str]
+    session: ClassVar[dict[str, str]] = {}  # server settings of the adapter's connections
 
     def __init__(self, url: str, *, namespace: str = "") -> None:
         self._url = url
@@ -24,7 +25,7 @@ class PostgresAdapter:
 
     async def open(self) -> None:
         self._pool = await create_pool(
-            self._url, namespace=self._namespace, dependency=self.dependency
+            self._url, namespace=self._namespace, dependency=self.dependency, session=self.session
         )
         async with guarded(self.dependency), self._pool.acquire() as conn:
             await migrate_postgres(conn, self.component)

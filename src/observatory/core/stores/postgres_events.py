@@ -195,6 +195,47 @@ class PostgresEventStore(PostgresAdapter):
             )
         return [r["entry"] for r in rows]
 
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        wanted = [c for c in map(canonical_uuid, job_ids) if c is not None]
+        if not wanted:
+            return 0
+        where = "WHERE job_id = ANY($1::text[]) AND occurred_at < $2"
+        count = f"SELECT count(*) FROM job_events {where}"  # noqa: S608 — constant SQL
+        delete = f"DELETE FROM job_events {where}"  # noqa: S608 — constant SQL
+        async with guarded(DEP):
+            if dry_run:
+                return int(await self.pool.fetchval(count, wanted, before))
+            status = await self.pool.execute(delete, wanted, before)
+        return int(status.split()[-1])
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        async with guarded(DEP):
+            if dry_run:
+                return int(
+                    await self.pool.fetchval(
+                        "SELECT count(*) FROM dead_letters WHERE rejected_at < $1", before
+                    )
+                )
+            status = await self.pool.execute(
+                "DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters"
+                " WHERE rejected_at < $1 ORDER BY seq LIMIT $2)",
+                before,
+                limit,
+            )
+        return int(status.split()[-1])
+
+
+def _when(document: dict[str, Any], default: datetime) -> datetime:
+    """When a letter was rejected; a dead letter is never refused for its own garbage."""
+    try:
+        return as_utc(parse_iso(str(document["rejected_at"]))) or default
+    except (KeyError, ValueError):
+        return default
+
 
 # One round trip for a batch of entries and the jobs each touched (a repeat is stored once).
 ADD_AUDIT = """
@@ -241,11 +282,3 @@ def _letter(row: Any) -> dict[str, Any]:
         replay_error=row["replay_error"],
         state_at=row["state_at"],
     )
-
-
-def _when(document: dict[str, Any], default: datetime) -> datetime:
-    """When a letter was rejected; a dead letter is never refused for its own garbage."""
-    try:
-        return as_utc(parse_iso(str(document["rejected_at"]))) or default
-    except (KeyError, ValueError):
-        return default

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from observatory.core.contracts.ids import canonical_uuid
-from observatory.core.contracts.vocabulary import JobStatus
-from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.contracts.vocabulary import TERMINAL, JobStatus
+from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import StartRow, end_row, pending_rows, start_rows
+from observatory.core.stores.job_search import Where, postgres_where
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
     AttemptStart,
+    JobFilter,
     JobPage,
     JobRecord,
     JobState,
@@ -24,6 +26,7 @@ from observatory.core.stores.records import (
 from observatory.core.stores.values import time_value
 
 DEP = "job_store"
+PROBE_ROWS = 1000  # rows a narrowed metadata search looks at before job_meta drives it
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
     " attempts, run, last_error"
@@ -44,6 +47,14 @@ ON CONFLICT (id) DO UPDATE SET
     run = EXCLUDED.run
 WHERE jobs.status <> 'CANCELLED'
 RETURNING id::text
+"""
+BEGIN_META = """
+INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
+SELECT e.key, e.value, u.created_at, u.id
+FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, metadata, created_at),
+     jsonb_each_text(u.metadata::jsonb) AS e
+WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+ON CONFLICT DO NOTHING
 """
 BEGIN_ATTEMPTS = """
 INSERT INTO job_attempts (job_id, attempt, started_at)
@@ -87,6 +98,11 @@ WHERE jobs.id = u.id AND jobs.status = 'FAILED' AND jobs.run < u.run
 CANCEL_LATEST_FINISHED = """
 SELECT finished_at IS NOT NULL FROM job_attempts WHERE job_id = $1::uuid AND attempt = $2
 """
+REMOVE_META = """
+DELETE FROM job_meta AS m USING jobs AS j, jsonb_each_text(j.metadata) AS e
+WHERE j.id = ANY($1::uuid[]) AND m.meta_key = e.key AND m.meta_value = e.value
+  AND m.meta_created_at = j.created_at AND m.meta_job_id = j.id
+"""
 
 
 def _record(row: Any, history: tuple[AttemptRecord, ...] = ()) -> JobRecord:
@@ -111,6 +127,11 @@ class PostgresJobStore(PostgresAdapter):
 
     component = "jobs"
     dependency = DEP
+    # No parallel workers: a page is a few index reads, and under a stream of searches
+    # each one starting two workers costs more than it saves (benchmarks/README.md, job
+    # search). Forcing custom plans was tried too and left out: it did not stop the
+    # open-loop collapse of metadata searches and planning one took 15 ms.
+    session: ClassVar[dict[str, str]] = {"max_parallel_workers_per_gather": "0"}
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
         wanted = [c for c in map(canonical_uuid, ids) if c is not None]
@@ -140,6 +161,7 @@ class PostgresJobStore(PostgresAdapter):
             if begun:
                 cols = _columns(begun)
                 await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
+                await _add_meta(conn, cols)
         return [r.job_id for r in begun]
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
@@ -174,35 +196,43 @@ class PostgresJobStore(PostgresAdapter):
         return _record(row, history)
 
     async def recent(self, limit: int) -> list[JobRecord]:
-        return (await self.page(status=None, type=None, limit=limit, cursor=None)).items
+        return (await self.page(JobFilter(), limit=limit, cursor=None)).items
 
-    async def page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
-    ) -> JobPage:
-        clauses: list[str] = []
-        args: list[Any] = []
-        if status:
-            args.append(status)
-            clauses.append(f"status = ${len(args)}")
-        if type:
-            args.append(type)
-            clauses.append(f"type = ${len(args)}")
-        if cursor:
-            created_at, job_id = decode_cursor(cursor)
-            args += [created_at, job_id]
-            clauses.append(f"(created_at, id) < (${len(args) - 1}, ${len(args)}::uuid)")
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        args.append(limit + 1)
-        sql = (
-            f"SELECT {COLUMNS} FROM jobs {where}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f" ORDER BY created_at DESC, id DESC LIMIT ${len(args)}"
-        )
-        async with guarded(DEP):
-            rows = await self.pool.fetch(sql, *args)
+    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
+        rows = await self._probe(filter, cursor, limit) if _narrowed(filter) else None
+        if rows is None:
+            where = postgres_where(filter, cursor)
+            limit_mark = where.arg(limit + 1)
+            sql = (
+                f"SELECT {COLUMNS} FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
+                f" ORDER BY created_at DESC, id DESC LIMIT {limit_mark}"
+            )
+            async with guarded(DEP):
+                rows = await self.pool.fetch(sql, *where.args)
         items = [_record(row) for row in rows[:limit]]
         last = rows[limit - 1] if len(rows) > limit else None
         next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
         return JobPage(items, next_cursor)
+
+    async def _probe(self, filter: JobFilter, cursor: str | None, limit: int) -> list[Any] | None:
+        """Metadata with other filters: look first at the newest PROBE_ROWS rows the
+        others select (through their own index) and keep those whose metadata matches;
+        for a common value that fills the page at once, where walking `job_meta` would
+        probe thousands of rows for the others. Only when the probe neither fills the
+        page nor reaches the end does `job_meta` drive the search. The rows, or None."""
+        where = postgres_where(filter, cursor, probe=True)
+        probe, page = where.arg(PROBE_ROWS), where.arg(limit + 1)
+        sql = (
+            f"SELECT {COLUMNS}, scanned FROM ("  # noqa: S608 — constant columns and clauses; values are $n parameters
+            f"SELECT *, count(*) OVER () AS scanned FROM (SELECT * FROM jobs {where.early_sql()}"
+            f" ORDER BY created_at DESC, id DESC LIMIT {probe}) AS newest) AS probed"
+            f" {where.late_sql()} ORDER BY created_at DESC, id DESC LIMIT {page}"
+        )
+        async with guarded(DEP):
+            rows = await self.pool.fetch(sql, *where.args)
+        if len(rows) > limit or (rows and rows[0]["scanned"] < PROBE_ROWS):
+            return list(rows)
+        return None
 
     async def count(self) -> int:
         async with guarded(DEP):
@@ -220,6 +250,7 @@ class PostgresJobStore(PostgresAdapter):
                 await conn.execute(
                     ACCEPT_RERUNS, reruns[0], reruns[5], reruns[7], reruns[8], reruns[9]
                 )
+            await _add_meta(conn, cols)  # a PENDING job is found by its metadata too
 
     async def cancel(self, job_id: str, at: datetime) -> str | None:
         canonical = canonical_uuid(job_id)
@@ -251,10 +282,85 @@ class PostgresJobStore(PostgresAdapter):
             )
         return JobStatus.CANCELLED.value
 
+    async def count_matching(self, filter: JobFilter) -> int:
+        where = postgres_where(filter, None)
+        sql = f"SELECT COUNT(*) FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant clauses; values are $n parameters
+        async with guarded(DEP):
+            return int(await self.pool.fetchval(sql, *where.args))
+
+    async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
+        start = canonical_uuid(after) if after else None
+        async with guarded(DEP):
+            rows = await self.pool.fetch(
+                "SELECT id::text AS id FROM jobs WHERE status = ANY($1::text[])"
+                " AND updated_at < $2 AND ($3::uuid IS NULL OR id > $3::uuid)"
+                " ORDER BY id LIMIT $4",
+                sorted(TERMINAL),
+                before,
+                start,
+                limit,
+            )
+        return [row["id"] for row in rows]
+
+    async def remove(
+        self, ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> tuple[int, int]:
+        wanted = [c for c in map(canonical_uuid, ids) if c is not None]
+        if not wanted:
+            return 0, 0
+        chosen = (
+            "SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = ANY($2::text[])"
+            " AND updated_at < $3"
+        )
+        args = (wanted, sorted(TERMINAL), before)
+        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
+            if dry_run:
+                row = await conn.fetchrow(
+                    f"SELECT (SELECT count(*) FROM ({chosen}) AS j) AS jobs,"  # noqa: S608 — constant SQL; values are $n parameters
+                    f" (SELECT count(*) FROM job_attempts WHERE job_id IN ({chosen})) AS attempts",
+                    *args,
+                )
+                return int(row["jobs"]), int(row["attempts"])
+            jobs = await conn.fetch(f"{chosen} FOR UPDATE SKIP LOCKED", *args)
+            gone = [row["id"] for row in jobs]
+            await conn.execute(REMOVE_META, gone)
+            attempts = await conn.execute(
+                "DELETE FROM job_attempts WHERE job_id = ANY($1::uuid[])", gone
+            )
+            await conn.execute("DELETE FROM jobs WHERE id = ANY($1::uuid[])", gone)
+        return len(gone), int(attempts.split()[-1])
+
 
 def _columns(rows: Sequence[StartRow]) -> list[list[Any]]:
     """Columns of the unnest arrays, in StartRow's field order."""
     return [list(col) for col in zip(*rows, strict=True)]
+
+
+async def _add_meta(conn: Any, cols: list[list[Any]]) -> None:
+    """The job_meta rows of these jobs (StartRow columns); most jobs carry no metadata,
+    so no round trip for them."""
+    meta = [i for i, text in enumerate(cols[3]) if text != "{}"]
+    if meta:
+        await conn.execute(
+            BEGIN_META, *([col[i] for i in meta] for col in (cols[0], cols[3], cols[4]))
+        )
+
+
+def _narrowed(job_filter: JobFilter) -> bool:
+    """A metadata search that other filters narrow (see `_probe`)."""
+    f = job_filter
+    others = (f.id_prefix, f.status, f.type, f.error, f.updated_from, f.updated_to)
+    return bool(f.meta) and any(value is not None for value in others)
+
+
+def _source(where: Where) -> str:
+    """`jobs`, or for a metadata search the first pair's `job_meta` rows and their jobs
+    (the same created_at: a row left from an earlier createdAt of the same id is not)."""
+    if not where.meta:
+        return "jobs"
+    return (
+        "job_meta AS m JOIN jobs ON jobs.id = m.meta_job_id AND jobs.created_at = m.meta_created_at"
+    )
 
 
 def _exact(moment: Any) -> str:

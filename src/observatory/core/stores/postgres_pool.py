@@ -40,9 +40,17 @@ async def _keep_session(_: Any) -> None:
     """
 
 
-async def create_pool(url: str, *, namespace: str, dependency: str, max_size: int = 10) -> Any:
-    """A pool whose connections use schema `namespace` (created if needed) when one is given."""
-    settings = {"application_name": "task-observatory"}
+async def create_pool(
+    url: str,
+    *,
+    namespace: str,
+    dependency: str,
+    max_size: int = 10,
+    session: dict[str, str] | None = None,
+) -> Any:
+    """A pool whose connections use schema `namespace` (created if needed) when one is
+    given, and the adapter's own `session` settings."""
+    settings = {"application_name": "task-observatory", **(session or {})}
     try:
         if namespace:
             conn = await asyncpg.connect(url, timeout=5)

@@ -223,3 +223,24 @@ class AuditEntry:
 class AuditPage:
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    """What `JobStore.page` selects; every field is optional and they combine (AND).
+
+    `id_prefix` is the start of a canonical id (lower-case hex and hyphens, checked by
+    `core.job_filter`); times are UTC, `*_from` inclusive and `*_to` exclusive; `error`
+    is a case-insensitive substring of the last error; `meta` pairs match when the text
+    form of `metadata[key]` (a string as is, other JSON as PostgreSQL's `->>` gives it)
+    equals the value."""
+
+    id_prefix: str | None = None
+    type: str | None = None
+    status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None
+    error: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()

@@ -15,7 +15,7 @@ from observatory.core.stores.dead_letter_rows import letter_queue, letter_reason
 from observatory.core.stores.event_rows import event_row, stored_envelope
 from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.sqlite_base import SqliteAdapter
-from observatory.core.stores.values import json_text, text_value, time_value
+from observatory.core.stores.values import json_text, ms_text, text_value, time_value
 
 
 class SqliteEventStore(SqliteAdapter):
@@ -214,6 +214,43 @@ class SqliteEventStore(SqliteAdapter):
                 lambda conn: conn.execute(sql, (canonical, limit)).fetchall()
             )
         return [json.loads(r[0]) for r in rows]
+
+    async def remove_for_jobs(
+        self, job_ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> int:
+        wanted = [c for c in map(canonical_uuid, job_ids) if c is not None]
+        if not wanted:
+            return 0
+        where = f"WHERE job_id IN ({','.join('?' * len(wanted))}) AND occurred_at < ?"
+        args = [*wanted, ms_text(before)]
+        if dry_run:
+            sql = f"SELECT count(*) FROM job_events {where}"  # noqa: S608 — only "?" marks are interpolated
+            with self.guarded():
+                return int(
+                    await self._reader.read(lambda conn: conn.execute(sql, args).fetchone()[0])
+                )
+        delete = f"DELETE FROM job_events {where}"  # noqa: S608 — only "?" marks are interpolated
+        with self.guarded():
+            return int(await self._writer.run(lambda conn: conn.execute(delete, args).rowcount))
+
+    async def remove_dead_letters(
+        self, before: datetime, *, limit: int, dry_run: bool = False
+    ) -> int:
+        bound = ms_text(before)
+        if dry_run:
+            sql = "SELECT count(*) FROM dead_letters WHERE rejected_at < ?"
+            with self.guarded():
+                return int(
+                    await self._reader.read(lambda conn: conn.execute(sql, (bound,)).fetchone()[0])
+                )
+        delete = (
+            "DELETE FROM dead_letters WHERE seq IN (SELECT seq FROM dead_letters"
+            " WHERE rejected_at < ? ORDER BY seq LIMIT ?)"
+        )
+        with self.guarded():
+            return int(
+                await self._writer.run(lambda conn: conn.execute(delete, (bound, limit)).rowcount)
+            )
 
 
 LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"

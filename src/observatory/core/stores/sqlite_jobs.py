@@ -11,19 +11,21 @@ from typing import Any
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL, JobStatus
-from observatory.core.stores.cursor import decode_cursor, encode_cursor
+from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import end_row, pending_rows, start_rows
+from observatory.core.stores.job_search import sqlite_functions, sqlite_where
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
     AttemptStart,
+    JobFilter,
     JobPage,
     JobRecord,
     JobState,
     Pending,
 )
 from observatory.core.stores.sqlite_base import SqliteAdapter
-from observatory.core.stores.values import time_value
+from observatory.core.stores.values import ms_text, time_value
 
 COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
@@ -180,27 +182,15 @@ class SqliteJobStore(SqliteAdapter):
             return await self._reader.read(work)
 
     async def recent(self, limit: int) -> list[JobRecord]:
-        return (await self.page(status=None, type=None, limit=limit, cursor=None)).items
+        return (await self.page(JobFilter(), limit=limit, cursor=None)).items
 
-    async def page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
-    ) -> JobPage:
-        clauses, args = [], []
-        if status:
-            clauses.append("status = ?")
-            args.append(status)
-        if type:
-            clauses.append("type = ?")
-            args.append(type)
-        if cursor:
-            created_at, job_id = decode_cursor(cursor)
-            clauses.append("(created_at, id) < (?, ?)")
-            args += [iso(created_at), job_id]  # the stored form: UTC text, milliseconds
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {COLUMNS} FROM jobs {where} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608 — constant columns and clauses; values are "?" parameters
+    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
+        where = sqlite_where(filter, cursor)
+        sql = f"SELECT {COLUMNS} FROM jobs {where.sql()} ORDER BY created_at DESC, id DESC LIMIT ?"  # noqa: S608 — constant columns and clauses; values are "?" parameters
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
-            return conn.execute(sql, [*args, limit + 1]).fetchall()
+            sqlite_functions(conn)
+            return conn.execute(sql, [*where.args, limit + 1]).fetchall()
 
         with self.guarded():
             rows = await self._reader.read(work)
@@ -283,4 +273,66 @@ class SqliteJobStore(SqliteAdapter):
             return JobStatus.CANCELLED.value
 
         with self.guarded():
+            return await self._writer.run(work)
+
+    async def count_matching(self, filter: JobFilter) -> int:
+        where = sqlite_where(filter, None)
+        sql = f"SELECT COUNT(*) FROM jobs {where.sql()}"  # noqa: S608 — constant clauses; values are "?" parameters
+
+        def work(conn: sqlite3.Connection) -> int:
+            sqlite_functions(conn)
+            return int(conn.execute(sql, where.args).fetchone()[0])
+
+        with self.guarded():
+            return await self._reader.read(work)
+
+    async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
+        statuses = sorted(TERMINAL)
+        marks = ",".join("?" * len(statuses))
+        sql = (
+            f"SELECT id FROM jobs WHERE status IN ({marks}) AND updated_at < ? AND id > ?"  # noqa: S608 — only "?" marks are interpolated
+            " ORDER BY id LIMIT ?"
+        )
+        args = [*statuses, ms_text(before), (canonical_uuid(after) or "") if after else "", limit]
+
+        def work(conn: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in conn.execute(sql, args)]
+
+        with self.guarded():
+            return await self._reader.read(work)
+
+    async def remove(
+        self, ids: Sequence[str], *, before: datetime, dry_run: bool = False
+    ) -> tuple[int, int]:
+        wanted = [c for c in map(canonical_uuid, ids) if c is not None]
+        if not wanted:
+            return 0, 0
+        statuses = sorted(TERMINAL)
+        chosen = (
+            f"SELECT id FROM jobs WHERE id IN ({','.join('?' * len(wanted))})"  # noqa: S608 — only "?" marks are interpolated
+            f" AND status IN ({','.join('?' * len(statuses))}) AND updated_at < ?"
+        )
+        args = [*wanted, *statuses, ms_text(before)]
+
+        def work(conn: sqlite3.Connection) -> tuple[int, int]:
+            gone = [row[0] for row in conn.execute(chosen, args)]
+            marks = ",".join("?" * len(gone))
+            if not gone:
+                return 0, 0
+            if dry_run:
+                attempts = conn.execute(
+                    f"SELECT count(*) FROM job_attempts WHERE job_id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
+                    gone,
+                ).fetchone()[0]
+                return len(gone), int(attempts)
+            removed = conn.execute(
+                f"DELETE FROM job_attempts WHERE job_id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
+                gone,
+            ).rowcount
+            conn.execute(f"DELETE FROM jobs WHERE id IN ({marks})", gone)  # noqa: S608 — only "?" marks are interpolated
+            return len(gone), removed
+
+        with self.guarded():
+            if dry_run:
+                return await self._reader.read(work)
             return await self._writer.run(work)

@@ -11,11 +11,12 @@ get through are mapped by each adapter's error guard to the same class.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
+from observatory.core.clock import iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.times import RANGE_TEXT, as_utc
 from observatory.core.errors import InvalidMessage
@@ -82,3 +83,12 @@ def json_text(value: Any, field: str, *, nul: bool) -> str:
     if not nul and "\\u0000" in text and _NUL_ESCAPE.search(text):
         raise refused(field, "contains a NUL character")
     return text
+
+
+def ms_text(moment: datetime) -> str:
+    """The stored text (RFC 3339 UTC, milliseconds) of the first millisecond at or after
+    `moment`: as a bound on millisecond text it selects what PostgreSQL's microseconds do
+    (`>=` and `<` alike)."""
+    if moment.microsecond % 1000:
+        moment += timedelta(microseconds=1000 - moment.microsecond % 1000)
+    return iso(moment)

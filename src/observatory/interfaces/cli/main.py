@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "load",
     "cluster",
     "doctor",
+    "purge",
     "version",
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from observatory.interfaces.submission import (
 from observatory.interfaces.tui.models import (
     Alerts,
     BadResponse,
+    BulkRetryResult,
     JobDetail,
     JobSummary,
     Stats,
@@ -239,11 +240,19 @@ class ObservatoryClient:
     async def stats(self) -> Stats:
         return self._parsed(Stats.parse, await self._read("/stats"))
 
-    async def jobs(self, *, limit: int, status: str = "", job_type: str = "") -> list[JobSummary]:
-        """Newest jobs, optionally filtered; uses /jobs/recent when unfiltered."""
-        if status or job_type:
-            params = {"status": status, "type": job_type, "limit": limit}
-            body = await self._read("/jobs", params)
+    async def jobs(
+        self,
+        *,
+        limit: int,
+        status: str = "",
+        job_type: str = "",
+        search: Mapping[str, str] | None = None,
+    ) -> list[JobSummary]:
+        """Newest jobs, optionally filtered (`search`: more GET /jobs filters); uses
+        /jobs/recent when unfiltered."""
+        if status or job_type or search:
+            params: dict[str, Any] = {"status": status, "type": job_type, **(search or {})}
+            body = await self._read("/jobs", {**params, "limit": limit})
         else:
             body = await self._read("/jobs/recent", {"limit": limit})
         return self._parsed(JobSummary.parse_list, body)
@@ -322,6 +331,18 @@ class ObservatoryClient:
         """POST /jobs/{id}/retry; the retried job's id."""
         url = f"{self.gateway_url}/jobs/{job_id}/retry"
         return self._job_id(await self._call("Gateway", "POST", url, limit=self.write_timeout))
+
+    async def bulk_retry(
+        self, job_filter: Mapping[str, str], *, dry_run: bool, limit: int | None = None
+    ) -> BulkRetryResult:
+        """POST /jobs/retry: the FAILED jobs `job_filter` (type, from, to, error) selects,
+        counted (`dry_run`) or run again."""
+        body: dict[str, Any] = {"filter": dict(job_filter), "dryRun": dry_run}
+        if limit is not None:
+            body["limit"] = limit
+        url = f"{self.gateway_url}/jobs/retry"
+        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout, body=body)
+        return self._parsed(BulkRetryResult.parse, answer)
 
     @staticmethod
     def _job_id(answer: Any) -> str:

@@ -46,21 +46,61 @@ def _int(value: Any) -> int:
 
 @dataclass(frozen=True, slots=True)
 class JobFilter:
-    """What the jobs table shows: everything, or jobs of one status and/or type."""
+    """What the jobs table shows: everything, or the jobs the read model's search selects
+    (GET /jobs: status, type, id prefix, error text, metadata key=value pairs)."""
 
     status: str = ""
     job_type: str = ""
+    id_prefix: str = ""
+    error: str = ""
+    meta: tuple[tuple[str, str], ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.status or self.job_type)
+        return bool(self.status or self.job_type or self.id_prefix or self.error or self.meta)
+
+    def params(self) -> dict[str, str]:
+        """The GET /jobs query of this filter (empty fields left out)."""
+        found = {
+            "status": self.status,
+            "type": self.job_type,
+            "idPrefix": self.id_prefix,
+            "error": self.error,
+        }
+        found.update({f"meta.{key}": value for key, value in self.meta})
+        return {k: v for k, v in found.items() if v}
 
     def describe(self) -> str:
         parts = (
             f"status={self.status}" if self.status else "",
             f"type={self.job_type}" if self.job_type else "",
+            f"id={self.id_prefix}…" if self.id_prefix else "",
+            f"error~{self.error}" if self.error else "",
+            *(f"{key}={value}" for key, value in self.meta),
         )
         return " ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRetryResult:
+    """POST /jobs/retry's answer."""
+
+    matched: int
+    retried: int
+    job_ids: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, body: Any) -> BulkRetryResult:
+        if not isinstance(body, dict):
+            raise BadResponse("bulk retry answer is not an object")
+        matched, retried, ids = body.get("matched"), body.get("retried"), body.get("jobIds")
+        if (
+            not isinstance(matched, int)
+            or not isinstance(retried, int)
+            or not isinstance(ids, list)
+        ):
+            raise BadResponse("bulk retry answer lacks matched/retried/jobIds")
+        return cls(matched, retried, tuple(str(i) for i in ids))
 
 
 @dataclass(frozen=True, slots=True)

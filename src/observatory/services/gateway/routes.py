@@ -38,6 +38,13 @@ from observatory.core.http import (
 from observatory.core.stores.ports import EventStore, JobStore
 from observatory.core.stores.records import AuditEntry
 from observatory.services.gateway.batch_writer import BatchWriter
+from observatory.services.gateway.bulk_retry import (
+    BULK_HELP,
+    BULK_SCHEMA,
+    BulkRetry,
+    parse_request,
+    retry_envelope,
+)
 from observatory.services.gateway.cancel import cancelled_event, cannot_cancel
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
@@ -120,6 +127,26 @@ class GatewayRoutes:
             tags=["jobs"],
             summary="Run a FAILED job again",
             responses={**ACCEPTED, "404": {}, "409": {}},
+        )
+        self.bulk = BulkRetry(jobs=jobs, bus=bus, producer=self.producer, clock=clock)
+        self.router.add_api_route(
+            "/jobs/retry",
+            self.bulk_retry,
+            methods=["POST"],
+            tags=["jobs"],
+            summary="Run again the FAILED jobs a filter selects (dry run: count only)",
+            description=BULK_HELP,
+            responses={
+                "200": {"description": "`{matched, retried, jobIds}`"},
+                "400": {"description": "Malformed, or more than 1,000 match without a limit"},
+                "503": {"description": "Broker down midway: what was retried, repeat to resume"},
+            },
+            openapi_extra={
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": BULK_SCHEMA}},
+                }
+            },
         )
         self.router.add_api_route(
             "/jobs/{job_id}/cancel",
@@ -282,21 +309,11 @@ class GatewayRoutes:
             raise NotFound(f"Job {job_id} not found")
         if record.status != JobStatus.FAILED:
             raise Conflict(f"Job {job_id} is {record.status}; only FAILED jobs can be retried")
-        job = {
-            "id": record.id,
-            "type": record.type,
-            "status": JobStatus.PENDING.value,
-            "createdAt": record.detail()["createdAt"],
-            "payload": record.payload,
-            "metadata": record.metadata,
-            "attempts": record.attempts,
-        }
-        envelope = created_event(
-            job,
+        envelope = retry_envelope(
+            record,
             producer=self.producer,
             clock=self.clock,
             correlation_id=request.scope["state"]["correlation_id"],
-            run=record.run + 1,
         )
         reply = await self._publish(envelope)
         await self._audit(
@@ -306,6 +323,22 @@ class GatewayRoutes:
             result={"status": reply.status, "run": record.run + 1},
             job_ids=(record.id,),
         )
+        return reply.response()
+
+    async def bulk_retry(self, request: Request) -> Response:
+        denied = self._authorise(request)
+        if denied:
+            return denied
+        if not is_json(request.headers.get("content-type", "")):
+            return json_error(415, "Content-Type must be application/json")
+        asked = parse_request(await request.body())
+        reply = await self.bulk.run(
+            asked,
+            actor="anonymous",  # the lead wires core/actor.py's actor_of(request.headers)
+            correlation_id=request.scope["state"]["correlation_id"],
+        )
+        if reply.status == 200:
+            self.metrics.accepted.inc(reply.body["retried"])
         return reply.response()
 
     async def _proxy(self, name: str, path: str) -> Response:

@@ -9,6 +9,7 @@ most `MAX_ALERTS` alerts per notification. So GET /alerts/history always answers
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -150,3 +151,13 @@ class AlertSource:
 
     async def close(self) -> None:
         await self.http.aclose()
+
+    def forget_before(self, before: datetime) -> int:
+        """Retention: drop the notifications received before `before`; how many."""
+        cutoff = iso(before)
+        kept = [entry for entry in self.history if entry["receivedAt"] >= cutoff]
+        gone = len(self.history) - len(kept)
+        if gone:
+            self.history.clear()
+            self.history.extend(kept)
+        return gone

@@ -4,11 +4,13 @@ owned=..., clock=...)`."""
 from __future__ import annotations
 
 from fastapi import FastAPI
+from prometheus_client import Counter
 
 from observatory.core.api_app import api_app
 from observatory.core.backends import Lifecycle, Ports
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.contracts.registry import load_registry
+from observatory.core.retention import Retention, RetentionPolicy
 from observatory.core.settings import HttpSettings
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.telemetry import ServiceMetrics
@@ -42,6 +44,24 @@ def create_app(
     stream = Broadcaster(queries.stats, queries.events_for_recent, settings.stream_interval)
     registry = load_registry(settings.ui_registry)
 
+    background = []
+    if settings.retention is not None:
+        removed = Counter(
+            "retention_removed_total",
+            "Rows removed by retention (ODTO_RETENTION), by kind",
+            ["kind"],
+            registry=metrics.registry,
+        )
+        retention = Retention(
+            jobs,
+            events,
+            alerts,
+            RetentionPolicy(settings.retention, interval=settings.retention_interval),
+            clock,
+            on_removed=lambda kind, n: removed.labels(kind).inc(n),
+        )
+        background.append(retention.run)
+
     token = http.api_token.get_secret_value() if http.api_token else None
     router = build_router(queries, alerts, stream, registry, token=token)
     return api_app(
@@ -52,4 +72,5 @@ def create_app(
         http=http,
         router=router,
         cleanups=[stream.close, alerts.close],
+        background=background,
     )

@@ -7,7 +7,7 @@ from typing import Any
 from observatory.core.clock import iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
-from observatory.core.stores.records import DeadLetterQuery
+from observatory.core.stores.records import DeadLetterQuery, JobFilter
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -74,9 +74,9 @@ class Queries:
         return [job.summary() for job in await self.jobs.recent(limit)]
 
     async def jobs_page(
-        self, *, status: str | None, type: str | None, limit: int, cursor: str | None
+        self, job_filter: JobFilter, *, limit: int, cursor: str | None
     ) -> dict[str, Any]:
-        page = await self.jobs.page(status=status, type=type, limit=limit, cursor=cursor)
+        page = await self.jobs.page(job_filter, limit=limit, cursor=cursor)
         return {"items": [job.summary() for job in page.items], "nextCursor": page.next_cursor}
 
     async def job(self, job_id: str) -> dict[str, Any] | None:

@@ -10,18 +10,16 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from observatory.__about__ import __version__
 from observatory.core.contracts.ids import canonical_uuid
-from observatory.core.contracts.job_request import JOB_TYPE
 from observatory.core.contracts.registry import Registry
 from observatory.core.contracts.validator import Violation
-from observatory.core.contracts.vocabulary import JobStatus
 from observatory.core.dead_letter_filter import dead_letter_query
 from observatory.core.errors import InvalidMessage, NotFound
 from observatory.core.http import is_json, json_error, token_denied
+from observatory.core.job_filter import parse_filter
 from observatory.services.read_model.alerts import AlertSource, parse_notification
 from observatory.services.read_model.queries import Queries
+from observatory.services.read_model.search import SEARCH_HELP, search_params
 from observatory.services.read_model.stream import Broadcaster
-
-STATUSES = tuple(JobStatus)
 
 
 def build_router(
@@ -47,23 +45,31 @@ def build_router(
     async def recent(limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict[str, Any]]:
         return await queries.recent_jobs(limit)
 
-    @router.get("/jobs", tags=["jobs"], summary="Jobs filtered by status/type, keyset-paginated")
+    @router.get(
+        "/jobs",
+        tags=["jobs"],
+        summary="Job search: filters combine (AND), newest first, keyset-paginated",
+        description=SEARCH_HELP,
+        responses={"400": {"description": "A malformed filter; `details` names the field"}},
+    )
     async def jobs(
-        status: Annotated[str | None, Query()] = None,
+        request: Request,
+        # The filters are declared for the OpenAPI page; they are read, checked and
+        # combined from the query as a whole (with meta.<key>), in parse_filter.
+        idPrefix: Annotated[str | None, Query(description="Start of the job id")] = None,
         type: Annotated[str | None, Query()] = None,
+        status: Annotated[str | None, Query()] = None,
+        from_: Annotated[str | None, Query(alias="from", description="createdAt ≥")] = None,
+        to: Annotated[str | None, Query(description="createdAt <")] = None,
+        updatedFrom: Annotated[str | None, Query()] = None,
+        updatedTo: Annotated[str | None, Query()] = None,
+        error: Annotated[str | None, Query(description="Substring of the last error")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=300)] = None,
     ) -> dict[str, Any]:
-        if status is not None and status not in STATUSES:
-            raise InvalidMessage(
-                "Invalid query", [Violation("$.status", f"must be one of {', '.join(STATUSES)}")]
-            )
-        if type is not None and not JOB_TYPE.match(type):
-            raise InvalidMessage(
-                "Invalid query", [Violation("$.type", f"must match {JOB_TYPE.pattern}")]
-            )
+        job_filter = parse_filter(search_params(request.query_params.multi_items()))
         try:
-            return await queries.jobs_page(status=status, type=type, limit=limit, cursor=cursor)
+            return await queries.jobs_page(job_filter, limit=limit, cursor=cursor)
         except ValueError as exc:
             raise InvalidMessage("Invalid query", [Violation("$.cursor", str(exc))]) from exc
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observatory.core.retention import parse_duration
 from observatory.core.settings import port_setting
 
 
@@ -34,3 +36,19 @@ class ReadModelSettings(BaseSettings):
 
     ui_registry: Path | None = Field(default=None, validation_alias="ODTO_UI_REGISTRY")
     """Optional override of the packaged UI registry."""
+
+    retention: timedelta | None = Field(default=None, validation_alias="ODTO_RETENTION")
+    """How long terminal jobs (with attempts and events), dead letters and alert history
+    are kept, e.g. `30d`, `12h`, `90m`; `0` or unset keeps everything (the default)."""
+
+    retention_interval: float = Field(
+        default=600.0, gt=0, validation_alias="READ_MODEL_RETENTION_INTERVAL"
+    )
+    """Seconds between two background purges when ODTO_RETENTION is set."""
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> timedelta | None:
+        if value is None or isinstance(value, timedelta):
+            return value
+        return parse_duration(str(value))

@@ -32,6 +32,7 @@ from observatory.interfaces.tui.render import (
     stats_text,
     status_text,
 )
+from observatory.interfaces.tui.screens.confirm import ConfirmScreen
 from observatory.interfaces.tui.screens.filter import FilterScreen
 from observatory.interfaces.tui.screens.job_detail import JobDetailScreen
 from observatory.interfaces.tui.screens.new_task import NewTaskScreen
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from observatory.interfaces.tui.app import ObservatoryApp
 
 MAX_ALERT_FAILURES = 3
+BULK_CAP = 1000  # POST /jobs/retry's cap per request
+BULK_FILTER_NOTE = "Bulk retry filters by type and error text only: clear id and metadata first"
 STREAM_COALESCE_SECONDS = 0.1
 """Job events arrive in bursts; one jobs refresh per burst is enough."""
 DASHBOARD_KEYS = (
@@ -50,6 +53,7 @@ DASHBOARD_KEYS = (
     ("N", "New task"),
     ("U", "UIs"),
     ("/", "Filter"),
+    ("B", "Bulk"),
     ("⏎", "Open"),
     ("?", "Help"),
     ("^P", "Menu"),
@@ -71,6 +75,7 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("d,D", "dead_letters", "Dead letters"),
         Binding("a,A", "audit", "Audit"),
+        Binding("b,B", "bulk_retry", "Bulk retry"),
         Binding("question_mark", "app.help", "Help"),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -143,9 +148,7 @@ class DashboardScreen(Screen[None]):
         used_filter = self.job_filter
         calls: list[Any] = [
             client.stats(),
-            client.jobs(
-                limit=rows, status=self.job_filter.status, job_type=self.job_filter.job_type
-            ),
+            client.jobs(limit=rows, search=self.job_filter.params()),
         ]
         if want_alerts:
             calls.append(client.alerts())
@@ -305,6 +308,42 @@ class DashboardScreen(Screen[None]):
             self.jobs = []
             self._draw_jobs()
             self.refresh_data()
+
+    def action_bulk_retry(self) -> None:
+        """B: retry the FAILED jobs of the current filter's type and error text: count
+        them first (dry run), ask, then retry and show what happened."""
+        self.run_worker(self._bulk_retry(), group="bulk-retry", exclusive=True)
+
+    async def _bulk_retry(self) -> None:
+        current = self.job_filter
+        if current.id_prefix or current.meta:
+            self.notify(BULK_FILTER_NOTE, severity="warning", timeout=8)
+            return
+        asked = {k: v for k, v in (("type", current.job_type), ("error", current.error)) if v}
+        client = self.observatory.client
+        try:
+            counted = await client.bulk_retry(asked, dry_run=True)
+        except RequestError as exc:
+            self.notify(f"Bulk retry: {exc}", severity="error", timeout=8)
+            return
+        if counted.matched == 0:
+            self.notify("Bulk retry: no FAILED job matches this filter", timeout=6)
+            return
+        which = " ".join(f"{k}={v}" for k, v in asked.items()) or "any type"
+        limit = min(counted.matched, BULK_CAP)
+        more = f" (the newest {BULK_CAP:,} of them)" if counted.matched > BULK_CAP else ""
+        question = f"Retry {limit:,} FAILED jobs ({which}){more}?"
+        if not await self.app.push_screen_wait(
+            ConfirmScreen("Bulk retry", question, confirm="Retry")
+        ):
+            return
+        try:
+            done = await client.bulk_retry(asked, dry_run=False, limit=limit)
+        except RequestError as exc:
+            self.notify(f"Bulk retry: {exc}", severity="error", timeout=10)
+        else:
+            self.notify(f"Bulk retry: retried {done.retried:,} of {done.matched:,} matched")
+        self.refresh_data()
 
     def action_clear_filter(self) -> None:
         self.apply_filter(JobFilter())

@@ -1,0 +1,109 @@
+"""The read model with ODTO_RETENTION set purges in the background: an old finished job
+and an old webhook notification go, a new job stays, and retention_removed_total{kind}
+counts what went; without it nothing is removed (SPEC §13)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import ValidationError
+from tests.unit.services.embedded import Embedded, embedded
+from tests.waiting import wait_until_async
+
+from observatory.core.clock import FixedClock
+from observatory.core.settings import HttpSettings
+from observatory.core.stores.records import AttemptEnd, AttemptStart
+from observatory.services.read_model.alerts import AlertSource
+from observatory.services.read_model.app import create_app
+from observatory.services.read_model.settings import ReadModelSettings
+
+__all__ = ["embedded"]  # the fixture, imported to be found
+
+
+async def finished_job(embedded: Embedded) -> str:
+    clock = embedded.clock
+    job_id = clock.new_id()
+    start = AttemptStart(
+        job_id=job_id,
+        type="OLD",
+        payload={},
+        metadata={},
+        created_at=clock.now(),
+        attempt=1,
+        run=1,
+        event_id=clock.new_id(),
+        correlation_id=clock.new_id(),
+        at=clock.now(),
+    )
+    await embedded.jobs.begin([start])
+    await embedded.jobs.finish([AttemptEnd(job_id, 1, "COMPLETED", "completed", None, clock.now())])
+    return job_id
+
+
+def settings(retention: str | None) -> ReadModelSettings:
+    extra = {"ODTO_RETENTION": retention} if retention else {}
+    return ReadModelSettings.model_validate({"READ_MODEL_RETENTION_INTERVAL": 0.05, **extra})
+
+
+async def test_the_read_model_purges_in_the_background(embedded: Embedded) -> None:
+    old = await finished_job(embedded)
+    embedded.clock.advance(3 * 86_400)
+    new = await finished_job(embedded)
+    app = create_app(
+        settings("2d"),
+        HttpSettings(),
+        jobs=embedded.jobs,
+        counters=embedded.counters,
+        events=embedded.events,
+        owned=False,
+        clock=embedded.clock,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://rm") as client,
+    ):
+
+        async def metric() -> str | None:
+            text = (await client.get("/metrics")).text
+            return text if 'retention_removed_total{kind="jobs"} 1.0' in text else None
+
+        text = await wait_until_async(metric, timeout=10, message="retention metric")
+        assert 'retention_removed_total{kind="attempts"} 1.0' in text
+        assert (await client.get(f"/jobs/{old}")).status_code == 404
+        assert (await client.get(f"/jobs/{new}")).status_code == 200
+
+
+async def test_without_retention_nothing_is_removed(embedded: Embedded) -> None:
+    old = await finished_job(embedded)
+    embedded.clock.advance(400 * 86_400)
+    assert settings(None).retention is None
+    assert settings("0").retention is None
+    app = create_app(
+        settings(None),
+        HttpSettings(),
+        jobs=embedded.jobs,
+        counters=embedded.counters,
+        events=embedded.events,
+        owned=False,
+        clock=embedded.clock,
+    )
+    async with app.router.lifespan_context(app):
+        assert await embedded.jobs.get(old) is not None
+
+
+def test_a_bad_retention_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="not a duration"):
+        settings("thirty days")
+
+
+def test_alert_history_forgets_old_notifications() -> None:
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    source = AlertSource(None, timeout=1, history=10, clock=clock)
+    source.record({"alerts": []})
+    clock.advance(86_400)
+    source.record({"alerts": [], "status": "firing"})
+    assert source.forget_before(clock.now() - timedelta(hours=1)) == 1
+    assert [entry["status"] for entry in source.history] == ["firing"]
