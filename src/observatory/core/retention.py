@@ -11,7 +11,10 @@ interrupted purge safe to repeat: a batch's events go first (only those before t
 cutoff: a job retried meanwhile keeps its new run's events), then the jobs that are
 still terminal and old, with their attempts; a kill in between leaves jobs whose old
 events are gone, which the next run removes. The read model runs `Retention.run`
-periodically when a window is configured; `odto purge` calls `purge` once.
+periodically when a window is configured; `odto purge` calls `purge` once. A purge that
+ran (not a dry run) leaves an audit entry (action "purge", target "history", the counts
+per kind): actor "retention" for the background task when it removed something, the
+`cli:<user>` of `odto purge` otherwise.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Protocol
 
 import structlog
 
+from observatory.core.audit import Auditor
 from observatory.core.clock import Clock
 from observatory.core.errors import DependencyDown
 from observatory.core.stores.ports import EventStore, JobStore
@@ -107,6 +111,20 @@ class Retention:
             self._count(removed, dry_run, alerts=self.alerts.forget_before(cutoff))
         return dict(removed)
 
+    async def audit(
+        self, removed: dict[str, int], *, actor: str, older_than: timedelta | None = None
+    ) -> None:
+        """The audit entry of a purge that ran (never of a dry run); a failure to record
+        is logged, never raised (core/audit.py)."""
+        await Auditor(self.events, self.clock).record(
+            action="purge",
+            actor=actor,
+            target="history",
+            result=dict(removed),
+            correlation_id=self.clock.new_id(),
+            filter={"olderThan": str(older_than or self.policy.window)},
+        )
+
     def _count(self, removed: Counter[str], dry_run: bool, **kinds: int) -> None:
         for kind, n in kinds.items():
             removed[kind] += n
@@ -123,7 +141,7 @@ class Retention:
             except DependencyDown as exc:
                 log.warning("retention skipped a round", error=str(exc))
             else:
-                # audit: purge (actor "retention", result removed)
                 if any(removed.values()):
                     log.info("retention removed", window=str(self.policy.window), **removed)
+                    await self.audit(removed, actor="retention")
             await asyncio.sleep(self.policy.interval)

@@ -57,6 +57,15 @@ def envelope(job_id: str, when: datetime, step: str) -> dict[str, object]:
     }
 
 
+async def audit(data_dir: Path) -> list[dict[str, object]]:
+    events = SqliteEventStore(data_dir / "events.sqlite3")
+    await events.open()
+    try:
+        return (await events.audit(50, None)).items
+    finally:
+        await events.close()
+
+
 async def exists(data_dir: Path, job_id: str) -> bool:
     jobs = SqliteJobStore(data_dir / "jobs.sqlite3")
     await jobs.open()
@@ -85,6 +94,7 @@ def test_purge_counts_then_removes_what_is_older(
     assert (dry["dryRun"], dry["removed"]) == (True, expected)
     assert dry["actor"].startswith("cli:")
     assert asyncio.run(exists(data_dir, old))
+    assert asyncio.run(audit(data_dir)) == []  # a dry run is not audited
 
     assert main(["purge", "--older-than", "7d"]) == 0
     printed = capsys.readouterr().out
@@ -97,6 +107,11 @@ def test_purge_counts_then_removes_what_is_older(
     ]
     assert not asyncio.run(exists(data_dir, old))
     assert asyncio.run(exists(data_dir, new))
+    [entry] = asyncio.run(audit(data_dir))
+    assert (entry["action"], entry["target"], entry["actor"]) == ("purge", "history", dry["actor"])
+    assert entry["result"] == {**expected, "alerts": 0}
+    assert entry["filter"] == {"olderThan": "7 days, 0:00:00"}
+    assert entry["correlationId"]
 
     assert main(["purge", "--older-than", "7d", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["removed"] == dict.fromkeys(expected, 0)

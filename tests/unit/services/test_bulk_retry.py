@@ -108,6 +108,40 @@ async def test_a_repeated_bulk_retry_runs_each_job_s_new_run_once(
     assert third.json() == {"matched": 4, "retried": 0, "jobIds": [], "cap": 1000}
 
 
+async def test_a_bulk_retry_is_audited_with_its_actor_filter_and_result(
+    gateway: httpx.AsyncClient, embedded: Embedded
+) -> None:
+    """The audit entry of a bulk retry: action, the actor of the request's headers, target
+    "jobs", the filter, {matched, retried}, the request's correlation id, filed under each
+    retried job; a dry run leaves none."""
+    ids = await failed_jobs(embedded, 2, type="FLAKY")
+    published(embedded)
+    correlation = "5b0c1f6e-8d2a-4c3b-9e1f-0a1b2c3d4e5f"
+    headers = {"X-Odto-Actor": "cli:alice", "X-Correlation-Id": correlation}
+
+    dry = {"filter": {"type": "FLAKY"}, "dryRun": True}
+    assert (await gateway.post("/jobs/retry", json=dry, headers=headers)).status_code == 200
+    assert (await embedded.events.audit(10, None)).items == []
+
+    body = {"filter": {"type": "FLAKY", "error": "simulated"}}
+    answer = await gateway.post("/jobs/retry", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    [entry] = (await embedded.events.audit(10, None)).items
+    assert entry["action"] == "bulk-retry"
+    assert (entry["actor"], entry["target"]) == ("cli:alice", "jobs")
+    assert entry["filter"] == {"status": "FAILED", "type": "FLAKY", "error": "simulated"}
+    assert entry["result"] == {"matched": 2, "retried": 2}
+    assert entry["correlationId"] == answer.headers["x-correlation-id"] == correlation
+    for job_id in ids:
+        assert [e["action"] for e in await embedded.events.audit_for_job(job_id, 10)] == [
+            "bulk-retry"
+        ]
+
+    anonymous = await retry(gateway, {"filter": {"type": "FLAKY"}})
+    assert anonymous.status_code == 200
+    assert (await embedded.events.audit(10, None)).items[0]["actor"] == "anonymous"
+
+
 async def test_only_failed_jobs_matching_the_filter_are_retried(
     gateway: httpx.AsyncClient, embedded: Embedded
 ) -> None:

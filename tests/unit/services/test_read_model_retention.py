@@ -5,6 +5,7 @@ counts what went; without it nothing is removed (SPEC §13)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -74,6 +75,19 @@ async def test_the_read_model_purges_in_the_background(embedded: Embedded) -> No
         assert 'retention_removed_total{kind="attempts"} 1.0' in text
         assert (await client.get(f"/jobs/{old}")).status_code == 404
         assert (await client.get(f"/jobs/{new}")).status_code == 200
+
+        async def purge_audited() -> dict[str, Any] | None:
+            items = (await client.get("/audit")).json()["items"]
+            return items[0] if items else None
+
+        entry = await wait_until_async(purge_audited, timeout=10, message="purge audit")
+        assert (entry["action"], entry["actor"], entry["target"]) == (
+            "purge",
+            "retention",
+            "history",
+        )
+        assert entry["result"]["jobs"] == 1
+        assert entry["result"]["attempts"] == 1
 
 
 async def test_without_retention_nothing_is_removed(embedded: Embedded) -> None:

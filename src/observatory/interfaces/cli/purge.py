@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 from datetime import timedelta
 from typing import Any
 
+from observatory.core.actor import cli_actor
 from observatory.core.backends import Adapters
 from observatory.core.clock import SystemClock
 from observatory.core.errors import DependencyDown
@@ -50,27 +50,33 @@ def register(subparsers: Any) -> None:
     )
 
 
-async def purge(backends: Backends, older_than: timedelta, *, dry_run: bool) -> dict[str, int]:
+async def purge(
+    backends: Backends, older_than: timedelta, *, dry_run: bool, actor: str | None = None
+) -> dict[str, int]:
+    """Per kind, what went (or would go); a purge that ran is audited as `actor`'s
+    (default: this user's `cli:<user>`)."""
     adapters = Adapters(backends)
     jobs, events = adapters.jobs, adapters.events
     try:
         await jobs.open()
         await events.open()
         retention = Retention(jobs, events, None, RetentionPolicy(older_than), SystemClock())
-        return await retention.purge(older_than, dry_run=dry_run)
+        removed = await retention.purge(older_than, dry_run=dry_run)
+        if not dry_run:
+            await retention.audit(removed, actor=actor or cli_actor(), older_than=older_than)
+        return removed
     finally:
         await events.close()
         await jobs.close()
 
 
 async def run_purge(older_than: timedelta, dry_run: bool, as_json: bool) -> int:
-    actor = f"cli:{getpass.getuser()}"
+    actor = cli_actor()
     try:
-        removed = await purge(Backends(), older_than, dry_run=dry_run)
+        removed = await purge(Backends(), older_than, dry_run=dry_run, actor=actor)
     except DependencyDown as exc:
         print(f"odto purge: {exc}; nothing more was removed (run it again when it answers)")
         return 1
-    # audit: purge (actor, {"olderThan": older_than, "dryRun": dry_run}, removed)
     if as_json:
         answer = {"olderThan": str(older_than), "dryRun": dry_run, "actor": actor}
         print(json.dumps({**answer, "removed": removed}))

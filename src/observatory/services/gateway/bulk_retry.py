@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from observatory.core.bus.port import Bus, Outgoing
-from observatory.core.clock import Clock
+from observatory.core.clock import Clock, iso
 from observatory.core.contracts.envelope import Producer
 from observatory.core.contracts.validator import Violation
 from observatory.core.contracts.vocabulary import EventType, JobStatus
@@ -102,14 +102,28 @@ def retry_envelope(
     )
 
 
+def audit_filter(job_filter: JobFilter) -> dict[str, Any]:
+    """The filter of a bulk retry as its audit entry shows it (the request's field names)."""
+    shown: dict[str, Any] = {"status": JobStatus.FAILED.value}
+    if job_filter.type is not None:
+        shown["type"] = job_filter.type
+    if job_filter.created_from is not None:
+        shown["from"] = iso(job_filter.created_from)
+    if job_filter.created_to is not None:
+        shown["to"] = iso(job_filter.created_to)
+    if job_filter.error is not None:
+        shown["error"] = job_filter.error
+    return shown
+
+
 class BulkRetry:
     """Selects, counts and republishes; the route only parses and answers."""
 
     def __init__(self, *, jobs: JobStore, bus: Bus, producer: Producer, clock: Clock) -> None:
         self.jobs, self.bus, self.producer, self.clock = jobs, bus, producer, clock
 
-    async def run(self, request: BulkRetryRequest, *, actor: str, correlation_id: str) -> Reply:
-        """`actor` is who asks (recorded with the outcome by the audit, core/actor.py)."""
+    async def run(self, request: BulkRetryRequest, *, correlation_id: str) -> Reply:
+        """The route audits what ran (`audit_filter`, the answer's counts and jobIds)."""
         matched = await self.jobs.count_matching(request.filter)
         if request.dry_run:
             return Reply(200, {"matched": matched, "retried": 0, "jobIds": [], "cap": MAX_JOBS})
@@ -137,7 +151,6 @@ class BulkRetry:
                 break
             retried += [r.id for r in batch]
         result: dict[str, Any] = {"matched": matched, "retried": len(retried), "jobIds": retried}
-        # audit: bulk-retry (actor, request.filter, result, correlation_id, job_ids=retried)
         if failure is not None:
             body = {"error": f"{failure.dependency} unavailable midway; repeat to resume", **result}
             if unconfirmed:

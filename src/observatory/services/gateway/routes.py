@@ -42,6 +42,7 @@ from observatory.services.gateway.bulk_retry import (
     BULK_HELP,
     BULK_SCHEMA,
     BulkRetry,
+    audit_filter,
     parse_request,
     retry_envelope,
 )
@@ -332,11 +333,16 @@ class GatewayRoutes:
         if not is_json(request.headers.get("content-type", "")):
             return json_error(415, "Content-Type must be application/json")
         asked = parse_request(await request.body())
-        reply = await self.bulk.run(
-            asked,
-            actor="anonymous",  # the lead wires core/actor.py's actor_of(request.headers)
-            correlation_id=request.scope["state"]["correlation_id"],
-        )
+        reply = await self.bulk.run(asked, correlation_id=request.scope["state"]["correlation_id"])
+        if not asked.dry_run and "retried" in reply.body:  # also a 503 midway: some went
+            await self._audit(
+                request,
+                action="bulk-retry",
+                target="jobs",
+                result={"matched": reply.body["matched"], "retried": reply.body["retried"]},
+                filter=audit_filter(asked.filter),
+                job_ids=reply.body["jobIds"],
+            )
         if reply.status == 200:
             self.metrics.accepted.inc(reply.body["retried"])
         return reply.response()
