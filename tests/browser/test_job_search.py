@@ -105,9 +105,10 @@ def test_bulk_retry_counts_asks_and_retries_the_failed_jobs(
         jobs = [
             httpx.get(f"{observatory.read_model_url}/jobs/{j}", timeout=5).json() for j in doomed
         ]
-        return all(job["run"] == 2 for job in jobs)
+        # run 2 shows from acceptance (a PENDING row): wait until it has failed again
+        return all(job["run"] == 2 and job["status"] == "FAILED" for job in jobs)
 
-    wait_until(ran_again, timeout=30, message="the three jobs to run again")
+    wait_until(ran_again, timeout=60, message="the three jobs to run again and fail")
 
     page.get_by_role("button", name="Retry FAILED…").click()
     page.locator("#bulk-retry-question").wait_for()
