@@ -173,6 +173,13 @@ async def test_r_refreshes_at_once(live: RunningSystem) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await wait_for(pilot, lambda: on_dashboard(app))
         job_id = submit_directly(live, unique_type("REFRESH"))
+        # The row is written after the 202 (by the processor, or the gateway's batch of
+        # PENDING rows): press R only once the read model has it, as a user would see it.
+        await wait_for(
+            pilot,
+            lambda: httpx.get(f"{live.read_model_url}/jobs/{job_id}").status_code == 200,
+            what="the job's row in the read model",
+        )
         before = screen.refresh_count
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.refresh_count > before)
