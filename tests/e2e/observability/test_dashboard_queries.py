@@ -107,7 +107,7 @@ def test_every_service_exports_its_dependency_gauges_without_a_readiness_probe(
     # Nothing probes /readyz on a laptop: the gauges must be fresh at every scrape anyway,
     # or DatabaseUnavailable and the Dependencies panel would have no data.
     expected = {
-        "gateway": {"bus", "job_store"},
+        "gateway": {"bus", "job_store", "event_store"},  # dead-letter replay and audit
         "processor": {"bus", "job_store"},
         "metrics-engine": {"bus", "counters", "event_store"},
         "read-model": {"job_store", "counters", "event_store"},
