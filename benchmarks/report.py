@@ -114,33 +114,25 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _read_model_bar(rm: dict[str, Any] | None) -> dict[str, Any]:
     """Worst route's p99 (every answer 200 with the expected content, else MISS)."""
-    figure = "Read model at 1,000,000 jobs (p99)"
-    if not rm:
-        return _not_run(figure)
-    if rm["jobs"] != RM_JOBS:
-        figure = f"Read model at {rm['jobs']:,} jobs (p99; target: at 1,000,000)"
-    worst, ok = rm.get("worstP99Ms"), rm.get("answersOk")
-    return {
-        "figure": figure,
-        "measured": f"{worst} ms ({rm.get('worstRoute')})" + ("" if ok else ", BAD ANSWERS"),
-        "firstBar": f"p99 <= {RM_FIRST_MS:g} ms",
-        "goal": f"p99 <= {RM_GOAL_MS:g} ms",
-        "first": _verdict(None if worst is None else bool(ok) and worst <= RM_FIRST_MS),
-        "goalMet": _verdict(None if worst is None else bool(ok) and worst <= RM_GOAL_MS),
-    }
+    return _p99_bar("Read model", rm)
 
 
 def _search_bar(se: dict[str, Any] | None) -> dict[str, Any]:
     """Worst search's open-loop p99 (every answer 200 with the expected content)."""
-    figure = "Job search at 1,000,000 jobs (p99)"
-    if not se:
+    return _p99_bar("Job search", se)
+
+
+def _p99_bar(name: str, run: dict[str, Any] | None) -> dict[str, Any]:
+    """The bar of a scenario at 1,000,000 jobs judged by its worst p99 and its answers."""
+    figure = f"{name} at 1,000,000 jobs (p99)"
+    if not run:
         return _not_run(figure)
-    if se["jobs"] != RM_JOBS:
-        figure = f"Job search at {se['jobs']:,} jobs (p99; target: at 1,000,000)"
-    worst, ok = se.get("worstP99Ms"), se.get("answersOk")
+    if run["jobs"] != RM_JOBS:
+        figure = f"{name} at {run['jobs']:,} jobs (p99; target: at 1,000,000)"
+    worst, ok = run.get("worstP99Ms"), run.get("answersOk")
     return {
         "figure": figure,
-        "measured": f"{worst} ms ({se.get('worstRoute')})" + ("" if ok else ", BAD ANSWERS"),
+        "measured": f"{worst} ms ({run.get('worstRoute')})" + ("" if ok else ", BAD ANSWERS"),
         "firstBar": f"p99 <= {RM_FIRST_MS:g} ms",
         "goal": f"p99 <= {RM_GOAL_MS:g} ms",
         "first": _verdict(None if worst is None else bool(ok) and worst <= RM_FIRST_MS),
