@@ -98,7 +98,8 @@ def test_waiting_jobs_are_listed_while_no_processor_runs(services: Services) -> 
 
 def test_a_cancelled_job_is_never_run_and_is_counted(services: Services) -> None:
     """Cancel a waiting job: 200, CANCELLED with its job.cancelled event and counter; asking
-    again answers the same. Once a processor runs, the other jobs complete and the
+    again is 409 with status CANCELLED (SPEC §13: it has finished) and counts nothing more.
+    Once a processor runs, the other jobs complete and the
     cancelled one stays CANCELLED; cancelling a finished job is 409 with its status;
     unknown ids are 404."""
     with httpx.Client(timeout=10) as client:
@@ -109,7 +110,9 @@ def test_a_cancelled_job_is_never_run_and_is_counted(services: Services) -> None
         answer = cancel(client, services, victim.upper())
         done = {"jobId": victim, "status": "CANCELLED"}
         assert (answer.status_code, answer.json()) == (200, done)
-        assert cancel(client, services, victim).json() == done
+        again = cancel(client, services, victim)
+        assert (again.status_code, again.json()["status"]) == (409, "CANCELLED")
+        assert "error" in again.json()
         assert cancel(client, services, str(uuid.uuid4())).status_code == 404
         assert cancel(client, services, "not-a-job").status_code == 404
 
@@ -136,6 +139,8 @@ def test_a_cancelled_job_is_never_run_and_is_counted(services: Services) -> None
         assert late.status_code == 409
         assert late.json()["status"] == "COMPLETED"
         assert "error" in late.json()
+        stats = client.get(f"{services.read_model}/stats").json()
+        assert stats["cancelledJobs"] == before["cancelledJobs"] + 1  # the repeat counted once
 
 
 def test_cancels_racing_a_running_processor_leave_one_terminal_state(services: Services) -> None:
@@ -197,7 +202,7 @@ def test_write_actions_are_audited_with_actor_and_correlation(services: Services
         cancelled = client.post(f"{services.gateway}/jobs/{job_id}/cancel", headers=actor)
         assert cancelled.status_code == 200
         refused = client.post(f"{services.gateway}/jobs/{job_id}/cancel")  # anonymous, again
-        assert refused.status_code == 200
+        assert refused.status_code == 409
 
         def timeline() -> list[dict[str, Any]] | None:
             audit: list[dict[str, Any]] = job(client, services, job_id)["audit"]
@@ -212,6 +217,7 @@ def test_write_actions_are_audited_with_actor_and_correlation(services: Services
         assert entries[0]["correlationId"] == correlation
         assert entries[0]["target"] == entries[1]["target"] == job_id
         assert entries[1]["result"] == {"status": 200, "jobStatus": "CANCELLED"}
+        assert entries[2]["result"] == {"status": 409, "jobStatus": "CANCELLED"}
 
         first = client.get(f"{services.read_model}/audit", params={"limit": 2}).json()
         assert [e["eventId"] for e in first["items"]] == [

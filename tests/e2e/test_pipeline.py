@@ -137,6 +137,7 @@ def test_retry_answers_404_for_unknown_and_409_for_completed(profile_system: Run
         conflict = client.post(f"{system.gateway_url}/jobs/{job_id}/retry")
         assert conflict.status_code == 409
         assert "COMPLETED" in conflict.json()["error"]
+        assert conflict.json()["status"] == "COMPLETED"  # as a refused cancel says it
 
 
 def test_same_job_id_twice_is_processed_and_counted_once(profile_system: RunningSystem) -> None:

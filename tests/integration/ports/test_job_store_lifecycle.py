@@ -92,7 +92,7 @@ async def test_cancel_ends_a_pending_job(job_store: JobStore) -> None:
     job_id, other = new_id(), new_id()
     await job_store.accept([pending(job_id), pending(other)])
 
-    assert await job_store.cancel(job_id.upper(), at(3)) == "CANCELLED"
+    assert await job_store.cancel(job_id.upper(), at(3)) == ("CANCELLED", True)
 
     job = await must_get(job_store, job_id)
     assert (job.status, job.completed_at, job.updated_at) == ("CANCELLED", at(3), at(3))
@@ -108,7 +108,7 @@ async def test_cancel_ends_a_job_waiting_for_its_retry(job_store: JobStore) -> N
     await job_store.begin([start(job_id)])
     await job_store.finish([end(job_id, "EXECUTING", error="first try failed")])
 
-    assert await job_store.cancel(job_id, at(3)) == "CANCELLED"
+    assert await job_store.cancel(job_id, at(3)) == ("CANCELLED", True)
 
     assert await job_store.begin([start(job_id, attempt=2, when=4)]) == []
     await job_store.finish([end(job_id, "COMPLETED", attempt=2, when=5)])
@@ -118,17 +118,18 @@ async def test_cancel_ends_a_job_waiting_for_its_retry(job_store: JobStore) -> N
 
 async def test_cancel_leaves_running_and_finished_jobs_alone(job_store: JobStore) -> None:
     """A running attempt, a finished job and a cancelled one keep their status, which cancel()
-    names; an unknown id or a non-UUID is None."""
+    names, saying it cancelled nothing (a second cancel too); an unknown id or a non-UUID
+    is None."""
     running, done, failed, gone = new_id(), new_id(), new_id(), new_id()
     await job_store.begin([start(running), start(done), start(failed)])
     await job_store.finish([end(done, "COMPLETED"), end(failed, "FAILED", error="x")])
     await job_store.accept([pending(gone)])
-    await job_store.cancel(gone, at(3))
+    assert await job_store.cancel(gone, at(3)) == ("CANCELLED", True)
 
-    assert await job_store.cancel(running, at(4)) == "EXECUTING"
-    assert await job_store.cancel(done, at(4)) == "COMPLETED"
-    assert await job_store.cancel(failed, at(4)) == "FAILED"
-    assert await job_store.cancel(gone, at(4)) == "CANCELLED"
+    assert await job_store.cancel(running, at(4)) == ("EXECUTING", False)
+    assert await job_store.cancel(done, at(4)) == ("COMPLETED", False)
+    assert await job_store.cancel(failed, at(4)) == ("FAILED", False)
+    assert await job_store.cancel(gone, at(4)) == ("CANCELLED", False)
     assert await job_store.cancel(new_id(), at(4)) is None
     assert await job_store.cancel("not-a-uuid", at(4)) is None
     assert (await must_get(job_store, gone)).updated_at == at(3)
@@ -153,8 +154,8 @@ async def test_cancel_racing_begin_gives_one_winner(job_store: JobStore) -> None
     for job_id in ids:
         job = await must_get(job_store, job_id)
         if job_id in started:
-            assert answers[job_id] == "EXECUTING"
+            assert answers[job_id] == ("EXECUTING", False)
             assert job.status == "EXECUTING"
         else:
-            assert answers[job_id] == "CANCELLED"
+            assert answers[job_id] == ("CANCELLED", True)
             assert (job.status, job.history) == ("CANCELLED", ())

@@ -5,41 +5,22 @@ once (SPEC §13)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 import pytest
-from tests.unit.services.embedded import Embedded, Message, embedded
+from tests.unit.services.conftest import asgi_client, gateway_app
+from tests.unit.services.embedded import Embedded, Message
 from tests.unit.services.test_processor_handlers import announced, created, processor, settle
 
 from observatory.core.bus.port import Outgoing
 from observatory.core.errors import DependencyDown
 from observatory.core.settings import HttpSettings
 from observatory.services.gateway import bulk_retry
-from observatory.services.gateway.app import create_app
-from observatory.services.gateway.settings import GatewaySettings
-
-__all__ = ["embedded"]  # the fixture, imported to be found
 
 JSON = {"Content-Type": "application/json"}
 FAILS_ONCE = {"simulate": {"failAttempts": 1}}
-
-
-@pytest.fixture
-async def gateway(embedded: Embedded) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        GatewaySettings(),
-        HttpSettings(),
-        bus=embedded.bus,
-        jobs=embedded.jobs,
-        events=embedded.events,
-        owned=False,
-        clock=embedded.clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
-        yield client
 
 
 async def failed_jobs(embedded: Embedded, count: int, **fields: Any) -> list[str]:
@@ -112,8 +93,8 @@ async def test_a_bulk_retry_is_audited_with_its_actor_filter_and_result(
     gateway: httpx.AsyncClient, embedded: Embedded
 ) -> None:
     """The audit entry of a bulk retry: action, the actor of the request's headers, target
-    "jobs", the filter, {matched, retried}, the request's correlation id, filed under each
-    retried job; a dry run leaves none."""
+    "jobs", the filter, {matched, retried, dryRun}, the request's correlation id, filed
+    under each retried job; a dry run is recorded too (dryRun true, filed under no job)."""
     ids = await failed_jobs(embedded, 2, type="FLAKY")
     published(embedded)
     correlation = "5b0c1f6e-8d2a-4c3b-9e1f-0a1b2c3d4e5f"
@@ -121,16 +102,23 @@ async def test_a_bulk_retry_is_audited_with_its_actor_filter_and_result(
 
     dry = {"filter": {"type": "FLAKY"}, "dryRun": True}
     assert (await gateway.post("/jobs/retry", json=dry, headers=headers)).status_code == 200
-    assert (await embedded.events.audit(10, None)).items == []
+    [counted] = (await embedded.events.audit(10, None)).items
+    assert (counted["action"], counted["actor"], counted["target"]) == (
+        "bulk-retry",
+        "cli:alice",
+        "jobs",
+    )
+    assert counted["filter"] == {"status": "FAILED", "type": "FLAKY"}
+    assert counted["result"] == {"matched": 2, "retried": 0, "dryRun": True}
 
     body = {"filter": {"type": "FLAKY", "error": "simulated"}}
     answer = await gateway.post("/jobs/retry", json=body, headers=headers)
     assert answer.status_code == 200, answer.text
-    [entry] = (await embedded.events.audit(10, None)).items
+    entry, _ = (await embedded.events.audit(10, None)).items
     assert entry["action"] == "bulk-retry"
     assert (entry["actor"], entry["target"]) == ("cli:alice", "jobs")
     assert entry["filter"] == {"status": "FAILED", "type": "FLAKY", "error": "simulated"}
-    assert entry["result"] == {"matched": 2, "retried": 2}
+    assert entry["result"] == {"matched": 2, "retried": 2, "dryRun": False}
     assert entry["correlationId"] == answer.headers["x-correlation-id"] == correlation
     for job_id in ids:
         assert [e["action"] for e in await embedded.events.audit_for_job(job_id, 10)] == [
@@ -252,17 +240,8 @@ async def test_a_broker_failing_midway_is_reported_exactly(
 async def test_a_token_guards_bulk_retry(embedded: Embedded) -> None:
     from pydantic import SecretStr
 
-    app = create_app(
-        GatewaySettings(),
-        HttpSettings(api_token=SecretStr("s3cret")),
-        bus=embedded.bus,
-        jobs=embedded.jobs,
-        events=embedded.events,
-        owned=False,
-        clock=embedded.clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as client:
+    app = gateway_app(embedded, HttpSettings(api_token=SecretStr("s3cret")))
+    async with asgi_client(app, "http://gw") as client:
         assert (await client.post("/jobs/retry", json={})).status_code == 401
         ok = await client.post(
             "/jobs/retry", json={"dryRun": True}, headers={"Authorization": "Bearer s3cret"}

@@ -10,15 +10,13 @@ from collections.abc import Sequence
 
 import orjson
 import pytest
-from tests.unit.services.embedded import Embedded, embedded, event, job
+from tests.unit.services.embedded import Embedded, event, job
 
 from observatory.core.bus.port import Outgoing
 from observatory.core.errors import DependencyDown
 from observatory.core.http import Reply
 from observatory.core.stores.records import DeadLetter
 from observatory.services.gateway.replay import BulkResult, Replayer, parse_bulk
-
-__all__ = ["embedded"]  # the fixture, imported to be found
 
 
 async def add_letters(embedded: Embedded, count: int) -> None:

@@ -11,7 +11,6 @@ import pytest
 from tests.unit.services.embedded import (
     Embedded,
     Message,
-    embedded,
     event,
     job,
     lifecycle,
@@ -24,8 +23,6 @@ from observatory.core.stores.records import CounterSnapshot
 from observatory.services.metrics_engine.admission import CHECK_HEADER, CHECKS
 from observatory.services.metrics_engine.handlers import DeadLetterHandler, EventHandler
 from observatory.services.metrics_engine.metrics import MetricsEngineMetrics
-
-__all__ = ["embedded"]  # the fixture, imported to be found
 
 
 class Engine:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from tests.unit.services.embedded import Embedded, Message, embedded, event, job
+from tests.unit.services.embedded import Embedded, Message, event, job
 
 from observatory.core.bus.isolation import Isolating
 from observatory.core.bus.port import Outcome, Settlement
@@ -19,8 +19,6 @@ from observatory.services.processor.handlers import JobHandler
 from observatory.services.processor.lifecycle import ATTEMPT_HEADER
 from observatory.services.processor.metrics import ProcessorMetrics
 from observatory.services.processor.settings import ProcessorSettings
-
-__all__ = ["embedded"]  # the fixture, imported to be found
 
 POISON_CREATED_AT = "0001-01-01T00:00:00+23:59"  # parses, but has no UTC form
 
@@ -200,7 +198,8 @@ async def test_a_job_cancelled_while_pending_is_acked_without_effects(embedded: 
     _, handle = processor(embedded)
     cancelled, other = created(embedded), created(embedded)
     await embedded.jobs.accept([pending_of(cancelled), pending_of(other)])
-    assert await embedded.jobs.cancel(job_id(cancelled), embedded.clock.now()) == "CANCELLED"
+    cancel = await embedded.jobs.cancel(job_id(cancelled), embedded.clock.now())
+    assert cancel == ("CANCELLED", True)
 
     assert await settle(await handle([cancelled, other])) == [Outcome.ACK, Outcome.ACK]
 
@@ -220,7 +219,7 @@ async def test_the_delayed_retry_of_a_cancelled_job_is_acked_without_effects(
     assert await settle(await handle([message])) == [Outcome.ACK]
     retries = embedded.take("jobs.created")
     embedded.take("jobs.executed")
-    assert await embedded.jobs.cancel(job_id(message), embedded.clock.now()) == "CANCELLED"
+    assert await embedded.jobs.cancel(job_id(message), embedded.clock.now()) == ("CANCELLED", True)
 
     assert await settle(await handle(retries)) == [Outcome.ACK]
 

@@ -7,13 +7,11 @@ import random
 from typing import Any
 
 import pytest
-from tests.unit.services.embedded import Embedded, embedded, event, job, lifecycle
+from tests.unit.services.embedded import Embedded, event, job, lifecycle
 
 from observatory.core.clock import parse_iso
 from observatory.core.stores.records import AttemptEnd, AttemptStart, CounterEffect, JobFilter
 from observatory.services.read_model.queries import Queries
-
-__all__ = ["embedded"]  # the fixture, imported to be found
 
 
 @pytest.fixture

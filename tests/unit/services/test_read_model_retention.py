@@ -7,20 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
-from tests.unit.services.embedded import Embedded, embedded
+from tests.unit.services.conftest import asgi_client, read_model_app
+from tests.unit.services.embedded import Embedded
 from tests.waiting import wait_until_async
 
 from observatory.core.clock import FixedClock
-from observatory.core.settings import HttpSettings
 from observatory.core.stores.records import AttemptEnd, AttemptStart
 from observatory.services.read_model.alerts import AlertSource
-from observatory.services.read_model.app import create_app
 from observatory.services.read_model.settings import ReadModelSettings
-
-__all__ = ["embedded"]  # the fixture, imported to be found
 
 
 async def finished_job(embedded: Embedded) -> str:
@@ -52,20 +48,8 @@ async def test_the_read_model_purges_in_the_background(embedded: Embedded) -> No
     old = await finished_job(embedded)
     embedded.clock.advance(3 * 86_400)
     new = await finished_job(embedded)
-    app = create_app(
-        settings("2d"),
-        HttpSettings(),
-        jobs=embedded.jobs,
-        counters=embedded.counters,
-        events=embedded.events,
-        owned=False,
-        clock=embedded.clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://rm") as client,
-    ):
+    app = read_model_app(embedded, settings("2d"))
+    async with app.router.lifespan_context(app), asgi_client(app, "http://rm") as client:
 
         async def metric() -> str | None:
             text = (await client.get("/metrics")).text
@@ -95,15 +79,7 @@ async def test_without_retention_nothing_is_removed(embedded: Embedded) -> None:
     embedded.clock.advance(400 * 86_400)
     assert settings(None).retention is None
     assert settings("0").retention is None
-    app = create_app(
-        settings(None),
-        HttpSettings(),
-        jobs=embedded.jobs,
-        counters=embedded.counters,
-        events=embedded.events,
-        owned=False,
-        clock=embedded.clock,
-    )
+    app = read_model_app(embedded, settings(None))
     async with app.router.lifespan_context(app):
         assert await embedded.jobs.get(old) is not None
 

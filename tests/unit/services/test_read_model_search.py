@@ -4,37 +4,15 @@ combine, keyset pages walk them, and every malformed filter is a 400 naming its 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from tests.unit.services.embedded import Embedded, embedded
+from tests.unit.services.embedded import Embedded
 
 from observatory.core.clock import iso
-from observatory.core.settings import HttpSettings
 from observatory.core.stores.records import AttemptEnd, AttemptStart
-from observatory.services.read_model.app import create_app
-from observatory.services.read_model.settings import ReadModelSettings
-
-__all__ = ["embedded"]  # the fixture, imported to be found
-
-
-@pytest.fixture
-async def client(embedded: Embedded) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        ReadModelSettings(),
-        HttpSettings(),
-        jobs=embedded.jobs,
-        counters=embedded.counters,
-        events=embedded.events,
-        owned=False,
-        clock=embedded.clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://rm") as client:
-        yield client
 
 
 async def seed(embedded: Embedded, count: int = 12) -> list[dict[str, Any]]:
@@ -88,7 +66,7 @@ async def ids(client: httpx.AsyncClient, query: str) -> list[str]:
 
 
 async def test_filters_combine_and_pages_walk_them(
-    client: httpx.AsyncClient, embedded: Embedded
+    read_model: httpx.AsyncClient, embedded: Embedded
 ) -> None:
     """type, status, time range, error text, metadata and id prefix each narrow the list,
     together they intersect, and cursors walk each selection newest first."""
@@ -98,22 +76,22 @@ async def test_filters_combine_and_pages_walk_them(
     def expect(keep: Any) -> list[str]:
         return [j["id"] for j in jobs if keep(j)]
 
-    assert await ids(client, "type=REPORT") == expect(lambda j: j["n"] % 2 == 1)
-    assert await ids(client, "status=FAILED&error=us-EAST") == expect(
+    assert await ids(read_model, "type=REPORT") == expect(lambda j: j["n"] % 2 == 1)
+    assert await ids(read_model, "status=FAILED&error=us-EAST") == expect(
         lambda j: j["status"] == "FAILED" and j["region"] == "us-east"
     )
-    assert await ids(client, "meta.region=eu-west&meta.shard=0") == expect(
+    assert await ids(read_model, "meta.region=eu-west&meta.shard=0") == expect(
         lambda j: j["region"] == "eu-west" and j["n"] % 4 == 0
     )
     window = f"from={iso(start + timedelta(minutes=3))}&to={iso(start + timedelta(minutes=7))}"
-    assert await ids(client, window) == expect(lambda j: 3 <= j["n"] < 7)
-    assert await ids(client, f"{window}&type=EMAIL&meta.region=ap-south") == expect(
+    assert await ids(read_model, window) == expect(lambda j: 3 <= j["n"] < 7)
+    assert await ids(read_model, f"{window}&type=EMAIL&meta.region=ap-south") == expect(
         lambda j: 3 <= j["n"] < 7 and j["n"] % 2 == 0 and j["region"] == "ap-south"
     )
     target = jobs[4]["id"]
-    assert target in await ids(client, f"idPrefix={target[:10].upper()}")
-    assert await ids(client, f"idPrefix={target}") == [target]
-    assert await ids(client, "status=PENDING") == []
+    assert target in await ids(read_model, f"idPrefix={target[:10].upper()}")
+    assert await ids(read_model, f"idPrefix={target}") == [target]
+    assert await ids(read_model, "status=PENDING") == []
 
 
 BAD = {
@@ -143,11 +121,11 @@ BAD = {
 
 @pytest.mark.parametrize(("query", "field"), BAD.values(), ids=BAD.keys())
 async def test_a_malformed_filter_is_a_400_naming_the_field(
-    client: httpx.AsyncClient, embedded: Embedded, query: str, field: str
+    read_model: httpx.AsyncClient, embedded: Embedded, query: str, field: str
 ) -> None:
     """Each malformed filter answers 400 JSON whose details name the field."""
     await seed(embedded, 2)
-    answer = await client.get(f"/jobs?{query}")
+    answer = await read_model.get(f"/jobs?{query}")
     assert answer.status_code == 400, answer.text
     body = answer.json()
     assert field in [d["path"] for d in body["details"]], body

@@ -87,11 +87,12 @@ class JobStore(Protocol):
         still FAILED with a lower run. Any other row is left as it is (the processor got
         there first). InvalidMessage, nothing written, when any value is refused."""
 
-    async def cancel(self, job_id: str, at: datetime) -> str | None:
+    async def cancel(self, job_id: str, at: datetime) -> tuple[str, bool] | None:
         """Cancel a job that waits, atomically: a PENDING row, or an EXECUTING one whose
         latest attempt is finished (a retry is due), becomes CANCELLED (terminal). Returns
-        the row's status afterwards (CANCELLED, or the status that kept it from being
-        cancelled), None when there is no such job (also for an id that is no UUID)."""
+        the row's status afterwards and whether this call cancelled it: (CANCELLED, True),
+        or (the status that kept it from being cancelled, False), CANCELLED too for a job
+        cancelled before. None when there is no such job (also for an id that is no UUID)."""
 
     async def count_matching(self, filter: JobFilter) -> int:
         """How many jobs `filter` selects (what `page` would walk to the end)."""

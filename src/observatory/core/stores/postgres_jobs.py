@@ -252,7 +252,7 @@ class PostgresJobStore(PostgresAdapter):
                 )
             await _add_meta(conn, cols)  # a PENDING job is found by its metadata too
 
-    async def cancel(self, job_id: str, at: datetime) -> str | None:
+    async def cancel(self, job_id: str, at: datetime) -> tuple[str, bool] | None:
         canonical = canonical_uuid(job_id)
         if canonical is None:
             return None
@@ -273,14 +273,14 @@ class PostgresJobStore(PostgresAdapter):
             else:
                 waiting = status == JobStatus.PENDING
             if not waiting:
-                return status
+                return status, False
             await conn.execute(
                 "UPDATE jobs SET status = 'CANCELLED', updated_at = $2, completed_at = $2"
                 " WHERE id = $1::uuid",
                 canonical,
                 moment,
             )
-        return JobStatus.CANCELLED.value
+        return JobStatus.CANCELLED.value, True
 
     async def count_matching(self, filter: JobFilter) -> int:
         where = postgres_where(filter, None)

@@ -242,13 +242,13 @@ class SqliteJobStore(SqliteAdapter):
         with self.guarded():
             await self._writer.run(work)
 
-    async def cancel(self, job_id: str, at: datetime) -> str | None:
+    async def cancel(self, job_id: str, at: datetime) -> tuple[str, bool] | None:
         canonical = canonical_uuid(job_id)
         if canonical is None:
             return None
         moment = iso(time_value(at, "cancelledAt"))
 
-        def work(conn: sqlite3.Connection) -> str | None:
+        def work(conn: sqlite3.Connection) -> tuple[str, bool] | None:
             row = conn.execute(
                 "SELECT status, attempts FROM jobs WHERE id = ?", (canonical,)
             ).fetchone()
@@ -264,13 +264,13 @@ class SqliteJobStore(SqliteAdapter):
             else:
                 waiting = status == JobStatus.PENDING
             if not waiting:
-                return str(status)
+                return str(status), False
             conn.execute(
                 "UPDATE jobs SET status = 'CANCELLED', updated_at = ?, completed_at = ?"
                 " WHERE id = ?",
                 (moment, moment, canonical),
             )
-            return JobStatus.CANCELLED.value
+            return JobStatus.CANCELLED.value, True
 
         with self.guarded():
             return await self._writer.run(work)

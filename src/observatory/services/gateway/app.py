@@ -10,8 +10,13 @@ from observatory.core.bus.port import Bus
 from observatory.core.clock import Clock, SystemClock
 from observatory.core.settings import HttpSettings
 from observatory.core.stores.ports import EventStore, JobStore
+from observatory.services.gateway.bulk_retry import BulkRetry
 from observatory.services.gateway.lane import SubmitLane
 from observatory.services.gateway.metrics import GatewayMetrics
+from observatory.services.gateway.operate_routes import OperateRoutes
+from observatory.services.gateway.proxies import Proxies
+from observatory.services.gateway.replay import Replayer
+from observatory.services.gateway.router import gateway_router
 from observatory.services.gateway.routes import GatewayRoutes
 from observatory.services.gateway.settings import GatewaySettings
 
@@ -29,16 +34,24 @@ def create_app(
     """The gateway over `bus`, `jobs` and `events` (dead-letter replay); with `owned` its
     lifespan opens and closes them."""
     metrics = GatewayMetrics(settings.max_type_labels)
+    clock = clock or SystemClock()
     routes = GatewayRoutes(
         bus=bus,
         jobs=jobs,
         events=events,
-        clock=clock or SystemClock(),
+        clock=clock,
         metrics=metrics,
         token=http.api_token.get_secret_value() if http.api_token else None,
+    )
+    operate = OperateRoutes(
+        routes,
+        replayer=Replayer(bus=bus, events=events, clock=clock),
+        bulk=BulkRetry(jobs=jobs, bus=bus, producer=routes.producer, clock=clock),
+    )
+    proxies = Proxies(
         alertmanager_url=str(settings.alertmanager_url) if settings.alertmanager_url else None,
         prometheus_url=str(settings.prometheus_url) if settings.prometheus_url else None,
-        proxy_timeout=settings.proxy_timeout,
+        timeout=settings.proxy_timeout,
     )
 
     app = api_app(
@@ -47,7 +60,7 @@ def create_app(
         metrics=metrics,
         lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs, events=events), owned=owned),
         http=http,
-        router=routes.router,
-        cleanups=[routes.pending.close, routes.audit_writer.close, routes.http.aclose],
+        router=gateway_router(routes, operate, proxies),
+        cleanups=[routes.pending.close, routes.audit_writer.close, proxies.aclose],
     )
     return SubmitLane(app, routes, app.state.request_duration)

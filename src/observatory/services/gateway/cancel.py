@@ -1,11 +1,13 @@
 """Cancelling a job that waits: the job store decides (atomically), the gateway answers
-and announces.
+and announces. Also the 409 of a single retry, which has the same shape.
 
-- 200 `{jobId, status: "CANCELLED"}` when the job is CANCELLED afterwards. Cancelling a
-  cancelled job again answers the same and announces again with the same event id,
-  which every consumer deduplicates: a client whose first answer was lost (or a 503
-  after the row changed but before job.cancelled was confirmed) simply asks again.
-- 409 `{error, status}` when the job runs or has finished; 404 for an unknown id.
+- 200 `{jobId, status: "CANCELLED"}` when this request cancelled the job.
+- 409 `{error, status}` when the job runs or has finished, CANCELLED included (SPEC §13).
+  A job cancelled before is announced again with the same event id, which every consumer
+  deduplicates: a client whose first answer was lost (or a 503 after the row changed but
+  before job.cancelled was confirmed) asks again and learns it is CANCELLED, and the
+  announcement is out by the time it is told so.
+- 404 for an unknown id.
 """
 
 from __future__ import annotations
@@ -62,4 +64,11 @@ def cannot_cancel(job_id: str, status: str) -> Reply:
             " can be cancelled",
             "status": status,
         },
+    )
+
+
+def cannot_retry(job_id: str, status: str) -> Reply:
+    return Reply(
+        409,
+        {"error": f"Job {job_id} is {status}; only FAILED jobs can be retried", "status": status},
     )
