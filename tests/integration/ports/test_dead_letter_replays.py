@@ -1,7 +1,8 @@
 """Dead-letter state and filters on the EventStore port (SPEC §13), proved once against
 every reachable adapter: letters keep their queue and reason, are filtered by state,
 reason, queue and time, and a replayed letter whose message is dead-lettered again
-turns replay_failed instead of appearing twice."""
+turns replay_failed instead of appearing twice, while its own dead letter delivered again
+(rejected before the replay) leaves it replayed."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from observatory.core.stores.ports import EventStore
 from observatory.core.stores.records import DeadLetter, DeadLetterQuery
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AFTER_AT = "2026-03-02T09:00:05.000Z"  # when a replay sent at AT was refused again
 
 
-def letter(key: str, second: int, reason: str, queue: str | None) -> DeadLetter:
+def letter(
+    key: str, second: int, reason: str, queue: str | None, *, rejected_at: str | None = None
+) -> DeadLetter:
     document = {
         "original_event": {"eventType": "job.created"},
         "validation_error": reason,
-        "rejected_at": f"2026-03-01T12:00:{second:02d}.000Z",
+        "rejected_at": rejected_at or f"2026-03-01T12:00:{second:02d}.000Z",
         "correlation_id": None,
         "service": "processor",
         "service_version": "0.1.0",
@@ -79,14 +83,16 @@ async def test_a_replayed_letter_turns_replay_failed_when_dead_lettered_again(
     event_store: EventStore,
 ) -> None:
     """Marked replayed with the key its message would get; that key (or its own) coming
-    back flips it to replay_failed with the new reason, and no new letter is stored."""
+    back, rejected since the replay was sent, flips it to replay_failed with the new
+    reason, and no new letter is stored."""
     ids = await seeded(event_store)
     await event_store.mark_dead_letter(ids["Env"], "replayed", at=AT, replay_key="a-again")
     await event_store.mark_dead_letter(ids["not"], "replayed", at=AT, replay_key="b-again")
 
-    again = [letter("a-again", 9, "still bad", "jobs.created")]
+    again = [letter("a-again", 9, "still bad", "jobs.created", rejected_at=AFTER_AT)]
     assert await event_store.add_dead_letters(again) == 0
-    assert await event_store.add_dead_letters([letter("b", 9, "bad again", "jobs.created")]) == 0
+    b_again = letter("b", 9, "bad again", "jobs.created", rejected_at=AFTER_AT)
+    assert await event_store.add_dead_letters([b_again]) == 0
 
     by_id = {d["id"]: d for d in await event_store.dead_letters(10)}
     assert len(by_id) == 3
@@ -108,3 +114,27 @@ async def test_a_replay_that_succeeds_stays_replayed(event_store: EventStore) ->
     assert shown is not None
     assert shown["state"] == "replayed"
     assert "replayError" not in shown
+
+
+async def test_a_replayed_letter_delivered_again_stays_replayed(event_store: EventStore) -> None:
+    """The letter's own dead letter delivered again after the replay (the broker redelivers
+    what was not acked), or another copy of the original refused before the replay went
+    out: both carry its key but were rejected before the replay, so the letter stays
+    replayed and nothing new is stored; the replay's own failure still flips it."""
+    ids = await seeded(event_store)
+    await event_store.mark_dead_letter(ids["not"], "replayed", at=AT, replay_key="b")
+
+    redelivered = letter("b", 2, "not JSON: unexpected character", "ns1.jobs.created")
+    earlier_copy = letter("b", 30, "not JSON: unexpected character", "ns1.jobs.created")
+    assert await event_store.add_dead_letters([redelivered]) == 0
+    assert await event_store.add_dead_letters([earlier_copy]) == 0
+    shown = await event_store.dead_letter(ids["not"])
+    assert shown is not None
+    assert (shown["state"], shown.get("replayError")) == ("replayed", None)
+    assert len(await event_store.dead_letters(10)) == 3
+
+    failed = letter("b", 0, "still not JSON", "ns1.jobs.created", rejected_at=AFTER_AT)
+    assert await event_store.add_dead_letters([failed]) == 0
+    shown = await event_store.dead_letter(ids["not"])
+    assert shown is not None
+    assert (shown["state"], shown["replayError"]) == ("replay_failed", "still not JSON")

@@ -20,6 +20,7 @@ from tests.unit.services.embedded import (
 
 from observatory.core.bus.port import Outcome, Outgoing
 from observatory.core.stores.records import CounterSnapshot
+from observatory.services.gateway.replay import Replayer
 from observatory.services.metrics_engine.admission import CHECK_HEADER, CHECKS
 from observatory.services.metrics_engine.handlers import DeadLetterHandler, EventHandler
 from observatory.services.metrics_engine.metrics import MetricsEngineMetrics
@@ -356,3 +357,36 @@ async def test_events_published_through_the_exchange_reach_the_engine_by_their_q
     assert {m.queue.split(".", 1)[0] for m in deliveries} == {"unit"}
     assert await engine.handle(deliveries) == [Outcome.ACK] * 4
     assert (await embedded.counters.snapshot()).completed == 1
+
+
+async def test_a_replayed_letter_delivered_again_stays_replayed_until_its_replay_fails(
+    engine: Engine, embedded: Embedded
+) -> None:
+    """The dead letter of a completion of a job never created is replayed; the same dead
+    letter then reaches the engine again (the broker redelivers what was not acked): the
+    letter stays replayed and is stored once. The replayed completion, refused again,
+    turns it replay_failed."""
+    *_, completed = lifecycle(embedded.clock, job(embedded.clock))
+    last_check = embedded.message("jobs.completed", completed, **{CHECK_HEADER: CHECKS})
+    assert await engine.handle([last_check]) == [Outcome.REJECT]
+    original = embedded.take("jobs.failed.validation")
+    assert set(await engine.letters(original)) == {Outcome.ACK}
+    [stored_letter] = await embedded.events.dead_letters(10)
+
+    embedded.clock.advance(60)  # the operator replays it a minute later
+    replayer = Replayer(bus=embedded.bus, events=embedded.events, clock=embedded.clock)
+    reply, _ = await replayer.one(stored_letter["id"])
+    assert reply.status == 202
+
+    assert set(await engine.letters(original)) == {Outcome.ACK}  # delivered again
+    [letter] = await embedded.events.dead_letters(10)
+    assert (letter["id"], letter["state"]) == (stored_letter["id"], "replayed")
+
+    [replayed] = embedded.take("jobs.completed")
+    assert replayed.body == last_check.body
+    refused = embedded.message("jobs.completed", replayed.body, **{CHECK_HEADER: CHECKS})
+    assert await engine.handle([refused]) == [Outcome.REJECT]
+    await engine.store_dead_letters()
+    [letter] = await embedded.events.dead_letters(10)
+    assert letter["state"] == "replay_failed"
+    assert letter["replayError"] == f"no job.created seen for job {completed['payload']['id']}"

@@ -36,6 +36,7 @@ from observatory.core.stores.dead_letter_rows import (
     REPLAYED,
     letter_queue,
     letter_reason,
+    rejected_time,
     shown,
 )
 from observatory.core.stores.event_rows import event_row, stored_envelope
@@ -160,11 +161,20 @@ class MongoEventStore:
             for letter in letters
         ]
         added = 0
-        now = iso(SystemClock().now())
+        moment = SystemClock().now()
+        now = iso(moment)
         with guarded():
             for letter, document in zip(letters, documents, strict=True):
+                # stateAt is clock.iso text, which sorts in time order (dead_letter_rows.py)
+                rejected = iso(rejected_time(letter.document, moment))
                 flipped = await self._dead.update_one(
-                    {"$or": [{"key": letter.key}, {"replayKey": letter.key}], "state": REPLAYED},
+                    {
+                        "$and": [
+                            {"$or": [{"key": letter.key}, {"replayKey": letter.key}]},
+                            {"$or": [{"stateAt": None}, {"stateAt": {"$lte": rejected}}]},
+                        ],
+                        "state": REPLAYED,
+                    },
                     {
                         "$set": {
                             "state": REPLAY_FAILED,

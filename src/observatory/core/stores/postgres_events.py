@@ -6,11 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from observatory.core.clock import SystemClock, parse_iso
+from observatory.core.clock import SystemClock
 from observatory.core.contracts.ids import canonical_uuid
-from observatory.core.contracts.times import as_utc
 from observatory.core.stores.audit_rows import audit_rows, seq_cursor
-from observatory.core.stores.dead_letter_rows import letter_queue, letter_reason, shown
+from observatory.core.stores.dead_letter_rows import (
+    letter_queue,
+    letter_reason,
+    rejected_time,
+    shown,
+)
 from observatory.core.stores.event_rows import EventRow, event_row, stored_envelope
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
@@ -81,7 +85,7 @@ class PostgresEventStore(PostgresAdapter):
             rows = await self.pool.fetch(
                 ADD_LETTERS,
                 [d.key for d in letters],
-                [_when(d.document, now) for d in letters],
+                [rejected_time(d.document, now) for d in letters],
                 [d.document for d in letters],
                 [letter_queue(d) for d in letters],
                 [letter_reason(d) for d in letters],
@@ -229,14 +233,6 @@ class PostgresEventStore(PostgresAdapter):
         return int(status.split()[-1])
 
 
-def _when(document: dict[str, Any], default: datetime) -> datetime:
-    """When a letter was rejected; a dead letter is never refused for its own garbage."""
-    try:
-        return as_utc(parse_iso(str(document["rejected_at"]))) or default
-    except (KeyError, ValueError):
-        return default
-
-
 # One round trip for a batch of entries and the jobs each touched (a repeat is stored once).
 ADD_AUDIT = """
 WITH added AS (
@@ -252,8 +248,9 @@ FROM added JOIN unnest($4::uuid[], $5::text[]) AS j(event_id, job_id)
 ON CONFLICT DO NOTHING
 """
 LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"
-# A letter whose key is a replayed letter's (or its replay's) flips that one to
-# replay_failed; the others are stored once.
+# A letter whose key is a replayed letter's (or its replay's), rejected at or after the
+# replay was sent, flips that one to replay_failed (dead_letter_rows.py); the others are
+# stored once.
 ADD_LETTERS = """
 WITH incoming AS (
     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::json[], $4::text[], $5::text[])
@@ -262,6 +259,7 @@ WITH incoming AS (
     UPDATE dead_letters d SET state = 'replay_failed', replay_error = i.reason, state_at = $6
     FROM incoming i
     WHERE (d.key = i.key OR d.replay_key = i.key) AND d.state = 'replayed'
+      AND (d.state_at IS NULL OR i.rejected_at >= d.state_at)
     RETURNING i.key
 )
 INSERT INTO dead_letters (key, rejected_at, document, queue, reason)

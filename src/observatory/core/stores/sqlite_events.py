@@ -11,7 +11,13 @@ from typing import Any
 from observatory.core.clock import SystemClock, iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.stores.audit_rows import audit_rows, seq_cursor
-from observatory.core.stores.dead_letter_rows import letter_queue, letter_reason, shown
+from observatory.core.stores.dead_letter_rows import (
+    letter_queue,
+    letter_reason,
+    rejected_time,
+    replay_failed,
+    shown,
+)
 from observatory.core.stores.event_rows import event_row, stored_envelope
 from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.sqlite_base import SqliteAdapter
@@ -69,11 +75,13 @@ class SqliteEventStore(SqliteAdapter):
         return [json.loads(row[0]) for row in rows]
 
     async def add_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
-        now = iso(SystemClock().now())
+        moment = SystemClock().now()
+        now = iso(moment)
         rows = [
             (
                 text_value(d.key, "dead letter key"),
                 str(d.document.get("rejected_at") or now),
+                rejected_time(d.document, moment),
                 json_text(d.document, "dead letter", nul=True),
                 letter_queue(d),
                 letter_reason(d),
@@ -83,14 +91,20 @@ class SqliteEventStore(SqliteAdapter):
 
         def work(conn: sqlite3.Connection) -> int:
             added = 0
-            for key, rejected_at, document, queue, reason in rows:
-                flipped = conn.execute(
-                    "UPDATE dead_letters SET state = 'replay_failed', replay_error = ?,"
-                    " state_at = ? WHERE (key = ? OR replay_key = ?) AND state = 'replayed'",
-                    (reason, now, key, key),
-                ).rowcount
-                if flipped:
-                    continue  # a replay that failed again: no new letter
+            for key, rejected_at, rejected, document, queue, reason in rows:
+                replayed = conn.execute(
+                    "SELECT seq, state_at FROM dead_letters"
+                    " WHERE (key = ? OR replay_key = ?) AND state = 'replayed'",
+                    (key, key),
+                ).fetchall()
+                failed = [(seq,) for seq, sent in replayed if replay_failed(rejected, sent)]
+                if failed:  # a replay that failed again: no new letter
+                    conn.executemany(
+                        "UPDATE dead_letters SET state = 'replay_failed', replay_error = ?,"
+                        " state_at = ? WHERE seq = ?",
+                        [(reason, now, seq) for (seq,) in failed],
+                    )
+                    continue
                 added += conn.execute(
                     "INSERT INTO dead_letters (key, rejected_at, document, queue, reason)"
                     " VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",

@@ -2,7 +2,10 @@
 
 A letter is replayed only from `new` or `replay_failed`; its message is checked again
 (core.replay) and, when it passes, published, then the letter is marked `replayed` with
-the key its message would get if dead-lettered again. Publishing comes before marking:
+the key its message would get if dead-lettered again and the moment before publishing
+(its `stateAt`): only a dead letter rejected since then is that replay failing
+(core/stores/dead_letter_rows.py); a copy of the original's dead letter delivered again
+later is not. Publishing comes before marking:
 a replay interrupted between the two is sent again by the next request (the consumers
 are idempotent), never lost. A message that fails the checks is not sent; its letter
 is marked `replay_failed` with the problems.
@@ -16,6 +19,7 @@ midway has marked exactly what it sent, and the same request again finishes the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -146,11 +150,11 @@ class Replayer:
                     await self._failed(letter["id"], exc)
                     result.failed.append(letter["id"])
             if sendable:
+                sent = self._now()
                 await self.bus.publish_many([r.message for _, r in sendable])
-                now = self.clock.now()
                 for letter_id, replay in sendable:
                     await self.events.mark_dead_letter(
-                        letter_id, "replayed", at=now, replay_key=replay.replay_key
+                        letter_id, "replayed", at=sent, replay_key=replay.replay_key
                     )
                 result.replayed += len(sendable)
                 result.job_ids += job_ids_of(
@@ -162,10 +166,18 @@ class Replayer:
                 )
         return result
 
+    def _now(self) -> datetime:
+        """Now, to the millisecond below: dead letters say when they were rejected in
+        milliseconds, and one rejected in the same millisecond the replay went out must
+        not look older than it."""
+        now = self.clock.now()
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
     async def _send(self, letter_id: str, replay: Replay) -> None:
+        sent = self._now()
         await self.bus.publish_many([replay.message])
         await self.events.mark_dead_letter(
-            letter_id, "replayed", at=self.clock.now(), replay_key=replay.replay_key
+            letter_id, "replayed", at=sent, replay_key=replay.replay_key
         )
 
     async def _failed(self, letter_id: str, exc: InvalidMessage) -> None:
