@@ -3,7 +3,9 @@
 `ODTO_RETENTION` (a duration such as `30d`, `12h`, `90m`; `0` or unset keeps everything,
 the default) bounds the history: terminal jobs (TERMINAL: COMPLETED, FAILED, ...) last
 updated before now - window, with their attempts and events, dead letters rejected
-before it, and the read model's alert history. Counters are totals and stay as they are.
+before it, audit entries that occurred before it (a purge's own entry is written after
+it, so the record of the latest purge stays), and the read model's alert history.
+Counters are totals and stay as they are.
 
 Each batch is one short transaction of at most `batch` rows per table, and the loop
 yields between batches, so writers are never held behind a purge. The order makes an
@@ -36,7 +38,7 @@ from observatory.core.stores.ports import EventStore, JobStore
 
 log = structlog.get_logger("observatory.retention")
 
-KINDS = ("jobs", "attempts", "events", "dead_letters", "alerts")
+KINDS = ("jobs", "attempts", "events", "dead_letters", "audit", "alerts")
 DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800, "": 1}
 MAX_SECONDS = 100 * 365 * 86_400
@@ -102,10 +104,14 @@ class Retention:
             await asyncio.sleep(0)  # let writers (and requests) in between batches
         if dry_run:
             letters = await self.events.remove_dead_letters(cutoff, limit=0, dry_run=True)
-            self._count(removed, dry_run, dead_letters=letters)
+            entries = await self.events.remove_audit(cutoff, limit=0, dry_run=True)
+            self._count(removed, dry_run, dead_letters=letters, audit=entries)
         else:
             while letters := await self.events.remove_dead_letters(cutoff, limit=self.policy.batch):
                 self._count(removed, dry_run, dead_letters=letters)
+                await asyncio.sleep(0)
+            while entries := await self.events.remove_audit(cutoff, limit=self.policy.batch):
+                self._count(removed, dry_run, audit=entries)
                 await asyncio.sleep(0)
         if self.alerts is not None and not dry_run:
             self._count(removed, dry_run, alerts=self.alerts.forget_before(cutoff))

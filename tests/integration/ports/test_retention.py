@@ -1,7 +1,8 @@
 """Retention over every job store and event store pair: terminal jobs older than the
 window go with their attempts and events, in batches; newer jobs, running jobs and newer
 events stay; old dead letters go; a dry run counts the same and removes nothing; a
-second purge finds nothing (SPEC §13)."""
+second purge finds nothing (SPEC §13). Old audit entries go too, with their filing under
+jobs, and newer ones stay."""
 
 from __future__ import annotations
 
@@ -14,7 +15,13 @@ from tests.integration.ports.test_event_store import envelope
 from observatory.core.clock import FixedClock, iso
 from observatory.core.retention import Retention, RetentionPolicy
 from observatory.core.stores.ports import EventStore, JobStore
-from observatory.core.stores.records import AttemptEnd, AttemptStart, DeadLetter, JobFilter
+from observatory.core.stores.records import (
+    AttemptEnd,
+    AttemptStart,
+    AuditEntry,
+    DeadLetter,
+    JobFilter,
+)
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 DAY = 86_400
@@ -49,10 +56,24 @@ def letter(key: str, when: datetime) -> DeadLetter:
     return DeadLetter(key, {"rejected_at": iso(when), "validation_error": key})
 
 
+def audit_entry(job_id: str, when: datetime) -> AuditEntry:
+    return AuditEntry(
+        event_id=str(uuid.uuid4()),
+        action="cancel",
+        actor="anonymous",
+        target=job_id,
+        result={"status": 409},
+        correlation_id=str(uuid.uuid4()),
+        occurred_at=when,
+        job_ids=(job_id,),
+    )
+
+
 async def seed(jobs: JobStore, events: EventStore) -> dict[str, list[str]]:
     """7 old terminal jobs (2 attempts each, updated on day 1), 1 old job still running,
     2 terminal jobs updated on day 9; 2 events per job on its last update day, plus one
-    day-9 event for an old job (a late arrival, newer than the cutoff)."""
+    day-9 event for an old job (a late arrival, newer than the cutoff); an audit entry per
+    job on its last update day, and a day-9 one for an old job."""
     groups: dict[str, list[str]] = {"old": [], "running": [], "new": []}
     for group, count, day in (("old", 7, 1), ("running", 1, 1), ("new", 2, 9)):
         for n in range(count):
@@ -69,7 +90,9 @@ async def seed(jobs: JobStore, events: EventStore) -> dict[str, list[str]]:
                     [AttemptEnd(job_id, 2, status, status.lower(), None, at(day * DAY))]
                 )
             await events.insert([event_at(job_id, at(day * DAY - s)) for s in (1, 2)])
+            await events.add_audit([audit_entry(job_id, at(day * DAY))])
     await events.insert([event_at(groups["old"][0], at(9 * DAY))])
+    await events.add_audit([audit_entry(groups["old"][0], at(9 * DAY))])
     await events.add_dead_letters([letter("old-1", at(DAY)), letter("old-2", at(2 * DAY))])
     await events.add_dead_letters([letter("new-1", at(9 * DAY))])
     return groups
@@ -90,7 +113,14 @@ async def test_retention_removes_what_is_older_than_the_window(
         on_removed=lambda kind, n: removed.append((kind, n)),
     )
 
-    expected = {"jobs": 7, "attempts": 14, "events": 14, "dead_letters": 2, "alerts": 0}
+    expected = {
+        "jobs": 7,
+        "attempts": 14,
+        "events": 14,
+        "dead_letters": 2,
+        "audit": 8,  # the old and the running jobs' day-1 entries
+        "alerts": 0,
+    }
     assert await retention.purge(dry_run=True) == expected
     assert removed == []
     assert await job_store.count() == 10
@@ -107,6 +137,15 @@ async def test_retention_removes_what_is_older_than_the_window(
     assert [e["occurredAt"] for e in late] == [iso(at(9 * DAY))]  # newer than the cutoff
     assert [d["validation_error"] for d in await event_store.dead_letters(10)] == ["new-1"]
     assert await job_store.count_matching(JobFilter(meta=(("tier", "gold"),))) == 3
+    assert max(n for kind, n in removed if kind == "audit") <= 3  # batches of 3
+    kept = [(e["target"], e["occurredAt"]) for e in (await event_store.audit(50, None)).items]
+    assert sorted(kept) == sorted(
+        [(j, iso(at(9 * DAY))) for j in groups["new"]] + [(groups["old"][0], iso(at(9 * DAY)))]
+    )
+    assert [e["occurredAt"] for e in await event_store.audit_for_job(groups["old"][0], 10)] == [
+        iso(at(9 * DAY))
+    ]
+    assert await event_store.audit_for_job(groups["running"][0], 10) == []
 
     assert await retention.purge() == dict.fromkeys(expected, 0)
 

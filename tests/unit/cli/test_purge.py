@@ -13,14 +13,15 @@ from pathlib import Path
 import pytest
 
 from observatory.core.clock import iso
-from observatory.core.stores.records import AttemptEnd, AttemptStart, DeadLetter
+from observatory.core.stores.records import AttemptEnd, AttemptStart, AuditEntry, DeadLetter
 from observatory.core.stores.sqlite_events import SqliteEventStore
 from observatory.core.stores.sqlite_jobs import SqliteJobStore
 from observatory.interfaces.cli.main import main
 
 
 async def seed(data_dir: Path) -> tuple[str, str]:
-    """One job finished 30 days ago (two events, an old dead letter), one finished now."""
+    """One job finished 30 days ago (two events, an old dead letter, an old audit entry),
+    one finished now (with an audit entry of now)."""
     jobs = SqliteJobStore(data_dir / "jobs.sqlite3")
     events = SqliteEventStore(data_dir / "events.sqlite3")
     await jobs.open()
@@ -35,6 +36,7 @@ async def seed(data_dir: Path) -> tuple[str, str]:
         await jobs.begin([start])
         await jobs.finish([AttemptEnd(job_id, 1, "COMPLETED", "completed", None, when)])
         await events.insert([envelope(job_id, when, step) for step in ("a", "b")])
+        await events.add_audit([audit_entry(job_id, when)])
         made.append(job_id)
     await events.add_dead_letters(
         [DeadLetter("k", {"rejected_at": iso(datetime.now(UTC) - timedelta(days=30))})]
@@ -42,6 +44,19 @@ async def seed(data_dir: Path) -> tuple[str, str]:
     await jobs.close()
     await events.close()
     return made[0], made[1]
+
+
+def audit_entry(job_id: str, when: datetime) -> AuditEntry:
+    return AuditEntry(
+        event_id=str(uuid.uuid4()),
+        action="submit",
+        actor="anonymous",
+        target=job_id,
+        result={"status": 202},
+        correlation_id=str(uuid.uuid4()),
+        occurred_at=when,
+        job_ids=(job_id,),
+    )
 
 
 def envelope(job_id: str, when: datetime, step: str) -> dict[str, object]:
@@ -90,24 +105,34 @@ def test_purge_counts_then_removes_what_is_older(
 
     assert main(["purge", "--older-than", "7d", "--dry-run", "--json"]) == 0
     dry = json.loads(capsys.readouterr().out)
-    expected = {"jobs": 1, "attempts": 1, "events": 2, "dead_letters": 1, "alerts": 0}
+    expected = {
+        "jobs": 1,
+        "attempts": 1,
+        "events": 2,
+        "dead_letters": 1,
+        "audit": 1,
+        "alerts": 0,
+    }
     assert (dry["dryRun"], dry["removed"]) == (True, expected)
     assert dry["actor"].startswith("cli:")
     assert asyncio.run(exists(data_dir, old))
-    assert asyncio.run(audit(data_dir)) == []  # a dry run is not audited
+    assert [e["target"] for e in asyncio.run(audit(data_dir))] == [new, old]  # dry: unaudited
 
     assert main(["purge", "--older-than", "7d"]) == 0
     printed = capsys.readouterr().out
     assert "removed" in printed
-    assert [line.split()[:2] for line in printed.splitlines()[1:5]] == [
+    assert [line.split()[:3] for line in printed.splitlines()[1:7]] == [
         ["jobs", "1"],
         ["attempts", "1"],
         ["events", "2"],
-        ["dead", "letters"],
+        ["dead", "letters", "1"],
+        ["audit", "1"],
+        ["alerts", "0", "(kept"],
     ]
     assert not asyncio.run(exists(data_dir, old))
     assert asyncio.run(exists(data_dir, new))
-    [entry] = asyncio.run(audit(data_dir))
+    entry, kept = asyncio.run(audit(data_dir))  # the old entry went, the purge's is new
+    assert kept["target"] == new
     assert (entry["action"], entry["target"], entry["actor"]) == ("purge", "history", dry["actor"])
     assert entry["result"] == {**expected, "alerts": 0}
     assert entry["filter"] == {"olderThan": "7 days, 0:00:00"}

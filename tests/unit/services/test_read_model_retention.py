@@ -14,7 +14,7 @@ from tests.unit.services.embedded import Embedded
 from tests.waiting import wait_until_async
 
 from observatory.core.clock import FixedClock
-from observatory.core.stores.records import AttemptEnd, AttemptStart
+from observatory.core.stores.records import AttemptEnd, AttemptStart, AuditEntry
 from observatory.services.read_model.alerts import AlertSource
 from observatory.services.read_model.settings import ReadModelSettings
 
@@ -46,6 +46,20 @@ def settings(retention: str | None) -> ReadModelSettings:
 
 async def test_the_read_model_purges_in_the_background(embedded: Embedded) -> None:
     old = await finished_job(embedded)
+    await embedded.events.add_audit(
+        [
+            AuditEntry(
+                event_id=embedded.clock.new_id(),
+                action="cancel",
+                actor="anonymous",
+                target=old,
+                result={"status": 409},
+                correlation_id=embedded.clock.new_id(),
+                occurred_at=embedded.clock.now(),
+                job_ids=(old,),
+            )
+        ]
+    )
     embedded.clock.advance(3 * 86_400)
     new = await finished_job(embedded)
     app = read_model_app(embedded, settings("2d"))
@@ -53,9 +67,11 @@ async def test_the_read_model_purges_in_the_background(embedded: Embedded) -> No
 
         async def metric() -> str | None:
             text = (await client.get("/metrics")).text
-            return text if 'retention_removed_total{kind="jobs"} 1.0' in text else None
+            audit_counted = 'retention_removed_total{kind="audit"} 1.0' in text  # the last kind
+            return text if audit_counted else None
 
         text = await wait_until_async(metric, timeout=10, message="retention metric")
+        assert 'retention_removed_total{kind="jobs"} 1.0' in text
         assert 'retention_removed_total{kind="attempts"} 1.0' in text
         assert (await client.get(f"/jobs/{old}")).status_code == 404
         assert (await client.get(f"/jobs/{new}")).status_code == 200
@@ -72,6 +88,8 @@ async def test_the_read_model_purges_in_the_background(embedded: Embedded) -> No
         )
         assert entry["result"]["jobs"] == 1
         assert entry["result"]["attempts"] == 1
+        assert entry["result"]["audit"] == 1
+        assert [e["action"] for e in (await client.get("/audit")).json()["items"]] == ["purge"]
 
 
 async def test_without_retention_nothing_is_removed(embedded: Embedded) -> None:

@@ -112,6 +112,7 @@ class MongoEventStore:
             await self._dead.create_index("replayKey", sparse=True)
             await self._audit.create_index("eventId", unique=True)
             await self._audit.create_index([("jobIds", ASCENDING), ("_id", ASCENDING)])
+            await self._audit.create_index([("entry.occurredAt", ASCENDING)])
             await self._dead.create_index([("state", ASCENDING), ("_id", DESCENDING)])
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
@@ -299,6 +300,19 @@ class MongoEventStore:
             if not ids:
                 return 0
             return int((await self._dead.delete_many({"_id": {"$in": ids}})).deleted_count)
+
+    async def remove_audit(self, before: datetime, *, limit: int, dry_run: bool = False) -> int:
+        # The entry's occurredAt is clock.iso text (AuditEntry.as_dict), which sorts in time
+        # order; the jobs an entry is filed under are in the same document.
+        query = {"entry.occurredAt": {"$lt": ms_text(before)}}
+        with guarded():
+            if dry_run:
+                return int(await self._audit.count_documents(query))
+            cursor = self._audit.find(query, {"_id": 1}).sort("_id", ASCENDING).limit(limit)
+            ids = [doc["_id"] async for doc in cursor]
+            if not ids:
+                return 0
+            return int((await self._audit.delete_many({"_id": {"$in": ids}})).deleted_count)
 
     async def ping(self) -> bool:
         try:

@@ -216,3 +216,8 @@ class EventStore(Protocol):
     ) -> int:
         """Delete up to `limit` dead letters rejected before `before`, oldest first; how
         many. With `dry_run` nothing is deleted and every such letter is counted."""
+
+    async def remove_audit(self, before: datetime, *, limit: int, dry_run: bool = False) -> int:
+        """Delete up to `limit` audit entries that occurred before `before`, oldest first,
+        with their filing under jobs; how many. With `dry_run` nothing is deleted and
+        every such entry is counted."""

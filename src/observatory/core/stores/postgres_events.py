@@ -232,6 +232,29 @@ class PostgresEventStore(PostgresAdapter):
             )
         return int(status.split()[-1])
 
+    async def remove_audit(self, before: datetime, *, limit: int, dry_run: bool = False) -> int:
+        async with guarded(DEP):
+            if dry_run:
+                return int(
+                    await self.pool.fetchval(
+                        "SELECT count(*) FROM audit_events WHERE occurred_at < $1", before
+                    )
+                )
+            return int(await self.pool.fetchval(REMOVE_AUDIT, before, limit))
+
+
+# One statement a batch: the oldest entries before the bound and their links to jobs.
+REMOVE_AUDIT = """
+WITH old AS (
+    SELECT seq FROM audit_events WHERE occurred_at < $1 ORDER BY seq LIMIT $2
+), links AS (
+    DELETE FROM audit_jobs WHERE seq IN (SELECT seq FROM old)
+), gone AS (
+    DELETE FROM audit_events WHERE seq IN (SELECT seq FROM old) RETURNING 1
+)
+SELECT count(*) FROM gone
+"""
+
 
 # One round trip for a batch of entries and the jobs each touched (a repeat is stored once).
 ADD_AUDIT = """

@@ -266,6 +266,30 @@ class SqliteEventStore(SqliteAdapter):
                 await self._writer.run(lambda conn: conn.execute(delete, (bound, limit)).rowcount)
             )
 
+    async def remove_audit(self, before: datetime, *, limit: int, dry_run: bool = False) -> int:
+        bound = ms_text(before)
+        if dry_run:
+            sql = "SELECT count(*) FROM audit_events WHERE occurred_at < ?"
+            with self.guarded():
+                return int(
+                    await self._reader.read(lambda conn: conn.execute(sql, (bound,)).fetchone()[0])
+                )
+
+        def work(conn: sqlite3.Connection) -> int:
+            seqs = [
+                (row[0],)
+                for row in conn.execute(
+                    "SELECT seq FROM audit_events WHERE occurred_at < ? ORDER BY seq LIMIT ?",
+                    (bound, limit),
+                )
+            ]
+            conn.executemany("DELETE FROM audit_jobs WHERE seq = ?", seqs)
+            conn.executemany("DELETE FROM audit_events WHERE seq = ?", seqs)
+            return len(seqs)
+
+        with self.guarded():
+            return await self._writer.run(work)
+
 
 LETTER_COLUMNS = "seq, document, state, queue, reason, replay_error, state_at"
 
