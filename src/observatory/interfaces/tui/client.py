@@ -30,6 +30,7 @@ from observatory.interfaces.submission import (
 from observatory.interfaces.tui.models import (
     Alerts,
     BadResponse,
+    BulkReplayResult,
     BulkRetryResult,
     JobDetail,
     JobSummary,
@@ -358,9 +359,13 @@ class ObservatoryClient:
         answer = await self._call("Gateway", "POST", url, limit=self.write_timeout)
         return str(answer.get("status", "")) if isinstance(answer, dict) else ""
 
-    async def dead_letters(self, *, state: str = "", limit: int = 50) -> list[dict[str, Any]]:
-        """GET /dead-letters (newest first), filtered by state when given."""
-        body = await self._read("/dead-letters", {"limit": limit, "state": state})
+    async def dead_letters(
+        self, *, state: str = "", reason: str = "", queue: str = "", limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """GET /dead-letters (newest first), filtered by state, reason (substring) and queue
+        when given."""
+        params = {"limit": limit, "state": state, "reason": reason, "queue": queue}
+        body = await self._read("/dead-letters", params)
         return [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
 
     async def replay(self, letter_id: str) -> str:
@@ -368,6 +373,18 @@ class ObservatoryClient:
         url = f"{self.gateway_url}/dead-letters/{letter_id}/replay"
         answer = await self._call("Gateway", "POST", url, limit=self.write_timeout)
         return str(answer.get("state", "")) if isinstance(answer, dict) else ""
+
+    async def bulk_replay(
+        self, letter_filter: Mapping[str, str], *, dry_run: bool, limit: int | None = None
+    ) -> BulkReplayResult:
+        """POST /dead-letters/replay: the new dead letters `letter_filter` (reason, queue,
+        from, to) selects, counted (`dry_run`) or replayed."""
+        body: dict[str, Any] = {"filter": dict(letter_filter), "dryRun": dry_run}
+        if limit is not None:
+            body["limit"] = limit
+        url = f"{self.gateway_url}/dead-letters/replay"
+        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout, body=body)
+        return self._parsed(BulkReplayResult.parse, answer)
 
     async def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
         """GET /audit: the newest entries."""

@@ -104,6 +104,29 @@ class BulkRetryResult:
 
 
 @dataclass(frozen=True, slots=True)
+class BulkReplayResult:
+    """POST /dead-letters/replay's answer: how many matched, were replayed, and the ids of
+    the letters whose message was refused again (marked replay_failed)."""
+
+    matched: int
+    replayed: int
+    failed: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, body: Any) -> BulkReplayResult:
+        if not isinstance(body, dict):
+            raise BadResponse("bulk replay answer is not an object")
+        matched, replayed, failed = body.get("matched"), body.get("replayed"), body.get("failed")
+        if (
+            not isinstance(matched, int)
+            or not isinstance(replayed, int)
+            or not isinstance(failed, list)
+        ):
+            raise BadResponse("bulk replay answer lacks matched/replayed/failed")
+        return cls(matched, replayed, tuple(str(i) for i in failed))
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     total: int = 0
     completed: int = 0

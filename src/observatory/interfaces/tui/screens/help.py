@@ -18,7 +18,7 @@ HELP = (
             ("N", "new task"),
             ("U", "UI launcher"),
             ("/", "filter jobs: status, type, id prefix, error text, metadata"),
-            ("D", "dead letters (S state filter, P replay)"),
+            ("D", "dead letters (keys below)"),
             ("A", "audit: who did what"),
             ("B", "bulk retry the FAILED jobs of the filter's type/error (asks first)"),
             ("↑ ↓ Enter", "choose a job and open its detail"),
@@ -48,6 +48,17 @@ HELP = (
         (
             ("T", "retry a FAILED job"),
             ("C C", "cancel a job that waits (press twice)"),
+            ("R", "refresh"),
+            ("Esc", "back"),
+        ),
+    ),
+    (
+        "Dead letters",
+        (
+            ("S", "state: all, new, replayed, replay_failed"),
+            ("F", "filter by reason text and queue"),
+            ("P P", "replay the chosen letter (press twice)"),
+            ("B", "bulk replay the new letters of the filter (counts, asks first)"),
             ("R", "refresh"),
             ("Esc", "back"),
         ),

@@ -1,9 +1,11 @@
-"""Operator screens: dead letters (filter by state, replay one) and the audit log.
+"""Operator screens: dead letters (filter, replay one or many) and the audit log.
 
 D on the dashboard opens the dead letters: S cycles the state filter (all, new, replayed,
-replay_failed), P replays the selected letter after a second P to confirm. A on the
-dashboard opens the audit: who did what, newest first. Everything a server sent is shown
-as plain text.
+replay_failed), F filters by reason text and queue, P replays the selected letter after
+a second P to confirm, B replays the new letters of the reason/queue filter: it counts
+them first (a dry run), asks, then shows how many were replayed and which were refused
+again. A on the dashboard opens the audit: who did what, newest first. Everything a
+server sent is shown as plain text.
 """
 
 from __future__ import annotations
@@ -18,13 +20,25 @@ from textual.widgets import DataTable, Static
 
 from observatory.interfaces.tui.client import RequestError
 from observatory.interfaces.tui.render import key_bar, short_time
+from observatory.interfaces.tui.screens.confirm import ConfirmScreen
+from observatory.interfaces.tui.screens.letter_filter import LetterFilter, LetterFilterScreen
 
 if TYPE_CHECKING:
     from observatory.interfaces.tui.app import ObservatoryApp
 
 STATES = ("", "new", "replayed", "replay_failed")
 STATE_STYLES = {"new": "yellow", "replayed": "green", "replay_failed": "bold red"}
-LETTER_KEYS = (("Esc", "Back"), ("R", "Refresh"), ("S", "State"), ("P", "Replay"), ("Q", "Quit"))
+LETTER_KEYS = (
+    ("Esc", "Back"),
+    ("R", "Refresh"),
+    ("S", "State"),
+    ("F", "Filter"),
+    ("P", "Replay"),
+    ("B", "Bulk replay"),
+    ("Q", "Quit"),
+)
+BULK_CAP = 1000  # POST /dead-letters/replay's cap per request
+SHOWN_FAILURES = 5
 AUDIT_KEYS = (("Esc", "Back"), ("R", "Refresh"), ("Q", "Quit"))
 
 
@@ -75,13 +89,16 @@ class DeadLettersScreen(OperatorScreen):
         Binding("escape,backspace", "back", "Back"),
         Binding("r,R", "reload", "Refresh"),
         Binding("s,S", "next_state", "State"),
+        Binding("f,F", "filter", "Filter"),
         Binding("p,P", "replay", "Replay"),
+        Binding("b,B", "bulk_replay", "Bulk replay"),
         Binding("q,Q", "app.quit", "Quit"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.state = ""
+        self.letter_filter = LetterFilter()
         self.confirming: str | None = None
         self.letters: list[dict[str, Any]] = []
 
@@ -90,9 +107,14 @@ class DeadLettersScreen(OperatorScreen):
 
     async def load(self) -> None:
         table = self.query_one("#operate-table", DataTable)
-        table.border_title = f"Dead letters · state: {self.state or 'all'}"
+        shown = " · ".join(
+            [f"Dead letters · state: {self.state or 'all'}", self.letter_filter.describe()]
+        )
+        table.border_title = shown.removesuffix(" · ")
         try:
-            self.letters = await self.observatory.client.dead_letters(state=self.state)
+            self.letters = await self.observatory.client.dead_letters(
+                state=self.state, reason=self.letter_filter.reason, queue=self.letter_filter.queue
+            )
         except RequestError as exc:
             self.say(Text(f"✗ {exc}", style="bold red"))
             return
@@ -114,6 +136,15 @@ class DeadLettersScreen(OperatorScreen):
         self.state = STATES[(STATES.index(self.state) + 1) % len(STATES)]
         self.confirming = None
         self.action_reload()
+
+    def action_filter(self) -> None:
+        self.app.push_screen(LetterFilterScreen(self.letter_filter), self.apply_filter)
+
+    def apply_filter(self, letter_filter: LetterFilter | None) -> None:
+        if letter_filter is not None:
+            self.letter_filter = letter_filter
+            self.confirming = None
+            self.action_reload()
 
     def selected(self) -> str | None:
         table = self.query_one("#operate-table", DataTable)
@@ -142,6 +173,54 @@ class DeadLettersScreen(OperatorScreen):
         else:
             self.say(Text(f"↻ Dead letter {letter_id} {state}", style="bold green"))
         self.action_reload()
+
+    def action_bulk_replay(self) -> None:
+        self.confirming = None
+        self.run_worker(self._bulk_replay(), group="bulk-replay", exclusive=True)
+
+    async def _bulk_replay(self) -> None:
+        """Count the new letters of the filter (dry run), ask, replay, show the outcome."""
+        asked = self.letter_filter.request()
+        client = self.observatory.client
+        try:
+            counted = await client.bulk_replay(asked, dry_run=True, limit=BULK_CAP)
+        except RequestError as exc:
+            self.say(Text(f"✗ Bulk replay: {exc}", style="bold red"))
+            return
+        if counted.matched == 0:
+            self.say(Text("No new dead letter matches this filter", style="dim"))
+            return
+        which = self.letter_filter.describe() or "any reason, any queue"
+        more = f" (at most {BULK_CAP:,} a request)" if counted.matched >= BULK_CAP else ""
+        question = (
+            f"Replay {counted.matched:,} new dead letters ({which}){more}? Each is checked"
+            " again like a new message."
+        )
+        if not await self.app.push_screen_wait(
+            ConfirmScreen("Bulk replay", question, confirm="Replay")
+        ):
+            self.say(Text("Bulk replay cancelled; nothing was sent", style="dim"))
+            return
+        self.say(Text(f"⏳ Replaying {counted.matched:,} dead letters…", style="yellow"))
+        try:
+            done = await client.bulk_replay(asked, dry_run=False, limit=counted.matched)
+        except RequestError as exc:
+            self.say(Text(f"✗ Bulk replay: {exc}", style="bold red"))
+        else:
+            self.say(bulk_outcome(done.matched, done.replayed, done.failed))
+        self.action_reload()
+
+
+def bulk_outcome(matched: int, replayed: int, failed: tuple[str, ...]) -> Text:
+    """What a bulk replay did, in one line: the counts, and the letters refused again."""
+    line = Text(
+        f"↻ Bulk replay: replayed {replayed:,} of {matched:,} matched",
+        style="bold green" if not failed else "bold yellow",
+    )
+    if failed:
+        ids = ", ".join(failed[:SHOWN_FAILURES]) + (" …" if len(failed) > SHOWN_FAILURES else "")
+        line.append(f"; {len(failed):,} refused again (replay_failed): {ids}", style="bold red")
+    return line
 
 
 class AuditScreen(OperatorScreen):
