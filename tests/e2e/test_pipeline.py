@@ -226,9 +226,13 @@ def test_a_job_waiting_for_the_processor_is_pending_not_missing(
             read_model = running["read-model"].url
             detail = wait_until(
                 lambda: (
-                    (r := client.get(f"{read_model}/jobs/{job_id}")).status_code == 200 and r.json()
+                    (r := client.get(f"{read_model}/jobs/{job_id}")).status_code == 200
+                    and r.json()["events"]
+                    and r.json()
                 ),
-                message="the queued job to be visible",
+                # The gateway's PENDING row and the metrics engine's job.created event are
+                # written by two processes: wait for both, then check what they say.
+                message="the queued job and its job.created event to be visible",
             )
             assert (detail["id"], detail["type"], detail["status"]) == (job_id, "QUEUED", "PENDING")
             assert detail["payload"] == {"n": 1}
