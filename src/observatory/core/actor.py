@@ -1,8 +1,10 @@
-"""Who a request acts for, as audit entries name it (until roles come with issue 13).
+"""Who a request acts for, as audit entries name it:
 
-- "api-token" when ODTO_API_TOKEN is configured and the request presents it;
-- "cli:<user>" when an interface of ours says so in `X-Odto-Actor` (the `odto` command
-  and the TUI send it; it is a label, not a proof: nothing is granted by it);
+- the name of the token the request presented, when tokens are configured (core/access.py;
+  ODTO_API_TOKEN is the token named "api-token");
+- "cli:<user>" when access is open and an interface of ours says so in `X-Odto-Actor`
+  (the `odto` command and the TUI send it; it is a label, not a proof: nothing is granted
+  by it, and a token's name always wins over it);
 - "anonymous" otherwise.
 """
 
@@ -12,17 +14,16 @@ import getpass
 import re
 from collections.abc import Mapping
 
-from observatory.core.http import bearer_token
+from observatory.core.access import ANONYMOUS, Identity
 
 ACTOR_HEADER = "x-odto-actor"
 DECLARED = re.compile(r"^cli:[A-Za-z0-9._@-]{1,64}\Z")
 
 
-def actor_of(headers: Mapping[str, str], *, token: str | None = None) -> str:
-    """The actor of a request with these (lower-case) headers; `token` is the configured
-    API token, if any."""
-    if token and bearer_token(headers.get("authorization", "")) == token:
-        return "api-token"
+def actor_of(headers: Mapping[str, str], identity: Identity = ANONYMOUS) -> str:
+    """The actor of a request with these (lower-case) headers made as `identity`."""
+    if identity is not ANONYMOUS:
+        return identity.name
     declared = headers.get(ACTOR_HEADER, "")
     return declared if DECLARED.match(declared) else "anonymous"
 

@@ -4,6 +4,7 @@ the FastAPI app behind the plain-ASGI lane that answers POST /jobs (lane.py)."""
 
 from __future__ import annotations
 
+from observatory.core.access import Access, load_access
 from observatory.core.api_app import api_app
 from observatory.core.backends import Lifecycle, Ports
 from observatory.core.bus.port import Bus
@@ -12,6 +13,7 @@ from observatory.core.settings import HttpSettings
 from observatory.core.stores.ports import EventStore, JobStore
 from observatory.services.gateway.lane import SubmitLane
 from observatory.services.gateway.metrics import GatewayMetrics
+from observatory.services.gateway.roles import ROUTE_ROLES
 from observatory.services.gateway.routes import GatewayRoutes
 from observatory.services.gateway.settings import GatewaySettings
 
@@ -25,9 +27,11 @@ def create_app(
     events: EventStore,
     owned: bool = True,
     clock: Clock | None = None,
+    access: Access | None = None,
 ) -> SubmitLane:
     """The gateway over `bus`, `jobs` and `events` (dead-letter replay); with `owned` its
-    lifespan opens and closes them."""
+    lifespan opens and closes them. `access`: the tokens (default: read from `http`)."""
+    access = access if access is not None else load_access(http)
     metrics = GatewayMetrics(settings.max_type_labels)
     routes = GatewayRoutes(
         bus=bus,
@@ -35,7 +39,6 @@ def create_app(
         events=events,
         clock=clock or SystemClock(),
         metrics=metrics,
-        token=http.api_token.get_secret_value() if http.api_token else None,
         alertmanager_url=str(settings.alertmanager_url) if settings.alertmanager_url else None,
         prometheus_url=str(settings.prometheus_url) if settings.prometheus_url else None,
         proxy_timeout=settings.proxy_timeout,
@@ -48,6 +51,8 @@ def create_app(
         lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs, events=events), owned=owned),
         http=http,
         router=routes.router,
+        access=access,
+        rules=ROUTE_ROLES,
         cleanups=[routes.pending.close, routes.audit_writer.close, routes.http.aclose],
     )
-    return SubmitLane(app, routes, app.state.request_duration)
+    return SubmitLane(app, routes, app.state.request_duration, access)

@@ -11,6 +11,7 @@ import structlog
 from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
+from observatory.core.access_http import identity_of
 from observatory.core.actor import actor_of
 from observatory.core.audit import Auditor
 from observatory.core.bus.port import Bus, Outgoing
@@ -33,7 +34,6 @@ from observatory.core.http import (
     is_json,
     json_error,
     reply_for,
-    token_denied,
 )
 from observatory.core.stores.ports import EventStore, JobStore
 from observatory.core.stores.records import AuditEntry
@@ -82,13 +82,11 @@ class GatewayRoutes:
         events: EventStore,
         clock: Clock,
         metrics: GatewayMetrics,
-        token: str | None,
         alertmanager_url: str | None,
         prometheus_url: str | None,
         proxy_timeout: float,
     ) -> None:
         self.bus, self.jobs, self.clock, self.metrics = bus, jobs, clock, metrics
-        self.token = token
         self.upstreams = {"alertmanager": alertmanager_url, "prometheus": prometheus_url}
         self.proxy_timeout = proxy_timeout
         self.producer = Producer.for_service("gateway")
@@ -201,15 +199,8 @@ class GatewayRoutes:
             summary="Scrape targets from Prometheus /api/v1/targets",
         )
 
-    def _denied(self, authorization: str) -> Reply | None:
-        return token_denied(self.token, authorization)
-
-    def _authorise(self, request: Request) -> Response | None:
-        denied = self._denied(request.headers.get("authorization", ""))
-        return denied.response() if denied else None
-
     def _actor(self, request: Request) -> str:
-        return actor_of(request.headers, token=self.token)
+        return actor_of(request.headers, identity_of(request.scope))
 
     async def _audit(
         self,
@@ -249,15 +240,11 @@ class GatewayRoutes:
         *,
         body: bytes,
         content_type: str,
-        authorization: str,
         correlation_id: str,
         actor: str = "anonymous",
     ) -> Reply:
         """POST /jobs without a framework: what both the route and the gateway's plain-ASGI
-        lane (lane.py) answer."""
-        denied = self._denied(authorization)
-        if denied:
-            return denied
+        lane (lane.py) answer, once access (core/access_http.py) let the request in."""
         if not is_json(content_type):
             self.metrics.submitted.labels("invalid").inc()
             return error_reply(415, "Content-Type must be application/json")
@@ -293,16 +280,12 @@ class GatewayRoutes:
         reply = await self.accept(
             body=await request.body(),
             content_type=request.headers.get("content-type", ""),
-            authorization=request.headers.get("authorization", ""),
             correlation_id=request.scope["state"]["correlation_id"],
             actor=self._actor(request),
         )
         return reply.response()
 
     async def retry(self, job_id: str, request: Request) -> Response:
-        denied = self._authorise(request)
-        if denied:
-            return denied
         # Any spelling of a UUID names the job (ids.py); anything else is no job of ours.
         canonical = canonical_uuid(job_id)
         record = await self.jobs.get(canonical) if canonical else None
@@ -327,9 +310,6 @@ class GatewayRoutes:
         return reply.response()
 
     async def bulk_retry(self, request: Request) -> Response:
-        denied = self._authorise(request)
-        if denied:
-            return denied
         if not is_json(request.headers.get("content-type", "")):
             return json_error(415, "Content-Type must be application/json")
         asked = parse_request(await request.body())
@@ -374,9 +354,6 @@ class GatewayRoutes:
 
     async def cancel(self, job_id: str, request: Request) -> Response:
         """POST /jobs/{id}/cancel (cancel.py)."""
-        denied = self._authorise(request)
-        if denied:
-            return denied
         canonical = canonical_uuid(job_id)
         if canonical is None:
             raise NotFound(f"Job {job_id} not found")
@@ -412,9 +389,6 @@ class GatewayRoutes:
 
     async def replay_one(self, letter_id: str, request: Request) -> Response:
         """POST /dead-letters/{id}/replay (replay.py)."""
-        denied = self._authorise(request)
-        if denied:
-            return denied
         reply, letter = await self.replayer.one(letter_id)
         if letter is not None:
             await self._audit(
@@ -428,9 +402,6 @@ class GatewayRoutes:
 
     async def replay_many(self, request: Request) -> Response:
         """POST /dead-letters/replay (replay.py)."""
-        denied = self._authorise(request)
-        if denied:
-            return denied
         if not is_json(request.headers.get("content-type", "")):
             return json_error(415, "Content-Type must be application/json")
         bulk = parse_bulk(parse_body(await request.body()))
