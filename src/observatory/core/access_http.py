@@ -11,11 +11,12 @@ With no token configured the middleware is not installed at all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from observatory.core.access import ANONYMOUS, Access, Denial, Identity, Role, denial
@@ -27,8 +28,12 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 RouteRoles = Mapping[tuple[str, str], Role | None]
 """(method, route template) → the role it needs; None = the route checks its own token."""
 
-COMMON_RULES: dict[tuple[str, str], Role | None] = {("GET", "/auth/whoami"): Role.VIEWER}
-"""The routes every API service has besides its own (api_app.py)."""
+COMMON_RULES: dict[tuple[str, str], Role | None] = {
+    ("GET", "/auth/whoami"): Role.VIEWER,
+    ("GET", "/docs"): Role.VIEWER,
+}
+"""The routes every API service has besides its own (api_app.py, core/http.py add_docs);
+/openapi.json and the docs' assets are not API routes and need a viewer too."""
 
 NO_RULE = Denial(403, "This route has no access rule; it is refused until it gets one")
 
@@ -47,6 +52,14 @@ def authorization_of(scope: Scope) -> str:
     return ""
 
 
+def routes_of(app: FastAPI, router: APIRouter) -> list[BaseRoute]:
+    """The routes a request can reach, in the order they are tried: the service's router
+    first, then the app's own (health, docs, whoami). (FastAPI keeps an included router as
+    one opaque entry in `app.routes`; the router's list holds its real routes.)"""
+    own = [route for route in app.router.routes if isinstance(route, Route | Mount)]
+    return [*router.routes, *own]
+
+
 def denial_reply(refused: Denial) -> Reply:
     return Reply(refused.status, refused.body(), refused.headers())
 
@@ -60,20 +73,23 @@ class AccessMiddleware:
         *,
         access: Access,
         rules: RouteRoles,
-        routes: Sequence[BaseRoute],
+        routes: Callable[[], Sequence[BaseRoute]],
         open_paths: frozenset[str] = OPEN_PATHS,
     ) -> None:
         self.app = app
         self.access = access
         self.rules = rules
-        self.routes = routes  # the app's own list: routes added later are seen
+        self.routes_now = routes  # read at the first request, when every route is added
+        self._routes: Sequence[BaseRoute] | None = None
         self.open_paths = open_paths
 
     def required(self, scope: Scope) -> Role | Denial | None:
         """The role the request's route needs, None for none, NO_RULE for a route of ours
         without a rule. Requests that match no route need a viewer (the app answers 404)."""
         method = "GET" if scope["method"] == "HEAD" else scope["method"]
-        for route in self.routes:
+        if self._routes is None:
+            self._routes = self.routes_now()
+        for route in self._routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
                 path = getattr(route, "path", "")

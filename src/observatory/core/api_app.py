@@ -13,7 +13,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from observatory.__about__ import __version__
 from observatory.core.access import Access
-from observatory.core.access_http import COMMON_RULES, AccessMiddleware, RouteRoles, identity_of
+from observatory.core.access_http import (
+    COMMON_RULES,
+    AccessMiddleware,
+    RouteRoles,
+    identity_of,
+    routes_of,
+)
 from observatory.core.backends import Lifecycle
 from observatory.core.http import add_docs, add_health, cors_origins, install_edges
 from observatory.core.settings import HttpSettings
@@ -72,7 +78,7 @@ def api_app(
             AccessMiddleware,
             access=access,
             rules={**COMMON_RULES, **rules},
-            routes=app.router.routes,
+            routes=lambda: routes_of(app, router),
         )
     app.state.request_duration = install_edges(app, metrics, metrics.service.replace("-", "_"))
     app.add_middleware(
@@ -83,6 +89,7 @@ def api_app(
         expose_headers=["X-Correlation-Id"],
     )
     app.include_router(router)
+    app.state.access_routes = lambda: routes_of(app, router)  # what the access rules cover
 
     @app.get("/auth/whoami", tags=["access"], summary="The name and role of the caller's token")
     async def whoami(request: Request) -> dict[str, str]:

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from observatory.core import access as access_module
 from observatory.core.access import (
     ANONYMOUS,
     Access,
@@ -54,12 +53,14 @@ def test_roles_are_ordered_and_a_low_role_gets_403_naming_the_role_needed() -> N
     viewer = Identity("ann", Role.VIEWER)
     assert denial(viewer, Role.VIEWER) is None
     refused = denial(viewer, Role.OPERATOR)
-    assert refused is not None and refused.status == 403
+    assert refused is not None
+    assert refused.status == 403
     assert refused.body()["requiredRole"] == "operator"
     assert "operator" in refused.body()["error"]
     assert denial(Identity("ada", Role.ADMIN), Role.OPERATOR) is None
     missing = denial(None, Role.VIEWER)
-    assert missing is not None and missing.status == 401
+    assert missing is not None
+    assert missing.status == 401
 
 
 @pytest.mark.parametrize(
@@ -115,7 +116,7 @@ def test_every_token_is_compared_in_constant_time_whatever_matches(
         return compare(a, b)
 
     access = Access.configure(tokens=TOKENS)
-    monkeypatch.setattr(access_module.hmac, "compare_digest", recording)
+    monkeypatch.setattr(hmac, "compare_digest", recording)  # the module access.py calls
     assert access.identify("view-token-1") == Identity("ann", Role.VIEWER)  # the first one
     assert len(calls) == 3
     calls.clear()
