@@ -26,6 +26,9 @@ from observatory.core.settings import HttpSettings
 
 API_TOKEN_NAME = "api-token"  # noqa: S105 - the name ODTO_API_TOKEN goes by, not a secret
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}\Z")
+DELEGATE_PREFIX = "sso-"
+"""Tokens named sso-viewer, sso-operator, sso-admin act for the users a sign-on proxy
+vouches for (services/web/signin.py); requests with them may name that user."""
 TOKEN = re.compile(r"^[\x21-\x7e]{1,512}\Z")  # printable ASCII without spaces
 
 
@@ -166,11 +169,11 @@ class Access:
                 found = entry
         return Identity(found.name, found.role) if found else None
 
-    def first_of_role(self, role: Role) -> str | None:
-        """A configured token of exactly `role` (the web service acts with it for a user its
-        trusted proxy vouches for), None when there is none."""
+    def delegate_token(self, role: Role) -> str | None:
+        """The token named `sso-<role>` (the web service acts with it for a user its trusted
+        sign-on proxy vouches for), None when there is none."""
         for entry in self._entries:
-            if entry.role is role:
+            if entry.name == f"{DELEGATE_PREFIX}{role.label}":
                 return entry.secret.decode()
         return None
 

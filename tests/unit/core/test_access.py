@@ -122,3 +122,14 @@ def test_every_token_is_compared_in_constant_time_whatever_matches(
     calls.clear()
     assert access.identify("nothing-like-it") is None
     assert len(calls) == 3
+
+
+def test_the_actor_is_the_token_s_name_and_a_sign_on_user_only_through_an_sso_token() -> None:
+    from observatory.core.actor import actor_of
+
+    declared = {"x-odto-actor": "sso:kim"}
+    assert actor_of(declared, Identity("sso-operator", Role.OPERATOR)) == "sso:kim via sso-operator"
+    assert actor_of(declared, Identity("otto", Role.OPERATOR)) == "otto"
+    assert actor_of({"x-odto-actor": "cli:eve"}, Identity("otto", Role.OPERATOR)) == "otto"
+    assert actor_of({"x-odto-actor": "cli:eve"}) == "cli:eve"  # open access: a label
+    assert actor_of(declared) == "anonymous"

@@ -83,7 +83,11 @@ def create_app(
         if request.method not in SAFE_METHODS and not signin.same_origin(request):
             return json_error(403, "Cross-site request refused (the sign-in cookie is same-site)")
         return await forward(
-            request, upstream, _client(request), authorization=f"Bearer {caller.token}"
+            request,
+            upstream,
+            _client(request),
+            authorization=f"Bearer {caller.token}",
+            actor=caller.identity.name if caller.via == "sso" else None,
         )
 
     async def api(request: Request) -> Response:

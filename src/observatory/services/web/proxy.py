@@ -26,6 +26,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from observatory.core.actor import ACTOR_HEADER
 from observatory.core.http import json_error
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -99,11 +100,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _request_headers(
-    request: Request, correlation_id: str, authorization: str | None
+    request: Request, correlation_id: str, authorization: str | None, actor: str | None
 ) -> dict[str, str]:
     headers = {k: v for k, v in request.headers.items() if k not in DROP_FROM_REQUEST}
     if authorization is not None:
         headers["authorization"] = authorization
+    if actor is not None:
+        headers[ACTOR_HEADER] = actor
     headers[CORRELATION_HEADER] = correlation_id
     client = request.client.host if request.client else ""
     prior = request.headers.get("x-forwarded-for")
@@ -156,9 +159,10 @@ async def forward(
     client: httpx.AsyncClient,
     *,
     authorization: str | None = None,
+    actor: str | None = None,
 ) -> Response:
     """Send `request` to `upstream` and stream its answer back; `authorization` replaces
-    the request's own header (the signed-in token)."""
+    the request's own header (the signed-in token), `actor` names a sign-on user."""
     correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
     path = request.path_params.get("path", "")
     try:
@@ -171,7 +175,7 @@ async def forward(
     outgoing = client.build_request(
         request.method,
         upstream.url_for(path, request.url.query),
-        headers=_request_headers(request, correlation_id, authorization),
+        headers=_request_headers(request, correlation_id, authorization, actor),
         content=body,
         timeout=upstream.stream_timeout if streaming else upstream.timeout,
     )

@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from observatory.core.access import ANONYMOUS, Access, Identity, Role
+from observatory.core.actor import safe_user
 from observatory.core.http import bearer_token, json_error
 from observatory.services.web.settings import WebSettings
 
@@ -115,10 +116,10 @@ class SignIn:
         if not roles:
             return None
         role = max(roles)
-        token = self.access.first_of_role(role)
+        token = self.access.delegate_token(role)
         if token is None:
             return None
-        user = request.headers.get(self.sso_user_header, "").strip()[:64] or "sso-user"
+        user = safe_user(request.headers.get(self.sso_user_header, "").strip() or "unknown")
         return Caller(Identity(f"sso:{user}", role), token, "sso")
 
     def caller(self, request: Request) -> Caller | None:
