@@ -22,7 +22,7 @@ import ipaddress
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -146,9 +146,10 @@ class SignIn:
         if fetch_site is not None:
             return fetch_site in ("same-origin", "none")
         origin = request.headers.get("origin")
-        if origin is None:
+        if origin is None or origin == "null":
             return False  # a browser always sends one of the two with a POST
-        return origin == f"{request.url.scheme}://{request.headers.get('host', '')}"
+        # The host only: behind a TLS-terminating proxy the page is https, this side http.
+        return urlsplit(origin).netloc == request.headers.get("host", "")
 
     def _secure(self, request: Request) -> bool:
         if self.settings.cookie_secure is not None:
