@@ -205,16 +205,23 @@ async def test_without_tokens_every_route_stays_open(embedded: Embedded) -> None
         assert answer.status_code == 202
 
 
-async def test_tokens_never_reach_the_logs(
-    clients: dict[str, httpx.AsyncClient], capsys: pytest.CaptureFixture[str]
+async def test_tokens_never_reach_the_logs_nor_the_audit(
+    clients: dict[str, httpx.AsyncClient], embedded: Embedded, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with structlog.testing.capture_logs() as logs:
         for client in clients.values():
             for token in (*TOKENS.values(), "wrong-token-xyz"):
                 await call(client, "GET", "/auth/whoami", token)
                 await call(client, "POST", "/jobs", token)
+    await clients["gateway"].post(
+        "/jobs/retry",
+        json={"filter": {"type": "NONE"}},
+        headers={"Authorization": f"Bearer {TOKENS[Role.ADMIN]}"},
+    )
+    audit = (await embedded.events.audit(100, None)).items
+    assert {entry["actor"] for entry in audit} == {"operator-user", "admin-user"}
     printed = capsys.readouterr()
-    text = repr(logs) + printed.out + printed.err
+    text = repr(logs) + repr(audit) + printed.out + printed.err
     for token in (*TOKENS.values(), "wrong-token-xyz"):
         assert token not in text
 

@@ -197,3 +197,21 @@ async def test_the_sso_header_is_trusted_from_the_proxy_only(
     async with await client_for(web_settings(**SSO), upstream_client, peer="10.9.9.9") as other:
         assert (await other.get("/auth/whoami", headers=headers)).status_code == 401
         assert (await other.get("/", headers=headers)).status_code == 303
+
+
+async def test_the_token_never_reaches_the_logs(
+    signed: httpx.AsyncClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import structlog
+
+    with structlog.testing.capture_logs() as logs:
+        await sign_in(signed, "operator-token-2")
+        await sign_in(signed, "wrong-token-9")
+        await signed.get("/api/stats")
+        await signed.post("/gateway/jobs", json={"type": "X"}, headers=SAME_SITE)
+        await signed.post("/signout", headers=SAME_SITE)
+    printed = capsys.readouterr()
+    assert any(entry.get("path") == "/signin" for entry in logs)  # the requests were logged
+    text = repr(logs) + printed.out + printed.err
+    assert "operator-token-2" not in text
+    assert "wrong-token-9" not in text
