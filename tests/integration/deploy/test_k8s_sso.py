@@ -64,6 +64,7 @@ def test_every_service_knows_the_sign_on_tokens_from_the_secret(rendered: Docs) 
         names = list(env)
         assert names.index("ODTO_SSO_VIEWER_PASSWORD") < names.index("ODTO_TOKENS"), name
         assert env["ODTO_TOKENS"]["value"].startswith("sso-viewer:viewer:$(")
+        assert "valueFrom" not in env["ODTO_TOKENS"]  # the base's Secret reference replaced
         assert env["ODTO_SSO_VIEWER_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"].startswith(
             "observatory-sso"
         )
