@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from tests.browser.conftest import (
     submit_job,
     wait_for_status,
 )
-from tests.system import RunningSystem, start_system, wait_until
+from tests.system import RunningSystem, wait_until
 
 ROWS_ARE = "n => document.querySelectorAll('#jobs-body tr[data-job-id]').length === n"
 
@@ -127,63 +126,3 @@ def test_jobs_view_filters_by_type_and_status_and_pages(
     page.wait_for_url(f"**/#/jobs?status=FAILED&type={job_type}")
     page.get_by_text("No jobs match these filters").wait_for()
     assert console.errors == []
-
-
-def test_retry_asks_for_the_token_when_the_gateway_needs_one(
-    page: Any, console: Console, tmp_path: Path
-) -> None:
-    """With ODTO_API_TOKEN set and no token stored, Retry shows the gateway's 401 and a
-    token field (focused); a wrong token is refused again, the right one (sent with Enter)
-    gets the retry accepted and is kept for the tab, as in the New Task form."""
-    token = f"retry-{uuid.uuid4().hex[:8]}"
-    system = start_system(tmp_path, env={"ODTO_API_TOKEN": token})
-    try:
-        submitted = httpx.post(
-            f"{system.gateway_url}/jobs",
-            json={"type": "LOCKED", "payload": {"simulate": {"failProbability": 1}}},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        assert submitted.status_code == 202, submitted.text
-        job_id = submitted.json()["jobId"]
-        first_run = len(wait_for_status(system, job_id, "FAILED")["attemptHistory"])
-
-        open_dashboard(page, system, f"#/jobs/{job_id}")
-        page.locator("#job-status .pill[data-status='FAILED']").wait_for()
-        field = page.locator("#job-token")
-        assert field.is_hidden()
-
-        page.get_by_role("button", name="Retry job").click()
-        page.locator("#job-action-result.error").wait_for()
-        assert "A valid bearer token is required" in page.locator("#job-action-result").inner_text()
-        assert field.is_visible()
-        assert page.evaluate("document.activeElement.id") == "job-token"
-        screenshot(page, "job-detail-token")
-
-        field.fill("not-the-token")
-        page.get_by_role("button", name="Retry job").click()
-        page.locator("#job-action-result.error").wait_for()
-        assert field.is_visible()
-
-        field.fill(token)
-        field.press("Enter")
-        page.locator("#job-action-result.success").wait_for()
-        assert "Retry accepted" in page.locator("#job-action-result").inner_text()
-        assert field.is_hidden()
-        assert page.evaluate("sessionStorage.getItem('odto.apiToken')") == token
-        wait_until(
-            lambda: (
-                len(
-                    httpx.get(f"{system.read_model_url}/jobs/{job_id}", timeout=5).json()[
-                        "attemptHistory"
-                    ]
-                )
-                > first_run
-            ),
-            timeout=30,
-            message="the retried job to run again",
-        )
-        # Only the refused POSTs may have logged an error (the browser reports every 401).
-        assert [e for e in console.errors if "401" not in e] == []
-    finally:
-        system.stop()

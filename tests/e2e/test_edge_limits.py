@@ -78,7 +78,9 @@ def unique_type() -> str:
 
 
 def jobs_of_type(client: httpx.Client, system: RunningSystem, job_type: str) -> list[Any]:
-    page = client.get(f"{system.read_model_url}/jobs", params={"type": job_type}).json()
+    page = client.get(
+        f"{system.read_model_url}/jobs", params={"type": job_type}, headers=AUTH
+    ).json()
     return list(page["items"])
 
 
@@ -179,7 +181,7 @@ def test_webhook_needs_the_token_json_and_a_sane_depth(
     huge = json.dumps({**NOTE, "pad": "x" * 70_000}).encode()
     assert client.post(url, content=huge, headers={**json_type, **AUTH}).status_code == 413
 
-    history = client.get(f"{base}/alerts/history")
+    history = client.get(f"{base}/alerts/history", headers=AUTH)  # a read: needs a token
     assert history.status_code == 200
     assert history.json()[0]["groupLabels"] == {"alertname": "EdgeLimits"}
 
@@ -188,9 +190,11 @@ def test_launcher_never_redirects_off_site(guarded: RunningSystem, client: httpx
     """An off-site ?dashboard= is refused (no page, no Location); the default still serves."""
     for page in ("/launcher", "/launcher.html"):
         response = client.get(
-            f"{guarded.web_url}{page}", params={"dashboard": "https://evil.example/"}
+            f"{guarded.web_url}{page}",
+            params={"dashboard": "https://evil.example/"},
+            headers=AUTH,
         )
         assert response.status_code == 400
         assert "location" not in response.headers
         assert "evil.example" not in response.text
-    assert client.get(f"{guarded.web_url}/launcher").status_code == 200
+    assert client.get(f"{guarded.web_url}/launcher", headers=AUTH).status_code == 200

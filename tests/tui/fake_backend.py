@@ -121,6 +121,8 @@ class FakeBackend:
     """GET /alerts fails with 500."""
     gateway_script: list[httpx.Response | Exception] = field(default_factory=list)
     """The next answers to POST /jobs, in order (an exception is raised); then 202s."""
+    tokens: dict[str, tuple[str, str]] | None = None
+    """token → (name, role): when set, every route but /healthz needs one (401 otherwise)."""
     requests: list[httpx.Request] = field(default_factory=list)
     submitted: list[dict[str, Any]] = field(default_factory=list)
 
@@ -138,6 +140,13 @@ class FakeBackend:
         if self.down:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         path = request.url.path
+        if self.tokens is not None and path != "/healthz":
+            presented = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if presented not in self.tokens:
+                return httpx.Response(401, json={"error": "A valid bearer token is required"})
+            if path == "/auth/whoami":
+                name, role = self.tokens[presented]
+                return httpx.Response(200, json={"name": name, "role": role, "access": "tokens"})
         if request.method == "POST" and path == "/jobs":
             body = json.loads(request.content)
             self.submitted.append(body)

@@ -109,7 +109,13 @@ def transport(
 @pytest.mark.parametrize(
     ("status", "body", "kind", "text"),
     [
-        (401, {"error": "Unauthorized"}, ErrorKind.UNAUTHORIZED, "set ODTO_API_TOKEN"),
+        (401, {"error": "Unauthorized"}, ErrorKind.UNAUTHORIZED, "set ODTO_TOKEN"),
+        (
+            403,
+            {"error": "This needs the operator role", "requiredRole": "operator"},
+            ErrorKind.UNAUTHORIZED,
+            "ask for a token with the operator role",
+        ),
         (409, {"error": "Job is not FAILED"}, ErrorKind.CONFLICT, "Refused: Job is not FAILED"),
         (
             413,

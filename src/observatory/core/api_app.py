@@ -8,10 +8,18 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from observatory.__about__ import __version__
+from observatory.core.access import Access
+from observatory.core.access_http import (
+    COMMON_RULES,
+    AccessMiddleware,
+    RouteRoles,
+    identity_of,
+    routes_of,
+)
 from observatory.core.backends import Lifecycle
 from observatory.core.http import add_docs, add_health, cors_origins, install_edges
 from observatory.core.settings import HttpSettings
@@ -28,11 +36,14 @@ def api_app(
     lifecycle: Lifecycle,
     http: HttpSettings,
     router: APIRouter,
+    access: Access,
+    rules: RouteRoles,
     cleanups: Sequence[Cleanup] = (),
     background: Sequence[Cleanup] = (),
 ) -> FastAPI:
     """`background`: coroutines run (once the ports are open) for the app's lifetime,
-    cancelled on shutdown."""
+    cancelled on shutdown. `access` and `rules`: who may call which route (with no token
+    configured, nothing is checked)."""
 
     async def when_ready(work: Cleanup) -> None:
         await lifecycle.ready.wait()
@@ -62,6 +73,13 @@ def api_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    if access.enabled:  # inside the edge: refusals carry the correlation id, are measured
+        app.add_middleware(
+            AccessMiddleware,
+            access=access,
+            rules={**COMMON_RULES, **rules},
+            routes=lambda: routes_of(app, router),
+        )
     app.state.request_duration = install_edges(app, metrics, metrics.service.replace("-", "_"))
     app.add_middleware(
         CORSMiddleware,
@@ -71,6 +89,15 @@ def api_app(
         expose_headers=["X-Correlation-Id"],
     )
     app.include_router(router)
+    app.state.access_routes = lambda: routes_of(app, router)  # what the access rules cover
+
+    @app.get("/auth/whoami", tags=["access"], summary="The name and role of the caller's token")
+    async def whoami(request: Request) -> dict[str, str]:
+        return {
+            **identity_of(request.scope).as_dict(),
+            "access": "tokens" if access.enabled else "open",
+        }
+
     add_health(app, metrics, lifecycle.check)
     add_docs(app, title)
     return app

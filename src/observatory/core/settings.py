@@ -99,7 +99,14 @@ class HttpSettings(BaseSettings):
     """Address to bind."""
 
     api_token: SecretStr | None = Field(default=None, validation_alias="ODTO_API_TOKEN")
-    """When set, write routes require `Authorization: Bearer <token>`."""
+    """One token of role `admin`, named "api-token" (core/access.py); also the bearer
+    token of the read model's Alertmanager webhook."""
+
+    tokens: SecretStr | None = Field(default=None, validation_alias="ODTO_TOKENS")
+    """Named tokens with a role: `name:role:token,...` (roles viewer, operator, admin)."""
+
+    tokens_file: Path | None = Field(default=None, validation_alias="ODTO_TOKENS_FILE")
+    """A file of named tokens, one `name:role:token` a line (`#` comments, blank lines)."""
 
     cors_origins: str = Field(
         default=f"http://localhost:{DEFAULT_PORTS['web']},{local_url('web')}",

@@ -17,8 +17,13 @@ from tests.system import free_port, start_system, wait_until
 FAST = {"ODTO_SCRAPE_INTERVAL": "1", "ODTO_EVALUATION_INTERVAL": "1", "ODTO_RULE_TIMESCALE": "0.02"}
 
 
-def history_names(read_model_url: str) -> set[str]:
-    history: list[dict[str, Any]] = httpx.get(f"{read_model_url}/alerts/history", timeout=10).json()
+def history_names(read_model_url: str, token: str) -> set[str]:
+    """The alert names in the webhook history (a read: it needs the token too)."""
+    history: list[dict[str, Any]] = httpx.get(
+        f"{read_model_url}/alerts/history",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
     return {alert["alertname"] for note in history for alert in note["alerts"]}
 
 
@@ -47,7 +52,7 @@ def test_local_alertmanager_sends_the_token_the_webhook_requires(tmp_path: Any) 
         posted = httpx.post(f"{alertmanager}/api/v2/alerts", json=[alert], timeout=10)
         assert posted.status_code == 200, posted.text
         wait_until(
-            lambda: name in history_names(system.read_model_url),
+            lambda: name in history_names(system.read_model_url, token),
             timeout=30,
             interval=0.5,
             message="Alertmanager's notification in the webhook history",

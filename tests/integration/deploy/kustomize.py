@@ -36,18 +36,26 @@ def kubectl() -> str:
 
 def render_kind_overlay(workdir: Path) -> list[dict[str, Any]]:
     """`kubectl kustomize deploy/k8s/overlays/kind` on a copy of deploy/ with secrets made."""
+    return render_overlay(workdir, OVERLAY)
+
+
+def render_overlay(workdir: Path, overlay_path: Path) -> list[dict[str, Any]]:
+    """`kubectl kustomize <overlay>` on a copy of deploy/ whose env files (every overlay's
+    `*.env.example`) are made by deploy/make_env.py, as `odto cluster up` does."""
     copy = workdir / "repo"
-    shutil.copytree(DEPLOY, copy / "deploy", ignore=shutil.ignore_patterns("secrets.env", ".env"))
-    overlay = copy / OVERLAY
-    subprocess.run(
-        [sys.executable, str(copy / "deploy/make_env.py"), "secrets.env.example", "secrets.env"],
-        cwd=overlay,
-        check=True,
-        capture_output=True,
-        timeout=60,
+    shutil.copytree(
+        DEPLOY, copy / "deploy", ignore=shutil.ignore_patterns("secrets.env", "sso.env", ".env")
     )
+    for example in sorted((copy / "deploy/k8s/overlays").glob("*/*.env.example")):
+        subprocess.run(
+            [sys.executable, str(copy / "deploy/make_env.py"), example.name, example.stem],
+            cwd=example.parent,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     done = subprocess.run(
-        [kubectl(), "kustomize", str(overlay)],
+        [kubectl(), "kustomize", str(copy / overlay_path)],
         capture_output=True,
         text=True,
         timeout=120,

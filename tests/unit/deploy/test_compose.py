@@ -18,7 +18,7 @@ from observatory.interfaces.cli.cluster_steps import FORWARDS
 
 SCHEMA = REPO / "tests/fixtures/schemas/compose-spec.json"
 FILES = ("compose.yml", "compose.demo.yml")
-OPTIONAL_VARIABLES = {"ODTO_API_TOKEN"}  # `${ODTO_API_TOKEN:-}`: empty = no auth
+OPTIONAL_VARIABLES = {"ODTO_API_TOKEN", "ODTO_TOKENS"}  # `${VAR:-}`: empty = no auth
 DATA = {
     "postgres": "/var/lib/postgresql/data",
     "mongodb": "/data/db",

@@ -198,7 +198,7 @@ class Gate:
 
 async def run_gate(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=5) as client:
+    async with httpx.AsyncClient(timeout=5, headers=auth_headers(args.token)) as client:
         ok = await Gate(client, args).run()
     print(f"gate {'PASSED' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s")
     return 0 if ok else 1

@@ -19,6 +19,7 @@ import json
 import re
 
 from observatory.core.settings import local_url
+from observatory.interfaces.cli.endpoints import add_token_options
 from observatory.interfaces.cli.settings import CliSettings
 from observatory.interfaces.cli.traffic import LoadPlan, LoadReport, run_load
 
@@ -90,11 +91,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=2,
         help="more tries, same job id, after a 503 or a timeout (default %(default)s)",
     )
-    parser.add_argument(
-        "--token",
-        default=CliSettings().api_token,
-        help="bearer token for the gateway (default $ODTO_API_TOKEN)",
-    )
+    add_token_options(parser, CliSettings().api_token)
     parser.add_argument("--json", action="store_true", help="print one JSON summary")
     parser.set_defaults(func=run)
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from observatory.core.actor import ACTOR_HEADER, cli_actor
-from observatory.interfaces.cli.endpoints import add_url_options, auth_headers
+from observatory.interfaces.cli.endpoints import access_hint, add_url_options, auth_headers
 
 
 def register(subparsers: Any) -> None:
@@ -63,6 +63,9 @@ async def _post(
     except ValueError:
         answer = response.text
     print(json.dumps(answer) if not isinstance(answer, str) else answer)
+    hint = access_hint(response.status_code, answer)
+    if hint:
+        print(hint)
     return 0 if response.is_success else 1
 
 

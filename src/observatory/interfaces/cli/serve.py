@@ -7,6 +7,7 @@ import asyncio
 import sys
 from typing import Any
 
+from observatory.core.access import load_access
 from observatory.core.backends import Adapters
 from observatory.core.errors import ConfigurationError
 from observatory.core.settings import Backends, HttpSettings, TracingSettings
@@ -28,13 +29,14 @@ async def run_serve(args: argparse.Namespace) -> int:
     http = HttpSettings()
     configure_logging(http.log_level)
     try:
+        access = load_access(http)
         tracing = Tracing.from_settings(TracingSettings(), service=f"observatory-{args.service}")
     except ConfigurationError as exc:
         print(f"odto serve: {exc}", file=sys.stderr)
         return 2
     try:
         adapters = Adapters(Backends(), tracing)
-        built = build(args.service, Wiring(http=http, adapters=adapters))
+        built = build(args.service, Wiring(http=http, adapters=adapters, access=access))
         server = make_server(built.app, built.port, http=http)
         stop_on_signals([server], asyncio.Event())
         await server.serve()

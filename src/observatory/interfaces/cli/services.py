@@ -15,6 +15,7 @@ from typing import Generic, Protocol, TypeVar
 from pydantic import AnyHttpUrl
 from starlette.types import ASGIApp
 
+from observatory.core.access import Access
 from observatory.core.backends import Adapters
 from observatory.core.settings import HttpSettings
 from observatory.services.gateway.app import create_app as create_gateway
@@ -46,6 +47,8 @@ class Wiring:
     adapters: Adapters
     owned: bool = True
     links: Links = field(default_factory=Links)
+    access: Access | None = None
+    """The tokens (core/access.py); None = each service reads them from `http`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,15 @@ def read_model_settings(links: Links) -> ReadModelSettings:
 
 def _gateway(settings: GatewaySettings, w: Wiring) -> ASGIApp:
     a = w.adapters
-    return create_gateway(settings, w.http, bus=a.bus, jobs=a.jobs, events=a.events, owned=w.owned)
+    return create_gateway(
+        settings,
+        w.http,
+        bus=a.bus,
+        jobs=a.jobs,
+        events=a.events,
+        owned=w.owned,
+        access=w.access,
+    )
 
 
 def _processor(settings: ProcessorSettings, w: Wiring) -> ASGIApp:
@@ -138,12 +149,18 @@ def _metrics_engine(settings: MetricsEngineSettings, w: Wiring) -> ASGIApp:
 def _read_model(settings: ReadModelSettings, w: Wiring) -> ASGIApp:
     a = w.adapters
     return create_read_model(
-        settings, w.http, jobs=a.jobs, counters=a.counters, events=a.events, owned=w.owned
+        settings,
+        w.http,
+        jobs=a.jobs,
+        counters=a.counters,
+        events=a.events,
+        owned=w.owned,
+        access=w.access,
     )
 
 
-def _web(settings: WebSettings, _: Wiring) -> ASGIApp:
-    return create_web(settings)  # no adapters: it talks to the others over HTTP
+def _web(settings: WebSettings, w: Wiring) -> ASGIApp:
+    return create_web(settings, access=w.access)  # no adapters: it talks to the others over HTTP
 
 
 SERVICES: tuple[Buildable, ...] = (

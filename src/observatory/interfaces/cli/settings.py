@@ -3,7 +3,7 @@ writes, the log level of `odto up`. The services' own settings live in their pac
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from observatory.core.settings import local_url
@@ -39,8 +39,10 @@ class CliSettings(BaseSettings):
     )
     """Alertmanager checked by `odto gate --observability`."""
 
-    api_token: str | None = Field(default=None, validation_alias="ODTO_API_TOKEN")
-    """Bearer token sent with writes."""
+    api_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("ODTO_TOKEN", "ODTO_API_TOKEN")
+    )
+    """Your bearer token (ODTO_TOKEN; ODTO_API_TOKEN is read too), sent with every request."""
 
     log_level: str | None = Field(default=None, validation_alias="ODTO_LOG_LEVEL")
     """Log level of `odto up` (unset = warning; `odto serve` uses the service's setting)."""

@@ -17,7 +17,7 @@ import httpx
 
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL
-from observatory.interfaces.cli.endpoints import add_url_options, auth_headers
+from observatory.interfaces.cli.endpoints import access_hint, add_url_options, auth_headers
 from observatory.interfaces.submission import (
     Retrying,
     Sleep,
@@ -97,7 +97,13 @@ def _failure(result: Submission) -> str:
             f"\n  to resubmit it, run the same command with --id {result.job_id}"
         )
     assert result.response is not None
-    return f"rejected ({result.response.status_code}): {result.response.text}"
+    status = result.response.status_code
+    try:
+        body = result.response.json()
+    except ValueError:
+        body = None
+    hint = access_hint(status, body)
+    return f"rejected ({status}): {result.response.text}" + (f"\n  {hint}" if hint else "")
 
 
 async def run_submit(
@@ -109,7 +115,9 @@ async def run_submit(
     if args.id is not None and args.count != 1:
         print("--id names one job: use it with --count 1")
         return 2
-    async with httpx.AsyncClient(timeout=10, transport=transport) as client:
+    async with httpx.AsyncClient(
+        timeout=10, transport=transport, headers=auth_headers(args.token)
+    ) as client:  # the token goes with the reads of --wait too
         ids = []
         for _ in range(args.count):
             result = await submit_job(

@@ -227,8 +227,8 @@ async def run_load(
     report = LoadReport(run_id=uuid.uuid4().hex[:12])
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
     async with httpx.AsyncClient(
-        transport=transport, timeout=plan.timeout, limits=limits
-    ) as client:
+        transport=transport, timeout=plan.timeout, limits=limits, headers=_headers(plan.token)
+    ) as client:  # the token goes with the outcome reads too
         await submit_all(plan, client, report, progress, sleep)
         if plan.read_model_url and plan.wait > 0 and report.accepted_ids:
             if before_wait:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+from observatory.core.access import load_access
 from observatory.core.backends import Adapters, Lifecycle
 from observatory.core.errors import ConfigurationError, DependencyDown
 from observatory.core.settings import Backends, HttpSettings, TracingSettings
@@ -65,6 +66,11 @@ async def run_up(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         progress.step("config", "error", str(exc))
         return 1
+    try:  # a malformed token entry stops everything before anything opens
+        load_access(HttpSettings())
+    except ConfigurationError as exc:
+        progress.step("config", "error", str(exc))
+        return 1
     try:
         return await _open_and_serve(args, progress, Adapters(backends, tracing))
     finally:
@@ -103,7 +109,9 @@ async def _serve_all(args: argparse.Namespace, progress: Progress, adapters: Ada
         prometheus_url=stack.prometheus_url if stack else None,
         alertmanager_url=stack.alertmanager_url if stack else None,
     )
-    wiring = Wiring(http=http, adapters=adapters, owned=False, links=links)
+    wiring = Wiring(
+        http=http, adapters=adapters, owned=False, links=links, access=load_access(http)
+    )
     try:
         return await _run_servers(progress, wiring, stack)
     finally:

@@ -25,7 +25,7 @@ from observatory.core.contracts.registry import Registry, RegistryError, load_re
 from observatory.core.settings import environment
 from observatory.interfaces.submission import Sleep
 from observatory.interfaces.tui.browser import Opener, system_opener
-from observatory.interfaces.tui.client import ObservatoryClient, RequestError
+from observatory.interfaces.tui.client import ErrorKind, ObservatoryClient, RequestError
 from observatory.interfaces.tui.config import TuiConfig
 from observatory.interfaces.tui.progress import url_for
 from observatory.interfaces.tui.runner import SystemProcess, default_command, launch_env
@@ -87,12 +87,14 @@ class ObservatoryApp(App[None]):
     # --- where we are ---------------------------------------------------------------------
 
     async def detect_and_continue(self) -> bool:
-        """Probe the read model; show the dashboard when it answers, else the launcher."""
+        """Probe the read model; show the dashboard when it answers (a 401/403 is an answer:
+        the dashboard then says which token to set), else the launcher."""
         try:
             await self.client.stats()
-        except RequestError:
-            self.show_launcher()
-            return False
+        except RequestError as exc:
+            if exc.kind is not ErrorKind.UNAUTHORIZED:
+                self.show_launcher()
+                return False
         self.show_dashboard()
         return True
 

@@ -96,6 +96,15 @@ def _error_text(response: httpx.Response) -> tuple[str, str]:
     return error, "; ".join(parts)
 
 
+def _required_role(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    role = body.get("requiredRole") if isinstance(body, dict) else None
+    return str(role) if role else None
+
+
 def _error_for(service: str, response: httpx.Response) -> RequestError | None:
     code = response.status_code
     if code < 400:
@@ -104,8 +113,14 @@ def _error_for(service: str, response: httpx.Response) -> RequestError | None:
     if code in (400, 413, 415, 422):
         text = f"Validation failed: {details or error}"
         return RequestError(ErrorKind.VALIDATION, text, code)
-    if code in (401, 403):
-        text = f"{service} refused the request ({code} {error}); set ODTO_API_TOKEN"
+    if code == 401:
+        text = f"{service} needs a token (401): set ODTO_TOKEN or --token-file to one it knows"
+        return RequestError(ErrorKind.UNAUTHORIZED, text, code)
+    if code == 403:
+        needed = _required_role(response)
+        text = f"{service} refused (403): {error}" + (
+            f" - ask for a token with the {needed} role" if needed else ""
+        )
         return RequestError(ErrorKind.UNAUTHORIZED, text, code)
     if code == 404:
         return RequestError(ErrorKind.NOT_FOUND, f"Not found: {error}", code)
@@ -237,6 +252,13 @@ class ObservatoryClient:
             return parse(body)
         except BadResponse as exc:
             raise RequestError(ErrorKind.BAD_RESPONSE, f"Unexpected answer: {exc}") from None
+
+    async def whoami(self) -> tuple[str, str, bool]:
+        """(name, role, tokens on) of our token, from the read model's /auth/whoami."""
+        body = await self._read("/auth/whoami")
+        if not isinstance(body, dict) or "role" not in body:
+            raise RequestError(ErrorKind.BAD_RESPONSE, "Unexpected answer from /auth/whoami")
+        return str(body.get("name", "?")), str(body["role"]), body.get("access") == "tokens"
 
     async def stats(self) -> Stats:
         return self._parsed(Stats.parse, await self._read("/stats"))

@@ -20,7 +20,7 @@ ENVIRONMENT = {
     "ODTO_GATEWAY_URL": f"gateway base URL (default {DEFAULT_GATEWAY_URL})",
     "ODTO_READ_MODEL_URL": f"read-model base URL (default {DEFAULT_READ_MODEL_URL})",
     "ODTO_UI_REGISTRY": "a UI registry JSON file to use instead of the packaged one",
-    "ODTO_API_TOKEN": "bearer token for the gateway, when it requires one",
+    "ODTO_TOKEN": "your token, when the system has tokens (ODTO_API_TOKEN works too)",
     "ODD_DASHBOARD_LAUNCH_CMD": "command run by L instead of `odto up --json`",
     "ODD_DASHBOARD_CLUSTER_LAUNCH_CMD": "command run by K instead of `odto cluster up --json`",
 }
@@ -62,7 +62,7 @@ class TuiConfig:
             "gateway_url": env.get("ODTO_GATEWAY_URL") or DEFAULT_GATEWAY_URL,
             "read_model_url": env.get("ODTO_READ_MODEL_URL") or DEFAULT_READ_MODEL_URL,
             "registry_path": Path(registry) if registry else None,
-            "api_token": env.get("ODTO_API_TOKEN") or None,
+            "api_token": env.get("ODTO_TOKEN") or env.get("ODTO_API_TOKEN") or None,
             "launch_command": command("ODD_DASHBOARD_LAUNCH_CMD"),
             "cluster_command": command("ODD_DASHBOARD_CLUSTER_LAUNCH_CMD"),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from observatory.core.settings import environment
 from observatory.interfaces.buildinfo import version_block
@@ -37,6 +38,9 @@ def parser() -> argparse.ArgumentParser:
         "--read-model-url", metavar="URL", help="read-model base URL (env ODTO_READ_MODEL_URL)"
     )
     root.add_argument("--registry", metavar="FILE", help="UI registry file (env ODTO_UI_REGISTRY)")
+    root.add_argument(
+        "--token-file", metavar="FILE", help="read your token from FILE (instead of ODTO_TOKEN)"
+    )
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
     doctor = commands.add_parser(
         "doctor", help="check that this machine can start and show the system"
@@ -56,12 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from observatory.interfaces.tui.doctor import report, run_checks
 
         return report(run_checks(cluster=args.cluster, env=environment()), sys.stdout)
-    from pathlib import Path
-
     from observatory.interfaces.tui.app import ObservatoryApp
 
+    token = None
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            print(f"odd-dashboard: cannot read --token-file: {exc.strerror}", file=sys.stderr)
+            return 2
     config = TuiConfig.from_env(
         environment(),
+        api_token=token,
         gateway_url=args.gateway_url,
         read_model_url=args.read_model_url,
         registry_path=Path(args.registry) if args.registry else None,

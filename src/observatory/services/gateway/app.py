@@ -4,6 +4,7 @@ the FastAPI app behind the plain-ASGI lane that answers POST /jobs (lane.py)."""
 
 from __future__ import annotations
 
+from observatory.core.access import Access, load_access
 from observatory.core.api_app import api_app
 from observatory.core.backends import Lifecycle, Ports
 from observatory.core.bus.port import Bus
@@ -16,6 +17,7 @@ from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.operate_routes import OperateRoutes
 from observatory.services.gateway.proxies import Proxies
 from observatory.services.gateway.replay import Replayer
+from observatory.services.gateway.roles import ROUTE_ROLES
 from observatory.services.gateway.router import gateway_router
 from observatory.services.gateway.routes import GatewayRoutes
 from observatory.services.gateway.settings import GatewaySettings
@@ -30,9 +32,11 @@ def create_app(
     events: EventStore,
     owned: bool = True,
     clock: Clock | None = None,
+    access: Access | None = None,
 ) -> SubmitLane:
     """The gateway over `bus`, `jobs` and `events` (dead-letter replay); with `owned` its
-    lifespan opens and closes them."""
+    lifespan opens and closes them. `access`: the tokens (default: read from `http`)."""
+    access = access if access is not None else load_access(http)
     metrics = GatewayMetrics(settings.max_type_labels)
     clock = clock or SystemClock()
     routes = GatewayRoutes(
@@ -41,7 +45,6 @@ def create_app(
         events=events,
         clock=clock,
         metrics=metrics,
-        token=http.api_token.get_secret_value() if http.api_token else None,
     )
     operate = OperateRoutes(
         routes,
@@ -61,6 +64,8 @@ def create_app(
         lifecycle=Lifecycle(Ports(bus=bus, jobs=jobs, events=events), owned=owned),
         http=http,
         router=gateway_router(routes, operate, proxies),
+        access=access,
+        rules=ROUTE_ROLES,
         cleanups=[routes.pending.close, routes.audit_writer.close, proxies.aclose],
     )
-    return SubmitLane(app, routes, app.state.request_duration)
+    return SubmitLane(app, routes, app.state.request_duration, access)

@@ -15,6 +15,8 @@ from typing import Any
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from observatory.core.access import ANONYMOUS, UNAUTHENTICATED, Access, denial
+from observatory.core.access_http import denial_reply
 from observatory.core.actor import ACTOR_HEADER, actor_of
 from observatory.core.http import (
     BAD_CORRELATION,
@@ -24,26 +26,30 @@ from observatory.core.http import (
     ClientGone,
     Reply,
     RequestTimer,
+    bearer_token,
     correlation_of,
     declared_too_large,
     read_body,
     send_reply,
 )
+from observatory.services.gateway.roles import SUBMIT
 from observatory.services.gateway.routes import GatewayRoutes
 
 log = structlog.get_logger("observatory.gateway")
 
 ROUTE = "/jobs"
-ACTOR_HEADERS = ("authorization", ACTOR_HEADER)
 
 
 class SubmitLane:
     """Answers POST /jobs itself and hands everything else to `app`."""
 
-    def __init__(self, app: ASGIApp, routes: GatewayRoutes, timer: RequestTimer) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: GatewayRoutes, timer: RequestTimer, access: Access
+    ) -> None:
         self.app = app
         self.routes = routes
         self.timer = timer
+        self.access = access
 
     def __getattr__(self, name: str) -> Any:  # the FastAPI app's state, openapi(), ...
         return getattr(self.app, name)
@@ -73,6 +79,17 @@ class SubmitLane:
     ) -> Reply:
         if not acceptable:
             return BAD_CORRELATION
+        identity = ANONYMOUS
+        if self.access.enabled:  # the same check as core/access_http.py, before the body
+            known = self.access.identify(
+                bearer_token(headers.get(b"authorization", b"").decode("latin-1"))
+            )
+            if known is None:
+                return denial_reply(UNAUTHENTICATED)
+            refused = denial(known, SUBMIT)
+            if refused is not None:
+                return denial_reply(refused)
+            identity = known
         if declared_too_large(headers):
             return TOO_LARGE
         try:
@@ -82,10 +99,9 @@ class SubmitLane:
         return await self.routes.accept(
             body=body,
             content_type=headers.get(b"content-type", b"").decode("latin-1"),
-            authorization=headers.get(b"authorization", b"").decode("latin-1"),
             correlation_id=correlation,
             actor=actor_of(
-                {name: headers.get(name.encode(), b"").decode("latin-1") for name in ACTOR_HEADERS},
-                token=self.routes.token,
+                {ACTOR_HEADER: headers.get(ACTOR_HEADER.encode(), b"").decode("latin-1")},
+                identity,
             ),
         )

@@ -2,7 +2,8 @@
 
 `GatewayRoutes.accept` is the one decision for a submitted job, answered by the FastAPI
 route (`submit`) and by the plain-ASGI lane (lane.py) alike. The class also holds what
-every write route shares: the token check, the actor, the publish path (bus, accepted
+every write route shares: the actor (access itself is checked at the edge,
+core/access_http.py, by the table in roles.py), the publish path (bus, accepted
 counter, PENDING row) and the batched audit writer. The route table is router.py; the
 operator's actions are operate_routes.py, the read proxies proxies.py.
 """
@@ -16,6 +17,7 @@ import structlog
 from fastapi import Request
 from starlette.responses import Response
 
+from observatory.core.access_http import identity_of
 from observatory.core.actor import actor_of
 from observatory.core.audit import Auditor
 from observatory.core.bus.port import Bus, Outgoing
@@ -29,7 +31,6 @@ from observatory.core.http import (
     error_reply,
     is_json,
     reply_for,
-    token_denied,
 )
 from observatory.core.stores.ports import EventStore, JobStore
 from observatory.core.stores.records import AuditEntry
@@ -66,26 +67,16 @@ class GatewayRoutes:
         events: EventStore,
         clock: Clock,
         metrics: GatewayMetrics,
-        token: str | None,
     ) -> None:
         self.bus, self.jobs, self.events = bus, jobs, events
         self.clock, self.metrics = clock, metrics
-        self.token = token
         self.producer = Producer.for_service("gateway")
         self.pending = PendingWriter(jobs)
         self.audit_writer: BatchWriter[AuditEntry] = BatchWriter(events.add_audit, name="audit")
         self.auditor = Auditor(events, clock, queue=self.audit_writer.add)
 
-    def _denied(self, authorization: str) -> Reply | None:
-        return token_denied(self.token, authorization)
-
-    def authorise(self, request: Request) -> Response | None:
-        """None when the request may write, else the answer that says why not."""
-        denied = self._denied(request.headers.get("authorization", ""))
-        return denied.response() if denied else None
-
     def actor(self, request: Request) -> str:
-        return actor_of(request.headers, token=self.token)
+        return actor_of(request.headers, identity_of(request.scope))
 
     async def publish(self, envelope: dict[str, Any]) -> Reply:
         """Publish a job.created envelope (a submit or a retry) and queue its PENDING row;
@@ -106,15 +97,11 @@ class GatewayRoutes:
         *,
         body: bytes,
         content_type: str,
-        authorization: str,
         correlation_id: str,
         actor: str = "anonymous",
     ) -> Reply:
         """POST /jobs without a framework: what both the route and the gateway's plain-ASGI
-        lane (lane.py) answer."""
-        denied = self._denied(authorization)
-        if denied:
-            return denied
+        lane (lane.py) answer, once access (core/access_http.py) let the request in."""
         if not is_json(content_type):
             self.metrics.submitted.labels("invalid").inc()
             return error_reply(415, "Content-Type must be application/json")
@@ -150,7 +137,6 @@ class GatewayRoutes:
         reply = await self.accept(
             body=await request.body(),
             content_type=request.headers.get("content-type", ""),
-            authorization=request.headers.get("authorization", ""),
             correlation_id=request.scope["state"]["correlation_id"],
             actor=self.actor(request),
         )

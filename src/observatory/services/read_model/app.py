@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from prometheus_client import Counter
 
+from observatory.core.access import Access, load_access
 from observatory.core.api_app import api_app
 from observatory.core.backends import Lifecycle, Ports
 from observatory.core.clock import Clock, SystemClock
@@ -16,6 +17,7 @@ from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.telemetry import ServiceMetrics
 from observatory.services.read_model.alerts import AlertSource
 from observatory.services.read_model.queries import Queries
+from observatory.services.read_model.roles import ROUTE_ROLES
 from observatory.services.read_model.routes import build_router
 from observatory.services.read_model.settings import ReadModelSettings
 from observatory.services.read_model.stream import Broadcaster
@@ -30,8 +32,11 @@ def create_app(
     events: EventStore,
     owned: bool = True,
     clock: Clock | None = None,
+    access: Access | None = None,
 ) -> FastAPI:
-    """The read model over the three stores; with `owned` its lifespan opens and closes them."""
+    """The read model over the three stores; with `owned` its lifespan opens and closes them.
+    `access`: the tokens (default: read from `http`)."""
+    access = access if access is not None else load_access(http)
     clock = clock or SystemClock()
     metrics = ServiceMetrics("read-model")
     queries = Queries(jobs=jobs, events=events, counters=counters)
@@ -71,6 +76,8 @@ def create_app(
         lifecycle=Lifecycle(Ports(jobs=jobs, counters=counters, events=events), owned=owned),
         http=http,
         router=router,
+        access=access,
+        rules=ROUTE_ROLES,
         cleanups=[stream.close, alerts.close],
         background=background,
     )

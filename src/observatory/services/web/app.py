@@ -21,12 +21,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from observatory.__about__ import __version__
+from observatory.core.access import Access, load_access
 from observatory.core.contracts.registry import load_registry
 from observatory.core.http import json_error
 from observatory.services.web.headers import SecurityHeaders
 from observatory.services.web.launch import allowed_dashboard
 from observatory.services.web.proxy import Upstream, forward
 from observatory.services.web.settings import WebSettings
+from observatory.services.web.signin import SAFE_METHODS, SignIn, SignInGate
 from observatory.services.web.telemetry import RequestTelemetry, WebMetrics
 
 PACKAGE = "observatory.services.web"
@@ -59,18 +61,40 @@ def _client(request: Request) -> httpx.AsyncClient:
     return client
 
 
-def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None = None) -> Starlette:
-    """Build the web service's ASGI app."""
+def create_app(
+    settings: WebSettings,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    access: Access | None = None,
+) -> Starlette:
+    """Build the web service's ASGI app; `access`: the tokens (default: from the settings)."""
     read_model, gateway = _upstreams(settings)
+    signin = SignIn(access if access is not None else load_access(settings.http), settings)
     metrics = WebMetrics()
     static = resources.files(PACKAGE).joinpath("static")
     registry = load_registry(settings.ui_registry)
 
+    async def proxied(request: Request, upstream: Upstream) -> Response:
+        if not signin.enabled:
+            return await forward(request, upstream, _client(request))
+        caller = signin.caller(request)
+        if caller is None or caller.via == "header":  # upstream checks the token itself
+            return await forward(request, upstream, _client(request))
+        if request.method not in SAFE_METHODS and not signin.same_origin(request):
+            return json_error(403, "Cross-site request refused (the sign-in cookie is same-site)")
+        return await forward(
+            request,
+            upstream,
+            _client(request),
+            authorization=f"Bearer {caller.token}",
+            actor=caller.identity.name if caller.via == "sso" else None,
+        )
+
     async def api(request: Request) -> Response:
-        return await forward(request, read_model, _client(request))
+        return await proxied(request, read_model)
 
     async def gateway_proxy(request: Request) -> Response:
-        return await forward(request, gateway, _client(request))
+        return await proxied(request, gateway)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -120,6 +144,10 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
+        Route("/signin", signin.show, methods=["GET"]),
+        Route("/signin", signin.submit, methods=["POST"]),
+        Route("/signout", signin.sign_out, methods=["POST"]),
+        Route("/auth/whoami", signin.whoami, methods=["GET"]),
         Route("/launcher", launcher, methods=["GET"]),
         Route("/launcher.html", launcher, methods=["GET"]),  # the same page, the same check
         Route("/ui-registry.json", registry_fallback, methods=["GET"]),
@@ -146,6 +174,7 @@ def create_app(settings: WebSettings, *, http_client: httpx.AsyncClient | None =
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.http_client = http_client
     app.state.settings = settings
+    app.add_middleware(SignInGate, signin=signin)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestTelemetry, metrics=metrics)
     return app

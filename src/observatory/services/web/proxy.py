@@ -26,6 +26,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from observatory.core.actor import ACTOR_HEADER
 from observatory.core.http import json_error
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -46,7 +47,9 @@ HOP_BY_HOP = frozenset(
 )
 # httpx sets Host and Content-Length itself; without Accept-Encoding the upstream answers
 # uncompressed, so bytes can be relayed as they arrive.
-DROP_FROM_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding"}
+# The cookie holds the sign-in token: it goes upstream as `Authorization` (signin.py), never
+# as itself.
+DROP_FROM_REQUEST = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "cookie"}
 
 log = structlog.get_logger("observatory.web.proxy")
 
@@ -96,8 +99,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _request_headers(request: Request, correlation_id: str) -> dict[str, str]:
+def _request_headers(
+    request: Request, correlation_id: str, authorization: str | None, actor: str | None
+) -> dict[str, str]:
     headers = {k: v for k, v in request.headers.items() if k not in DROP_FROM_REQUEST}
+    if authorization is not None:
+        headers["authorization"] = authorization
+    if actor is not None:
+        headers[ACTOR_HEADER] = actor
     headers[CORRELATION_HEADER] = correlation_id
     client = request.client.host if request.client else ""
     prior = request.headers.get("x-forwarded-for")
@@ -144,8 +153,16 @@ async def _send(client: httpx.AsyncClient, outgoing: httpx.Request) -> httpx.Res
         return await client.send(outgoing, stream=True)
 
 
-async def forward(request: Request, upstream: Upstream, client: httpx.AsyncClient) -> Response:
-    """Send `request` to `upstream` and stream its answer back."""
+async def forward(
+    request: Request,
+    upstream: Upstream,
+    client: httpx.AsyncClient,
+    *,
+    authorization: str | None = None,
+    actor: str | None = None,
+) -> Response:
+    """Send `request` to `upstream` and stream its answer back; `authorization` replaces
+    the request's own header (the signed-in token), `actor` names a sign-on user."""
     correlation_id = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
     path = request.path_params.get("path", "")
     try:
@@ -158,7 +175,7 @@ async def forward(request: Request, upstream: Upstream, client: httpx.AsyncClien
     outgoing = client.build_request(
         request.method,
         upstream.url_for(path, request.url.query),
-        headers=_request_headers(request, correlation_id),
+        headers=_request_headers(request, correlation_id, authorization, actor),
         content=body,
         timeout=upstream.stream_timeout if streaming else upstream.timeout,
     )

@@ -39,6 +39,28 @@ class WebSettings(BaseSettings):
     ui_registry: Path | None = Field(default=None, validation_alias="ODTO_UI_REGISTRY")
     """Optional override of the packaged UI registry (the launcher may redirect to its URLs)."""
 
+    cookie_secure: bool | None = Field(default=None, validation_alias="ODTO_COOKIE_SECURE")
+    """The sign-in cookie's Secure flag; unset = Secure when the page was served over https."""
+
+    session_seconds: int = Field(default=12 * 3600, validation_alias="ODTO_SESSION_SECONDS", gt=0)
+    """How long the sign-in cookie lasts before the dashboard asks to sign in again."""
+
+    sso_groups_header: str | None = Field(default=None, validation_alias="ODTO_SSO_GROUPS_HEADER")
+    """Single sign-on (off by default): the header the proxy sets with the user's groups,
+    e.g. X-Forwarded-Groups; trusted only from ODTO_SSO_TRUSTED_PROXIES."""
+
+    sso_user_header: str = Field(
+        default="X-Forwarded-Preferred-Username", validation_alias="ODTO_SSO_USER_HEADER"
+    )
+    """The header naming the signed-in user (shown and sent as the actor label)."""
+
+    sso_trusted_proxies: str = Field(default="", validation_alias="ODTO_SSO_TRUSTED_PROXIES")
+    """Addresses or CIDR blocks of the sign-on proxy; the groups header from anyone else is
+    ignored."""
+
+    sso_group_roles: str = Field(default="", validation_alias="ODTO_SSO_GROUP_ROLES")
+    """`group=role,...`: which group gets which role (the highest role wins)."""
+
     @property
     def host(self) -> str:
         """Address to bind."""

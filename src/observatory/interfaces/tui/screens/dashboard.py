@@ -96,6 +96,8 @@ class DashboardScreen(Screen[None]):
         self.stream_events = 0
         self.jobs_refresh_pending = False
         self.refresh_again = False
+        self.who: tuple[str, str] | None = None
+        """(token name, role) when the system has tokens; shown in the header."""
 
     @property
     def observatory(self) -> ObservatoryApp:
@@ -146,6 +148,8 @@ class DashboardScreen(Screen[None]):
         rows = self.observatory.config.job_rows
         want_alerts = self.alert_failures < MAX_ALERT_FAILURES
         used_filter = self.job_filter
+        if self.who is None:
+            self.run_worker(self._whoami(), group="whoami", exit_on_error=False)
         calls: list[Any] = [
             client.stats(),
             client.jobs(limit=rows, search=self.job_filter.params()),
@@ -253,10 +257,20 @@ class DashboardScreen(Screen[None]):
         alerts.update(alerts_text(self.alerts, self.alert_error, paused))
         self._draw_jobs()
 
+    async def _whoami(self) -> None:
+        try:
+            name, role, tokens = await self.observatory.client.whoami()
+        except RequestError:
+            return  # the refresh shows the error (a 401 says what to set); asked again next time
+        self.who = (name, role) if tokens else ("", "open")
+        self._draw_header()
+
     def _draw_header(self) -> None:
         title = Text("📡 Distributed Task Observatory", style="bold green")
         title.append("   ")
         title.append_text(indicator(self.last_ok, self.error, self.observatory.clock.now()))
+        if self.who is not None and self.who[0]:
+            title.append(f"   role: {self.who[1]} ({self.who[0]})", style="bold cyan")
         self.query_one("#title", Static).update(title)
 
     def _draw_jobs(self) -> None:

@@ -1,8 +1,14 @@
 // Talking to the web service's same-origin proxies: `api/*` (read model) and `gateway/*`.
 // URLs are relative so the dashboard also works under a path prefix behind an ingress.
 
-const TOKEN_KEY = "odto.apiToken";
-let memoryToken = ""; // used when sessionStorage is unavailable
+// With tokens configured the browser holds its token in an HttpOnly cookie the web
+// service turns into the Authorization header (services/web/signin.py): scripts never see it.
+let onUnauthorised = null;
+
+/** `handler()` runs when an API answers 401 (a sign-in that expired or was revoked). */
+export function whenUnauthorised(handler) {
+  onUnauthorised = handler;
+}
 
 /** A failed request, with the message to show the user. */
 export class ApiError extends Error {
@@ -22,31 +28,11 @@ export class ApiError extends Error {
   }
 }
 
-export function apiToken() {
-  try {
-    return sessionStorage.getItem(TOKEN_KEY) || "";
-  } catch {
-    return "";
-  }
-}
-
-export function setApiToken(token) {
-  try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    /* storage disabled: the token lasts until the page reloads */
-  }
-  memoryToken = token;
-}
-
 async function request(url, { method = "GET", body, timeoutMs = 8000, what = "Server" } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const token = apiToken() || memoryToken;
-  if (token && method !== "GET") headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(url, {
@@ -73,6 +59,7 @@ async function request(url, { method = "GET", body, timeoutMs = 8000, what = "Se
       data = null;
     }
   }
+  if (response.status === 401 && onUnauthorised) onUnauthorised();
   if (!response.ok) {
     const message = data && typeof data.error === "string" && data.error ? data.error : `HTTP ${response.status}`;
     const retryAfter = response.headers.get("Retry-After");

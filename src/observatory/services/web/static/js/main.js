@@ -4,6 +4,7 @@ import { byId, setText } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import { NewTaskForm } from "./new-task.js";
 import { RegistryUi } from "./registry.js";
+import { loadSession } from "./session.js";
 import { Router, throttle } from "./router.js";
 import { Splash } from "./splash.js";
 import { AuditView } from "./views/audit.js";
@@ -160,5 +161,7 @@ document.addEventListener("click", (event) => {
 byId("pause-toggle").addEventListener("click", () => feed.toggle());
 
 loadVersion();
-registry.load();
-boot();
+loadSession().then(() => {
+  registry.load();
+  boot();
+});

@@ -7,7 +7,6 @@ import { byId, el, fill } from "./dom.js";
 import { jobLink, jobTypeError } from "./format.js";
 import { closeOnBackdrop } from "./registry.js";
 import { newJobId, submitJob, SubmitUnsettled } from "./submit.js";
-import { TokenPrompt } from "./token.js";
 
 const MAX_DURATION_MS = 60000; // the gateway's limit for payload.simulate.durationMs
 
@@ -20,7 +19,6 @@ export class NewTaskForm {
     this.type = byId("task-type");
     this.duration = byId("task-duration");
     this.failure = byId("task-failure");
-    this.tokenPrompt = new TokenPrompt(byId("task-token-row"), byId("task-token"));
     this.submit = byId("task-submit");
     this.result = byId("task-result");
     this.unsettled = null; // {key, jobId} of a submission whose tries ran out with its fate open
@@ -37,7 +35,6 @@ export class NewTaskForm {
   open() {
     this.form.reset();
     this.unsettled = null;
-    this.tokenPrompt.reset();
     this.submit.disabled = false;
     this.show("", "");
     this.dialog.showModal();
@@ -84,7 +81,6 @@ export class NewTaskForm {
       field.focus();
       return;
     }
-    this.tokenPrompt.remember();
     const key = JSON.stringify(body);
     const id = this.unsettled?.key === key ? this.unsettled.jobId : newJobId();
     this.submit.disabled = true;
@@ -131,7 +127,6 @@ export class NewTaskForm {
     }
     const message = failure instanceof ApiError ? failure.message : String(failure);
     const details = failure instanceof ApiError ? failure.details : [];
-    this.tokenPrompt.askOn(failure);
     this.show(
       "error",
       `✗ ${message}`,

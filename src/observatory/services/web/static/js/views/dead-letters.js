@@ -128,7 +128,7 @@ export class DeadLettersView {
         );
         details.open = open.has(id);
         const action = REPLAYABLE.has(state)
-          ? el("button", { className: "btn btn-compact", text: "↻ Replay", attrs: { type: "button", "data-replay": id, "aria-label": `Replay dead letter ${id}` } })
+          ? el("button", { className: "btn btn-compact", text: "↻ Replay", attrs: { type: "button", "data-replay": id, "data-needs": "operator", "aria-label": `Replay dead letter ${id}` } })
           : el("span", { className: "muted", text: "–" });
         return el(
           "tr",

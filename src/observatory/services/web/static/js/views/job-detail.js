@@ -3,7 +3,6 @@
 import { ApiError, gateway, readModel } from "../api.js";
 import { byId, el, fill, messageRow, setText } from "../dom.js";
 import { prettyJson, shortId, statusPill, timeNode } from "../format.js";
-import { TokenPrompt } from "../token.js";
 
 export class JobDetail {
   constructor() {
@@ -21,12 +20,8 @@ export class JobDetail {
     this.id = null;
     this.job = null;
     this.loading = null;
-    this.tokenPrompt = new TokenPrompt(byId("job-token-row"), byId("job-token"));
     this.retry.addEventListener("click", () => this.requestRetry());
     this.cancel.addEventListener("click", () => this.requestCancel());
-    byId("job-token").addEventListener("keydown", (event) => {
-      if (event.key === "Enter") this.requestRetry();
-    });
   }
 
   show(id) {
@@ -38,7 +33,6 @@ export class JobDetail {
       fill(this.result);
       this.retry.hidden = true;
       this.cancel.hidden = true;
-      this.tokenPrompt.hide();
       this.content.hidden = true;
       this.result.className = "form-result pending";
       setText(this.result, "Loading…");
@@ -142,21 +136,17 @@ export class JobDetail {
   async requestRetry() {
     if (!this.id) return;
     const id = this.id;
-    this.tokenPrompt.remember();
     this.retry.disabled = true;
     this.result.className = "form-result pending";
     setText(this.result, "⏳ Requesting a retry…");
     try {
       const accepted = await gateway(`jobs/${encodeURIComponent(id)}/retry`, {});
-      this.tokenPrompt.hide();
       this.result.className = "form-result success";
       setText(this.result, `✓ Retry accepted (event ${accepted?.eventId ?? "?"})`);
       this.refresh();
     } catch (error) {
       this.result.className = "form-result error";
-      this.retry.disabled = false; // before asking: the field takes the focus next
-      const asked = this.tokenPrompt.askOn(error);
-      setText(this.result, `✗ ${error.message}${asked ? " - enter the API token and retry" : ""}`);
+      setText(this.result, `✗ ${error.message}`);
     } finally {
       this.retry.disabled = false;
     }
@@ -167,21 +157,18 @@ JobDetail.prototype.requestCancel = async function requestCancel() {
   if (!this.id) return;
   const id = this.id;
   if (!window.confirm(`Cancel job ${id}? It will not run.`)) return;
-  this.tokenPrompt.remember();
   this.cancel.disabled = true;
   this.result.className = "form-result pending";
   setText(this.result, "⏳ Cancelling…");
   try {
     const answer = await gateway(`jobs/${encodeURIComponent(id)}/cancel`, {});
-    this.tokenPrompt.hide();
     this.result.className = "form-result success";
     setText(this.result, `✓ Job ${answer?.status ?? "CANCELLED"}`);
     this.refresh();
   } catch (error) {
     this.result.className = "form-result error";
     const state = error instanceof ApiError && error.status === 409 && error.body?.status ? ` (job is ${error.body.status})` : "";
-    const asked = this.tokenPrompt.askOn(error);
-    setText(this.result, `✗ ${error.message}${state}${asked ? " - enter the API token and cancel again" : ""}`);
+    setText(this.result, `✗ ${error.message}${state}`);
   } finally {
     this.cancel.disabled = false;
   }
