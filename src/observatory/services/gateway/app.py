@@ -39,6 +39,7 @@ def create_app(
         alertmanager_url=str(settings.alertmanager_url) if settings.alertmanager_url else None,
         prometheus_url=str(settings.prometheus_url) if settings.prometheus_url else None,
         proxy_timeout=settings.proxy_timeout,
+        pending_rows=settings.pending_rows,
     )
 
     app = api_app(

@@ -86,8 +86,10 @@ class GatewayRoutes:
         alertmanager_url: str | None,
         prometheus_url: str | None,
         proxy_timeout: float,
+        pending_rows: bool = True,
     ) -> None:
         self.bus, self.jobs, self.clock, self.metrics = bus, jobs, clock, metrics
+        self.pending_rows = pending_rows
         self.token = token
         self.upstreams = {"alertmanager": alertmanager_url, "prometheus": prometheus_url}
         self.proxy_timeout = proxy_timeout
@@ -239,7 +241,8 @@ class GatewayRoutes:
         await self.bus.publish_many([message])
         self.metrics.accepted.inc()
         try:  # off the request path: the row only makes the job visible sooner
-            self.pending.add(pending_of(envelope, self.clock.now()))
+            if self.pending_rows:
+                self.pending.add(pending_of(envelope, self.clock.now()))
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             log.warning("no PENDING row for job", job_id=envelope["payload"]["id"], error=str(exc))
         return Reply(202, {"jobId": envelope["payload"]["id"], "eventId": envelope["eventId"]})
