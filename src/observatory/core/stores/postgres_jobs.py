@@ -260,23 +260,29 @@ class PostgresJobStore(PostgresAdapter):
         return int(found) <= RARE_ROWS
 
     async def _probe(self, filter: JobFilter, cursor: str | None, limit: int) -> list[Any] | None:
-        """Metadata with other filters: look first at the newest PROBE_ROWS rows the
-        others select (through their own index) and keep those whose metadata matches;
-        for a common value that fills the page at once, where walking `job_meta` would
-        probe thousands of rows for the others. Only when the probe neither fills the
-        page nor reaches the end does `job_meta` drive the search. The rows, or None."""
+        """Metadata with other filters: walk the newest PROBE_ROWS rows the others select
+        (through their own index, in page order) and keep those whose metadata matches;
+        for a common value that fills the page after a few rows, where walking `job_meta`
+        would probe thousands of rows for the others. The walk stops once the page is
+        full; the PROBE_ROWS-th row comes back too (as `n`), so a probe that got that far
+        without filling the page is told from one that reached the end of the selection.
+        Only the first lets `job_meta` drive the search. The rows, or None."""
         where = postgres_where(filter, cursor, probe=True)
-        probe, page = where.arg(PROBE_ROWS), where.arg(limit + 1)
+        probe, page = where.arg(PROBE_ROWS), where.arg(limit + 2)  # + the PROBE_ROWS-th
+        hit = " AND ".join(where.late)
         sql = (
-            f"SELECT {COLUMNS}, scanned FROM ("  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f"SELECT *, count(*) OVER () AS scanned FROM (SELECT * FROM jobs {where.early_sql()}"
+            f"SELECT {COLUMNS}, hit, n FROM (SELECT newest.*, ({hit}) IS TRUE AS hit,"  # noqa: S608 — constant columns and clauses; values are $n parameters
+            " row_number() OVER (ORDER BY created_at DESC, id DESC) AS n"
+            f" FROM (SELECT * FROM jobs {where.early_sql()}"
             f" ORDER BY created_at DESC, id DESC LIMIT {probe}) AS newest) AS probed"
-            f" {where.late_sql()} ORDER BY probed.created_at DESC, probed.id DESC LIMIT {page}"
+            f" WHERE hit OR n = {probe}"
+            f" ORDER BY probed.created_at DESC, probed.id DESC LIMIT {page}"
         )
         async with guarded(DEP):
             rows = await self.pool.fetch(sql, *where.args)
-        if len(rows) > limit or (rows and rows[0]["scanned"] < PROBE_ROWS):
-            return list(rows)
+        hits = [row for row in rows if row["hit"]]
+        if len(hits) > limit or not any(row["n"] == PROBE_ROWS for row in rows):
+            return hits
         return None
 
     async def count(self) -> int:
