@@ -49,7 +49,7 @@ ON CONFLICT (id) DO UPDATE SET
     last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
     run = EXCLUDED.run
 WHERE jobs.status <> 'CANCELLED'
-RETURNING id::text
+RETURNING id::text, xmax = 0 AS inserted
 """
 BEGIN_META = """
 INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
@@ -159,12 +159,19 @@ class PostgresJobStore(PostgresAdapter):
         async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
             # The upsert locks each row and skips a CANCELLED one (re-checked after a
             # concurrent cancel commits), so only the returned jobs started.
-            started = {r["id"] for r in await conn.fetch(BEGIN_JOBS, *_columns(rows))}
+            returned = await conn.fetch(BEGIN_JOBS, *_columns(rows))
+            started = {r["id"] for r in returned}
             begun = [r for r in rows if r.job_id in started]
             if begun:
                 cols = _columns(begun)
                 await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
-                await _add_meta(conn, cols)
+            # job_meta only for rows this statement inserted: a row that existed (PENDING,
+            # or begun before) got its pairs when it was written first, and the upsert
+            # leaves its metadata as it was
+            inserted = {r["id"] for r in returned if r["inserted"]}
+            new = [r for r in begun if r.job_id in inserted]
+            if new:
+                await _add_meta(conn, _columns(new))
         return [r.job_id for r in begun]
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
