@@ -194,12 +194,20 @@ async def _on_stacks(
     for variant, _ in others:
         summary[variant.key] = []
     for index in range(plan.repeat):
-        if mine and "e2e" in chosen:
-            log(f"ours: flat out {plan.headline:g} s (headline {index + 1}/{plan.repeat})")
-            summary["e2eFlatOut"].append(
-                await mine.run(f"flat out #{index + 1}", rate=None, window=plan.headline)
-            )
-        for variant, session in others:
+        # the order turns each round, so a machine getting busier (or quieter) during the
+        # invocation does not always fall on the same stack
+        stacks: list[tuple[scenarios.Variant, OurSession] | None] = [None, *others]
+        turn = index % len(stacks)
+        order = stacks[turn:] + stacks[:turn]
+        for item in order:
+            if item is None:
+                if mine and "e2e" in chosen:
+                    log(f"ours: flat out {plan.headline:g} s (headline {index + 1}/{plan.repeat})")
+                    summary["e2eFlatOut"].append(
+                        await mine.run(f"flat out #{index + 1}", rate=None, window=plan.headline)
+                    )
+                continue
+            variant, session = item
             log(f"ours {variant.about}: flat out {plan.headline:g} s ({index + 1}/{plan.repeat})")
             summary[variant.key].append(
                 await session.run(
