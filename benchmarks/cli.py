@@ -48,6 +48,9 @@ KEYS = (
     "e2eOpenLoop",
     "e2eFlatOut",
     "e2eJobsPerS",
+    "e2eNoPendingRows",
+    "e2eWithMetadata",
+    "variants",
     "embedded",
     "celeryOpenLoop",
     "celeryInsert",
@@ -100,9 +103,16 @@ async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any])
             )
         )
     ours, celery = await scenarios.start_both(plan, ours_needed, "celery" in chosen)
+    variants: list[tuple[scenarios.Variant, Any]] = []
     try:
-        await _on_stacks(plan, chosen, summary, ours, celery)
+        variants = await scenarios.start_variants(plan, chosen)
+        await _on_stacks(plan, chosen, summary, ours, celery, variants)
     finally:
+        for variant, stack in variants:
+            summary["peakRssMb"].update(
+                {f"{k} ({variant.scenario})": v for k, v in stack.peak_rss_mb().items()}
+            )
+            await stack.stop()
         if ours or celery:
             log("stopping and cleaning up")
         if ours:
@@ -147,12 +157,20 @@ async def _steps(
 
 
 async def _on_stacks(
-    plan: Plan, chosen: set[str], summary: dict[str, Any], ours: Any, celery: Any
+    plan: Plan,
+    chosen: set[str],
+    summary: dict[str, Any],
+    ours: Any,
+    celery: Any,
+    variants: list[tuple[scenarios.Variant, Any]],
 ) -> None:
     mine = OurSession(plan, ours) if ours else None
     base = CelerySession(plan, celery) if celery else None
+    others = [(v, OurSession(plan, stack, v.body)) for v, stack in variants]
     if mine:
         await mine.probe()
+    for _, session in others:
+        await session.probe()
     if mine and "latency" in chosen:
         log(f"latency: open loop at {plan.latency_rate:g} jobs/s for {plan.latency:g} s")
         summary["latency"] = await mine.run("latency", rate=plan.latency_rate, window=plan.latency)
@@ -173,11 +191,28 @@ async def _on_stacks(
             ),
         )
     summary["e2eFlatOut"], summary["celeryInsert"] = [], []
+    for variant, _ in others:
+        summary[variant.key] = []
     for index in range(plan.repeat):
-        if mine and "e2e" in chosen:
-            log(f"ours: flat out {plan.headline:g} s (headline {index + 1}/{plan.repeat})")
-            summary["e2eFlatOut"].append(
-                await mine.run(f"flat out #{index + 1}", rate=None, window=plan.headline)
+        # the order turns each round, so a machine getting busier (or quieter) during the
+        # invocation does not always fall on the same stack
+        stacks: list[tuple[scenarios.Variant, OurSession] | None] = [None, *others]
+        turn = index % len(stacks)
+        order = stacks[turn:] + stacks[:turn]
+        for item in order:
+            if item is None:
+                if mine and "e2e" in chosen:
+                    log(f"ours: flat out {plan.headline:g} s (headline {index + 1}/{plan.repeat})")
+                    summary["e2eFlatOut"].append(
+                        await mine.run(f"flat out #{index + 1}", rate=None, window=plan.headline)
+                    )
+                continue
+            variant, session = item
+            log(f"ours {variant.about}: flat out {plan.headline:g} s ({index + 1}/{plan.repeat})")
+            summary[variant.key].append(
+                await session.run(
+                    f"{variant.scenario} flat #{index + 1}", rate=None, window=plan.headline
+                )
             )
         if base:
             log(f"Celery insert: flat out {plan.headline:g} s ({index + 1}/{plan.repeat})")
@@ -195,6 +230,15 @@ async def _on_stacks(
     summary["celeryInsertPerS"] = report.median([r["jobsPerS"] for r in summary["celeryInsert"]])
     if mine:
         summary["verified"]["e2e"] = await mine.verify()
+    summary["variants"] = {}
+    for variant, session in others:
+        summary["verified"][variant.key] = await session.verify()
+        summary["variants"][variant.key] = report.variant_cost(
+            summary["e2eJobsPerS"],
+            [r["jobsPerS"] for r in summary[variant.key]],
+            about=variant.about,
+            before=variant.before,
+        )
 
 
 async def amain(args: argparse.Namespace) -> dict[str, Any]:

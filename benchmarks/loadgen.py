@@ -172,6 +172,24 @@ def job_body(result: LoadResult, due: float) -> bytes:
     )
 
 
+REGIONS = ("eu-west", "eu-north", "us-east", "us-west", "ap-south")
+
+
+def meta_job_body(result: LoadResult, due: float) -> bytes:
+    """`job_body` with metadata (a tenant of 500, a region of 5): what a search-heavy
+    deployment submits; each pair is a job_meta row."""
+    n = len(result.shots)
+    return orjson.dumps(
+        {
+            "id": str(uuid.uuid4()),
+            "type": "BENCH",
+            "status": "PENDING",
+            "createdAt": iso_ms(result.wall(due)),
+            "metadata": {"tenant": f"tenant-{n * 31 % 500}", "region": REGIONS[n % 5]},
+        }
+    )
+
+
 class Gate:
     """Pauses senders while `backlog()` exceeds `limit` (polled every 0.1 s)."""
 

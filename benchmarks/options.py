@@ -20,6 +20,8 @@ SCENARIOS = (
     "embedded",
     "latency",
     "e2e",
+    "pending",
+    "jobmeta",
     "celery",
     "screen",
     "readmodel",

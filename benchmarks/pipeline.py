@@ -63,6 +63,7 @@ async def load(
     backlog: loadgen.Backlog | None = None,
     backlog_limit: int = 10_000,
     services: list[Service] | None = None,
+    body: loadgen.BodyMaker = loadgen.job_body,
 ) -> tuple[LoadResult, Window]:
     """Run the generator for warm-up + window; watch CPU over the window meanwhile."""
     watch = Window(services or [])
@@ -76,6 +77,7 @@ async def load(
             connections=max(connections, 256),
             backlog=backlog,
             abort_over=abort_over(rate),
+            body=body,
         )
     else:
         result = await loadgen.flat_out(
@@ -84,6 +86,7 @@ async def load(
             connections=connections,
             backlog=backlog,
             backlog_limit=backlog_limit,
+            body=body,
         )
     await watcher
     return result, watch

@@ -9,11 +9,26 @@ from typing import Any
 MB_FIRST, MB_GOAL = 250.0, 120.0
 RM_JOBS, RM_FIRST_MS, RM_GOAL_MS = 1_000_000, 50.0, 10.0
 SCREEN_FIRST_MS, SCREEN_GOAL_MS = 2000.0, 300.0
+PENDING_FIRST_PCT, PENDING_GOAL_PCT = 10.0, 3.0
 
 
 def median(values: list[float]) -> float | None:
     clean = [v for v in values if v is not None and not math.isnan(v)]
     return round(statistics.median(clean), 1) if clean else None
+
+
+def variant_cost(
+    e2e: float | None, runs: list[float], *, about: str, before: bool
+) -> dict[str, Any]:
+    """A variant's median against the e2e median of the same invocation, and what the
+    difference costs in % of the "before" figure (the variant's when `before`, else
+    e2e's): positive = the change made the pipeline slower."""
+    theirs = median(runs)
+    cost = None
+    if e2e and theirs:
+        old, new = (theirs, e2e) if before else (e2e, theirs)
+        cost = round(100 * (old - new) / old, 1)
+    return {"about": about, "jobsPerS": theirs, "runs": runs, "e2eJobsPerS": e2e, "costPct": cost}
 
 
 def _verdict(ok: bool | None) -> str:
@@ -106,10 +121,27 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
             "goalMet": _verdict(None if worst is None else worst <= MB_GOAL),
         }
     )
+    rows.append(_pending_bar(summary))
     rows.append(_read_model_bar(summary.get("readModel")))
     rows.append(_search_bar(summary.get("search")))
     rows.append(_screen_bar(summary.get("screen")))
     return rows
+
+
+def _pending_bar(summary: dict[str, Any]) -> dict[str, Any]:
+    """e2e flat out with PENDING rows against without them, same invocation (medians)."""
+    figure = "Cost of PENDING rows written at acceptance (e2e flat out, medians)"
+    cost = ((summary.get("variants") or {}).get("e2eNoPendingRows") or {}).get("costPct")
+    if cost is None:
+        return _not_run(figure)
+    return {
+        "figure": figure,
+        "measured": f"{cost} %",
+        "firstBar": f"<= {PENDING_FIRST_PCT:g} %",
+        "goal": f"<= {PENDING_GOAL_PCT:g} %",
+        "first": _verdict(cost <= PENDING_FIRST_PCT),
+        "goalMet": _verdict(cost <= PENDING_GOAL_PCT),
+    }
 
 
 def _read_model_bar(rm: dict[str, Any] | None) -> dict[str, Any]:
@@ -284,6 +316,8 @@ def render(summary: dict[str, Any]) -> str:
     runs = run_rows(summary.get("e2eOpenLoop") or [], "ours")
     runs += run_rows([summary["latency"]] if summary.get("latency") else [], "ours")
     runs += run_rows(summary.get("e2eFlatOut") or [], "ours")
+    for key in ("e2eNoPendingRows", "e2eWithMetadata"):
+        runs += run_rows(summary.get(key) or [], "ours")
     runs += run_rows([summary["embedded"]["run"]] if summary.get("embedded") else [], "embedded")
     runs += run_rows(summary.get("celeryOpenLoop") or [], "celery")
     runs += run_rows(summary.get("celeryInsert") or [], "celery")
@@ -319,6 +353,11 @@ def render(summary: dict[str, Any]) -> str:
     out += screen_lines(summary.get("screen"))
     out += read_model_lines(summary.get("readModel"))
     out += search_lines(summary.get("search"))
+    for v in (summary.get("variants") or {}).values():
+        out.append(
+            f"Same invocation, ours {v['about']}: {_fmt(v['jobsPerS'])} jobs/s (runs {v['runs']})"
+            f" vs e2e {_fmt(v['e2eJobsPerS'])}: cost {_fmt(v['costPct'])} %"
+        )
     if summary.get("peakRssMb"):
         out.append(
             "Peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in summary["peakRssMb"].items())

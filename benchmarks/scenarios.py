@@ -128,8 +128,13 @@ async def gateway(plan: Plan, processes: int) -> dict[str, Any]:
 class OurSession:
     """Runs on one stack of ours; remembers how many jobs it accepted in total."""
 
-    def __init__(self, plan: Plan, stack: RealStack | EmbeddedStack) -> None:
-        self.plan, self.stack = plan, stack
+    def __init__(
+        self,
+        plan: Plan,
+        stack: RealStack | EmbeddedStack,
+        body: loadgen.BodyMaker = loadgen.job_body,
+    ) -> None:
+        self.plan, self.stack, self.body = plan, stack, body
         self.accepted = 0
 
     async def completed(self) -> int:
@@ -173,6 +178,7 @@ class OurSession:
             backlog=backlog,
             backlog_limit=plan.backlog,
             services=self.stack.services,
+            body=self.body,
         )
         self.accepted += result.accepted
         drained = await drain(self.completed, self.accepted)
@@ -341,6 +347,59 @@ class CelerySession:
             "publishedTotal": self.published[INSERT_TASK] + self.published[NOOP_TASK],
             "results": await self._results(),
         }
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A second stack of ours beside the e2e one, its headline runs interleaved with the
+    e2e ones in the same invocation: what one setting or one kind of job costs."""
+
+    scenario: str  # --scenarios name
+    key: str  # its runs in the JSON line
+    env: dict[str, str]
+    body: loadgen.BodyMaker
+    about: str
+    before: bool  # the variant is the "before" of the e2e runs (else the e2e runs are)
+
+
+VARIANTS = (
+    Variant(
+        "pending",
+        "e2eNoPendingRows",
+        {"GATEWAY_PENDING_ROWS": "false"},
+        loadgen.job_body,
+        "without PENDING rows (GATEWAY_PENDING_ROWS=false)",
+        before=True,
+    ),
+    Variant(
+        "jobmeta",
+        "e2eWithMetadata",
+        {},
+        loadgen.meta_job_body,
+        "with two metadata pairs a job (job_meta rows)",
+        before=False,
+    ),
+)
+
+
+async def start_variants(plan: Plan, chosen: set[str]) -> list[tuple[Variant, RealStack]]:
+    """The variants chosen (each needs e2e), each on a stack of its own."""
+    started: list[tuple[Variant, RealStack]] = []
+    try:
+        for variant in VARIANTS:
+            if variant.scenario in chosen and "e2e" in chosen:
+                stack = await RealStack.start(
+                    plan.backends,
+                    plan.log_dir,
+                    kind=variant.scenario,
+                    env={**plan.service_env, **variant.env},
+                )
+                started.append((variant, stack))
+    except BaseException:
+        for _, stack in started:
+            await stack.stop()
+        raise
+    return started
 
 
 async def start_both(

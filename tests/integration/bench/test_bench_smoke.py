@@ -32,6 +32,9 @@ KEYS = {
     "e2eOpenLoop",
     "e2eFlatOut",
     "e2eJobsPerS",
+    "e2eNoPendingRows",
+    "e2eWithMetadata",
+    "variants",
     "embedded",
     "celeryInsert",
     "celeryInsertPerS",
@@ -111,7 +114,7 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
         "--smoke",
         "--json-only",
         "--scenarios",
-        "ceiling,gateway,embedded,latency,e2e,celery,screen,readmodel",
+        "ceiling,gateway,embedded,latency,e2e,pending,jobmeta,celery,screen,readmodel",
         "--gateway-processes",
         "1",
         "--rates",
@@ -133,18 +136,22 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary.keys() >= KEYS
     assert summary["mode"] == "smoke"
-    for name in ("e2e", "embedded", "celery"):
+    for name in ("e2e", "embedded", "celery", "e2eNoPendingRows", "e2eWithMetadata"):
         assert summary["verified"][name]["ok"], summary["verified"][name]
     assert summary["verified"]["e2e"]["accepted"] > 0
     assert summary["verified"]["embedded"]["accepted"] > 0
     assert summary["verified"]["celery"]["rows"] > 0
     assert summary["gateway"][0]["verified"]
     assert {"gateway", "processor", "metrics-engine", "read-model"} <= summary["peakRssMb"].keys()
-    assert len(summary["bars"]) == 8
+    # the variants ran beside e2e, each its headline runs, compared in the same invocation
+    for key in ("e2eNoPendingRows", "e2eWithMetadata"):
+        assert len(summary[key]) == 1
+        assert summary["variants"][key]["jobsPerS"] == summary[key][0]["jobsPerS"]
+    assert len(summary["bars"]) == 9
     # every scenario run here has a verdict; job search has its own smoke test
     # (test_search_smoke.py), so its bar says it was not run
     ran = [row for row in summary["bars"] if not row["figure"].startswith("Job search")]
-    assert len(ran) == 7
+    assert len(ran) == 8
     assert all(row["first"] in {"PASS", "MISS"} for row in ran), summary["bars"]
     assert [row["first"] for row in summary["bars"] if row not in ran] == ["n/a"]
     _check_read_model(summary["readModel"])

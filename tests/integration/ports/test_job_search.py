@@ -189,15 +189,18 @@ async def test_a_job_run_again_is_listed_once_under_its_metadata(job_store: JobS
     assert await job_store.count_matching(job_filter) == len(found)
 
 
+@pytest.mark.parametrize("rare", [0, 2, 4096])
 @pytest.mark.parametrize("probe", [1, 3, 5])
 async def test_meta_search_answers_the_same_whatever_the_probe_finds(
-    job_store: JobStore, probe: int, monkeypatch: pytest.MonkeyPatch
+    job_store: JobStore, probe: int, rare: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PostgreSQL first probes the newest rows the other filters select for a narrowed
-    metadata search, then lets job_meta drive it: with a probe too small to fill a page
-    or to reach the end, every metadata filter still selects what it means (SQLite has no
-    probe: the same answers)."""
+    """PostgreSQL lets job_meta drive a narrowed metadata search when the value is rare
+    (at most RARE_ROWS jobs), else first probes the newest rows the other filters select,
+    then lets job_meta drive it: whichever way is taken, with a probe too small to fill a
+    page or to reach the end, every metadata filter still selects what it means (SQLite
+    has neither: the same answers)."""
     monkeypatch.setattr(postgres_jobs, "PROBE_ROWS", probe)
+    monkeypatch.setattr(postgres_jobs, "RARE_ROWS", rare)
     jobs = await seed(job_store)
     for name, job_filter in FILTERS.items():
         if job_filter.meta:

@@ -5,12 +5,13 @@ cancelled job is never started again, in whichever order cancel and begin come."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 
 from tests.integration.ports.test_job_store import at, end, must_get, new_id, start
 
 from observatory.core.stores.ports import JobStore
-from observatory.core.stores.records import JobFilter, Pending
+from observatory.core.stores.records import AttemptStart, JobFilter, Pending
 
 
 def pending(
@@ -159,3 +160,36 @@ async def test_cancel_racing_begin_gives_one_winner(job_store: JobStore) -> None
         else:
             assert answers[job_id] == ("CANCELLED", True)
             assert (job.status, job.history) == ("CANCELLED", ())
+
+
+async def test_a_job_is_found_by_its_metadata_once_whichever_row_came_first(
+    job_store: JobStore,
+) -> None:
+    """Accepted then begun, begun then accepted late, or begun alone: the job is one row
+    of a search by its metadata while it waits, runs and after it ends (the job_meta pairs
+    come from whichever write made the row)."""
+    tag = f"t-{uuid.uuid4()}"
+    early, late, alone = new_id(), new_id(), new_id()
+
+    meta = {"source": "test", "tag": tag}
+
+    def waits(job_id: str) -> Pending:
+        return dataclasses.replace(pending(job_id), metadata=meta)
+
+    def runs(job_id: str) -> AttemptStart:
+        return dataclasses.replace(start(job_id), metadata=meta)
+
+    await job_store.accept([waits(early)])
+    search = JobFilter(meta=(("tag", tag),))
+    waiting = await job_store.page(search, limit=10, cursor=None)
+    assert [j.id for j in waiting.items] == [early]
+
+    await job_store.begin([runs(early), runs(late), runs(alone)])
+    await job_store.accept([waits(late)])
+    await job_store.finish([end(early, "COMPLETED")])
+    found = await job_store.page(search, limit=10, cursor=None)
+    assert sorted(j.id for j in found.items) == sorted([early, late, alone])
+    narrowed = await job_store.page(
+        JobFilter(status="EXECUTING", meta=(("tag", tag),)), limit=10, cursor=None
+    )
+    assert sorted(j.id for j in narrowed.items) == sorted([late, alone])

@@ -63,6 +63,14 @@ class Where:
     def late_sql(self) -> str:
         return f"WHERE {' AND '.join(self.late)}" if self.late else ""
 
+    def meta_sql(self) -> str:
+        """The WHERE clause on `job_meta` alone (the metadata pair that drives)."""
+        return f"WHERE {' AND '.join(self.meta)}" if self.meta else ""
+
+    def rows_sql(self) -> str:
+        """The clauses on `jobs` alone, each after an AND (checked per row met)."""
+        return "".join(f" AND {clause}" for clause in self.clauses)
+
 
 def postgres_where(job_filter: JobFilter, cursor: str | None, *, probe: bool = False) -> Where:
     """Raises ValueError on a cursor the store did not make. With metadata pairs the

@@ -45,6 +45,7 @@ def create_app(
         events=events,
         clock=clock,
         metrics=metrics,
+        pending_rows=settings.pending_rows,
     )
     operate = OperateRoutes(
         routes,

@@ -25,5 +25,10 @@ class GatewaySettings(BaseSettings):
     proxy_timeout: float = Field(default=5.0, validation_alias="GATEWAY_PROXY_TIMEOUT")
     """Seconds before a proxied call answers 504."""
 
+    pending_rows: bool = Field(default=True, validation_alias="GATEWAY_PENDING_ROWS")
+    """Write a PENDING row for each accepted job (SPEC §13). `false` is for measuring
+    what the rows cost (benchmarks/README.md): queued jobs are then not listed, and a job
+    not yet started cannot be cancelled, until the processor writes its row."""
+
     max_type_labels: int = 100
     """Distinct job types given their own metric label; the rest count as "other"."""
