@@ -54,8 +54,16 @@ def queued_detail(created: dict[str, Any]) -> dict[str, Any]:
 
 
 class Queries:
-    def __init__(self, *, jobs: JobStore, events: EventStore, counters: Counters) -> None:
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        events: EventStore,
+        counters: Counters,
+        trace_url: str | None = None,
+    ) -> None:
         self.jobs, self.events, self.counters = jobs, events, counters
+        self.trace_url = trace_url  # ODTO_TRACE_URL: a template with {traceId}
 
     async def stats(self) -> dict[str, Any]:
         snap = await self.counters.snapshot()
@@ -101,6 +109,8 @@ class Queries:
             detail = queued_detail(created)
         if trace is not None:
             detail["traceId"] = trace
+            if self.trace_url:
+                detail["traceUrl"] = self.trace_url.replace("{traceId}", trace)
         return {**detail, "events": events, "audit": await self._audit_of(job_id)}
 
     async def _audit_of(self, job_id: str) -> list[dict[str, Any]]:
