@@ -20,7 +20,7 @@ import structlog
 
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.topology import JOBS_CREATED
-from observatory.core.bus.tracing import job_attributes, message_span
+from observatory.core.bus.tracing import job_attributes, message_span, publish_each
 from observatory.core.clock import Clock, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL, EventType, JobStatus
@@ -69,7 +69,7 @@ class JobHandler:
 
     async def __call__(self, batch: Sequence[Delivery]) -> list[Settlement]:
         outcomes: list[Settlement] = [Outcome.ACK] * len(batch)
-        letters: list[Outgoing] = []
+        letters: list[tuple[Delivery, Outgoing]] = []
         works: dict[str, tuple[int, Work]] = {}
         deliveries: dict[str, Delivery] = {}
         for index, delivery in enumerate(batch):
@@ -81,7 +81,7 @@ class JobHandler:
                         f"unexpected event type {envelope['eventType']} on jobs.created"
                     )
             except InvalidMessage as exc:
-                letters.append(self._dead_letter(delivery, exc))
+                letters.append((delivery, self._dead_letter(delivery, exc)))
                 outcomes[index] = Outcome.REJECT
                 continue
             work = work_from(envelope, dict(delivery.headers))
@@ -91,7 +91,7 @@ class JobHandler:
             works[work.job_id] = (index, work)
             deliveries[work.job_id] = delivery
         if letters:
-            await self.bus.publish_many(letters)
+            await publish_each(self.bus, letters)
         if works:
             running = await self._process([w for _, w in works.values()], deliveries)
             for job_id, (index, _) in works.items():
