@@ -69,7 +69,9 @@ class OtelSpans:
             return None
         return f"{context.trace_id:032x}", f"{context.span_id:016x}"
 
-    def capture(self) -> object:
+    def capture(self) -> object | None:
+        if not trace.get_current_span().is_recording():
+            return None  # not sampled: nothing of its own to keep apart (grouped writes stay)
         return otel_context.get_current()
 
     @contextmanager

@@ -47,8 +47,9 @@ class SpanSource(Protocol):
     def ids(self) -> tuple[str, str] | None:
         """(trace id, span id) of the current sampled span, hex; None outside one."""
 
-    def capture(self) -> object:
-        """The current context, to `attach` later (another task, a grouped write)."""
+    def capture(self) -> object | None:
+        """The current context, to `attach` later (another task, a grouped write); None
+        outside a sampled span (an unsampled job's writes go with the group's)."""
 
     def attach(self, context: object) -> AbstractContextManager[None]:
         """Run a block in a context `capture` returned."""
@@ -105,7 +106,7 @@ def exemplar() -> dict[str, str] | None:
 
 
 def capture() -> object | None:
-    """The current trace context (None when off), for `attached`."""
+    """The current trace context (None when off or not sampled), for `attached`."""
     source = SOURCE
     return None if source is None else source.capture()
 
