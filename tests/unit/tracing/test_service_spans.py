@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import structlog
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 from pydantic import ValidationError
 from tests.unit.tracing.scenarios import Spans
 
@@ -151,3 +152,16 @@ def test_the_trace_url_is_a_template_with_the_trace_id() -> None:
     for bad in ("http://localhost:16686/trace/", "javascript:alert(1)//{traceId}"):
         with pytest.raises(ValidationError, match="ODTO_TRACE_URL"):
             ReadModelSettings(trace_url=bad)
+
+
+def test_a_context_is_sampled_only_inside_a_recording_span(traced: Spans) -> None:
+    """What decides whether a job's writes are kept apart in its own trace."""
+    assert not spans.sampled(None)
+    assert not spans.sampled(spans.capture())  # no span at all
+    with traced.tracer.start_as_current_span("sampled"):
+        assert spans.sampled(spans.capture())
+    unsampled = SpanContext(1, 2, is_remote=True, trace_flags=TraceFlags(0))
+    with trace.use_span(NonRecordingSpan(unsampled)):
+        assert not spans.sampled(spans.capture())
+    spans.install(None)
+    assert not spans.sampled(object())

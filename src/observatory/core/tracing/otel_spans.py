@@ -69,10 +69,12 @@ class OtelSpans:
             return None
         return f"{context.trace_id:032x}", f"{context.span_id:016x}"
 
-    def capture(self) -> object | None:
-        if not trace.get_current_span().is_recording():
-            return None  # not sampled: nothing of its own to keep apart (grouped writes stay)
+    def capture(self) -> object:
         return otel_context.get_current()
+
+    def sampled(self, context: object) -> bool:
+        assert isinstance(context, otel_context.Context)  # what capture() returned
+        return trace.get_current_span(context).is_recording()
 
     @contextmanager
     def attach(self, context: object) -> Iterator[None]:

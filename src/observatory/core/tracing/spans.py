@@ -47,9 +47,11 @@ class SpanSource(Protocol):
     def ids(self) -> tuple[str, str] | None:
         """(trace id, span id) of the current sampled span, hex; None outside one."""
 
-    def capture(self) -> object | None:
-        """The current context, to `attach` later (another task, a grouped write); None
-        outside a sampled span (an unsampled job's writes go with the group's)."""
+    def capture(self) -> object:
+        """The current context, to `attach` later (another task, a grouped write)."""
+
+    def sampled(self, context: object) -> bool:
+        """Whether a captured context is inside a sampled (recording) span."""
 
     def attach(self, context: object) -> AbstractContextManager[None]:
         """Run a block in a context `capture` returned."""
@@ -105,8 +107,15 @@ def exemplar() -> dict[str, str] | None:
     return {"trace_id": ids[0], "span_id": ids[1]}
 
 
+def sampled(context: object | None) -> bool:
+    """Whether `context` (from `capture`) is inside a sampled span: its writes are worth
+    keeping apart in its own trace; an unsampled one's can go with a group's."""
+    source = SOURCE
+    return source is not None and context is not None and source.sampled(context)
+
+
 def capture() -> object | None:
-    """The current trace context (None when off or not sampled), for `attached`."""
+    """The current trace context (None when off), for `attached`."""
     source = SOURCE
     return None if source is None else source.capture()
 

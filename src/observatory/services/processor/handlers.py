@@ -28,7 +28,7 @@ from observatory.core.dead_letters import dead_letter, parse_envelope, rejected
 from observatory.core.errors import DependencyDown, InvalidMessage
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart
-from observatory.core.tracing.spans import attached, capture, exemplar, span
+from observatory.core.tracing.spans import attached, capture, exemplar, sampled, span
 from observatory.services.processor.events import Announcer
 from observatory.services.processor.finisher import Finisher, Result
 from observatory.services.processor.lifecycle import (
@@ -262,15 +262,23 @@ class JobHandler:
                     self._count_terminal(r, now)
 
     async def _publish_events(self, events: list[tuple[object | None, Outgoing]]) -> None:
-        """One confirmed publish round for the group; traced, each job's event in its own
-        job's trace (concurrent publishes, one per job)."""
-        if len(events) == 1 or all(context is None for context, _ in events):
-            await self.bus.publish_many([event for _, event in events])
+        """One confirmed publish round for the group; traced, each sampled job's event in
+        its own job's trace (concurrent publishes, one per sampled job), the unsampled
+        ones together in an unsampled job's context (so they stay out of any trace)."""
+        own = [(context, event) for context, event in events if sampled(context)]
+        rest = [(context, event) for context, event in events if not sampled(context)]
+        if not own or len(events) == 1:
+            with attached(events[0][0]):
+                await self.bus.publish_many([event for _, event in events])
             return
         tasks = []
-        for context, event in events:
-            with attached(context):  # the task copies this context
-                tasks.append(asyncio.create_task(self.bus.publish_many([event])))
+        for context, group in [
+            *((c, [e]) for c, e in own),
+            (rest[0][0] if rest else None, [e for _, e in rest]),
+        ]:
+            if group:
+                with attached(context):  # the task copies this context
+                    tasks.append(asyncio.create_task(self.bus.publish_many(group)))
         await asyncio.gather(*tasks)
 
     def _count_terminal(self, r: Result, now: datetime) -> None:
