@@ -72,6 +72,12 @@ class OtelSpans:
     def capture(self) -> object:
         return otel_context.get_current()
 
+    def carrier(self, context: object) -> dict[str, str]:
+        assert isinstance(context, otel_context.Context)  # what capture() returned
+        found: dict[str, str] = {}
+        PROPAGATOR.inject(found, context=context)
+        return found
+
     def sampled(self, context: object) -> bool:
         assert isinstance(context, otel_context.Context)  # what capture() returned
         return trace.get_current_span(context).is_recording()

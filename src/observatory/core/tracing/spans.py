@@ -53,6 +53,9 @@ class SpanSource(Protocol):
     def sampled(self, context: object) -> bool:
         """Whether a captured context is inside a sampled (recording) span."""
 
+    def carrier(self, context: object) -> dict[str, str]:
+        """The W3C trace headers (`traceparent`, `tracestate`) of a captured context."""
+
     def attach(self, context: object) -> AbstractContextManager[None]:
         """Run a block in a context `capture` returned."""
 
@@ -112,6 +115,14 @@ def sampled(context: object | None) -> bool:
     keeping apart in its own trace; an unsampled one's can go with a group's."""
     source = SOURCE
     return source is not None and context is not None and source.sampled(context)
+
+
+def carrier(context: object | None) -> dict[str, str]:
+    """The trace headers naming `context` (from `capture`) as a message's parent, so a
+    message published in a group of other jobs' messages stays in its own job's trace;
+    {} when off."""
+    source = SOURCE
+    return {} if source is None or context is None else source.carrier(context)
 
 
 def capture() -> object | None:

@@ -13,6 +13,7 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import orjson
@@ -28,7 +29,7 @@ from observatory.core.dead_letters import dead_letter, parse_envelope, rejected
 from observatory.core.errors import DependencyDown, InvalidMessage
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart
-from observatory.core.tracing.spans import attached, capture, exemplar, sampled, span
+from observatory.core.tracing.spans import attached, capture, carrier, exemplar, span
 from observatory.services.processor.events import Announcer
 from observatory.services.processor.finisher import Finisher, Result
 from observatory.services.processor.lifecycle import (
@@ -262,24 +263,17 @@ class JobHandler:
                     self._count_terminal(r, now)
 
     async def _publish_events(self, events: list[tuple[object | None, Outgoing]]) -> None:
-        """One confirmed publish round for the group; traced, each sampled job's event in
-        its own job's trace (concurrent publishes, one per sampled job), the unsampled
-        ones together in an unsampled job's context (so they stay out of any trace)."""
-        own = [(context, event) for context, event in events if sampled(context)]
-        rest = [(context, event) for context, event in events if not sampled(context)]
-        if not own or len(events) == 1:
-            with attached(events[0][0]):
-                await self.bus.publish_many([event for _, event in events])
-            return
-        tasks = []
-        for context, group in [
-            *((c, [e]) for c, e in own),
-            (rest[0][0] if rest else None, [e for _, e in rest]),
-        ]:
-            if group:
-                with attached(context):  # the task copies this context
-                    tasks.append(asyncio.create_task(self.bus.publish_many(group)))
-        await asyncio.gather(*tasks)
+        """One confirmed publish round for the group; traced, each event carries its own
+        job's trace context (the bus keeps a message's own `traceparent`), so the group
+        stays one round and every job's event stays in its job's trace."""
+        await self.bus.publish_many(
+            [
+                replace(event, headers={**event.headers, **headers})
+                if (headers := carrier(context))
+                else event
+                for context, event in events
+            ]
+        )
 
     def _count_terminal(self, r: Result, now: datetime) -> None:
         (self.metrics.failed if r.failed else self.metrics.completed).inc()
