@@ -154,14 +154,19 @@ def test_the_trace_url_is_a_template_with_the_trace_id() -> None:
             ReadModelSettings(trace_url=bad)
 
 
-def test_a_context_is_sampled_only_inside_a_recording_span(traced: Spans) -> None:
-    """What decides whether a job's writes are kept apart in its own trace."""
-    assert not spans.sampled(None)
-    assert not spans.sampled(spans.capture())  # no span at all
-    with traced.tracer.start_as_current_span("sampled"):
-        assert spans.sampled(spans.capture())
+def test_a_captured_context_becomes_the_trace_headers_of_a_message(traced: Spans) -> None:
+    """What a grouped publish puts on each job's message: its own job's context, sampled
+    or not (an unsampled job's flag keeps the next hops unsampled)."""
+    assert spans.carrier(None) == {}
+    with traced.tracer.start_as_current_span("attempt") as span:
+        headers = spans.carrier(spans.capture())
+        context = span.get_span_context()
+    _, trace_id, span_id, flags = headers["traceparent"].split("-")
+    assert (trace_id, span_id) == (f"{context.trace_id:032x}", f"{context.span_id:016x}")
+    assert int(flags, 16) & 1  # sampled
     unsampled = SpanContext(1, 2, is_remote=True, trace_flags=TraceFlags(0))
     with trace.use_span(NonRecordingSpan(unsampled)):
-        assert not spans.sampled(spans.capture())
+        headers = spans.carrier(spans.capture())
+    assert headers["traceparent"] == f"00-{1:032x}-{2:016x}-00"
     spans.install(None)
-    assert not spans.sampled(object())
+    assert spans.carrier(object()) == {}

@@ -78,10 +78,6 @@ class OtelSpans:
         PROPAGATOR.inject(found, context=context)
         return found
 
-    def sampled(self, context: object) -> bool:
-        assert isinstance(context, otel_context.Context)  # what capture() returned
-        return trace.get_current_span(context).is_recording()
-
     @contextmanager
     def attach(self, context: object) -> Iterator[None]:
         assert isinstance(context, otel_context.Context)  # what capture() returned

@@ -50,9 +50,6 @@ class SpanSource(Protocol):
     def capture(self) -> object:
         """The current context, to `attach` later (another task, a grouped write)."""
 
-    def sampled(self, context: object) -> bool:
-        """Whether a captured context is inside a sampled (recording) span."""
-
     def carrier(self, context: object) -> dict[str, str]:
         """The W3C trace headers (`traceparent`, `tracestate`) of a captured context."""
 
@@ -108,13 +105,6 @@ def exemplar() -> dict[str, str] | None:
     if ids is None:
         return None
     return {"trace_id": ids[0], "span_id": ids[1]}
-
-
-def sampled(context: object | None) -> bool:
-    """Whether `context` (from `capture`) is inside a sampled span: its writes are worth
-    keeping apart in its own trace; an unsampled one's can go with a group's."""
-    source = SOURCE
-    return source is not None and context is not None and source.sampled(context)
 
 
 def carrier(context: object | None) -> dict[str, str]:
