@@ -227,7 +227,9 @@ class JobHandler:
     async def _flush(self, results: Sequence[Result]) -> None:
         """Write a group of attempt ends, announce the terminal ones, schedule retries."""
         now = self.clock.now()
-        ends, events, retries = [], [], []
+        ends, events = [], []
+        retries: list[Result] = []
+        terminal: list[Result] = []
         for r in results:
             w = r.work
             last = w.attempt_in_run >= self.settings.max_attempts
@@ -237,30 +239,28 @@ class JobHandler:
                 status = JobStatus.FAILED
             else:
                 status = JobStatus.EXECUTING
-                retries.append(w)
+                retries.append(r)
             ends.append(
                 AttemptEnd(
                     w.job_id, w.attempt, status, "failed" if r.failed else "completed", r.error, now
                 )
             )
             if status in TERMINAL:
+                terminal.append(r)
                 events.append((r.context, self.announce.terminal(w, status, r.error, now)))
         await self.jobs.finish(ends)
         if events:
             await self._publish_events(events)
-        for r in results:
-            if r.work not in retries:
-                continue
+        for r in retries:
             w = r.work
             delay = backoff(self.settings.backoff_base, w.attempt_in_run, self.rng)
             headers = {ATTEMPT_HEADER: w.attempt_in_run + 1}
             with attached(r.context):  # the retry joins its own job's trace
                 await self.bus.schedule(JOBS_CREATED, orjson.dumps(w.envelope), headers, delay)
             self.metrics.retried.inc()
-        for r in results:
-            if r.work not in retries:
-                with attached(r.context):  # its log line and exemplar name its own trace
-                    self._count_terminal(r, now)
+        for r in terminal:
+            with attached(r.context):  # its log line and exemplar name its own trace
+                self._count_terminal(r, now)
 
     async def _publish_events(self, events: list[tuple[object | None, Outgoing]]) -> None:
         """One confirmed publish round for the group; traced, each event carries its own
