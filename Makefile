@@ -61,9 +61,10 @@ dist: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline, without the ch
 release-check: $(STAMP) ## Build dist/ (wheel, sdist, SHA256SUMS) offline and prove it: reproducible, twine, install, smoke test, install.sh
 	$(BIN)/python -m release.check
 
-lock: ## Re-resolve requirements.lock (everything: dev, bench, otel) and requirements-runtime.lock (its runtime part)
+lock: ## Re-resolve requirements.lock (everything: dev, bench, otel), requirements-runtime.lock (its runtime part) and requirements-otel.lock (runtime + otel: the image)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --extra otel -o requirements.lock
 	$(BIN)/uv pip compile pyproject.toml --constraint requirements.lock -o requirements-runtime.lock
+	$(BIN)/uv pip compile pyproject.toml --extra otel --constraint requirements.lock -o requirements-otel.lock
 
 clean: ## Remove the virtualenv and the embedded data directory
 	rm -rf $(VENV) .odto

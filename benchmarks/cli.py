@@ -22,7 +22,7 @@ from typing import Any
 
 import uvloop
 
-from benchmarks import machine, options, readmodel, report, scenarios, screen, search
+from benchmarks import machine, options, readmodel, report, scenarios, screen, search, traced
 from benchmarks.calibrate import calibrate
 from benchmarks.celery_run import client_ceiling
 from benchmarks.procs import ROOT
@@ -61,6 +61,7 @@ KEYS = (
     "screen",
     "readModel",
     "search",
+    "traced",
     "verified",
     "bars",
     "namespaces",
@@ -124,6 +125,9 @@ async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any])
                     celery.worker.peak_rss_kib / 1024, 1
                 )
             await celery.stop()
+    if "traced" in chosen:
+        summary["traced"] = await traced.run(plan, log)
+        summary["verified"]["traced"] = summary["traced"].pop("verified")
     await _own_stacks(plan, chosen, summary)
 
 

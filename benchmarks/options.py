@@ -26,6 +26,7 @@ SCENARIOS = (
     "screen",
     "readmodel",
     "search",
+    "traced",
 )
 PROFILES: dict[str, dict[str, float]] = {
     # warm-up, headline window, open-loop step window, latency window, gateway window,

@@ -122,6 +122,7 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     rows.append(_pending_bar(summary))
+    rows.append(_tracing_bar(summary.get("traced"), summary.get("verified") or {}))
     rows.append(_read_model_bar(summary.get("readModel")))
     rows.append(_search_bar(summary.get("search")))
     rows.append(_screen_bar(summary.get("screen")))
@@ -141,6 +142,25 @@ def _pending_bar(summary: dict[str, Any]) -> dict[str, Any]:
         "goal": f"<= {PENDING_GOAL_PCT:g} %",
         "first": _verdict(cost <= PENDING_FIRST_PCT),
         "goalMet": _verdict(cost <= PENDING_GOAL_PCT),
+    }
+
+
+def _tracing_bar(tr: dict[str, Any] | None, verified: dict[str, Any]) -> dict[str, Any]:
+    """Throughput lost to tracing, against the untraced runs of the same invocation."""
+    figure = "Tracing cost, e2e flat out (throughput loss at 100 % / 1 % sampling)"
+    if not tr:
+        return _not_run(figure)
+    full, one = tr["lossPct"].get("traced 100 %"), tr["lossPct"].get("traced 1 %")
+    ok = (verified.get("traced") or {}).get("ok") is not False
+    return {
+        "figure": figure,
+        "measured": f"{_fmt(full)} % / {_fmt(one)} %" + ("" if ok else ", JOBS LOST"),
+        "firstBar": "<= 15 % at 100 %",
+        "goal": "<= 15 % at 100 %, <= 3 % at 1 %",
+        "first": _verdict(None if full is None else ok and full <= 15),
+        "goalMet": _verdict(
+            None if full is None or one is None else ok and full <= 15 and one <= 3
+        ),
     }
 
 
@@ -319,6 +339,8 @@ def render(summary: dict[str, Any]) -> str:
     for key in ("e2eNoPendingRows", "e2eWithMetadata"):
         runs += run_rows(summary.get(key) or [], "ours")
     runs += run_rows([summary["embedded"]["run"]] if summary.get("embedded") else [], "embedded")
+    for found in ((summary.get("traced") or {}).get("runs") or {}).values():
+        runs += run_rows(found, "ours")
     runs += run_rows(summary.get("celeryOpenLoop") or [], "celery")
     runs += run_rows(summary.get("celeryInsert") or [], "celery")
     runs += run_rows([summary["celeryNoop"]] if summary.get("celeryNoop") else [], "celery")

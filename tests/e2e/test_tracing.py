@@ -2,7 +2,7 @@
 
 Off by default: a job goes through every service and the process never imported the
 OpenTelemetry SDK. With ODTO_TRACE_FILE: each job leaves one trace in the file, from the
-gateway's publish through the processor's attempts to the metrics engine, as OTLP JSON
+gateway's request and publish through the processor's attempts to the metrics engine, as OTLP JSON
 lines.
 """
 
@@ -68,6 +68,12 @@ def test_with_nothing_configured_no_opentelemetry_sdk_is_loaded(tmp_path: Path) 
     run_one_job(system)
     modules = loaded_modules(tmp_path, system)
     assert not [m for m in modules if m.startswith("opentelemetry.sdk")], modules
+    # nor any of our modules that import OpenTelemetry (the API itself may be loaded: the
+    # web framework imports it for its own optional telemetry)
+    assert "observatory.core.tracing.spans" in modules  # the hooks are there, switched off
+    loaded = set(modules)
+    for module in ("otel_spans", "bus", "provider", "file_exporter", "ports"):
+        assert f"observatory.core.tracing.{module}" not in loaded
 
 
 def spans_of(path: Path) -> list[dict[str, Any]]:
@@ -117,20 +123,29 @@ def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(
     } == {system_name}
     queue = f"{namespace}.jobs" if backends else "jobs"
     roots = sorted(
-        (s for s in spans if "parentSpanId" not in s and s["name"].startswith("publish ")),
+        (s for s in spans if "parentSpanId" not in s and s["name"] == "POST /jobs"),
         key=lambda s: int(s["startTimeUnixNano"]),
     )
-    assert len(roots) == 2, [s["name"] for s in roots]  # the gateway's publish of each job
+    assert len(roots) == 2, [s["name"] for s in roots]  # the gateway's request of each job
     completing, failing = ([s for s in spans if s["traceId"] == root["traceId"]] for root in roots)
     by_id = {s["spanId"]: s for s in completing}
     names = [s["name"] for s in completing]
     assert f"process {queue}.completed" in names  # the metrics engine, three hops later
+    publish = next(s for s in completing if s["kind"] == 4)  # the gateway's publish
+    assert by_id[publish["parentSpanId"]] is roots[0]
     created = next(s for s in completing if s["name"] == f"process {queue}.created")
-    assert by_id[created["parentSpanId"]] is roots[0]  # the processor, child of the publish
-    assert created["links"][0]["spanId"] == roots[0]["spanId"]
+    assert by_id[created["parentSpanId"]] is publish  # the processor, child of the publish
+    assert created["links"][0]["spanId"] == publish["spanId"]
     assert all(s["status"]["code"] != 2 for s in completing), "a span ended in error"
 
     attempts = [s for s in failing if s["name"] == f"process {queue}.created"]
     retries = [s for s in failing if s["name"] == f"publish {queue}.created"]
     assert (len(attempts), len(retries)) == (3, 2)  # three attempts, two scheduled retries
+    tries = [s for s in failing if s["name"] == "job attempt"]
+    assert sorted(
+        next(
+            a["value"]["intValue"] for a in s["attributes"] if a["key"] == "observatory.job.attempt"
+        )
+        for s in tries
+    ) == ["1", "2", "3"]
     assert f"process {queue}.failed" in [s["name"] for s in failing]

@@ -38,7 +38,7 @@ def make_job(n: int) -> dict[str, Any]:
     }
 
 
-def job_detail(n: int) -> dict[str, Any]:
+def job_detail(n: int, trace_url: str | None = None) -> dict[str, Any]:
     job = make_job(n)
     failed = job["status"] == "FAILED"
     history = [
@@ -76,6 +76,10 @@ def job_detail(n: int) -> dict[str, Any]:
         }
         for i, kind in enumerate(kinds)
     ]
+    traced = {}
+    if trace_url is not None:  # a system with tracing on and ODTO_TRACE_URL set
+        trace_id = f"{n + 1:032x}"
+        traced = {"traceId": trace_id, "traceUrl": trace_url.replace("{traceId}", trace_id)}
     return {
         **job,
         "payload": {},
@@ -84,6 +88,7 @@ def job_detail(n: int) -> dict[str, Any]:
         "run": 1,
         "attemptHistory": history,
         "events": events,
+        **traced,
     }
 
 
@@ -92,6 +97,7 @@ class FakeBackend:
     """Answers like the contract says; flip the switches to make parts of it misbehave."""
 
     jobs: list[dict[str, Any]] = field(default_factory=lambda: [make_job(n) for n in range(12)])
+    trace_url: str | None = None  # ODTO_TRACE_URL: job details carry traceId and traceUrl
     alerts: dict[str, Any] = field(
         default_factory=lambda: {
             "status": "ok",
@@ -182,7 +188,7 @@ class FakeBackend:
             wanted = path.split("/")[2]
             for n, job in enumerate(self.jobs):
                 if job["id"] == wanted:
-                    return httpx.Response(200, json=job_detail(n))
+                    return httpx.Response(200, json=job_detail(n, self.trace_url))
             return httpx.Response(404, json={"error": "job not found"})
         if path == "/alerts":
             if self.alerts_broken:

@@ -1,6 +1,7 @@
-"""The two lockfiles agree: requirements-runtime.lock (what `make up` installs) is the
+"""The lockfiles agree: requirements-runtime.lock (what `make up` installs) is the
 runtime part of requirements.lock (what `make test` adds to), at the same versions, with
-none of the dev or bench tools in it."""
+none of the dev or bench tools in it; requirements-otel.lock (what the image installs) is
+the runtime part with the `otel` extra, at the same versions."""
 
 from __future__ import annotations
 
@@ -59,3 +60,17 @@ def test_the_otel_extra_is_locked_in_full_and_leaves_the_runtime_lock_without_th
     assert "opentelemetry-sdk" in otel
     only_otel = {name for name in otel if name != "opentelemetry-api"}
     assert not only_otel & runtime, f"tracing packages in the runtime lock: {only_otel & runtime}"
+
+
+def test_the_otel_lock_is_the_runtime_lock_plus_the_otel_extra_at_the_full_locks_versions() -> None:
+    runtime, otel, full = (
+        pins(name)
+        for name in ("requirements-runtime.lock", "requirements-otel.lock", "requirements.lock")
+    )
+    differing = {name: (v, full.get(name)) for name, v in otel.items() if full.get(name) != v}
+    assert not differing, f"run `make lock`: otel vs full lock versions differ: {differing}"
+    assert set(runtime) <= set(otel)
+    assert declared()["otel"] <= set(otel)
+    groups = declared()
+    tools = (groups["dev"] | groups["bench"]) - groups["runtime"] - groups["otel"]
+    assert not tools & set(otel), f"dev/bench packages in the otel lock: {tools & set(otel)}"

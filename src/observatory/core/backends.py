@@ -16,7 +16,7 @@ import contextlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import structlog
 from pydantic import SecretStr
@@ -30,6 +30,8 @@ from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.stores.sqlite_events import SqliteEventStore
 from observatory.core.stores.sqlite_jobs import SqliteJobStore
 from observatory.core.tracing.facade import Tracing
+
+P = TypeVar("P")
 
 # Drivers of real backends are imported only when their URL is configured, so the
 # embedded profile starts without loading aio-pika, asyncpg, redis or pymongo.
@@ -129,7 +131,7 @@ class Ports:
 
 class Adapters:
     """The adapters `backends` names, each made (not opened) on first use, then reused;
-    the bus traced when `tracing` is on."""
+    the bus and the stores traced when `tracing` is on."""
 
     def __init__(self, backends: Backends, tracing: Tracing | None = None) -> None:
         self.backends = backends
@@ -141,15 +143,23 @@ class Adapters:
 
     @cached_property
     def jobs(self) -> JobStore:
-        return make_job_store(self.backends)
+        return self._traced(make_job_store(self.backends), "job_store")
 
     @cached_property
     def counters(self) -> Counters:
-        return make_counters(self.backends)
+        return self._traced(make_counters(self.backends), "counters")
 
     @cached_property
     def events(self) -> EventStore:
-        return make_event_store(self.backends)
+        return self._traced(make_event_store(self.backends), "event_store")
+
+    def _traced(self, port: P, name: str) -> P:
+        """`port` itself, or with its calls traced when tracing is on (core.tracing.ports)."""
+        if not self.tracing.enabled:
+            return port
+        from observatory.core.tracing.ports import traced_port
+
+        return traced_port(port, name)
 
     def ports(self) -> Ports:
         """All four ports (made now if they were not yet)."""

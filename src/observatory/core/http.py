@@ -23,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
+from prometheus_client.openmetrics import exposition as openmetrics
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -39,8 +40,11 @@ from observatory.core.errors import (
     ObservatoryError,
 )
 from observatory.core.telemetry import ServiceMetrics
+from observatory.core.tracing.spans import exemplar, request_span
 
 MAX_BODY = 64 * 1024
+UNTRACED = frozenset({"/healthz", "/readyz", "/metrics", "/health", "/stream"})
+"""Routes that never open a request span: probes, scrapes and the long-lived stream."""
 log = structlog.get_logger("observatory.http")
 
 ReadinessCheck = Callable[[], Awaitable[Mapping[str, bool]]]
@@ -210,11 +214,13 @@ class RequestTimer:
         self._series: dict[tuple[str, str, int], Any] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Observe one request; inside a sampled trace the observation carries the trace
+        id as its exemplar (shown in the OpenMetrics exposition)."""
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = self.histogram.labels(method, route, str(status))
-        series.observe(seconds)
+        series.observe(seconds, exemplar())
 
 
 class EdgeMiddleware:
@@ -229,6 +235,18 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"] in UNTRACED:
+            await self._edge(scope, receive, send)
+            return
+        with request_span(
+            scope["method"],
+            dict(scope["headers"]),
+            {"http.request.method": scope["method"], "url.path": scope["path"]},
+        ) as answered:
+            route, status = await self._edge(scope, receive, send)
+            answered(route, status)
+
+    async def _edge(self, scope: Scope, receive: Receive, send: Send) -> tuple[str, int]:
         started = time.perf_counter()
         headers = dict(scope["headers"])
         correlation, acceptable = correlation_of(headers)
@@ -253,6 +271,7 @@ class EdgeMiddleware:
             await self.app(scope, limited(receive), send_wrapped)
         route = getattr(scope.get("route"), "path", None) or "unmatched"
         self.timer.observe(scope["method"], route, status, time.perf_counter() - started)
+        return route, status
 
 
 def _internal_error(request: Request, exc: Exception) -> Response:
@@ -337,9 +356,20 @@ def add_health(app: FastAPI, metrics: ServiceMetrics, readiness: ReadinessCheck)
         return JSONResponse({"status": "ready", "checks": checks})
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
-    async def metrics_text() -> Response:
+    async def metrics_text(request: Request) -> Response:
         await check()
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return metrics_response(metrics, request.headers.get("accept", ""))
+
+
+def metrics_response(metrics: ServiceMetrics, accept: str) -> Response:
+    """The registry in the Prometheus text format, or in OpenMetrics (with the histograms'
+    exemplars: trace ids) when the scraper asks for `application/openmetrics-text`."""
+    if "application/openmetrics-text" in accept:
+        return Response(
+            openmetrics.generate_latest(metrics.registry),  # type: ignore[no-untyped-call]  # unannotated in prometheus_client
+            media_type=openmetrics.CONTENT_TYPE_LATEST,
+        )
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def add_docs(app: FastAPI, title: str) -> None:

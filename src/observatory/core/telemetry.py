@@ -17,6 +17,18 @@ from prometheus_client import (
 )
 
 from observatory.__about__ import __version__
+from observatory.core.tracing.spans import current_ids
+
+
+def add_trace_ids(
+    _: object, __: str, event: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """`trace_id` and `span_id` in a line logged inside a sampled trace (tracing on)."""
+    ids = current_ids()
+    if ids is not None:
+        event.setdefault("trace_id", ids[0])
+        event.setdefault("span_id", ids[1])
+    return event
 
 
 def configure_logging(level: str = "info") -> None:
@@ -29,6 +41,7 @@ def configure_logging(level: str = "info") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,

@@ -43,6 +43,7 @@ KEYS = {
     "peakRssMb",
     "screen",
     "readModel",
+    "traced",
     "verified",
     "bars",
     "namespaces",
@@ -114,7 +115,7 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
         "--smoke",
         "--json-only",
         "--scenarios",
-        "ceiling,gateway,embedded,latency,e2e,pending,jobmeta,celery,screen,readmodel",
+        "ceiling,gateway,embedded,latency,e2e,pending,jobmeta,celery,screen,readmodel,traced",
         "--gateway-processes",
         "1",
         "--rates",
@@ -136,7 +137,7 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary.keys() >= KEYS
     assert summary["mode"] == "smoke"
-    for name in ("e2e", "embedded", "celery", "e2eNoPendingRows", "e2eWithMetadata"):
+    for name in ("e2e", "embedded", "celery", "e2eNoPendingRows", "e2eWithMetadata", "traced"):
         assert summary["verified"][name]["ok"], summary["verified"][name]
     assert summary["verified"]["e2e"]["accepted"] > 0
     assert summary["verified"]["embedded"]["accepted"] > 0
@@ -147,11 +148,14 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     for key in ("e2eNoPendingRows", "e2eWithMetadata"):
         assert len(summary[key]) == 1
         assert summary["variants"][key]["jobsPerS"] == summary[key][0]["jobsPerS"]
-    assert len(summary["bars"]) == 9
+    assert len(summary["bars"]) == 10
     # every scenario run here has a verdict; job search has its own smoke test
     # (test_search_smoke.py), so its bar says it was not run
     ran = [row for row in summary["bars"] if not row["figure"].startswith("Job search")]
-    assert len(ran) == 8
+    assert len(ran) == 9
+    tracing = summary["traced"]
+    assert set(tracing["lossPct"]) == {"traced 100 %", "traced 1 %"}
+    assert all(run["traceFileMb"] > 0 for run in tracing["runs"]["traced 100 %"])
     assert all(row["first"] in {"PASS", "MISS"} for row in ran), summary["bars"]
     assert [row["first"] for row in summary["bars"] if row not in ran] == ["n/a"]
     _check_read_model(summary["readModel"])

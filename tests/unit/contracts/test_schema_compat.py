@@ -110,7 +110,7 @@ def test_envelope_producer_gaining_a_required_field_needs_a_major_bump() -> None
     new = copy.deepcopy(envelope)
     new["properties"]["producer"]["required"].append("region")
     new["properties"]["producer"]["properties"]["region"] = {"type": "string"}
-    new["$version"] = "1.1.0"
+    new["$version"] = "1.3.0"  # a minor bump only
     (error,) = check_bump(envelope, new)
     assert error.startswith("$.producer.region: required property added is a major change")
     new["$version"] = "2.0.0"

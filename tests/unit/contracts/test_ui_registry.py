@@ -20,6 +20,7 @@ SPEC_ENTRIES = {
     "grafana": (3002, "/"),
     "prometheus": (9090, "/"),
     "alertmanager": (9093, "/"),
+    "jaeger": (16686, "/"),
     "pgadmin": (5050, "/"),
     "mongo-express": (8082, "/"),
     "redisinsight": (5540, "/"),
@@ -41,7 +42,7 @@ def small_registry(**entry: Any) -> dict[str, Any]:
     }
 
 
-def test_packaged_registry_has_the_ten_spec_entries_and_ports() -> None:
+def test_packaged_registry_has_the_eleven_spec_entries_and_ports() -> None:
     registry = load_registry()
     assert registry.base_url == "http://localhost"
     assert {e.id: (e.port, e.path) for e in registry.entries} == SPEC_ENTRIES

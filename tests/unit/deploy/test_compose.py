@@ -98,6 +98,8 @@ def demo_of(main: dict[str, Any]) -> dict[str, Any]:
         env = service.get("environment", {})
         if "ODTO_CORS_ORIGINS" in env:
             env["ODTO_CORS_ORIGINS"] = "http://localhost:18081,http://127.0.0.1:18081"
+        if "ODTO_TRACE_URL" in env:
+            env["ODTO_TRACE_URL"] = "http://localhost:26686/trace/{traceId}"
     demo["networks"] = {"default": {"name": "odto-demo-net"}}
     demo["volumes"] = {name: {"name": f"odto-demo-{name}"} for name in main["volumes"]}
     return demo
@@ -159,3 +161,19 @@ def test_env_file_and_secrets_are_git_ignored() -> None:
     assert "/compose/.env" in ignore
     assert "/k8s/overlays/*/secrets.env" in ignore
     assert Path(REPO / "deploy/compose/.env.example").exists()
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_the_services_send_their_traces_to_the_stacks_jaeger(name: str) -> None:
+    """Jaeger v2, pinned by version, takes OTLP inside the network (4318 is what the
+    services' exporter speaks); its UI is the registry's `jaeger` entry, and the
+    services' trace links point at it."""
+    services = compose(name)["services"]
+    jaeger = services["jaeger"]
+    assert re.fullmatch(r"jaegertracing/jaeger:2\.\d+\.\d+", jaeger["image"])
+    ui = load_registry().get("jaeger").port + (10000 if name == "compose.demo.yml" else 0)
+    assert jaeger["ports"] == [f"127.0.0.1:{ui}:16686"]
+    for service in SERVICES:
+        env = services[service]["environment"]
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+        assert env["ODTO_TRACE_URL"] == f"http://localhost:{ui}/trace/{{traceId}}"

@@ -8,6 +8,7 @@ import json
 import re
 import tomllib
 
+import pytest
 from packaging.requirements import Requirement
 from tests.unit.deploy.manifests import REPO
 from tests.unit.deploy.test_healthcheck import healthcheck
@@ -43,22 +44,23 @@ def arg_default(stage: list[tuple[str, str]], name: str) -> str:
     return value
 
 
-def test_build_stage_installs_the_release_wheel_with_the_runtime_lock() -> None:
+def test_build_stage_installs_the_release_wheel_with_the_otel_lock() -> None:
     """The image gets the wheel `make dist` builds (the bytes a release publishes), checked
-    against SHA256SUMS, with every dependency at its requirements-runtime.lock version; no
-    source tree is copied, so nothing is rebuilt without the commit."""
+    against SHA256SUMS, with its `otel` extra (compose and Kubernetes trace to Jaeger) and
+    every dependency at its requirements-otel.lock version; no source tree is copied, so
+    nothing is rebuilt without the commit."""
     build = stages()["build"]
     copies = args_of(build, "COPY")
     sources = [word for copy in copies for word in copy.split()[:-1]]
     assert "dist/task_observatory-${VERSION}-py3-none-any.whl" in sources
-    assert {"requirements-runtime.lock", "dist/SHA256SUMS"} <= set(sources)
+    assert {"requirements-otel.lock", "dist/SHA256SUMS"} <= set(sources)
     assert not [s for s in sources if s.startswith(("src", "pyproject", "hatch_build"))]
     runs = " ".join(" ".join(args_of(build, "RUN")).split())
     assert "| sha256sum -c -" in runs
-    install = "pip install --constraint requirements-runtime.lock"
-    assert f'{install} "./task_observatory-${{VERSION}}-py3-none-any.whl"' in runs
+    install = "pip install --constraint requirements-otel.lock"
+    assert f'{install} "./task_observatory-${{VERSION}}-py3-none-any.whl[otel]"' in runs
     assert "pip check" in runs
-    assert (REPO / "requirements-runtime.lock").is_file()
+    assert (REPO / "requirements-otel.lock").is_file()
 
 
 def test_the_version_argument_defaults_to_the_package_version_in_both_stages() -> None:
@@ -71,20 +73,23 @@ def test_the_version_argument_defaults_to_the_package_version_in_both_stages() -
     assert f"docker build -f deploy/docker/Dockerfile -t task-observatory:{__version__} ." in text
 
 
-def test_every_runtime_dependency_is_pinned_by_the_lock() -> None:
-    """Constraints pin only what they name: the runtime lock must name the whole closure."""
+@pytest.mark.parametrize("lock_file", ["requirements-runtime.lock", "requirements-otel.lock"])
+def test_every_runtime_dependency_is_pinned_by_the_lock(lock_file: str) -> None:
+    """Constraints pin only what they name: the runtime lock (what `make up` installs) and
+    the otel lock (the image) must name the whole closure."""
     lock = {
         line.split("==")[0].strip().lower().replace("_", "-")
-        for line in (REPO / "requirements-runtime.lock").read_text("utf-8").splitlines()
+        for line in (REPO / lock_file).read_text("utf-8").splitlines()
         if "==" in line and not line.startswith("#")
     }
     # The package's own requirements from pyproject.toml (the installed metadata of an
     # editable install may be older), then their closure from the installed distributions.
     project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
     seen: set[str] = set()
-    todo: list[tuple[str | None, frozenset[str], list[str]]] = [
-        (None, frozenset(), list(project["dependencies"]))
-    ]
+    requirements = list(project["dependencies"])
+    if lock_file == "requirements-otel.lock":
+        requirements += project["optional-dependencies"]["otel"]
+    todo: list[tuple[str | None, frozenset[str], list[str]]] = [(None, frozenset(), requirements)]
     while todo:
         _, extras, requirements = todo.pop()
         for raw in requirements:
@@ -138,13 +143,14 @@ def ignored(path: str) -> bool:
 
 def test_build_context_has_what_the_build_copies_and_nothing_else() -> None:
     for path in (
-        "requirements-runtime.lock", "dist/task_observatory-1.0.0-py3-none-any.whl",
+        "requirements-otel.lock", "dist/task_observatory-1.0.0-py3-none-any.whl",
         "dist/SHA256SUMS", "deploy/docker/healthcheck.py",
     ):  # fmt: skip
         assert not ignored(path), path
     for path in (".venv/bin/python", ".git/HEAD", "tests/conftest.py", "deploy/compose/.env",
                  "deploy/k8s/overlays/kind/secrets.env", ".odto/bus.sqlite", "src/observatory",
                  "dist/task_observatory-1.0.0.tar.gz", "requirements.lock",
+                 "requirements-runtime.lock",
                  "src/observatory/__pycache__/x.pyc"):  # fmt: skip
         assert ignored(path), path
 

@@ -1,5 +1,6 @@
-"""Grafana provisioning: one datasource with a fixed uid, dashboards that only use it and
-only query metrics the services export."""
+"""Grafana provisioning: the Prometheus datasource with a fixed uid, dashboards that only
+use it and only query metrics the services export; the Jaeger datasource its exemplars
+link to, and latency panels that show them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ GRAFANA = ROOT / "deploy/grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 
 
-def datasource() -> dict[str, Any]:
-    (path,) = (GRAFANA / "provisioning/datasources").glob("*.yml")
+def datasource(name: str = "prometheus") -> dict[str, Any]:
+    path = GRAFANA / f"provisioning/datasources/{name}.yml"
     (source,) = yaml.safe_load(path.read_text())["datasources"]
     return dict(source)
 
@@ -40,6 +41,34 @@ def test_datasource_is_prometheus_with_the_fixed_uid() -> None:
     assert source["uid"] == "prometheus"
     assert source["type"] == "prometheus"
     assert source["url"] == "http://prometheus:9090"
+
+
+def test_prometheus_exemplars_link_to_the_provisioned_jaeger() -> None:
+    jaeger = datasource("jaeger")
+    assert (jaeger["uid"], jaeger["type"]) == ("jaeger", "jaeger")
+    assert jaeger["url"] == "http://jaeger:16686"
+    (link,) = datasource()["jsonData"]["exemplarTraceIdDestinations"]
+    assert link == {"name": "trace_id", "datasourceUid": "jaeger"}  # the label we export
+
+
+EXEMPLARS = {  # histograms observed inside a trace, so their buckets carry a trace_id
+    "processor_job_latency_seconds_bucket",
+    "processor_job_processing_seconds_bucket",
+    "gateway_http_request_duration_seconds_bucket",
+    "read_model_http_request_duration_seconds_bucket",
+}
+
+
+def test_latency_panels_of_traced_histograms_show_exemplars() -> None:
+    shown = set()
+    for path in DASHBOARDS:
+        for panel in panels(load(path)):
+            for target in panel.get("targets", []):
+                traced = [m for m in EXEMPLARS if m in target.get("expr", "")]
+                if traced and panel["type"] == "timeseries":
+                    assert target.get("exemplar") is True, (path.name, panel["title"])
+                    shown.update(traced)
+    assert shown == EXEMPLARS
 
 
 def test_the_four_dashboards_exist_with_unique_uids_and_titles() -> None:

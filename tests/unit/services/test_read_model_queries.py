@@ -181,6 +181,44 @@ async def test_a_job_waiting_in_the_queue_is_pending_from_its_created_event(
     assert detail["events"] == [created]
 
 
+async def test_a_traced_jobs_detail_names_its_trace_and_links_to_it(embedded: Embedded) -> None:
+    """traceId: the newest run's job.created names the job's trace (a retried job's second
+    run is a new trace); traceUrl: ODTO_TRACE_URL filled in. Untraced: neither field."""
+    clock = embedded.clock
+    traced, untraced = job(clock), job(clock)
+    first, second = "1" * 32, "2" * 32
+    await embedded.events.insert(
+        [
+            {**event(clock, "job.created", traced), "traceId": first},
+            {**event(clock, "job.failed", traced, status="FAILED"), "traceId": first},
+            event(clock, "job.created", untraced),
+        ]
+    )
+    clock.advance(1)
+    rerun = {**event(clock, "job.created", traced, run=2), "traceId": second}
+    rerun["idempotencyKey"] = f"{traced['id']}:run2"
+    await embedded.events.insert([rerun])
+    linked = Queries(
+        jobs=embedded.jobs,
+        events=embedded.events,
+        counters=embedded.counters,
+        trace_url="http://jaeger.example/trace/{traceId}?uiEmbed=v0",
+    )
+
+    detail = await linked.job(traced["id"])
+    assert detail is not None
+    assert detail["traceId"] == second
+    assert detail["traceUrl"] == f"http://jaeger.example/trace/{second}?uiEmbed=v0"
+    plain = await linked.job(untraced["id"])
+    assert plain is not None
+    assert "traceId" not in plain
+    assert "traceUrl" not in plain
+    unlinked = Queries(jobs=embedded.jobs, events=embedded.events, counters=embedded.counters)
+    detail = await unlinked.job(traced["id"])
+    assert detail is not None
+    assert (detail["traceId"], "traceUrl" in detail) == (second, False)
+
+
 async def test_an_unknown_job_has_no_detail(queries: Queries, embedded: Embedded) -> None:
     """Neither a row nor a job.created: no detail (the route answers 404)."""
     assert await queries.job(embedded.clock.new_id()) is None

@@ -13,13 +13,14 @@ from tests.unit.tracing.scenarios import (
     a_dead_letter_stays_in_the_rejected_messages_trace,
     context_survives_a_scheduled_retry,
     context_survives_publish_and_consume,
+    trace_id_of,
 )
 from tests.waiting import wait_until_async
 
 from observatory.core.bus.embedded import EmbeddedBus
 from observatory.core.bus.port import Delivery, Outcome, Outgoing
-from observatory.core.bus.topology import DEAD_LETTER_KEY, DEAD_LETTERS
-from observatory.core.bus.tracing import trace_headers
+from observatory.core.bus.topology import DEAD_LETTER_KEY, DEAD_LETTERS, JOBS_CREATED
+from observatory.core.bus.tracing import publish_each, trace_headers
 
 pytestmark = pytest.mark.unit
 
@@ -77,3 +78,37 @@ async def test_a_message_that_carries_a_trace_on_keeps_its_traceparent(
         await bus.publish_many([Outgoing(DEAD_LETTER_KEY, b"{}", forwarded)])
     await wait_until_async(lambda: got, message="the dead letter")
     assert dict(got[0].headers) == {**original, "x-key": "k"}
+
+
+async def test_dead_letters_from_a_batch_of_many_stay_in_each_messages_trace(
+    bus: EmbeddedBus, spans: Spans
+) -> None:
+    """Two jobs from two traces arrive in one batch (whose span is a trace of its own);
+    `publish_each` dead-letters each inside its own message's span."""
+    letters: list[Delivery] = []
+    batches: list[int] = []
+
+    async def keep(batch: Sequence[Delivery]) -> list[Outcome]:
+        letters.extend(batch)
+        return [Outcome.ACK] * len(batch)
+
+    async def reject_all(batch: Sequence[Delivery]) -> list[Outcome]:
+        batches.append(len(batch))
+        await publish_each(
+            bus, [(d, Outgoing(DEAD_LETTER_KEY, b"{}", {"x-of": d.body.decode()})) for d in batch]
+        )
+        return [Outcome.REJECT] * len(batch)
+
+    traces = {}
+    for name in ("one", "two"):
+        with spans.tracer.start_as_current_span(name) as span:
+            await bus.publish_many([Outgoing("job.created", name.encode())])
+            traces[name] = span.get_span_context().trace_id
+    await bus.consume(DEAD_LETTERS, keep, prefetch=10, batch_size=10)
+    await bus.consume(JOBS_CREATED, reject_all, prefetch=10, batch_size=10)
+    await wait_until_async(lambda: len(letters) == 2, message="both dead letters")
+
+    assert batches == [2]  # one batch of two: its own span, linked to both
+    for letter in letters:
+        of = str(letter.headers["x-of"])
+        assert trace_id_of(letter) == traces[of], of

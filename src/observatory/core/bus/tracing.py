@@ -14,12 +14,15 @@ span of one message's work as a child of that message's producer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from observatory.core.bus.port import BatchHandler, Delivery, Outgoing
+from observatory.core.bus.port import BatchHandler, Bus, Delivery, Outgoing
+
+T = TypeVar("T")
 
 TRACE_HEADERS = ("traceparent", "tracestate")
 """The W3C trace-context headers a message carries."""
@@ -84,3 +87,24 @@ def trace_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     """The trace-context headers of `headers`, to carry a message's trace on to another
     message (a dead letter, a retry)."""
     return {name: headers[name] for name in TRACE_HEADERS if name in headers}
+
+
+async def within(delivery: Delivery, work: Awaitable[T]) -> T:
+    """Await `work` in `delivery`'s own message span (nothing more when tracing is off):
+    what it publishes (a dead letter, a delayed re-check) joins that message's trace."""
+    with message_span(delivery):
+        return await work
+
+
+async def publish_each(bus: Bus, letters: Sequence[tuple[Delivery, Outgoing]]) -> None:
+    """Publish messages about deliveries of one batch (dead letters): in one confirmed
+    round when tracing is off; traced, each in the span of the delivery it is about,
+    concurrently, so a dead letter from a batch of many stays in its message's trace."""
+    if ACTIVE.get() is None or len(letters) == 1:
+        if len(letters) == 1:
+            delivery, letter = letters[0]
+            await within(delivery, bus.publish_many([letter]))
+        else:
+            await bus.publish_many([letter for _, letter in letters])
+        return
+    await asyncio.gather(*(within(d, bus.publish_many([letter])) for d, letter in letters))

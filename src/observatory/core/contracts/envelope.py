@@ -38,10 +38,12 @@ def build_envelope(
     idempotency_key: str,
     event_id: str | None = None,
     occurred_at: str | None = None,
+    trace_id: str | None = None,
 ) -> dict[str, Any]:
     """A complete envelope for `event_type` carrying `job` as it is now (a new eventId and
-    the clock's now, unless given)."""
-    return {
+    the clock's now, unless given), with the `traceId` of the trace it was made in, if
+    any (tracing on)."""
+    envelope = {
         "contractVersion": CONTRACT_VERSION,
         "eventType": event_type,
         "eventId": event_id or clock.new_id(),
@@ -51,6 +53,9 @@ def build_envelope(
         "idempotencyKey": idempotency_key,
         "payload": job,
     }
+    if trace_id is not None:
+        envelope["traceId"] = trace_id
+    return envelope
 
 
 def correlation_of(document: object) -> str | None:

@@ -3,7 +3,8 @@
 Off (the default, nothing asked for) it imports no OpenTelemetry SDK and hands the bus no
 tracer, so the hot path pays one attribute check. On (OTEL_EXPORTER_OTLP_ENDPOINT,
 OTEL_TRACES_EXPORTER or ODTO_TRACE_FILE set; see TracingSettings) it owns a tracer
-provider, hands each bus a tracer for its messaging system, and flushes on shutdown.
+provider, hands each bus a tracer for its messaging system, installs the services' span
+source (spans.py), and flushes on shutdown.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from observatory.core.bus.tracing import BusTracer
 from observatory.core.errors import ConfigurationError
 from observatory.core.settings import TracingSettings
+from observatory.core.tracing import spans
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -50,7 +52,10 @@ class Tracing:
                 f"tracing is configured (OTEL_* or ODTO_TRACE_FILE) but OpenTelemetry is "
                 f"not installed ({exc.name}): {INSTALL_HINT}"
             ) from exc
+        from observatory.core.tracing.otel_spans import OtelSpans
+
         provider = build_provider(settings, service=service)
+        spans.install(OtelSpans(provider.get_tracer(INSTRUMENTATION)))
         if install_global:
             from opentelemetry import trace
 
@@ -72,4 +77,5 @@ class Tracing:
     def shutdown(self) -> None:
         """Export what is pending and stop (no-op when off)."""
         if self.provider is not None:
+            spans.install(None)
             self.provider.shutdown()

@@ -52,6 +52,7 @@ FORWARDS: dict[str, tuple[str, int]] = {
     "grafana": ("grafana", 3000),
     "prometheus": ("prometheus", OBSERVABILITY_PORTS["prometheus"]),
     "alertmanager": ("alertmanager", OBSERVABILITY_PORTS["alertmanager"]),
+    "jaeger": ("jaeger", 16686),
     "pgadmin": ("pgadmin", 5050),
     "mongo-express": ("mongo-express", 8081),
     "redisinsight": ("redisinsight", 5540),

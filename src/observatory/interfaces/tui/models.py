@@ -204,6 +204,8 @@ class JobDetail:
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: tuple[Attempt, ...] = ()
     events: tuple[Event, ...] = ()
+    trace_id: str = ""  # the job's trace (tracing on), "" untraced
+    trace_url: str = ""  # its link to the trace backend (ODTO_TRACE_URL), "" without one
 
     @classmethod
     def parse(cls, body: Any) -> JobDetail:
@@ -241,6 +243,8 @@ class JobDetail:
             payload=_sub(data, "payload"),
             attempts=attempts,
             events=tuple(events),
+            trace_id=_str(data.get("traceId")),
+            trace_url=_link(data.get("traceUrl")),
         )
 
 
@@ -277,3 +281,9 @@ class Alerts:
             )
         status = _str(data.get("status")) or "ok"
         return cls(status == "ok", _str(data.get("reason")), tuple(items))
+
+
+def _link(value: Any) -> str:
+    """An http(s) link from the API, or "" (nothing else is shown as a link)."""
+    text = _str(value)
+    return text if text.startswith(("http://", "https://")) else ""

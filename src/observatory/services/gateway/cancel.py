@@ -23,6 +23,7 @@ from observatory.core.contracts.envelope import Producer, build_envelope
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.http import Reply
 from observatory.core.stores.records import JobRecord
+from observatory.core.tracing.spans import trace_id
 
 CANCEL_NAMESPACE = uuid.UUID("0c4f1b55-2f0e-4d7e-9a0b-6a5c9e3d8f21")
 
@@ -52,6 +53,7 @@ def cancelled_event(
         idempotency_key=key,
         event_id=str(uuid.uuid5(CANCEL_NAMESPACE, key)),
         occurred_at=iso(record.updated_at),
+        trace_id=trace_id(),
     )
     return Outgoing(EventType.CANCELLED, orjson.dumps(envelope), message_id=envelope["eventId"])
 

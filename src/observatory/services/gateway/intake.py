@@ -22,6 +22,7 @@ from observatory.core.contracts.limits import (
 from observatory.core.contracts.validator import Violation, validate, validate_event
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.errors import InvalidMessage
+from observatory.core.tracing.spans import span, trace_id
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -43,7 +44,12 @@ def parse_body(raw: bytes) -> dict[str, Any]:
 def normalise_job(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
     """Fill id/status/createdAt for the short form; reject anything but a PENDING job, and
     values past the edge limits (nesting of payload, metadata or any extra field; createdAt's
-    range)."""
+    range). Traced as `validate job`."""
+    with span("validate job"):
+        return _normalised(body, clock)
+
+
+def _normalised(body: dict[str, Any], clock: Clock) -> dict[str, Any]:
     deep = [v for key, value in body.items() if (v := too_deep(value, f"$.{key}")) is not None]
     if deep:  # checked first: nothing below should walk a document this deep
         raise InvalidMessage("Invalid job data", deep)
@@ -88,6 +94,7 @@ def created_event(
         clock=clock,
         correlation_id=correlation_id,
         idempotency_key=job["id"] if run == 1 else f"{job['id']}:run{run}",
+        trace_id=trace_id(),
     )
     problems = validate("event-envelope", envelope) if run == 1 else validate_event(envelope)
     if problems:  # cannot happen for a job that passed normalise_job; guard the contract anyway

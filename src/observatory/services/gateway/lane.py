@@ -32,6 +32,7 @@ from observatory.core.http import (
     read_body,
     send_reply,
 )
+from observatory.core.tracing.spans import request_span
 from observatory.services.gateway.roles import SUBMIT
 from observatory.services.gateway.routes import GatewayRoutes
 
@@ -62,17 +63,26 @@ class SubmitLane:
         if b"origin" in headers:
             await self.app(scope, receive, send)
             return
+        with request_span("POST", headers, {"http.request.method": "POST"}) as answered:
+            status = await self._submit(headers, receive, send)
+            if status is not None:
+                answered(ROUTE, status)
+
+    async def _submit(
+        self, headers: dict[bytes, bytes], receive: Receive, send: Send
+    ) -> int | None:
         started = time.perf_counter()
         correlation, acceptable = correlation_of(headers)
         try:
             reply = await self._answer(headers, acceptable, correlation, receive)
         except ClientGone:
-            return
+            return None
         except Exception as exc:
             log.error("unhandled error", path=ROUTE, error=type(exc).__name__, exc_info=exc)
             reply = INTERNAL_ERROR
         await send_reply(send, reply, correlation)
         self.timer.observe("POST", ROUTE, reply.status, time.perf_counter() - started)
+        return reply.status
 
     async def _answer(
         self, headers: dict[bytes, bytes], acceptable: bool, correlation: str, receive: Receive

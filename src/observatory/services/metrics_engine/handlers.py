@@ -20,6 +20,7 @@ import structlog
 
 from observatory.__about__ import __version__
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
+from observatory.core.bus.tracing import publish_each, within
 from observatory.core.clock import Clock, iso, parse_iso
 from observatory.core.contracts.validator import validate
 from observatory.core.contracts.vocabulary import EventType
@@ -80,13 +81,13 @@ class EventHandler:
 
     async def __call__(self, batch: Sequence[Delivery]) -> list[Outcome]:
         outcomes = [Outcome.ACK] * len(batch)
-        letters: list[Outgoing] = []
+        letters: list[tuple[Delivery, Outgoing]] = []
         admitted: list[Admitted] = []
         for index, delivery in enumerate(batch):
             try:
                 admitted.append(self._admit(index, delivery))
             except InvalidMessage as exc:
-                letters.append(self._dead_letter(delivery, exc))
+                letters.append((delivery, self._dead_letter(delivery, exc)))
                 outcomes[index] = Outcome.REJECT
         due, unknown = await self._split_unknown(admitted)
         if due:  # first: a batch the store refuses fails before anything is sent
@@ -98,13 +99,13 @@ class EventHandler:
             if delay is None:
                 job_id = item.envelope["payload"]["id"]
                 reason = InvalidMessage(f"no job.created seen for job {job_id}")
-                letters.append(self._dead_letter(item.delivery, reason))
+                letters.append((item.delivery, self._dead_letter(item.delivery, reason)))
                 outcomes[item.index] = Outcome.REJECT
             elif item.envelope["eventId"] not in put_back:  # one copy per event is enough
                 put_back.add(item.envelope["eventId"])
-                sends.append(self._check_later(item, delay))
+                sends.append(within(item.delivery, self._check_later(item, delay)))
         if letters:
-            sends.append(self.bus.publish_many(letters))
+            sends.append(publish_each(self.bus, letters))
         if sends:
             await asyncio.gather(*sends)
         return outcomes

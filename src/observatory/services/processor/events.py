@@ -58,5 +58,12 @@ class Announcer:
             idempotency_key=f"{w.job_id}:{w.run}:{step}",
             event_id=event_id(w.job_id, w.run, step),
             occurred_at=iso(at),
+            trace_id=_trace_of(w),
         )
         return Outgoing(event_type, orjson.dumps(envelope), message_id=envelope["eventId"])
+
+
+def _trace_of(w: Work) -> str | None:
+    """The job's trace: the one its job.created message names (made in the gateway)."""
+    found = w.envelope.get("traceId")
+    return found if isinstance(found, str) else None

@@ -30,6 +30,7 @@ class Result:
     failed: bool
     error: str | None
     seconds: float
+    context: object | None = None  # the attempt's trace context (tracing on), for its retry
 
 
 Flush = Callable[[Sequence[Result]], Awaitable[None]]

@@ -13,6 +13,7 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import orjson
@@ -20,6 +21,7 @@ import structlog
 
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.topology import JOBS_CREATED
+from observatory.core.bus.tracing import job_attributes, message_span, publish_each
 from observatory.core.clock import Clock, parse_iso
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL, EventType, JobStatus
@@ -27,6 +29,7 @@ from observatory.core.dead_letters import dead_letter, parse_envelope, rejected
 from observatory.core.errors import DependencyDown, InvalidMessage
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart
+from observatory.core.tracing.spans import attached, capture, carrier, exemplar, span
 from observatory.services.processor.events import Announcer
 from observatory.services.processor.finisher import Finisher, Result
 from observatory.services.processor.lifecycle import (
@@ -67,8 +70,9 @@ class JobHandler:
 
     async def __call__(self, batch: Sequence[Delivery]) -> list[Settlement]:
         outcomes: list[Settlement] = [Outcome.ACK] * len(batch)
-        letters: list[Outgoing] = []
+        letters: list[tuple[Delivery, Outgoing]] = []
         works: dict[str, tuple[int, Work]] = {}
+        deliveries: dict[str, Delivery] = {}
         for index, delivery in enumerate(batch):
             self.metrics.processed.inc()
             try:
@@ -78,7 +82,7 @@ class JobHandler:
                         f"unexpected event type {envelope['eventType']} on jobs.created"
                     )
             except InvalidMessage as exc:
-                letters.append(self._dead_letter(delivery, exc))
+                letters.append((delivery, self._dead_letter(delivery, exc)))
                 outcomes[index] = Outcome.REJECT
                 continue
             work = work_from(envelope, dict(delivery.headers))
@@ -86,10 +90,11 @@ class JobHandler:
                 outcomes[index] = Outcome.RETRY  # same job twice in one batch: handle it later
                 continue
             works[work.job_id] = (index, work)
+            deliveries[work.job_id] = delivery
         if letters:
-            await self.bus.publish_many(letters)
+            await publish_each(self.bus, letters)
         if works:
-            running = await self._process([w for _, w in works.values()])
+            running = await self._process([w for _, w in works.values()], deliveries)
             for job_id, (index, _) in works.items():
                 outcomes[index] = running.get(job_id, Outcome.ACK)
         return outcomes
@@ -106,7 +111,9 @@ class JobHandler:
             rejected(delivery.body, exc, delivery.queue), service=SERVICE, clock=self.clock
         )
 
-    async def _process(self, works: list[Work]) -> dict[str, asyncio.Task[Outcome]]:
+    async def _process(
+        self, works: list[Work], deliveries: dict[str, Delivery]
+    ) -> dict[str, asyncio.Task[Outcome]]:
         states = await self.jobs.load([w.job_id for w in works])
         run, again = [], []
         for work in works:
@@ -121,7 +128,10 @@ class JobHandler:
             return {}
         started = await self._begin(run)
         return {
-            w.job_id: asyncio.create_task(self._work(w), name=f"job-{w.job_id}") for w in started
+            w.job_id: asyncio.create_task(
+                self._traced_work(w, deliveries[w.job_id]), name=f"job-{w.job_id}"
+            )
+            for w in started
         }
 
     async def _begin(self, works: list[Work]) -> list[Work]:
@@ -164,6 +174,17 @@ class JobHandler:
             at=now,
         )
 
+    async def _traced_work(self, w: Work, delivery: Delivery) -> Outcome:
+        """`_work` in the job's own spans when tracing is on: its message's span (child of
+        the publish that delivered it, whatever batch it came in) around a `job attempt`
+        span with the job id, attempt and correlation id."""
+        attributes = job_attributes(w.job_id, w.attempt, str(w.envelope["correlationId"]))
+        with (
+            message_span(delivery, message_id=str(w.envelope["eventId"]), attributes=attributes),
+            span("job attempt", attributes),
+        ):
+            return await self._work(w)
+
     async def _work(self, w: Work) -> Outcome:
         """One job's attempt, then its finish: the outcome of its delivery."""
         result = await self._attempt(w)
@@ -193,19 +214,22 @@ class JobHandler:
         self.metrics.in_progress.inc()
         try:
             if sim.duration_s > 0:
-                await asyncio.sleep(sim.duration_s)
+                with span("simulated work", {"observatory.work.seconds": sim.duration_s}):
+                    await asyncio.sleep(sim.duration_s)
             failed = attempt_fails(sim, w.attempt_in_run, self.rng)
         finally:
             self.metrics.in_progress.dec()
         seconds = time.perf_counter() - started
-        self.metrics.processing.observe(seconds)
+        self.metrics.processing.observe(seconds, exemplar())
         error = f"Simulated failure on attempt {w.attempt}" if failed else None
-        return Result(w, failed, error, seconds)
+        return Result(w, failed, error, seconds, capture())
 
     async def _flush(self, results: Sequence[Result]) -> None:
         """Write a group of attempt ends, announce the terminal ones, schedule retries."""
         now = self.clock.now()
-        ends, events, retries = [], [], []
+        ends, events = [], []
+        retries: list[Result] = []
+        terminal: list[Result] = []
         for r in results:
             w = r.work
             last = w.attempt_in_run >= self.settings.max_attempts
@@ -215,25 +239,41 @@ class JobHandler:
                 status = JobStatus.FAILED
             else:
                 status = JobStatus.EXECUTING
-                retries.append(w)
+                retries.append(r)
             ends.append(
                 AttemptEnd(
                     w.job_id, w.attempt, status, "failed" if r.failed else "completed", r.error, now
                 )
             )
             if status in TERMINAL:
-                events.append(self.announce.terminal(w, status, r.error, now))
+                terminal.append(r)
+                events.append((r.context, self.announce.terminal(w, status, r.error, now)))
         await self.jobs.finish(ends)
         if events:
-            await self.bus.publish_many(events)
-        for w in retries:
+            await self._publish_events(events)
+        for r in retries:
+            w = r.work
             delay = backoff(self.settings.backoff_base, w.attempt_in_run, self.rng)
             headers = {ATTEMPT_HEADER: w.attempt_in_run + 1}
-            await self.bus.schedule(JOBS_CREATED, orjson.dumps(w.envelope), headers, delay)
+            with attached(r.context):  # the retry joins its own job's trace
+                await self.bus.schedule(JOBS_CREATED, orjson.dumps(w.envelope), headers, delay)
             self.metrics.retried.inc()
-        for r in results:
-            if r.work not in retries:
+        for r in terminal:
+            with attached(r.context):  # its log line and exemplar name its own trace
                 self._count_terminal(r, now)
+
+    async def _publish_events(self, events: list[tuple[object | None, Outgoing]]) -> None:
+        """One confirmed publish round for the group; traced, each event carries its own
+        job's trace context (the bus keeps a message's own `traceparent`), so the group
+        stays one round and every job's event stays in its job's trace."""
+        await self.bus.publish_many(
+            [
+                replace(event, headers={**event.headers, **headers})
+                if (headers := carrier(context))
+                else event
+                for context, event in events
+            ]
+        )
 
     def _count_terminal(self, r: Result, now: datetime) -> None:
         (self.metrics.failed if r.failed else self.metrics.completed).inc()
@@ -241,7 +281,7 @@ class JobHandler:
             waited = (now - parse_iso(str(r.work.job["createdAt"]))).total_seconds()
         except (ValueError, OverflowError):
             waited = 0.0
-        self.metrics.latency.observe(max(0.0, waited))
+        self.metrics.latency.observe(max(0.0, waited), exemplar())
         log.debug(
             "job finished",
             job_id=r.work.job_id,

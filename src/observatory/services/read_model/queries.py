@@ -54,8 +54,16 @@ def queued_detail(created: dict[str, Any]) -> dict[str, Any]:
 
 
 class Queries:
-    def __init__(self, *, jobs: JobStore, events: EventStore, counters: Counters) -> None:
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        events: EventStore,
+        counters: Counters,
+        trace_url: str | None = None,
+    ) -> None:
         self.jobs, self.events, self.counters = jobs, events, counters
+        self.trace_url = trace_url  # ODTO_TRACE_URL: a template with {traceId}
 
     async def stats(self) -> dict[str, Any]:
         snap = await self.counters.snapshot()
@@ -91,12 +99,19 @@ class Queries:
         events = sorted(
             await self.events.for_job(job_id, limit=500, newest_first=False), key=timeline_order
         )
+        trace = trace_of(events)
         if record is not None:
-            return {**record.detail(), "events": events, "audit": await self._audit_of(job_id)}
-        created = next((e for e in events if e.get("eventType") == EventType.CREATED), None)
-        if created is None:
-            return None
-        return {**queued_detail(created), "events": events, "audit": await self._audit_of(job_id)}
+            detail = record.detail()
+        else:
+            created = next((e for e in events if e.get("eventType") == EventType.CREATED), None)
+            if created is None:
+                return None
+            detail = queued_detail(created)
+        if trace is not None:
+            detail["traceId"] = trace
+            if self.trace_url:
+                detail["traceUrl"] = self.trace_url.replace("{traceId}", trace)
+        return {**detail, "events": events, "audit": await self._audit_of(job_id)}
 
     async def _audit_of(self, job_id: str) -> list[dict[str, Any]]:
         """The audit entries of the job (who submitted, retried, cancelled it), oldest first:
@@ -121,3 +136,12 @@ class Queries:
         self, limit: int, query: DeadLetterQuery | None = None
     ) -> list[dict[str, Any]]:
         return await self.events.find_dead_letters(query or DeadLetterQuery(), limit)
+
+
+def trace_of(events: list[dict[str, Any]]) -> str | None:
+    """The trace of a job's latest run: the `traceId` its newest job.created event carries
+    (tracing on in the gateway), else the newest any event carries; None untraced."""
+    traced = [e for e in events if isinstance(e.get("traceId"), str)]
+    created = [e for e in traced if e.get("eventType") == EventType.CREATED]
+    chosen = (created or traced)[-1:]
+    return str(chosen[0]["traceId"]) if chosen else None

@@ -46,6 +46,23 @@ class ReadModelSettings(BaseSettings):
     )
     """Seconds between two background purges when ODTO_RETENTION is set."""
 
+    trace_url: str | None = Field(default=None, validation_alias="ODTO_TRACE_URL")
+    """Link template of a job's trace, with `{traceId}` where its id goes (Jaeger:
+    `http://localhost:16686/trace/{traceId}`); /jobs/{id} answers the filled-in
+    `traceUrl` of a traced job. Unset or empty = no links."""
+
+    @field_validator("trace_url")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if "{traceId}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "ODTO_TRACE_URL must be an http(s) URL with {traceId} where the trace id "
+                "goes, e.g. http://localhost:16686/trace/{traceId}"
+            )
+        return value
+
     @field_validator("retention", mode="before")
     @classmethod
     def _duration(cls, value: object) -> timedelta | None:

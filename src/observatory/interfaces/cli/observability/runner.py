@@ -254,6 +254,7 @@ def start_observability(
         f"--config.file={prom_file}",
         f"--storage.tsdb.path={prom_data}",
         "--storage.tsdb.retention.time=2d",
+        "--enable-feature=exemplar-storage",  # the trace ids of the latency histograms
         f"--web.listen-address={host}:{ports['prometheus']}",
         "--web.enable-lifecycle",
         f"--rules.alert.resend-delay={resend}",

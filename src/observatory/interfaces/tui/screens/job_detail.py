@@ -132,6 +132,12 @@ class JobDetailScreen(Screen[None]):
         if job.error:
             text.append("\nError     ", style="bold")
             text.append(job.error, style="red")
+        if self.detail.trace_url:  # a terminal that knows OSC 8 links makes it clickable
+            text.append("\nTrace     ", style="bold")
+            text.append(self.detail.trace_url, style=f"underline link {self.detail.trace_url}")
+        elif self.detail.trace_id:
+            text.append("\nTrace     ", style="bold")
+            text.append(self.detail.trace_id, style="dim")
         if self.load_error:
             text.append(f"\n⚠ {self.load_error}", style="yellow")
         summary.update(text)

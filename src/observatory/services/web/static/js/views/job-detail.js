@@ -3,6 +3,7 @@
 import { ApiError, gateway, readModel } from "../api.js";
 import { byId, el, fill, messageRow, setText } from "../dom.js";
 import { prettyJson, shortId, statusPill, timeNode } from "../format.js";
+import { traceSection } from "../trace.js";
 
 export class JobDetail {
   constructor() {
@@ -14,6 +15,7 @@ export class JobDetail {
     this.summary = byId("job-summary");
     this.attempts = byId("job-attempts-body");
     this.timeline = byId("job-timeline");
+    this.trace = byId("job-trace");
     this.payload = byId("job-payload");
     this.metadata = byId("job-metadata");
     this.content = byId("job-content");
@@ -113,6 +115,7 @@ export class JobDetail {
           )
         : messageRow(5, "No attempts yet"),
     );
+    fill(this.trace, traceSection(job));
     const events = Array.isArray(job.events) ? job.events : [];
     fill(
       this.timeline,

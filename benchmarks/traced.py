@@ -1,0 +1,83 @@
+"""What tracing costs: our pipeline on the real backends, flat out, untraced and traced
+at 100 % and 1 % sampling, each on a fresh stack, the three alternated in the same
+invocation (`--repeat` rounds), so the machine's weather is shared.
+
+Traced runs export with the file exporter (ODTO_TRACE_FILE, OTLP JSON lines in the log
+directory, deleted after each run): every sampled span is encoded and written, as an
+exporter to a collector would encode and send it. The sampler is the SDK's
+`parentbased_traceidratio` (OTEL_TRACES_SAMPLER[_ARG]): the gateway decides per job, and
+every later hop follows its decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.report import median
+from benchmarks.scenarios import OurSession, Plan
+from benchmarks.stacks import RealStack
+
+SAMPLINGS: tuple[tuple[str, str | None], ...] = (
+    ("untraced", None),
+    ("traced 100 %", "1.0"),
+    ("traced 1 %", "0.01"),
+)
+EXPORTER = "file (ODTO_TRACE_FILE: OTLP JSON lines)"
+
+
+def _env(plan: Plan, ratio: str | None, index: int) -> tuple[dict[str, str], Any]:
+    env = dict(plan.service_env)
+    if ratio is None:
+        return env, None
+    trace_file = plan.log_dir / f"traces-{ratio}-{index}.jsonl"
+    env.update(
+        {
+            "ODTO_TRACE_FILE": str(trace_file),
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+            "OTEL_TRACES_SAMPLER_ARG": ratio,
+        }
+    )
+    return env, trace_file
+
+
+async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in SAMPLINGS}
+    verified = True
+    for index in range(plan.repeat):
+        for label, ratio in SAMPLINGS:
+            env, trace_file = _env(plan, ratio, index)
+            log(f"tracing cost: {label}, flat out {plan.headline:g} s ({index + 1}/{plan.repeat})")
+            stack = await RealStack.start(plan.backends, plan.log_dir, kind="trace", env=env)
+            try:
+                session = OurSession(plan, stack)
+                await session.probe()
+                figures = await session.run(
+                    f"{label} #{index + 1}", rate=None, window=plan.headline
+                )
+                check = await session.verify()
+            finally:
+                await stack.stop()
+            verified = verified and bool(check["ok"])
+            figures["verified"] = check["ok"]
+            if trace_file is not None:
+                figures["traceFileMb"] = (
+                    round(trace_file.stat().st_size / 2**20, 1) if trace_file.exists() else 0.0
+                )
+                trace_file.unlink(missing_ok=True)
+            runs[label].append(figures)
+    per_s = {label: median([r["jobsPerS"] for r in found]) for label, found in runs.items()}
+    base = per_s["untraced"]
+    loss = {
+        label: None if not base or value is None else round(100 * (1 - value / base), 1)
+        for label, value in per_s.items()
+        if label != "untraced"
+    }
+    return {
+        "exporter": EXPORTER,
+        "sampler": "parentbased_traceidratio",
+        "jobsPerS": per_s,
+        "lossPct": loss,
+        "runs": runs,
+        "verified": {"ok": verified},
+    }

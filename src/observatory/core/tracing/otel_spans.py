@@ -1,0 +1,88 @@
+"""The OpenTelemetry SpanSource (see spans.py). Loaded only when tracing is on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
+
+from observatory.core.tracing.bus import GETTER, PROPAGATOR
+from observatory.core.tracing.spans import NOTHING, Answered, Attributes
+
+
+class OtelSpans:
+    """Spans of `tracer`; ids of the current span."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self.tracer = tracer
+
+    def span(
+        self, name: str, attributes: Attributes, *, server: bool
+    ) -> AbstractContextManager[None]:
+        if not server and not trace.get_current_span().is_recording():
+            return NOTHING  # outside a trace (or one not sampled): no span of its own
+        kind = SpanKind.SERVER if server else SpanKind.INTERNAL
+        return self._span(name, attributes, kind, None)
+
+    @contextmanager
+    def request(
+        self, method: str, headers: Mapping[bytes, bytes], attributes: Attributes
+    ) -> Iterator[Answered]:
+        carrier: dict[str, Any] = {}
+        for key in (b"traceparent", b"tracestate"):
+            if key in headers:
+                carrier[key.decode()] = headers[key].decode("latin-1")
+        parent = PROPAGATOR.extract(carrier, getter=GETTER) if carrier else None
+        with self.tracer.start_as_current_span(
+            method, context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
+        ) as span:
+
+            def answered(route: str, status: int) -> None:
+                span.update_name(f"{method} {route}")
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_status(StatusCode.ERROR)
+
+            yield answered
+
+    @contextmanager
+    def _span(
+        self,
+        name: str,
+        attributes: Attributes,
+        kind: SpanKind,
+        parent: otel_context.Context | None,
+    ) -> Iterator[None]:
+        with self.tracer.start_as_current_span(
+            name, context=parent, kind=kind, attributes=dict(attributes)
+        ):
+            yield
+
+    def ids(self) -> tuple[str, str] | None:
+        context = trace.get_current_span().get_span_context()
+        if not context.is_valid or not context.trace_flags.sampled:
+            return None
+        return f"{context.trace_id:032x}", f"{context.span_id:016x}"
+
+    def capture(self) -> object:
+        return otel_context.get_current()
+
+    def carrier(self, context: object) -> dict[str, str]:
+        assert isinstance(context, otel_context.Context)  # what capture() returned
+        found: dict[str, str] = {}
+        PROPAGATOR.inject(found, context=context)
+        return found
+
+    @contextmanager
+    def attach(self, context: object) -> Iterator[None]:
+        assert isinstance(context, otel_context.Context)  # what capture() returned
+        token = otel_context.attach(context)
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
