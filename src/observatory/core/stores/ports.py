@@ -114,11 +114,14 @@ class Counters(Protocol):
     async def open(self) -> None:
         """Connect."""
 
-    async def apply(self, effects: Sequence[CounterEffect]) -> int:
+    async def apply(self, effects: Sequence[CounterEffect], *, depth_at: int | None = None) -> int:
         """Apply each effect whose key was never applied; return how many were new.
 
-        An effect without deltas only moves last_event_time (a max, so repeating it is
-        harmless); it claims no key and is not counted as new."""
+        An effect without deltas or series only moves last_event_time (a max, so repeating
+        it is harmless); it claims no key and is not counted as new. An effect's series
+        and latency go to the time buckets of its `at` under the same claim. With
+        `depth_at` (epoch seconds), the queue depth after the effects is recorded in the
+        buckets of that moment (core.stores.series)."""
 
     async def missing(self, keys: Collection[str]) -> set[str]:
         """Those of `keys` whose effect was never applied: one read, however many keys.
@@ -128,6 +131,11 @@ class Counters(Protocol):
 
     async def snapshot(self) -> CounterSnapshot:
         """Current values."""
+
+    async def series(self, level: int, start: int, end: int) -> dict[int, dict[str, int]]:
+        """The non-empty time buckets of `level` seconds starting in [start, end), by
+        start (epoch seconds): their fields (core.stores.series). Buckets are kept at
+        least SERIES_TTL_SECONDS."""
 
     async def ping(self) -> bool:
         """True when the counters answer now."""

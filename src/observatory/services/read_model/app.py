@@ -34,7 +34,7 @@ def create_app(
     """The read model over the three stores; with `owned` its lifespan opens and closes them."""
     clock = clock or SystemClock()
     metrics = ServiceMetrics("read-model")
-    queries = Queries(jobs=jobs, events=events, counters=counters)
+    queries = Queries(jobs=jobs, events=events, counters=counters, clock=clock)
     alerts = AlertSource(
         str(settings.alertmanager_url) if settings.alertmanager_url else None,
         timeout=settings.alert_timeout,

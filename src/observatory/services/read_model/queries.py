@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from observatory.core.clock import iso, parse_iso
+from datetime import UTC, datetime
+
+from observatory.core.clock import Clock, SystemClock, iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.stores.records import DeadLetterQuery, JobFilter
+from observatory.core.stores.series import SeriesQuery, level_for, merge, render_duration
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -54,8 +57,37 @@ def queued_detail(created: dict[str, Any]) -> dict[str, Any]:
 
 
 class Queries:
-    def __init__(self, *, jobs: JobStore, events: EventStore, counters: Counters) -> None:
+    def __init__(
+        self,
+        *,
+        jobs: JobStore,
+        events: EventStore,
+        counters: Counters,
+        clock: Clock | None = None,
+    ) -> None:
         self.jobs, self.events, self.counters = jobs, events, counters
+        self.clock = clock or SystemClock()
+
+    async def series(self, query: SeriesQuery) -> dict[str, Any]:
+        """The window's points, oldest first, the last one the step now in progress; from
+        the counters' time buckets (core.stores.series), never from the jobs table."""
+        now = int(self.clock.now().timestamp())
+        end = now - now % query.step + query.step
+        start = end - query.window
+        buckets = await self.counters.series(level_for(query.step), start, end)
+        points = merge(buckets, start=start, step=query.step, points=query.points)
+        if all(p["queueDepth"] is None for p in points):
+            # No batch was counted in the window, so the depth has not moved in it.
+            depth = (await self.counters.snapshot()).in_flight
+            for point in points:
+                point["queueDepth"] = depth
+        for point in points:
+            point["t"] = iso(datetime.fromtimestamp(point["t"], UTC))
+        return {
+            "window": render_duration(query.window),
+            "step": render_duration(query.step),
+            "points": points,
+        }
 
     async def stats(self) -> dict[str, Any]:
         snap = await self.counters.snapshot()
