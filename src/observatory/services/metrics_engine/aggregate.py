@@ -9,7 +9,7 @@
 - validated/executed only move `last_event_time`.
 - For the time series (core.stores.series) a run-1 job.created is one `created`; every
   run's end is one `completed`, `failed` or `cancelled` at its occurredAt, and a completed
-  or failed run adds its submit→done latency (occurredAt − the job's createdAt).
+  or failed run adds its submit→done latency (occurredAt - the job's createdAt).
 
 A run's end counts only after its run began: the terminal effect of run 1 requires
 `created:<id>`, of run N `created:<id>:<N>`, so a completion of a job that was never

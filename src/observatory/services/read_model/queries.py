@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import UTC, datetime
+from typing import Any
 
 from observatory.core.clock import Clock, SystemClock, iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
