@@ -43,8 +43,10 @@ def ran(system: RunningSystem) -> None:
     for job_id in failed:
         wait_for_status(system, job_id, "FAILED")
     wait_until(
-        lambda: series_totals(system)["completed"] >= before["completed"] + 3
-        and series_totals(system)["failed"] >= before["failed"] + 2,
+        lambda: (
+            series_totals(system)["completed"] >= before["completed"] + 3
+            and series_totals(system)["failed"] >= before["failed"] + 2
+        ),
         message="the series to count the jobs",
     )
 
