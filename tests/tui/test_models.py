@@ -36,7 +36,8 @@ def test_a_series_reads_its_columns_and_refuses_a_wrong_shape() -> None:
     assert (series.window, series.step) == ("15m", "10s")
     assert (series.created, series.completed, series.failed) == ((2, 0), (1, 3), (0, 0))
     assert series.cancelled == (1, 0)
-    for bad in ([], {"points": {}}, {"points": [3]}):
+    bad_bodies: list[object] = [[], {"points": {}}, {"points": [3]}]
+    for bad in bad_bodies:
         with pytest.raises(BadResponse):
             Series.parse(bad)
 
