@@ -18,6 +18,12 @@ from observatory.core.stores.series import LEVELS, SERIES_TTL_SECONDS, latency_b
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z, a multiple of every level
 
 
+async def buckets(counters: Counters, step: int, start: int, end: int) -> dict[int, dict[str, int]]:
+    """The non-empty steps of `step` seconds in [start, end), by their start."""
+    steps = await counters.series(start, step, (end - start) // step)
+    return {start + n * step: fields for n, fields in enumerate(steps) if fields}
+
+
 def created(name: str, at: int) -> CounterEffect:
     return CounterEffect(f"created:{name}", {"total": 1}, None, series="created", at=at)
 
@@ -39,18 +45,18 @@ async def test_effects_land_in_their_buckets_at_every_level_once(counters: Count
     ]
     assert await counters.apply(effects) == 4
     assert await counters.apply(effects) == 0
-    fine = await counters.series(10, T0, T0 + 600)
+    fine = await buckets(counters, 10, T0, T0 + 600)
     assert fine == {
         T0: {"created": 1},
         T0 + 10: {"completed": 1, f"h{latency_bin(250)}": 1},
         T0 + 60: {"created": 1},
         T0 + 70: {"failed": 1, f"h{latency_bin(4000)}": 1},
     }
-    assert await counters.series(60, T0, T0 + 600) == {
+    assert await buckets(counters, 60, T0, T0 + 600) == {
         T0: {"created": 1, "completed": 1, f"h{latency_bin(250)}": 1},
         T0 + 60: {"created": 1, "failed": 1, f"h{latency_bin(4000)}": 1},
     }
-    assert await counters.series(600, T0, T0 + 600) == {
+    assert await buckets(counters, 600, T0, T0 + 600) == {
         T0: {
             "created": 2,
             "completed": 1,
@@ -59,7 +65,25 @@ async def test_effects_land_in_their_buckets_at_every_level_once(counters: Count
             f"h{latency_bin(4000)}": 1,
         }
     }
-    assert await counters.series(10, T0 + 20, T0 + 60) == {}
+    assert await buckets(counters, 10, T0 + 20, T0 + 60) == {}
+
+
+async def test_a_step_sums_its_buckets_and_keeps_its_latest_depth(counters: Counters) -> None:
+    """Steps of 30 s read three 10-s buckets each, steps of 2 min two 1-min buckets: their
+    counts add up, and the depth is the latest sample inside the step."""
+    await counters.apply([created("a", T0 + 1), created("b", T0 + 12)], depth_at=T0 + 12)
+    await counters.apply([ended("a", "completed", T0 + 25, 100)], depth_at=T0 + 26)
+    await counters.apply([created("c", T0 + 70)], depth_at=T0 + 71)
+    steps = await counters.series(T0, 30, 4)
+    assert steps[0] == {"created": 2, "completed": 1, f"h{latency_bin(100)}": 1, "depth": 1}
+    assert steps[1] == {}
+    assert steps[2] == {"created": 1, "depth": 2}
+    assert steps[3] == {}
+    two_minutes = await counters.series(T0, 120, 2)
+    assert two_minutes == [
+        {"created": 3, "completed": 1, f"h{latency_bin(100)}": 1, "depth": 2},
+        {},
+    ]
 
 
 async def test_an_end_without_counter_deltas_still_claims_and_counts_in_the_series(
@@ -70,7 +94,7 @@ async def test_an_end_without_counter_deltas_still_claims_and_counts_in_the_seri
     rerun = CounterEffect("terminal:r:2", {}, None, None, "failed", T0 + 1, 30)
     assert await counters.apply([rerun]) == 1
     assert await counters.apply([rerun]) == 0
-    assert await counters.series(10, T0, T0 + 10) == {T0: {"failed": 1, f"h{latency_bin(30)}": 1}}
+    assert await buckets(counters, 10, T0, T0 + 10) == {T0: {"failed": 1, f"h{latency_bin(30)}": 1}}
     assert await counters.missing(["terminal:r:2"]) == set()
 
 
@@ -79,11 +103,11 @@ async def test_the_depth_sample_is_in_flight_at_that_moment(counters: Counters) 
     buckets of that moment at every level; a later sample in the same bucket replaces it."""
     await counters.apply([created("a", T0), created("b", T0), created("c", T0)], depth_at=T0 + 1)
     for level in LEVELS:
-        assert (await counters.series(level, T0, T0 + level))[T0]["depth"] == 3
+        assert (await buckets(counters, level, T0, T0 + level))[T0]["depth"] == 3
     await counters.apply([ended("a", "completed", T0 + 4)], depth_at=T0 + 5)
-    assert (await counters.series(10, T0, T0 + 10))[T0]["depth"] == 2
+    assert (await buckets(counters, 10, T0, T0 + 10))[T0]["depth"] == 2
     assert await counters.apply([], depth_at=T0 + 15) == 0
-    assert (await counters.series(10, T0 + 10, T0 + 20))[T0 + 10] == {"depth": 2}
+    assert (await buckets(counters, 10, T0 + 10, T0 + 20))[T0 + 10] == {"depth": 2}
 
 
 async def test_old_buckets_are_pruned_by_the_embedded_counters(tmp_path: Path) -> None:
@@ -94,10 +118,10 @@ async def test_old_buckets_are_pruned_by_the_embedded_counters(tmp_path: Path) -
     try:
         old = T0 - SERIES_TTL_SECONDS - 600
         await counters.apply([created("old", old)], depth_at=old)
-        assert await counters.series(600, old, old + 600) != {}
+        assert await buckets(counters, 600, old, old + 600) != {}
         await counters.apply([created("new", T0)], depth_at=T0)
-        assert await counters.series(600, old, old + 600) == {}
-        assert await counters.series(600, T0, T0 + 600) == {T0: {"created": 1, "depth": 2}}
+        assert await buckets(counters, 600, old, old + 600) == {}
+        assert await buckets(counters, 600, T0, T0 + 600) == {T0: {"created": 1, "depth": 2}}
     finally:
         await counters.close()
 
@@ -105,4 +129,4 @@ async def test_old_buckets_are_pruned_by_the_embedded_counters(tmp_path: Path) -
 async def test_series_of_closed_counters_is_down(counters: Counters) -> None:
     await counters.close()
     with pytest.raises(DependencyDown):
-        await counters.series(10, T0, T0 + 10)
+        await buckets(counters, 10, T0, T0 + 10)

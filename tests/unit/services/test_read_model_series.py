@@ -131,14 +131,16 @@ async def test_queue_depth_is_sampled_per_batch_and_carried_forward(
 
 
 async def test_windows_and_their_default_steps(client: httpx.AsyncClient) -> None:
-    """15m → 10s (90 points), 1h → 30s (120), 24h → 10m (144); no window is 15m. A quiet
-    system has zero counts, no percentiles and its current depth (0) everywhere."""
+    """15m → 10s (90 points), 1h → 30s (120), 24h → 10m (144); no window is 15m; the
+    finest steps each window allows. A quiet system has zero counts, no percentiles and
+    its current depth (0) everywhere."""
     for query, step, points in (
         ("", "10s", 90),
         ("?window=15m", "10s", 90),
         ("?window=1h", "30s", 120),
         ("?window=24h", "10m", 144),
-        ("?window=24h&step=2m", "2m", 720),
+        ("?window=6h&step=1m", "1m", 360),
+        ("?window=24h&step=20m", "20m", 72),
         ("?window=1h&step=1m", "1m", 60),
     ):
         body = await series(client, query)
@@ -162,8 +164,9 @@ async def test_windows_and_their_default_steps(client: httpx.AsyncClient) -> Non
         ("window=1h&step=40s", "step", "10s, 20s or 30s"),
         ("window=1h&step=90s", "step", "whole minutes"),
         ("window=15m&step=7m", "step", "divide the window"),
-        ("window=2h&step=30s", "step", "windows up to 1h"),
-        ("window=24h&step=1m", "step", "at most 1000 points"),
+        ("window=2h&step=30s", "step", "10-s buckets: at most 360, windows up to 1h"),
+        ("window=24h&step=5m", "step", "1-min buckets: at most 360, windows up to 6h"),
+        ("window=24h&step=2m", "step", "720 points; at most 360 points"),
         ("window=15m&step=" + "9" * 20, "step", "String should have at most 12 characters"),
     ],
 )

@@ -17,6 +17,7 @@ from observatory.core.stores.series import (
     SERIES_TTL_SECONDS,
     bucket_fields,
     bucket_starts,
+    level_for,
 )
 from observatory.core.stores.sqlite_base import SqliteAdapter
 
@@ -125,17 +126,28 @@ class EmbeddedCounters(SqliteAdapter):
         with self.guarded():
             return await self._reader.read(work)
 
-    async def series(self, level: int, start: int, end: int) -> dict[int, dict[str, int]]:
-        def work(conn: sqlite3.Connection) -> dict[int, dict[str, int]]:
-            found: dict[int, dict[str, int]] = {}
-            rows = conn.execute(
-                "SELECT start, field, value FROM series_buckets"
-                " WHERE level = ? AND start >= ? AND start < ?",
-                (level, start - start % level, end),
+    async def series(self, start: int, step: int, points: int) -> list[dict[str, int]]:
+        level = level_for(step)
+
+        def work(conn: sqlite3.Connection) -> list[dict[str, int]]:
+            merged: list[dict[str, int]] = [{} for _ in range(points)]
+            window = (level, start, start + step * points)
+            sums = conn.execute(
+                "SELECT (start - ?) / ? AS p, field, SUM(value) FROM series_buckets"
+                " WHERE level = ? AND start >= ? AND start < ? AND field != 'depth'"
+                " GROUP BY p, field",
+                (start, step, *window),
             )
-            for at, field, value in rows:
-                found.setdefault(at, {})[field] = value
-            return found
+            for point, field, value in sums:
+                merged[point][field] = value
+            depths = conn.execute(  # the latest sample of each step: later rows overwrite
+                "SELECT (start - ?) / ?, value FROM series_buckets"
+                " WHERE level = ? AND start >= ? AND start < ? AND field = 'depth' ORDER BY start",
+                (start, step, *window),
+            )
+            for point, value in depths:
+                merged[point][DEPTH] = value
+            return merged
 
         with self.guarded():
             return await self._reader.read(work)

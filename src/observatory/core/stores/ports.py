@@ -132,10 +132,12 @@ class Counters(Protocol):
     async def snapshot(self) -> CounterSnapshot:
         """Current values."""
 
-    async def series(self, level: int, start: int, end: int) -> dict[int, dict[str, int]]:
-        """The non-empty time buckets of `level` seconds starting in [start, end), by
-        start (epoch seconds): their fields (core.stores.series). Buckets are kept at
-        least SERIES_TTL_SECONDS."""
+    async def series(self, start: int, step: int, points: int) -> list[dict[str, int]]:
+        """`points` steps of `step` seconds from `start` (epoch seconds, a multiple of the
+        step), oldest first: per step the sums of its time buckets' fields, and `depth`
+        the latest depth sample in it (absent when none); {} for a step with no bucket.
+        Read from the coarsest level that tiles the step (core.stores.series). Buckets are
+        kept at least SERIES_TTL_SECONDS."""
 
     async def ping(self) -> bool:
         """True when the counters answer now."""

@@ -13,7 +13,9 @@ then dead-letters it instead of counting it. (The embedded counters keep every k
 The time-series buckets (core.stores.series) are hashes `metrics:series:<level>:<start>`
 expiring after SERIES_TTL_SECONDS; an effect's bucket increments happen in its APPLY call,
 after the claim, so they are exactly-once too. The queue-depth sample is one more call
-at the end of the batch's pipeline (a plain set: repeating it is harmless).
+at the end of the batch's pipeline (a plain set: repeating it is harmless). A query is
+one MERGE call: the server sums the buckets of each step and answers with one JSON
+string (1,440 buckets for 24 h at a 2-min step cost one round trip, not 1,440).
 
 A batch is one pipeline of EVALSHA calls, one round trip; `missing` is one MGET.
 (redis-py's Script objects would ask SCRIPT EXISTS before every pipeline.) When Redis
@@ -27,6 +29,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
@@ -36,6 +39,7 @@ from observatory.core.stores.series import (
     SERIES_TTL_SECONDS,
     bucket_fields,
     bucket_starts,
+    level_for,
 )
 
 DEP = "counters"
@@ -87,6 +91,28 @@ if (not current) or current < ARGV[1] then redis.call('SET', KEYS[1], ARGV[1]) e
 return 0
 """
 
+# KEYS: a window's buckets of one level in time order; ARGV[1] buckets per step. Sums
+# each step's fields on the server (one round trip, one JSON string back, however many
+# buckets); `depth` is the latest sample, as later buckets overwrite earlier ones.
+MERGE = """
+local per = tonumber(ARGV[1])
+local out = {}
+for p = 1, math.ceil(#KEYS / per) do out[p] = {} end
+for i = 1, #KEYS do
+  local point = out[math.floor((i - 1) / per) + 1]
+  local fields = redis.call('HGETALL', KEYS[i])
+  for j = 1, #fields, 2 do
+    local name = fields[j]
+    if name == 'depth' then
+      point[name] = tonumber(fields[j + 1])
+    else
+      point[name] = (point[name] or 0) + tonumber(fields[j + 1])
+    end
+  end
+end
+return cjson.encode(out)
+"""
+
 
 def _sha(script: str) -> str:
     return hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
@@ -103,6 +129,7 @@ class RedisCounters:
         self._apply_sha = _sha(APPLY)
         self._move_clock_sha = _sha(MOVE_CLOCK)
         self._depth_sha = _sha(SAMPLE_DEPTH)
+        self._merge_sha = _sha(MERGE)
         # Before open() and after close() the counters are down, as every adapter is
         # (redis-py would otherwise quietly reconnect a closed client).
         self._open = False
@@ -127,7 +154,7 @@ class RedisCounters:
         self._open = True
 
     async def _load_scripts(self) -> None:
-        for script in (APPLY, MOVE_CLOCK, SAMPLE_DEPTH):
+        for script in (APPLY, MOVE_CLOCK, SAMPLE_DEPTH, MERGE):
             await self._redis.script_load(script)
 
     async def apply(self, effects: Sequence[CounterEffect], *, depth_at: int | None = None) -> int:
@@ -158,21 +185,22 @@ class RedisCounters:
         keys = counters + buckets
         return [self._depth_sha, len(keys), *keys, SERIES_TTL_SECONDS]
 
-    async def series(self, level: int, start: int, end: int) -> dict[int, dict[str, int]]:
+    async def series(self, start: int, step: int, points: int) -> list[dict[str, int]]:
         self._require_open()
-        starts = range(start - start % level, end, level)
+        level = level_for(step)
+        keys = [self._bucket_key(level, at) for at in range(start, start + step * points, level)]
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for at in starts:
-                    pipe.hgetall(self._bucket_key(level, at))
-                answers = await pipe.execute()
+            try:
+                answer = await self._redis.evalsha(self._merge_sha, len(keys), *keys, step // level)
+            except NoScriptError:
+                await self._load_scripts()
+                answer = await self._redis.evalsha(self._merge_sha, len(keys), *keys, step // level)
         except RedisError as exc:
             raise DependencyDown(DEP, type(exc).__name__) from exc
-        return {
-            at: {name: int(value) for name, value in fields.items()}
-            for at, fields in zip(starts, answers, strict=True)
-            if fields
-        }
+        merged = orjson.loads(answer)  # a list of objects ({} for a step without buckets)
+        if not isinstance(merged, list):
+            return [{} for _ in range(points)]
+        return [{k: int(v) for k, v in p.items()} if isinstance(p, dict) else {} for p in merged]
 
     def _calls(self, effects: Sequence[CounterEffect]) -> list[list[Any]]:
         """EVALSHA arguments: one call per counting effect, one clock move for the rest."""

@@ -13,9 +13,10 @@ exactly-once apply as the counters (the effect key claims both). A bucket holds:
   metrics engine saw it after its last batch within the bucket's time.
 
 Buckets are kept SERIES_TTL_SECONDS (26 h; 24 h is the longest window). A query reads the
-coarsest level whose size divides the step, so 24 h at a 10-min step reads 144 buckets
-and never the jobs table; merging sums the counts and histograms of a step's buckets
-and takes the latest depth sample. Percentiles come from the merged histogram,
+coarsest level whose size divides the step, at most MAX_BUCKETS (360) of them and never
+the jobs table: 24 h at a 10-min step reads 144 buckets, 1 h at 10 s and 6 h at 1 min
+read 360; merging sums the counts and histograms of a step's buckets and takes the
+latest depth sample. Percentiles come from the merged histogram,
 interpolated inside the bin that holds the rank (within one bin: at most 19 % off).
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,15 +36,16 @@ LATENCY_BINS_PER_DOUBLING = 4
 MAX_BIN = 4 * 30  # 2**30 ms, about 12 days: anything longer lands in the last bin
 
 MAX_WINDOW = 24 * 3600
-MAX_POINTS = 1000
-FINE_STEP_WINDOW = 3600  # a step under 1 min reads 10-s buckets: windows up to 1 h
+MAX_POINTS = 360
+MAX_BUCKETS = 360  # buckets one query reads: what bounds its cost (benchmarks/README.md)
 DEFAULT_STEPS = {15 * 60: 10, 3600: 30, 24 * 3600: 600}
 WINDOWS = ("15m", "1h", "24h")
 
 SERIES_HELP = (
     "`window` (default 15m; 1m to 24h) and `step` (default 10s, 30s, 10m for 15m, 1h,"
-    " 24h) are durations in s, m or h. The step is 10s, 20s, 30s (windows up to 1h) or"
-    " whole minutes, divides the window, and window/step is at most 1,000 points. Each"
+    " 24h) are durations in s, m or h. The step is 10s, 20s or 30s (windows up to 1h),"
+    " whole minutes (windows up to 6h) or whole multiples of 10m (up to 24h); it divides"
+    " the window, and window/step is at most 360 points. Each"
     " point `t` (start of its step, UTC) has the jobs created and the runs completed,"
     " failed and cancelled in it, submit→done latency p50/p95/p99 in ms of the runs that"
     " ended in it (null when none did) and the queue depth (jobs pending or executing) at"
@@ -117,27 +119,39 @@ def series_query(window: str | None, step: str | None) -> SeriesQuery | tuple[st
         if parsed is None:
             return "step", "a duration such as 10s, 1m or 10m (s, m or h)"
         step_s = parsed
-    if step_s % 10:
-        return "step", "must be a whole multiple of 10s"
-    if step_s < 60 and 60 % step_s:
-        return "step", "under 1m must be 10s, 20s or 30s"
-    if step_s >= 60 and step_s % 60:
-        return "step", "of 1m or more must be whole minutes"
-    if step_s > window_s or window_s % step_s:
-        return "step", "must divide the window"
-    if step_s < 60 and window_s > FINE_STEP_WINDOW:
-        return "step", "under 1m is allowed for windows up to 1h"
-    if window_s // step_s > MAX_POINTS:
-        return "step", f"window/step is {window_s // step_s} points; at most {MAX_POINTS} points"
-    return SeriesQuery(window_s, step_s)
+    problem = _step_problem(window_s, step_s)
+    return ("step", problem) if problem else SeriesQuery(window_s, step_s)
+
+
+def _step_problem(window: int, step: int) -> str | None:
+    if step % 10:
+        return "must be a whole multiple of 10s"
+    if step < 60 and 60 % step:
+        return "under 1m must be 10s, 20s or 30s"
+    if step >= 60 and step % 60:
+        return "of 1m or more must be whole minutes"
+    if step > window or window % step:
+        return "must divide the window"
+    if window // step > MAX_POINTS:
+        return f"window/step is {window // step} points; at most {MAX_POINTS} points"
+    level = level_for(step)
+    if window // level > MAX_BUCKETS:
+        longest = render_duration(MAX_BUCKETS * level)
+        if level == LEVELS[0]:
+            return f"under 1m reads 10-s buckets: at most {MAX_BUCKETS}, windows up to {longest}"
+        return (
+            f"not a whole multiple of 10m reads 1-min buckets: at most {MAX_BUCKETS},"
+            f" windows up to {longest}"
+        )
+    return None
 
 
 def _default_step(window: int) -> int:
-    """About 120 points, on a step the rules accept."""
-    for step in (10, 20, 30, 60, 120, 300, 600, 900, 1800, 3600):
-        if window % step == 0 and window // step <= 120 and (step >= 60 or window <= 3600):
+    """About 120 points or fewer, on a step the rules accept."""
+    for step in (10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600):
+        if window // step <= 120 and _step_problem(window, step) is None:
             return step
-    return next(s for s in (60, 120, 300, 600, 900, 1800, 3600) if window % s == 0)
+    return next(s for s in (60, 600) if _step_problem(window, s) is None)
 
 
 def render_duration(seconds: int) -> str:
@@ -165,44 +179,54 @@ def percentile(histogram: Mapping[int, int], q: float) -> float | None:
     return bin_bounds(max(histogram))[1]  # pragma: no cover - rank ≤ total always stops above
 
 
-def merge(
-    buckets: Mapping[int, Mapping[str, int]], *, start: int, step: int, points: int
-) -> list[dict[str, Any]]:
-    """The points of a window from its buckets (bucket start → fields): counts summed,
-    percentiles from the summed histogram, depth the latest sample (carried forward over
-    steps without one; None before the first sample)."""
+def merge(steps: Sequence[Mapping[str, int]], *, start: int, step: int) -> list[dict[str, Any]]:
+    """The points of a window from its steps' summed fields (Counters.series): counts,
+    percentiles from the step's histogram, depth the latest sample (carried forward over
+    steps without one; None before the first)."""
     out: list[dict[str, Any]] = []
-    ordered = sorted(buckets.items())
-    position = 0
     depth: int | None = None
-    for n in range(points):
-        lo, hi = start + n * step, start + (n + 1) * step
-        counts = dict.fromkeys(SERIES_FIELDS, 0)
+    for n, fields in enumerate(steps):
         histogram: dict[int, int] = {}
-        while position < len(ordered) and ordered[position][0] < hi:
-            at, fields = ordered[position]
-            position += 1
-            if at < lo:
-                continue
-            for name, value in fields.items():
-                if name in counts:
-                    counts[name] += int(value)
-                elif name == DEPTH:
-                    depth = int(value)
-                elif name.startswith("h") and name[1:].isdigit():
-                    histogram[int(name[1:])] = histogram.get(int(name[1:]), 0) + int(value)
-        p50, p95, p99 = (percentile(histogram, q) for q in (0.5, 0.95, 0.99))
+        for name, value in fields.items():
+            if name[0] == "h" and name[1:].isdigit():
+                histogram[int(name[1:])] = int(value)
+        if DEPTH in fields:
+            depth = int(fields[DEPTH])
+        p50, p95, p99 = percentiles(histogram, (0.5, 0.95, 0.99))
         out.append(
             {
-                "t": lo,
-                **counts,
-                "p50Ms": _ms(p50),
-                "p95Ms": _ms(p95),
-                "p99Ms": _ms(p99),
+                "t": start + n * step,
+                "created": int(fields.get("created", 0)),
+                "completed": int(fields.get("completed", 0)),
+                "failed": int(fields.get("failed", 0)),
+                "cancelled": int(fields.get("cancelled", 0)),
+                "p50Ms": p50,
+                "p95Ms": p95,
+                "p99Ms": p99,
                 "queueDepth": depth,
             }
         )
     return out
+
+
+def percentiles(histogram: Mapping[int, int], qs: Sequence[float]) -> list[float | None]:
+    """percentile() of each of `qs` (ascending), rounded to 0.1 ms, in one walk over the
+    bins; Nones for an empty histogram."""
+    total = sum(histogram.values())
+    if total <= 0:
+        return [None] * len(qs)
+    found: list[float | None] = []
+    bins = sorted(histogram.items())
+    position, seen = 0, 0
+    for q in qs:
+        rank = q * total
+        while seen + bins[position][1] < rank:
+            seen += bins[position][1]
+            position += 1
+        index, count = bins[position]
+        lower, upper = bin_bounds(index)
+        found.append(_ms(lower + (upper - lower) * max(0.0, rank - seen) / count))
+    return found
 
 
 def _ms(value: float | None) -> float | None:

@@ -9,7 +9,7 @@ from observatory.core.clock import Clock, SystemClock, iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.stores.records import DeadLetterQuery, JobFilter
-from observatory.core.stores.series import SeriesQuery, level_for, merge, render_duration
+from observatory.core.stores.series import SeriesQuery, merge, render_duration
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -73,8 +73,8 @@ class Queries:
         now = int(self.clock.now().timestamp())
         end = now - now % query.step + query.step
         start = end - query.window
-        buckets = await self.counters.series(level_for(query.step), start, end)
-        points = merge(buckets, start=start, step=query.step, points=query.points)
+        steps = await self.counters.series(start, query.step, query.points)
+        points = merge(steps, start=start, step=query.step)
         if all(p["queueDepth"] is None for p in points):
             # No batch was counted in the window, so the depth has not moved in it.
             depth = (await self.counters.snapshot()).in_flight
