@@ -5,11 +5,13 @@ docs/images/ were taken by this test)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.browser.conftest import (
+    ARTIFACTS,
     Console,
     open_dashboard,
     screenshot,
@@ -19,6 +21,11 @@ from tests.browser.conftest import (
 from tests.system import RunningSystem, wait_until
 
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
 
 
 def figure(page: Any, chart: str, key: str) -> int:
@@ -74,7 +81,8 @@ def test_charts_are_drawn_with_the_jobs_that_ran(
     summary = page.locator("#chart-latency .chart-summary").text_content() or ""
     assert summary.startswith("Last 15 minutes: p50 up to ")
     assert "p99 up to – ms" not in summary
-    screenshot(page, "charts-overview", full_page=False)
+    screenshot(page, "charts-dashboard", full_page=False)
+    page.locator("#charts").screenshot(path=str(_artifact("charts-overview")))
     assert console.errors == []
 
 
@@ -147,10 +155,3 @@ def test_charts_fit_375px(browser: Any, observatory: RunningSystem) -> None:
         assert console.errors == []
     finally:
         context.close()
-
-
-def _artifact(name: str) -> Any:
-    from tests.browser.conftest import ARTIFACTS
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS / f"{name}.png"

@@ -153,10 +153,9 @@ export class Charts {
     if (!last) return;
     const wait = Math.max(250, (last.t + this.step) * 1000 - Date.now());
     this.stepTimer = setTimeout(() => {
-      if (this.paused() || document.hidden) {
-        this.scheduleStep();
-        return;
-      }
+      // Paused or hidden: nothing moves; the refresh on resume (or the next resync)
+      // reads the window again and schedules the next step.
+      if (this.paused() || document.hidden) return;
       if (this.rollForward()) this.drawSoon();
       this.scheduleStep();
       setTimeout(() => this.refresh().catch(() => {}), REFETCH_AFTER_STEP_MS);
