@@ -91,24 +91,30 @@ if (not current) or current < ARGV[1] then redis.call('SET', KEYS[1], ARGV[1]) e
 return 0
 """
 
-# KEYS: a window's buckets of one level in time order; ARGV[1] buckets per step. Sums
-# each step's fields on the server (one round trip, one JSON string back, however many
-# buckets); `depth` is the latest sample, as later buckets overwrite earlier ones.
+# ARGV[1] key prefix ("<ns>:metrics:series:<level>:"), ARGV[2] first bucket start,
+# ARGV[3] level, ARGV[4] buckets per step, ARGV[5] steps. Sums each step's fields on the
+# server (one round trip, one JSON string back, however many buckets); `depth` is the
+# latest sample, as later buckets overwrite earlier ones. The keys are built here rather
+# than passed (passing 360 keys cost more than the query): like APPLY's several keys,
+# that is for a single Redis, not a cluster.
 MERGE = """
-local per = tonumber(ARGV[1])
+local prefix, first = ARGV[1], tonumber(ARGV[2])
+local level, per, steps = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {}
-for p = 1, math.ceil(#KEYS / per) do out[p] = {} end
-for i = 1, #KEYS do
-  local point = out[math.floor((i - 1) / per) + 1]
-  local fields = redis.call('HGETALL', KEYS[i])
-  for j = 1, #fields, 2 do
-    local name = fields[j]
-    if name == 'depth' then
-      point[name] = tonumber(fields[j + 1])
-    else
-      point[name] = (point[name] or 0) + tonumber(fields[j + 1])
+for p = 1, steps do
+  local point = {}
+  for b = 0, per - 1 do
+    local fields = redis.call('HGETALL', prefix .. (first + ((p - 1) * per + b) * level))
+    for j = 1, #fields, 2 do
+      local name = fields[j]
+      if name == 'depth' then
+        point[name] = tonumber(fields[j + 1])
+      else
+        point[name] = (point[name] or 0) + tonumber(fields[j + 1])
+      end
     end
   end
+  out[p] = point
 end
 return cjson.encode(out)
 """
@@ -188,13 +194,13 @@ class RedisCounters:
     async def series(self, start: int, step: int, points: int) -> list[dict[str, int]]:
         self._require_open()
         level = level_for(step)
-        keys = [self._bucket_key(level, at) for at in range(start, start + step * points, level)]
+        args = (self._bucket_key(level, 0)[:-1], start, level, step // level, points)
         try:
             try:
-                answer = await self._redis.evalsha(self._merge_sha, len(keys), *keys, step // level)
+                answer = await self._redis.evalsha(self._merge_sha, 0, *args)
             except NoScriptError:
                 await self._load_scripts()
-                answer = await self._redis.evalsha(self._merge_sha, len(keys), *keys, step // level)
+                answer = await self._redis.evalsha(self._merge_sha, 0, *args)
         except RedisError as exc:
             raise DependencyDown(DEP, type(exc).__name__) from exc
         merged = orjson.loads(answer)  # a list of objects ({} for a step without buckets)

@@ -71,6 +71,9 @@ def bin_bounds(index: int) -> tuple[float, float]:
     return 2 ** ((index - 1) / LATENCY_BINS_PER_DOUBLING), 2 ** (index / LATENCY_BINS_PER_DOUBLING)
 
 
+BOUNDS = [bin_bounds(i) for i in range(MAX_BIN + 1)]
+
+
 def bucket_fields(series: str | None, latency_ms: float | None) -> list[str]:
     """The bucket fields one counted event adds 1 to."""
     fields = [series] if series else []
@@ -224,8 +227,8 @@ def percentiles(histogram: Mapping[int, int], qs: Sequence[float]) -> list[float
             seen += bins[position][1]
             position += 1
         index, count = bins[position]
-        lower, upper = bin_bounds(index)
-        found.append(_ms(lower + (upper - lower) * max(0.0, rank - seen) / count))
+        lower, upper = BOUNDS[index]
+        found.append(round(lower + (upper - lower) * max(0.0, rank - seen) / count, 1))
     return found
 
 

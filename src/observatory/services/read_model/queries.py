@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from observatory.core.clock import Clock, SystemClock, iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.stores.records import DeadLetterQuery, JobFilter
 from observatory.core.stores.series import SeriesQuery, merge, render_duration
+
+SERIES_CACHE_SECONDS = 1.0
+"""How long one reading of a window's buckets answers /stats/series (the stream's pace)."""
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -66,8 +72,29 @@ class Queries:
     ) -> None:
         self.jobs, self.events, self.counters = jobs, events, counters
         self.clock = clock or SystemClock()
+        self._series_cache: dict[tuple[int, int], tuple[float, bytes]] = {}
+        self._series_locks: dict[tuple[int, int], asyncio.Lock] = {}
 
-    async def series(self, query: SeriesQuery) -> dict[str, Any]:
+    async def series(self, query: SeriesQuery) -> bytes:
+        """The window's points as JSON (see `_series`), computed at most once per
+        SERIES_CACHE_SECONDS for each window and step however many ask: dashboards open
+        on the same window share one reading of the buckets (concurrent askers wait for
+        the one in progress)."""
+        key = (query.window, query.step)
+        now = self.clock.monotonic()
+        cached = self._series_cache.get(key)
+        if cached is not None and now - cached[0] < SERIES_CACHE_SECONDS:
+            return cached[1]
+        lock = self._series_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            cached = self._series_cache.get(key)
+            if cached is not None and self.clock.monotonic() - cached[0] < SERIES_CACHE_SECONDS:
+                return cached[1]
+            body = orjson.dumps(await self._series(query))
+            self._series_cache[key] = (self.clock.monotonic(), body)
+            return body
+
+    async def _series(self, query: SeriesQuery) -> dict[str, Any]:
         """The window's points, oldest first, the last one the step now in progress; from
         the counters' time buckets (core.stores.series), never from the jobs table."""
         now = int(self.clock.now().timestamp())
