@@ -22,6 +22,14 @@ executed, completed).
 
 created_at is spread evenly over the 30 days before the load; attempt k starts
 0.015 + 1.1 (2^(k-1) - 1) s after it (the processor's back-off), and ends 4 ms later.
+
+The time-series buckets behind GET /stats/series (core/stores/series.py) are written the
+way the metrics engine writes them, through RedisCounters.apply: each job of the last
+SERIES_HOURS (N / 30 per day, the same even spread) adds its job.created and its end
+(COMPLETED or FAILED, with its submit→done latency) to the buckets of their times, in
+batches of SERIES_BATCH with a queue-depth sample each; these effects carry no counter
+deltas, so the counters stay what `_set_counters` set. Every 10-s bucket of a 24 h
+window is then filled at N = 1,000,000 (about 4 jobs per 10 s).
 """
 
 from __future__ import annotations
@@ -40,8 +48,9 @@ import redis.asyncio as aioredis
 
 from observatory.__about__ import __version__
 from observatory.core.clock import iso
+from observatory.core.stores.records import CounterEffect
 from observatory.core.stores.redis_counters import KEYS as COUNTER_KEYS
-from observatory.core.stores.redis_counters import LAST_EVENT
+from observatory.core.stores.redis_counters import LAST_EVENT, RedisCounters
 
 EVENTS_PER_JOB = 5
 DAYS = 30
@@ -74,6 +83,8 @@ FAILURES = (
     "deadlock detected, transaction aborted",
 )
 STATUSES = sorted({status for status, _, _ in LIFECYCLES})
+SERIES_HOURS = 25  # a 24 h window and the step in progress
+SERIES_BATCH = 500  # effects per apply, about a metrics-engine batch
 
 
 def _slots() -> tuple[list[str], list[int]]:
@@ -241,6 +252,7 @@ class Loaded:
     events: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    series_effects: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -248,6 +260,7 @@ class Loaded:
             "events": self.events,
             "attempts": self.attempts,
             "statuses": self.statuses,
+            "seriesEffects": self.series_effects,
             "loadS": round(sum(self.seconds.values()), 1),
             "loadStepsS": {k: round(v, 1) for k, v in self.seconds.items()},
         }
@@ -336,7 +349,39 @@ async def load(
         await conn.close()
     await _set_counters(redis_url, namespace, loaded.statuses, newest)
     steps.done("counters")
+    if not only_jobs:
+        loaded.series_effects = await _fill_series(redis_url, namespace, jobs, end)
+        steps.done("series")
     return loaded
+
+
+async def _fill_series(redis_url: str, namespace: str, jobs: int, end: datetime) -> int:
+    """The series buckets of the jobs created in the last SERIES_HOURS (module
+    docstring); how many effects were applied."""
+    statuses, attempts = _slots()
+    every = DAYS * 86400 / max(1, jobs)
+    first = max(1, jobs - int(SERIES_HOURS * 3600 / every))
+    start = end.timestamp() - DAYS * 86400
+    effects: list[CounterEffect] = []
+    for i in range(first, jobs + 1):
+        created = start + (i - 1) * every
+        slot = (i * 19) % 100
+        status, tries = statuses[slot], attempts[slot]
+        effects.append(CounterEffect(f"bench:c:{i}", {}, None, series="created", at=int(created)))
+        if status in ("COMPLETED", "FAILED"):
+            took = 0.015 + 1.1 * (2 ** (tries - 1) - 1) + 0.004
+            done = int(created + took)
+            how = status.lower()
+            effects.append(CounterEffect(f"bench:t:{i}", {}, None, None, how, done, took * 1000))
+    counters = RedisCounters(redis_url, namespace=namespace)
+    await counters.open()
+    try:
+        for at in range(0, len(effects), SERIES_BATCH):
+            batch = effects[at : at + SERIES_BATCH]
+            await counters.apply(batch, depth_at=max(e.at for e in batch))
+    finally:
+        await counters.close()
+    return len(effects)
 
 
 async def _drop_indexes(conn: Any, namespace: str) -> list[str]:

@@ -23,6 +23,7 @@ from benchmarks.stores import Backends
 
 Log = Callable[[str], None]
 PAGE = 50  # items per /jobs page, the read model's default
+DAYS_IN_DATASET = dataset.DAYS
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,16 @@ def routes(
     jobs: int, total: int, statuses: list[str], cursors: list[str], rng: random.Random
 ) -> list[Route]:
     """The routes PERFORMANCE.md names (/stats, /jobs?status= one page, /events?jobId=),
-    a page deep into one status via a cursor an earlier answer gave, and /jobs/{id}."""
+    a page deep into one status via a cursor an earlier answer gave, /jobs/{id}, and
+    /stats/series: the dashboard's 24 h window (144 ten-minute buckets) and 6 h at 1 min
+    (360 one-minute buckets, the most one request may read), each answer checked to
+    hold the jobs of its window."""
+
+    def holds_the_day(d: dict[str, Any], hours: int = 24) -> bool:
+        """At least 90 % of the jobs created in the window counted, and latencies there."""
+        expected = jobs * hours // (DAYS_IN_DATASET * 24)
+        created = sum(p["created"] for p in d["points"])
+        return created >= expected * 9 // 10 and any(p["p99Ms"] is not None for p in d["points"])
 
     def any_job() -> str:
         return dataset.job_id(rng.randint(1, jobs))
@@ -82,6 +92,16 @@ def routes(
             "/jobs/{id}",
             lambda: f"/jobs/{any_job()}",
             lambda d: bool(d["id"] and d["events"] and d["attemptHistory"]),
+        ),
+        Route(
+            "/stats/series?window=24h",
+            lambda: "/stats/series?window=24h",
+            lambda d: len(d["points"]) == 144 and holds_the_day(d),
+        ),
+        Route(
+            "/stats/series?window=6h&step=1m",
+            lambda: "/stats/series?window=6h&step=1m",
+            lambda d: len(d["points"]) == 360 and holds_the_day(d, hours=6),
         ),
     ]
     return found

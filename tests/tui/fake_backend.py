@@ -92,6 +92,27 @@ def job_detail(n: int, trace_url: str | None = None) -> dict[str, Any]:
     }
 
 
+def series_body() -> dict[str, Any]:
+    """A fixed 15-min series: 90 steps of 10 s, a wave of completions and a few failures."""
+    points = []
+    for n in range(90):
+        minute, second = divmod(n * 10, 60)
+        points.append(
+            {
+                "t": f"2026-01-01T11:{45 + minute:02d}:{second:02d}.000Z",
+                "created": 10 + (n * 7) % 9,
+                "completed": 8 + (n * 5) % 11,
+                "failed": (n * 3) % 4 if n % 6 == 0 else 0,
+                "cancelled": 0,
+                "p50Ms": 120.0,
+                "p95Ms": 480.0,
+                "p99Ms": 900.0,
+                "queueDepth": 22,
+            }
+        )
+    return {"window": "15m", "step": "10s", "points": points}
+
+
 @dataclass
 class FakeBackend:
     """Answers like the contract says; flip the switches to make parts of it misbehave."""
@@ -125,6 +146,8 @@ class FakeBackend:
     """Every request waits forever (the splash stays)."""
     alerts_broken: bool = False
     """GET /alerts fails with 500."""
+    series_missing: bool = False
+    """GET /stats/series is 404, as from a read model older than the route."""
     gateway_script: list[httpx.Response | Exception] = field(default_factory=list)
     """The next answers to POST /jobs, in order (an exception is raised); then 202s."""
     tokens: dict[str, tuple[str, str]] | None = None
@@ -178,6 +201,8 @@ class FakeBackend:
                     "lastEventTime": "2026-01-01T11:59:58.000Z",
                 },
             )
+        if path == "/stats/series" and not self.series_missing:
+            return httpx.Response(200, json=series_body())
         if path in ("/jobs/recent", "/jobs"):
             status = request.url.params.get("status")
             items = [j for j in self.jobs if not status or j["status"] == status]

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from textual.widgets import Sparkline
 
 from observatory.core.clock import FixedClock
 from observatory.interfaces.submission import Sleep
@@ -17,7 +18,7 @@ from observatory.interfaces.tui.config import TuiConfig
 from observatory.interfaces.tui.screens.dashboard import MAX_ALERT_FAILURES, DashboardScreen
 from observatory.interfaces.tui.screens.new_task import NewTaskScreen
 from tests.tui.conftest import open_with, quick_wait, screen_text, showing, wait_for
-from tests.tui.fake_backend import FakeBackend
+from tests.tui.fake_backend import FakeBackend, series_body
 
 
 def fake_app(
@@ -35,6 +36,41 @@ def fake_app(
         env={},
         platform="linux",
     )
+
+
+async def test_without_a_series_the_sparklines_stay_empty_and_the_rest_works() -> None:
+    """A read model without /stats/series (404): no sparkline data and no totals, no error
+    in the header, statistics and jobs as usual."""
+    backend = FakeBackend(series_missing=True)
+    app = fake_app(backend, refresh_seconds=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_for(pilot, lambda: showing(app, DashboardScreen))
+        await wait_for(pilot, lambda: screen.refresh_count >= 3)
+        assert backend.count("/stats/series") >= 3
+        assert screen.series is None
+        assert screen.error is None
+        assert not screen.query_one("#spark-throughput", Sparkline).data
+        text = screen_text(app)
+        assert "Total" in text
+        assert " in 15m" not in text
+
+
+async def test_the_sparklines_draw_the_series() -> None:
+    """With the series answered, the sparklines hold its 90 steps and their totals."""
+    backend = FakeBackend()
+    app = fake_app(backend)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_for(pilot, lambda: showing(app, DashboardScreen))
+        await wait_for(pilot, lambda: screen.series is not None)
+        await pilot.pause()
+        points = series_body()["points"]
+        completed = [p["completed"] for p in points]
+        failed = [p["failed"] for p in points]
+        assert screen.query_one("#spark-throughput", Sparkline).data == completed
+        assert screen.query_one("#spark-failures", Sparkline).data == failed
+        text = screen_text(app)
+        assert f"{sum(completed)} in 15m" in text
+        assert f"{sum(failed)} in 15m" in text
 
 
 async def test_alerts_back_off_after_three_failures_until_r() -> None:

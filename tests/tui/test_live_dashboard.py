@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.widgets import DataTable, Input, OptionList, Select
+from textual.widgets import DataTable, Input, OptionList, Select, Sparkline
 
 from observatory.core.contracts.registry import load_registry
 from observatory.interfaces.tui.app import ObservatoryApp
@@ -66,6 +66,41 @@ def palette_offers(app: ObservatoryApp, words: str) -> bool:
     if hits.highlighted is None:
         return False
     return words in str(hits.get_option_at_index(hits.highlighted).prompt)
+
+
+async def test_the_statistics_panel_draws_sparklines_of_the_series(live: RunningSystem) -> None:
+    """After jobs complete and fail, the Completed and Failed sparklines hold the read
+    model's 15-min series (90 steps of 10 s) and their totals say how many."""
+    done = [submit_directly(live, unique_type("SPARK_OK"), durationMs=5) for _ in range(2)]
+    failed = submit_directly(live, unique_type("SPARK_FAIL"), failProbability=1)
+
+    def ended() -> bool:
+        states = [
+            httpx.get(f"{live.read_model_url}/jobs/{i}", timeout=5).json().get("status")
+            for i in [*done, failed]
+        ]
+        return states == ["COMPLETED", "COMPLETED", "FAILED"]
+
+    app = live_app(live)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await wait_for(pilot, lambda: on_dashboard(app), what="the dashboard")
+        await wait_for(pilot, ended, timeout=30, what="the jobs to end")
+
+        def drawn() -> bool:
+            throughput = list(screen.query_one("#spark-throughput", Sparkline).data or [])
+            failures = list(screen.query_one("#spark-failures", Sparkline).data or [])
+            return len(throughput) == 90 and sum(throughput) >= 2 and sum(failures) >= 1
+
+        await wait_for(pilot, drawn, timeout=30, what="the sparklines to show the jobs")
+        series = httpx.get(f"{live.read_model_url}/stats/series", timeout=5).json()
+        completed = sum(p["completed"] for p in series["points"])
+        await wait_for(
+            pilot,
+            lambda: sum(screen.query_one("#spark-throughput", Sparkline).data or []) == completed,
+            what="the sparkline to match /stats/series",
+        )
+        text = screen_text(app)
+        assert f"{completed} in 15m" in text
 
 
 async def test_the_dashboard_shows_the_read_models_live_statistics(live: RunningSystem) -> None:

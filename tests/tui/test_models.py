@@ -10,6 +10,7 @@ from observatory.interfaces.tui.models import (
     JobDetail,
     JobFilter,
     JobSummary,
+    Series,
     Stats,
 )
 
@@ -20,6 +21,25 @@ def test_stats_read_every_counter_and_default_missing_ones_to_zero() -> None:
         total=5, completed=3, failed=1, in_flight=0, dead_letters=0, last_event=""
     )
     assert Stats.parse({"totalJobs": "lots"}).total == 0  # a wrong type never crashes the screen
+
+
+def test_a_series_reads_its_columns_and_refuses_a_wrong_shape() -> None:
+    body = {
+        "window": "15m",
+        "step": "10s",
+        "points": [
+            {"t": "x", "created": 2, "completed": 1, "failed": 0, "cancelled": 1},
+            {"t": "y", "created": None, "completed": 3, "failed": "many"},
+        ],
+    }
+    series = Series.parse(body)
+    assert (series.window, series.step) == ("15m", "10s")
+    assert (series.created, series.completed, series.failed) == ((2, 0), (1, 3), (0, 0))
+    assert series.cancelled == (1, 0)
+    bad_bodies: list[object] = [[], {"points": {}}, {"points": [3]}]
+    for bad in bad_bodies:
+        with pytest.raises(BadResponse):
+            Series.parse(bad)
 
 
 def test_a_job_summary_tolerates_nulls_and_normalises_the_status() -> None:

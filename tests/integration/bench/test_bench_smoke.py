@@ -63,6 +63,8 @@ def _check_read_model(rm: dict[str, Any]) -> None:
     assert rm["answersOk"], rm["routes"]
     routes = {r["route"] for r in rm["routes"]}
     assert {"/stats", "/jobs?status=", "/events?jobId=", "/jobs/{id}"} <= routes
+    assert {"/stats/series?window=24h", "/stats/series?window=6h&step=1m"} <= routes
+    assert rm["seriesEffects"] > 0
     assert "/jobs?status=FAILED&cursor=" in routes  # a page reached through a cursor
     assert all(r["ok"] == r["sent"] > 0 for r in rm["routes"]), rm["routes"]
 

@@ -9,6 +9,7 @@ nothing is fetched.
 from __future__ import annotations
 
 import hashlib
+import json
 import tarfile
 import zipfile
 from pathlib import Path
@@ -59,6 +60,19 @@ def test_the_wheel_records_the_commit_the_epoch_and_the_builder(wheel: Path, hea
     assert f"COMMIT = {head!r}" in text
     assert f"BUILT = {EPOCH_TEXT!r}" in text
     assert "BUILDER = 'hatchling " in text
+
+
+def test_the_wheel_carries_the_pinned_chart_library(wheel: Path) -> None:
+    """The dashboard's vendored uPlot (THIRD-PARTY.md) ships in the wheel, byte for byte
+    the pinned files, with its licence."""
+    folder = "observatory/services/web/static/vendor/uplot/"
+    with zipfile.ZipFile(wheel) as archive:
+        pin = json.loads(archive.read(folder + "pin.json"))
+        for name, entry in pin["files"].items():
+            digest = hashlib.sha256(archive.read(folder + name)).hexdigest()
+            assert digest == entry["sha256"], name
+        assert "MIT License" in archive.read(folder + "LICENSE").decode()
+        assert "observatory/services/web/static/js/charts.js" in archive.namelist()
 
 
 def test_the_source_tree_is_left_without_a_record(wheel: Path) -> None:

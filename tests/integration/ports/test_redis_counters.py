@@ -9,6 +9,7 @@ from tests.waiting import wait_until_async
 
 from observatory.core.stores.records import CounterEffect
 from observatory.core.stores.redis_counters import EFFECT_TTL_SECONDS, RedisCounters
+from observatory.core.stores.series import SERIES_TTL_SECONDS
 
 
 async def test_counting_goes_on_exactly_once_after_redis_loses_its_scripts(
@@ -59,6 +60,25 @@ async def test_an_expired_effect_key_is_missing_again(redis_url: str, namespace:
 
         await wait_until_async(forgotten, timeout=5, message="the effect key to expire")
         assert (await counters.snapshot()).total == 1
+    finally:
+        await counters.close()
+        await admin.aclose()
+        await delete_redis_keys(redis_url, namespace)
+
+
+async def test_series_buckets_expire_after_their_ttl(redis_url: str, namespace: str) -> None:
+    """Every time bucket an effect or a depth sample writes carries an expiry of at most
+    SERIES_TTL_SECONDS (26 h), so a day's buckets never pile up."""
+    counters = RedisCounters(redis_url, namespace=namespace)
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        await counters.open()
+        effect = CounterEffect("created:s", {"total": 1}, None, series="created", at=1_767_225_600)
+        await counters.apply([effect], depth_at=1_767_225_700)
+        keys = [k async for k in admin.scan_iter(f"{namespace}:metrics:series:*")]
+        assert len(keys) == 5  # the event's and the sample's buckets; one 10-min bucket holds both
+        for key in keys:
+            assert 0 < await admin.ttl(key) <= SERIES_TTL_SECONDS
     finally:
         await counters.close()
         await admin.aclose()

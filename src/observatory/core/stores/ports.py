@@ -115,11 +115,14 @@ class Counters(Protocol):
     async def open(self) -> None:
         """Connect."""
 
-    async def apply(self, effects: Sequence[CounterEffect]) -> int:
+    async def apply(self, effects: Sequence[CounterEffect], *, depth_at: int | None = None) -> int:
         """Apply each effect whose key was never applied; return how many were new.
 
-        An effect without deltas only moves last_event_time (a max, so repeating it is
-        harmless); it claims no key and is not counted as new."""
+        An effect without deltas or series only moves last_event_time (a max, so repeating
+        it is harmless); it claims no key and is not counted as new. An effect's series
+        and latency go to the time buckets of its `at` under the same claim. With
+        `depth_at` (epoch seconds), the queue depth after the effects is recorded in the
+        buckets of that moment (core.stores.series)."""
 
     async def missing(self, keys: Collection[str]) -> set[str]:
         """Those of `keys` whose effect was never applied: one read, however many keys.
@@ -129,6 +132,13 @@ class Counters(Protocol):
 
     async def snapshot(self) -> CounterSnapshot:
         """Current values."""
+
+    async def series(self, start: int, step: int, points: int) -> list[dict[str, int]]:
+        """`points` steps of `step` seconds from `start` (epoch seconds, a multiple of the
+        step), oldest first: per step the sums of its time buckets' fields, and `depth`
+        the latest depth sample in it (absent when none); {} for a step with no bucket.
+        Read from the coarsest level that tiles the step (core.stores.series). Buckets are
+        kept at least SERIES_TTL_SECONDS."""
 
     async def ping(self) -> bool:
         """True when the counters answer now."""

@@ -117,12 +117,24 @@ class CounterEffect:
 
     `requires` names the key of an effect that must have been applied before this one
     may count (a run's end needs its job.created). `Counters.apply` does not look at
-    it: the caller asks `Counters.missing` first and holds back what is not yet due."""
+    it: the caller asks `Counters.missing` first and holds back what is not yet due.
+
+    `series` (created, completed, failed, cancelled) and `latency_ms` (submit→done) are
+    added, under the same claim, to the time buckets of `at` (epoch seconds of the
+    event; core.stores.series)."""
 
     key: str
     deltas: dict[str, int]
     event_time: str | None = None
     requires: str | None = None
+    series: str | None = None
+    at: int = 0
+    latency_ms: float | None = None
+
+    @property
+    def counts(self) -> bool:
+        """True when applying it changes something beyond last_event_time (it claims its key)."""
+        return bool(self.series) or any(self.deltas.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from observatory.interfaces.tui.models import (
     BulkRetryResult,
     JobDetail,
     JobSummary,
+    Series,
     Stats,
 )
 from observatory.interfaces.tui.validation import Simulation
@@ -262,6 +263,10 @@ class ObservatoryClient:
 
     async def stats(self) -> Stats:
         return self._parsed(Stats.parse, await self._read("/stats"))
+
+    async def series(self, window: str = "15m") -> Series:
+        """GET /stats/series for `window` at the read model's default step."""
+        return self._parsed(Series.parse, await self._read("/stats/series", {"window": window}))
 
     async def jobs(
         self,

@@ -149,6 +149,35 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class Series:
+    """GET /stats/series: per-step counts, oldest first (the sparklines' data)."""
+
+    window: str = ""
+    step: str = ""
+    created: tuple[int, ...] = ()
+    completed: tuple[int, ...] = ()
+    failed: tuple[int, ...] = ()
+    cancelled: tuple[int, ...] = ()
+
+    @classmethod
+    def parse(cls, body: Any) -> Series:
+        data = _obj(body, "/stats/series")
+        points = [_obj(p, "a series point") for p in _list(data.get("points"), "points")]
+
+        def column(key: str) -> tuple[int, ...]:
+            return tuple(_int(p.get(key)) for p in points)
+
+        return cls(
+            window=_str(data.get("window")),
+            step=_str(data.get("step")),
+            created=column("created"),
+            completed=column("completed"),
+            failed=column("failed"),
+            cancelled=column("cancelled"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class JobSummary:
     id: str
     type: str

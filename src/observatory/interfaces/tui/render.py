@@ -82,6 +82,11 @@ def stats_text(stats: Stats | None) -> Text:
     )
 
 
+def spark_total(total: int, window: str) -> Text:
+    """What a sparkline adds up to: "12 in 15m"."""
+    return Text.assemble((f"{total}", "bold"), (f" in {window}", "dim"))
+
+
 def alerts_text(alerts: Alerts | None, error: str | None, paused: bool) -> Text:
     """The alerts box: the first MAX_ALERTS alerts, or why there are none to show."""
     if error is not None:

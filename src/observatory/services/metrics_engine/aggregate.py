@@ -7,6 +7,9 @@
 - job.cancelled ends a run the same way (one terminal effect per run): cancelled+1; a
   cancelled rerun of a FAILED job moves it from failed to cancelled.
 - validated/executed only move `last_event_time`.
+- For the time series (core.stores.series) a run-1 job.created is one `created`; every
+  run's end is one `completed`, `failed` or `cancelled` at its occurredAt, and a completed
+  or failed run adds its submit→done latency (occurredAt - the job's createdAt).
 
 A run's end counts only after its run began: the terminal effect of run 1 requires
 `created:<id>`, of run N `created:<id>:<N>`, so a completion of a job that was never
@@ -39,25 +42,43 @@ def effect_of(envelope: dict[str, Any]) -> CounterEffect:
     if job_id is None:
         raise InvalidMessage("payload.id is not a UUID")
     run = int(job.get("run") or 1)
-    when = iso(_in_range(envelope["occurredAt"], "occurredAt"))
+    occurred = _in_range(envelope["occurredAt"], "occurredAt")
+    when, at = iso(occurred), int(occurred.timestamp())
     event_type = envelope["eventType"]
+    created_at = job.get("createdAt")
     if event_type == EventType.CREATED:
-        created_at = job.get("createdAt")
         if isinstance(created_at, str):  # the schema requires it; the check is the range
             _in_range(created_at, "payload.createdAt")
-        return CounterEffect(
-            created_key(job_id, run), {"total": 1} if run == 1 else {"retried": 1}, when
-        )
+        if run == 1:
+            return CounterEffect(
+                created_key(job_id, run), {"total": 1}, when, series="created", at=at
+            )
+        return CounterEffect(created_key(job_id, run), {"retried": 1}, when)
+    requires = created_key(job_id, run)
+    key = f"terminal:{job_id}:{run}"
+    latency = _latency_ms(created_at, occurred)
     if event_type == EventType.COMPLETED:
         deltas = {"completed": 1, "failed": -1} if run > 1 else {"completed": 1}
-        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
+        return CounterEffect(key, deltas, when, requires, "completed", at, latency)
     if event_type == EventType.FAILED:
         deltas = {"failed": 1} if run == 1 else {}
-        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
+        return CounterEffect(key, deltas, when, requires, "failed", at, latency)
     if event_type == EventType.CANCELLED:
         deltas = {"cancelled": 1, "failed": -1} if run > 1 else {"cancelled": 1}
-        return CounterEffect(f"terminal:{job_id}:{run}", deltas, when, created_key(job_id, run))
+        return CounterEffect(key, deltas, when, requires, "cancelled", at)
     return CounterEffect(f"event:{envelope['eventId']}", {}, when)
+
+
+def _latency_ms(created_at: Any, done: datetime) -> float | None:
+    """Submit (the job's createdAt) to done, in ms, as the processor's latency histogram
+    measures it; None without a createdAt the system could hold (the end still counts)."""
+    try:
+        submitted = as_utc(parse_iso(str(created_at))) if isinstance(created_at, str) else None
+    except (ValueError, OverflowError):
+        return None
+    if submitted is None:
+        return None
+    return max(0.0, (done - submitted).total_seconds() * 1000)
 
 
 def _in_range(text: str, field: str) -> datetime:

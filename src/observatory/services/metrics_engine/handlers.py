@@ -164,8 +164,9 @@ class EventHandler:
     async def _store(self, due: list[Admitted]) -> None:
         envelopes = [a.envelope for a in due]
         new = set(await self.events.insert(envelopes))
-        await self.counters.apply([a.effect for a in due])
         now = self.clock.now()
+        # The queue depth is sampled into the buckets of now (core.stores.series).
+        await self.counters.apply([a.effect for a in due], depth_at=int(now.timestamp()))
         for envelope in envelopes:
             if envelope["eventId"] not in new:
                 self.metrics.duplicates.inc()

@@ -39,7 +39,9 @@ def create_app(
     access = access if access is not None else load_access(http)
     clock = clock or SystemClock()
     metrics = ServiceMetrics("read-model")
-    queries = Queries(jobs=jobs, events=events, counters=counters, trace_url=settings.trace_url)
+    queries = Queries(
+        jobs=jobs, events=events, counters=counters, clock=clock, trace_url=settings.trace_url
+    )
     alerts = AlertSource(
         str(settings.alertmanager_url) if settings.alertmanager_url else None,
         timeout=settings.alert_timeout,

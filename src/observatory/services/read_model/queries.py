@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
-from observatory.core.clock import iso, parse_iso
+import orjson
+
+from observatory.core.clock import Clock, SystemClock, iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.stores.records import DeadLetterQuery, JobFilter
+from observatory.core.stores.series import SeriesQuery, merge, render_duration
+
+SERIES_CACHE_SECONDS = 1.0
+"""How long one reading of a window's buckets answers /stats/series (the stream's pace)."""
 
 LIFECYCLE_RANK: dict[str, int] = {
     EventType.CREATED: 0,
@@ -60,10 +68,54 @@ class Queries:
         jobs: JobStore,
         events: EventStore,
         counters: Counters,
+        clock: Clock | None = None,
         trace_url: str | None = None,
     ) -> None:
         self.jobs, self.events, self.counters = jobs, events, counters
         self.trace_url = trace_url  # ODTO_TRACE_URL: a template with {traceId}
+        self.clock = clock or SystemClock()
+        self._series_cache: dict[tuple[int, int], tuple[float, bytes]] = {}
+        self._series_locks: dict[tuple[int, int], asyncio.Lock] = {}
+
+    async def series(self, query: SeriesQuery) -> bytes:
+        """The window's points as JSON (see `_series`), computed at most once per
+        SERIES_CACHE_SECONDS for each window and step however many ask: dashboards open
+        on the same window share one reading of the buckets (concurrent askers wait for
+        the one in progress)."""
+        key = (query.window, query.step)
+        now = self.clock.monotonic()
+        cached = self._series_cache.get(key)
+        if cached is not None and now - cached[0] < SERIES_CACHE_SECONDS:
+            return cached[1]
+        lock = self._series_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            cached = self._series_cache.get(key)
+            if cached is not None and self.clock.monotonic() - cached[0] < SERIES_CACHE_SECONDS:
+                return cached[1]
+            body = orjson.dumps(await self._series(query))
+            self._series_cache[key] = (self.clock.monotonic(), body)
+            return body
+
+    async def _series(self, query: SeriesQuery) -> dict[str, Any]:
+        """The window's points, oldest first, the last one the step now in progress; from
+        the counters' time buckets (core.stores.series), never from the jobs table."""
+        now = int(self.clock.now().timestamp())
+        end = now - now % query.step + query.step
+        start = end - query.window
+        steps = await self.counters.series(start, query.step, query.points)
+        points = merge(steps, start=start, step=query.step)
+        if all(p["queueDepth"] is None for p in points):
+            # No batch was counted in the window, so the depth has not moved in it.
+            depth = (await self.counters.snapshot()).in_flight
+            for point in points:
+                point["queueDepth"] = depth
+        for point in points:
+            point["t"] = iso(datetime.fromtimestamp(point["t"], UTC))
+        return {
+            "window": render_duration(query.window),
+            "step": render_duration(query.step),
+            "points": points,
+        }
 
     async def stats(self) -> dict[str, Any]:
         snap = await self.counters.snapshot()

@@ -13,6 +13,7 @@ from observatory.core.access_http import RouteRoles
 READS = (
     "/health",
     "/stats",
+    "/stats/series",
     "/jobs/recent",
     "/jobs",
     "/jobs/{job_id}",

@@ -16,6 +16,7 @@ from observatory.core.dead_letter_filter import dead_letter_query
 from observatory.core.errors import InvalidMessage, NotFound
 from observatory.core.http import is_json, json_error, token_denied
 from observatory.core.job_filter import parse_filter
+from observatory.core.stores.series import SERIES_HELP, series_query
 from observatory.services.read_model.alerts import AlertSource, parse_notification
 from observatory.services.read_model.queries import Queries
 from observatory.services.read_model.search import SEARCH_HELP, search_params
@@ -40,6 +41,24 @@ def build_router(
     @router.get("/stats", tags=["stats"], summary="Live counters")
     async def stats() -> dict[str, Any]:
         return await queries.stats()
+
+    @router.get(
+        "/stats/series",
+        tags=["stats"],
+        summary="Counts, submit→done latency percentiles and queue depth per step",
+        description=SERIES_HELP,
+        responses={"400": {"description": "window/step malformed or beyond a limit (named)"}},
+    )
+    async def stats_series(
+        window: Annotated[str | None, Query(max_length=12, description="15m, 1h, 24h")] = None,
+        step: Annotated[str | None, Query(max_length=12, description="10s, 1m, 10m")] = None,
+    ) -> Response:
+        checked = series_query(window, step)
+        if isinstance(checked, tuple):
+            name, problem = checked
+            raise InvalidMessage("Invalid query", [Violation(f"$.{name}", problem)])
+        # Up to 360 points, encoded once (queries.series), not by FastAPI's per-value encoder.
+        return Response(await queries.series(checked), media_type="application/json")
 
     @router.get("/jobs/recent", tags=["jobs"], summary="Newest jobs first")
     async def recent(limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 """The live dashboard: statistics, alerts, recent jobs, refreshed every 2 s in a worker.
 
-A refresh asks the read model for /stats, the jobs (filtered when `/` set a filter) and
-/alerts at once. Alerts back off: after MAX_ALERT_FAILURES failed fetches in a row they
-are no longer asked for until the user presses R.
+A refresh asks the read model for /stats, the jobs (filtered when `/` set a filter),
+/stats/series (the statistics panel's sparklines: jobs completed and runs failed per
+step over the last SERIES_WINDOW) and /alerts at once. Alerts back off: after
+MAX_ALERT_FAILURES failed fetches in a row they are no longer asked for until the user
+presses R.
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Sparkline, Static
 from textual.worker import Worker
 
 from observatory.__about__ import __version__
 from observatory.core.contracts.vocabulary import EventType
 from observatory.interfaces.tui import art
 from observatory.interfaces.tui.client import RequestError
-from observatory.interfaces.tui.models import Alerts, JobFilter, JobSummary, Stats
+from observatory.interfaces.tui.models import Alerts, JobFilter, JobSummary, Series, Stats
 from observatory.interfaces.tui.render import (
     alerts_text,
     indicator,
     key_bar,
     short_time,
+    spark_total,
     stats_text,
     status_text,
 )
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from observatory.interfaces.tui.app import ObservatoryApp
 
 MAX_ALERT_FAILURES = 3
+SERIES_WINDOW = "15m"
 BULK_CAP = 1000  # POST /jobs/retry's cap per request
 BULK_FILTER_NOTE = "Bulk retry filters by type and error text only: clear id and metadata first"
 STREAM_COALESCE_SECONDS = 0.1
@@ -84,6 +88,7 @@ class DashboardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.stats: Stats | None = None
+        self.series: Series | None = None
         self.jobs: list[JobSummary] = []
         self.alerts: Alerts | None = None
         self.alert_error: str | None = None
@@ -108,7 +113,13 @@ class DashboardScreen(Screen[None]):
             yield Static(Text(art.logo_block(), style="green"), id="logo", classes="box")
             with Vertical(id="summary"):
                 yield Static(id="title")
-                yield Static(id="stats", classes="box")
+                with Vertical(id="stats", classes="box"):
+                    yield Static(id="stats-text")
+                    for name, label in (("throughput", "Completed"), ("failures", "Failed")):
+                        with Horizontal(classes="spark-row"):
+                            yield Static(label, classes="spark-label")
+                            yield Sparkline([], id=f"spark-{name}")
+                            yield Static(id=f"spark-{name}-total", classes="spark-total")
                 yield Static(id="alerts", classes="box")
         table: DataTable[Any] = DataTable(id="jobs", cursor_type="row", zebra_stripes=True)
         yield table
@@ -153,11 +164,14 @@ class DashboardScreen(Screen[None]):
         calls: list[Any] = [
             client.stats(),
             client.jobs(limit=rows, search=self.job_filter.params()),
+            client.series(SERIES_WINDOW),
         ]
         if want_alerts:
             calls.append(client.alerts())
         results = await asyncio.gather(*calls, return_exceptions=True)
-        stats, jobs = results[0], results[1]
+        stats, jobs, series = results[0], results[1], results[2]
+        if isinstance(series, Series):
+            self.series = series  # when it fails (an older read model), the last one stays
         errors = [r for r in (stats, jobs) if isinstance(r, BaseException)]
         if isinstance(stats, Stats):
             self.stats = stats
@@ -172,7 +186,7 @@ class DashboardScreen(Screen[None]):
             self.error = None
             self.last_ok = self.observatory.clock.now()
         if want_alerts:
-            alerts = results[2]
+            alerts = results[3]
             if isinstance(alerts, Alerts):
                 self.alerts, self.alert_error, self.alert_failures = alerts, None, 0
             else:
@@ -210,7 +224,7 @@ class DashboardScreen(Screen[None]):
                 return
             self.last_ok, self.error = self.observatory.clock.now(), None
             self._draw_header()
-            self.query_one("#stats", Static).update(stats_text(self.stats))
+            self._draw_stats()
         elif event == "job-event":
             self._apply_job_event(data)
             if not self.jobs_refresh_pending:
@@ -249,7 +263,7 @@ class DashboardScreen(Screen[None]):
 
     def redraw(self) -> None:
         self._draw_header()
-        self.query_one("#stats", Static).update(stats_text(self.stats))
+        self._draw_stats()
         alerts = self.query_one("#alerts", Static)
         count = len(self.alerts.alerts) if self.alerts and self.alert_error is None else 0
         alerts.border_title = f"Alerts ({count})"
@@ -272,6 +286,17 @@ class DashboardScreen(Screen[None]):
         if self.who is not None and self.who[0]:
             title.append(f"   role: {self.who[1]} ({self.who[0]})", style="bold cyan")
         self.query_one("#title", Static).update(title)
+
+    def _draw_stats(self) -> None:
+        self.query_one("#stats-text", Static).update(stats_text(self.stats))
+        series = self.series
+        for name, values in (
+            ("throughput", series.completed if series else ()),
+            ("failures", series.failed if series else ()),
+        ):
+            self.query_one(f"#spark-{name}", Sparkline).data = list(values)
+            total = self.query_one(f"#spark-{name}-total", Static)
+            total.update(spark_total(sum(values), series.window) if series else "")
 
     def _draw_jobs(self) -> None:
         table: DataTable[Any] = self.query_one("#jobs", DataTable)

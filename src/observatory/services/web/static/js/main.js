@@ -1,5 +1,6 @@
 // The dashboard: boot behind the splash, then live updates, routing and the two modals.
 import { local } from "./api.js";
+import { Charts } from "./charts.js";
 import { byId, setText } from "./dom.js";
 import { LiveFeed } from "./live.js";
 import { NewTaskForm } from "./new-task.js";
@@ -41,9 +42,12 @@ const refreshJobs = throttle(() => {
   jobs.onJobEvent();
 }, JOBS_REFRESH_MS);
 
+const charts = new Charts({ paused: () => feed.paused });
+
 const feed = new LiveFeed({
   onStats(stats) {
     overview.renderStats(stats);
+    charts.onStats(stats);
     deadLetters.onStats(stats);
     markUpdated();
   },
@@ -63,6 +67,7 @@ async function refreshAll() {
     overview.refreshEvents(),
     overview.refreshAlerts(),
     currentView()?.refresh(),
+    charts.refresh(),
   ]);
   const ok = results.slice(0, 3).some((r) => r.status === "fulfilled");
   if (ok) markUpdated();
@@ -139,7 +144,12 @@ async function boot() {
     splash.fail(`${problem.message}.`, boot);
     return;
   }
-  await Promise.allSettled([overview.refreshRecent(), overview.refreshEvents(), overview.refreshAlerts()]);
+  await Promise.allSettled([
+    overview.refreshRecent(),
+    overview.refreshEvents(),
+    overview.refreshAlerts(),
+    charts.refresh(),
+  ]);
   markUpdated();
   splash.finish();
   if (started) return;
