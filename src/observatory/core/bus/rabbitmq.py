@@ -5,6 +5,10 @@ Delayed delivery uses the standard pattern: a message waits in `<queue>.delay.<t
 with a per-message expiration, then RabbitMQ dead-letters it back into `<queue>`. Tiers
 are powers of two, so a short delay never waits behind a much longer one.
 
+Queues are classic or quorum (`queue_type`, ODTO_QUEUE_TYPE); declarations.py says
+what each is declared with. `url` may name several brokers of one cluster, comma
+separated (amqp_wire.py): the connection goes to the next one when its node fails.
+
 Per-message costs are kept off the hot path: a batch's publishes are queued at once and
 their confirms awaited together (`publish_many`), deliveries are settled with multiple
 acks (acks.py), and the frames of one loop turn leave in one socket write (amqp_wire.py).
@@ -26,17 +30,24 @@ from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 from aiormq import spec
 
 from observatory.core.bus import amqp_wire
 from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
+from observatory.core.bus.declarations import (
+    DEFAULT_DELIVERY_LIMIT,
+    Declarations,
+    QueueType,
+    mismatch,
+)
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
-from observatory.core.bus.topology import BINDINGS, Names
+from observatory.core.bus.topology import BINDINGS, DEAD_LETTERS, Names
 from observatory.core.bus.tracing import BusTracer
-from observatory.core.errors import DependencyDown, OutcomeUnknown
+from observatory.core.errors import ConfigurationError, DependencyDown, OutcomeUnknown
 
 PUBLISH_TIMEOUT = 10.0
 BATCH_WINDOW = 0.002
@@ -80,8 +91,17 @@ def _properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basi
 class RabbitBus:
     """Bus adapter for RabbitMQ (see module docstring)."""
 
-    def __init__(self, url: str, *, namespace: str = "", tracer: BusTracer | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "",
+        tracer: BusTracer | None = None,
+        queue_type: QueueType = "classic",
+        delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+    ) -> None:
         self.names = Names(namespace)
+        self.declarations = Declarations(queue_type, self.names.exchange, delivery_limit)
         self._tracer = tracer  # None: tracing off (core.bus.tracing)
         self._url = url
         self._connection: AbstractRobustConnection | None = None
@@ -99,6 +119,9 @@ class RabbitBus:
             self._connection = await amqp_wire.connect(self._url, timeout=5)
             self._publish_channel = await self._connection.channel(publisher_confirms=True)
             await self._declare(self._publish_channel)
+        except ConfigurationError:
+            await self._drop_connection()
+            raise
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
             await self._drop_connection()
             raise DependencyDown("bus", type(exc).__name__) from exc
@@ -115,8 +138,20 @@ class RabbitBus:
         )
         for routing_key in BINDINGS:
             for queue_name in self.names.bound_queues(routing_key):
-                queue = await channel.declare_queue(queue_name, durable=True)
+                queue = await self._declare_queue(channel, queue_name)
                 await queue.bind(self._exchange, routing_key)
+
+    async def _declare_queue(
+        self, channel: AbstractChannel, name: str, arguments: dict[str, Any] | None = None
+    ) -> AbstractQueue:
+        """Declare `name` with its queue type's arguments (a topology queue's unless
+        `arguments` are given); a queue that exists with other ones is a ConfigurationError."""
+        if arguments is None:
+            arguments = self.declarations.queue(name, dead_letters=self.names.q(DEAD_LETTERS))
+        try:
+            return await channel.declare_queue(name, durable=True, arguments=arguments)
+        except aiormq.exceptions.ChannelPreconditionFailed as exc:
+            raise mismatch(name, self.declarations.queue_type, str(exc)) from exc
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         """Queue every publish at once and wait for all the confirms.
@@ -180,11 +215,7 @@ class RabbitBus:
         tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
         delay_queue = f"{target}.delay.{tier}s"
         if delay_queue not in self._delay_queues:
-            await channel.declare_queue(
-                delay_queue,
-                durable=True,
-                arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target},
-            )
+            await self._declare_queue(channel, delay_queue, self.declarations.delay(target))
             self._delay_queues.add(delay_queue)
         properties = _properties(headers, None)
         properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
@@ -237,7 +268,7 @@ class RabbitBus:
 
         self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{label}"))
         for name in names:
-            amqp_queue = await channel.declare_queue(name, durable=True)
+            amqp_queue = await self._declare_queue(channel, name)
             await amqp_queue.consume(receiver(name), no_ack=False)
 
     async def queue_depth(self, queue: str) -> int:
