@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from yarl import URL
 from tests.integration.ports.engines import delete_rabbit_namespace
 from tests.integration.ports.test_bus import Collector, publish
 from tests.system import free_port
+from yarl import URL
 
 from observatory.core.bus.port import Delivery, Outcome
 from observatory.core.bus.rabbitmq import RabbitBus
