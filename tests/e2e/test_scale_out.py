@@ -82,6 +82,19 @@ def test_two_processors_and_two_metrics_engines_end_each_job_once(
     assert all(count > 0 for count in handled), handled  # both processors took a share
 
 
+def diagnose(http: httpx.Client, running: list[ServiceProcess], cluster: RabbitCluster) -> str:
+    """What a failed run looked like: the counters, the queues, each service's last log lines."""
+    stats = http.get(f"{url_of(running, 'read-model')}/stats").text
+    try:
+        queues = cluster.nodes[1].ctl("list_queues", "name", "type", "messages", "leader")
+    except RuntimeError as exc:
+        queues = str(exc)
+    logs = "\n".join(
+        f"--- {s.name}\n" + s.log_path.read_text(errors="replace")[-2000:] for s in running
+    )
+    return f"stats: {stats}\nqueues:\n{queues}\n{logs}"
+
+
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
     reason = missing()
@@ -126,7 +139,10 @@ def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(
         assert len(client.accepted) >= 30  # jobs really flowed before and after the kill
         with httpx.Client(timeout=10) as http:
             read_model = url_of(running, "read-model")
-            assert_exactly_once(http, read_model, sorted(client.accepted))
+            try:
+                assert_exactly_once(http, read_model, sorted(client.accepted))
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{diagnose(http, running, cluster)}") from exc
             assert_lifecycle_in_order(http, read_model, sorted(client.accepted))
     finally:
         client.http.close()

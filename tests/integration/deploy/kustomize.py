@@ -34,20 +34,20 @@ def kubectl() -> str:
     pytest.skip(message)
 
 
-def render_kind_overlay(workdir: Path) -> list[dict[str, Any]]:
-    """`kubectl kustomize deploy/k8s/overlays/kind` on a copy of deploy/ with secrets made."""
+def render_kind_overlay(workdir: Path, overlay: Path = OVERLAY) -> list[dict[str, Any]]:
+    """`kubectl kustomize deploy/k8s/overlays/kind` (or another overlay built on it, such
+    as kind-rabbitmq-cluster) on a copy of deploy/ with the kind overlay's secrets made."""
     copy = workdir / "repo"
     shutil.copytree(DEPLOY, copy / "deploy", ignore=shutil.ignore_patterns("secrets.env", ".env"))
-    overlay = copy / OVERLAY
     subprocess.run(
         [sys.executable, str(copy / "deploy/make_env.py"), "secrets.env.example", "secrets.env"],
-        cwd=overlay,
+        cwd=copy / OVERLAY,
         check=True,
         capture_output=True,
         timeout=60,
     )
     done = subprocess.run(
-        [kubectl(), "kustomize", str(overlay)],
+        [kubectl(), "kustomize", str(copy / overlay)],
         capture_output=True,
         text=True,
         timeout=120,

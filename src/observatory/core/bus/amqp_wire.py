@@ -12,7 +12,7 @@ declares `transport_factory` as one of them. Plain `amqp://` only; `amqps://` ke
 aiormq's TLS transport.
 
 Several brokers of one cluster: `RABBITMQ_URL` may list AMQP URLs separated by commas
-(`amqp://u:p@rabbit-0:5672/,amqp://u:p@rabbit-1:5672/`); they must agree on everything
+(`amqp://rabbit-0:5672/,amqp://rabbit-1:5672/`, credentials included); they must agree on everything
 but host and port. Each connection attempt tries the nodes in turn, starting with the
 one after the node it last used, so when a node dies the robust connection's reconnect
 goes to another one. Several URLs need plain `amqp://`.
