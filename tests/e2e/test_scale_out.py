@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -82,6 +83,10 @@ def test_two_processors_and_two_metrics_engines_end_each_job_once(
     assert all(count > 0 for count in handled), handled  # both processors took a share
 
 
+def is_ready(service: ServiceProcess) -> bool:
+    return httpx.get(f"{service.url}/readyz").status_code == 200
+
+
 def diagnose(http: httpx.Client, running: list[ServiceProcess], cluster: RabbitCluster) -> str:
     """What a failed run looked like: the counters, the queues, each service's last log lines."""
     stats = http.get(f"{url_of(running, 'read-model')}/stats").text
@@ -131,11 +136,7 @@ def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(
         client.run_for(12)
         client.finish(timeout=120)
         for service in running:  # every service is connected again (to another node)
-            wait_until(
-                lambda service=service: httpx.get(f"{service.url}/readyz").status_code == 200,
-                timeout=60,
-                message=f"{service.name} ready again",
-            )
+            wait_until(partial(is_ready, service), timeout=60, message=f"{service.name} ready")
         assert len(client.accepted) >= 30  # jobs really flowed before and after the kill
         with httpx.Client(timeout=10) as http:
             read_model = url_of(running, "read-model")

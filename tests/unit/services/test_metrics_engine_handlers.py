@@ -359,3 +359,25 @@ async def test_events_published_through_the_exchange_reach_the_engine_by_their_q
     assert {m.queue.split(".", 1)[0] for m in deliveries} == {"unit"}
     assert await engine.handle(deliveries) == [Outcome.ACK] * 4
     assert (await embedded.counters.snapshot()).completed == 1
+
+
+async def test_rabbitmqs_own_dead_letters_are_stored_and_copies_of_our_rejects_skipped(
+    engine: Engine, embedded: Embedded
+) -> None:
+    """With quorum queues RabbitMQ dead-letters messages itself (core.bus.declarations): one
+    that reached the delivery limit is stored with that reason and the queue to replay it
+    into; its copy of a message we rejected (and dead-lettered already) is not stored again."""
+    limit = {"x-death": [{"reason": "delivery_limit", "queue": "ns.jobs.created", "count": 1}]}
+    ours = {"x-death": [{"reason": "rejected", "queue": "ns.jobs.executed", "count": 1}]}
+    looping = orjson.dumps(event(embedded.clock, "job.created", job(embedded.clock)))
+    batch = [
+        Message(looping, "ns.jobs.failed.validation", limit),
+        Message(b"garbage", "ns.jobs.failed.validation", ours),
+    ]
+    assert await engine.letters(batch) == [Outcome.ACK, Outcome.ACK]
+
+    (stored_letter,) = await embedded.events.dead_letters(10)
+    assert stored_letter["original_event"] == orjson.loads(looping)
+    assert stored_letter["queue"] == "jobs.created"  # stored by its topology name
+    assert "delivery_limit" in stored_letter["validation_error"]
+    assert (await embedded.counters.snapshot()).dead_letters == 1

@@ -27,6 +27,11 @@ process every time, or an outage that lasts longer than the back-off's ~10 minut
 of requeues. Job attempts that retry with back-off go through a delay queue and come
 back as a new delivery, so they do not use the limit up.
 
+RabbitMQ dead-letters a message for any reason it has, including our own rejections
+(`rejected`): those were dead-lettered by us already, with the reason, or dropped on
+purpose, so the dead-letter consumer skips them (`broker_death` says which is which) and
+stores only what RabbitMQ decided on its own (`delivery_limit`).
+
 Declaring an existing queue with another type (or other arguments) fails in RabbitMQ
 with PRECONDITION_FAILED; `mismatch()` turns that into a ConfigurationError that says
 what to do.
@@ -34,6 +39,7 @@ what to do.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,6 +91,15 @@ class Declarations:
     def delay(self, target: str) -> dict[str, Any]:
         """Arguments of a delay queue whose expired messages go back into `target`."""
         return self._replicated({"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target})
+
+
+def broker_death(headers: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(reason, queue) of the last time RabbitMQ dead-lettered this message (its `x-death`
+    header, newest first); None for a message we published to the dead letters ourselves."""
+    deaths = headers.get("x-death")
+    if not isinstance(deaths, list) or not deaths or not isinstance(deaths[0], Mapping):
+        return None
+    return str(deaths[0].get("reason", "")), str(deaths[0].get("queue", ""))
 
 
 def mismatch(queue: str, queue_type: QueueType, reply: str) -> ConfigurationError:
