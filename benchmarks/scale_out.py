@@ -71,6 +71,7 @@ async def run(
         await _until(lambda: stores.redis_completed(), 1)
         start = time.monotonic()
         accepted = await submit(stack.gateway_urls, jobs, work_ms)
+        submitted = time.monotonic() - start
         await _until(lambda: stores.redis_completed(), accepted + 1)
         elapsed = time.monotonic() - start
 
@@ -91,6 +92,7 @@ async def run(
             "workMs": work_ms,
             "jobs": accepted,
             "seconds": round(elapsed, 2),
+            "submitS": round(submitted, 2),
             "jobsPerS": round(accepted / elapsed, 1),
             "ok": check["ok"],
         }

@@ -134,7 +134,13 @@ def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(
         client.run_for(3)
         cluster.kill(0)
         client.run_for(12)
-        client.finish(timeout=120)
+        try:
+            client.finish(timeout=120)
+        except AssertionError as exc:
+            with httpx.Client(timeout=10) as http:
+                raise AssertionError(
+                    f"answers {client.answers}\n{diagnose(http, running, cluster)}"
+                ) from exc
         for service in running:  # every service is connected again (to another node)
             wait_until(partial(is_ready, service), timeout=60, message=f"{service.name} ready")
         assert len(client.accepted) >= 30  # jobs really flowed before and after the kill
