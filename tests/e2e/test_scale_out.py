@@ -90,6 +90,10 @@ def is_ready(service: ServiceProcess) -> bool:
 def diagnose(http: httpx.Client, running: list[ServiceProcess], cluster: RabbitCluster) -> str:
     """What a failed run looked like: the counters, the queues, each service's last log lines."""
     stats = http.get(f"{url_of(running, 'read-model')}/stats").text
+    gateway = url_of(running, "gateway")
+    answer = http.post(f"{gateway}/jobs", json={"type": "DIAGNOSE"})
+    stats += f"\ngateway POST /jobs: {answer.status_code} {answer.text[:300]}"
+    stats += f"\ngateway /readyz: {http.get(f'{gateway}/readyz').text[:300]}"
     try:
         queues = cluster.nodes[1].ctl("list_queues", "name", "type", "messages", "leader")
     except RuntimeError as exc:
