@@ -94,6 +94,7 @@ class RealStack(Stack):
         kind: str,
         services: tuple[str, ...] = REAL_SERVICES,
         gateways: int = 1,
+        processors: int = 1,
         env: dict[str, str] | None = None,
     ) -> RealStack:
         ns = new_namespace(kind)
@@ -108,7 +109,7 @@ class RealStack(Stack):
         }
         try:
             for name in services:
-                copies = gateways if name == "gateway" else 1
+                copies = {"gateway": gateways, "processor": processors}.get(name, 1)
                 for index in range(copies):
                     port = ports[name] if index == 0 else free_port()
                     label = name if copies == 1 else f"{name}-{index + 1}"

@@ -5,8 +5,8 @@
     python3 deploy/make_env.py deploy/k8s/overlays/kind/secrets.env.example \
         deploy/k8s/overlays/kind/secrets.env
 
-Every `*_PASSWORD=` left empty in the example gets a fresh random URL-safe value; every
-other line (comments, user names, optional keys such as ODTO_API_TOKEN) is copied as it
+Every `*_PASSWORD=` or `*_COOKIE=` left empty in the example gets a fresh random URL-safe
+value; every other line (comments, user names, optional keys such as ODTO_API_TOKEN) is copied as it
 is. An existing target is never overwritten (exit 0, "kept"), so credentials stay stable
 across runs. The target is created readable by its owner only. `odto cluster up` runs this
 for the kind overlay; for compose run it once by hand. Standard library only.
@@ -20,11 +20,11 @@ import secrets
 import sys
 from pathlib import Path
 
-GENERATED = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*_PASSWORD)=\s*$")
+GENERATED = re.compile(r"^(?P<key>[A-Z][A-Z0-9_]*_(?:PASSWORD|COOKIE))=\s*$")
 
 
 def render(example: str) -> str:
-    """The example's text with each empty `*_PASSWORD=` given a random value."""
+    """The example's text with each empty `*_PASSWORD=` or `*_COOKIE=` given a random value."""
     lines = []
     for line in example.splitlines():
         match = GENERATED.match(line)

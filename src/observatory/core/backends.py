@@ -63,7 +63,13 @@ def make_bus(backends: Backends, tracing: Tracing | None = None) -> Bus:
     if url:
         from observatory.core.bus.rabbitmq import RabbitBus
 
-        return RabbitBus(url, namespace=backends.namespace, tracer=tracing.bus("rabbitmq"))
+        return RabbitBus(
+            url,
+            namespace=backends.namespace,
+            tracer=tracing.bus("rabbitmq"),
+            queue_type=backends.queue_type,
+            delivery_limit=backends.queue_delivery_limit,
+        )
     return EmbeddedBus(
         backends.data_dir / "bus.sqlite3",
         namespace=backends.namespace,

@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from observatory.core.bus.declarations import DEFAULT_DELIVERY_LIMIT
+from observatory.core.errors import ConfigurationError
 
 DEFAULT_PORTS = {
     "gateway": 3000,
@@ -49,7 +53,21 @@ class Backends(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     rabbitmq_url: SecretStr | None = Field(default=None, validation_alias="RABBITMQ_URL")
-    """AMQP URL of RabbitMQ; unset = embedded durable bus in the data directory."""
+    """AMQP URL of RabbitMQ; unset = embedded durable bus in the data directory. Several
+    nodes of one cluster: their URLs separated by commas (core.bus.amqp_wire)."""
+
+    queue_type: Literal["classic", "quorum"] = Field(
+        default="classic", validation_alias="ODTO_QUEUE_TYPE"
+    )
+    """RabbitMQ's queue type for every queue (core.bus.declarations); quorum for clusters."""
+
+    queue_delivery_limit: int = Field(
+        default=DEFAULT_DELIVERY_LIMIT,
+        ge=1,
+        le=100_000,
+        validation_alias="ODTO_QUEUE_DELIVERY_LIMIT",
+    )
+    """With quorum queues: deliveries of one message before RabbitMQ dead-letters it."""
 
     postgres_url: SecretStr | None = Field(default=None, validation_alias="POSTGRES_URL")
     """PostgreSQL URL of the job store; unset = SQLite in the data directory."""
@@ -88,6 +106,20 @@ class Backends(BaseSettings):
             .replace("postgres", "postgresql")
             .replace("postgresqlql", "postgresql"),
         }
+
+
+def load_backends() -> Backends:
+    """`Backends()` from the environment; a value it refuses is a ConfigurationError that
+    names the variable and what it accepts (a start-up error, not a traceback)."""
+    try:
+        return Backends()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']} "
+            f"(got {error.get('input')!r})"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc
 
 
 class HttpSettings(BaseSettings):

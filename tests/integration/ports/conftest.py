@@ -25,6 +25,7 @@ from tests.integration.ports.engines import (
     drop_schema,
 )
 
+from observatory.core.bus.declarations import QueueType
 from observatory.core.bus.embedded import EmbeddedBus
 from observatory.core.bus.port import Bus
 from observatory.core.bus.rabbitmq import RabbitBus
@@ -50,11 +51,12 @@ def _open(store: Bus | JobStore | Counters | EventStore) -> Awaitable[None]:
 # --- where each engine keeps its data (sync, so `getfixturevalue` can skip or fail) ---
 
 
-@pytest.fixture(params=["embedded", "rabbitmq"])
+@pytest.fixture(params=["embedded", "rabbitmq", "rabbitmq-quorum"])
 def bus_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """The bus suite runs on RabbitMQ twice: classic and quorum queues (ODTO_QUEUE_TYPE)."""
     if request.param == "embedded":
         return "embedded", str(tmp_path / "bus.sqlite3")
-    return "rabbitmq", str(request.getfixturevalue("rabbitmq_url"))
+    return str(request.param), str(request.getfixturevalue("rabbitmq_url"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -92,13 +94,14 @@ async def bus_engine(bus_target: tuple[str, str], namespace: str) -> AsyncIterat
     if name == "embedded":
         build = lambda: EmbeddedBus(Path(target), namespace=namespace)  # noqa: E731 — one short factory per backend
     else:
-        build = lambda: RabbitBus(target, namespace=namespace)  # noqa: E731 — one short factory per backend
+        queue_type: QueueType = "quorum" if name == "rabbitmq-quorum" else "classic"
+        build = lambda: RabbitBus(target, namespace=namespace, queue_type=queue_type)  # noqa: E731 — one short factory per backend
     engine: Engine[Bus] = Engine(name, target, namespace, build, _open)
     try:
         yield engine
     finally:
         await engine.close_all()
-        if name == "rabbitmq":
+        if name.startswith("rabbitmq"):
             await delete_rabbit_namespace(target, namespace)
 
 

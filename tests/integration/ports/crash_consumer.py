@@ -3,7 +3,7 @@
 test_bus.py starts it, waits for its "received <body>" line and kills it with SIGKILL,
 which is the crash whose messages the bus must deliver again to someone else.
 
-    python crash_consumer.py embedded|rabbitmq TARGET NAMESPACE QUEUE
+    python crash_consumer.py embedded|rabbitmq|rabbitmq-quorum TARGET NAMESPACE QUEUE
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ async def main(engine: str, target: str, namespace: str, queue: str) -> None:
     if engine == "embedded":
         bus = EmbeddedBus(Path(target), namespace=namespace, lease=LEASE_SECONDS)
     else:
-        bus = RabbitBus(target, namespace=namespace)
+        quorum = engine == "rabbitmq-quorum"
+        bus = RabbitBus(target, namespace=namespace, queue_type="quorum" if quorum else "classic")
     await bus.open()
 
     async def hang(batch: Sequence[Delivery]) -> list[Outcome]:

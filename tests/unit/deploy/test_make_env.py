@@ -43,6 +43,16 @@ def test_never_overwrites_existing_credentials(tmp_path: Path) -> None:
 
 
 def test_kind_secrets_example_has_the_same_keys_as_compose() -> None:
-    """One list of credentials for both deployments."""
+    """One list of credentials for both deployments, plus the Erlang cookie of the
+    Kubernetes RabbitMQ cluster (overlay kind-rabbitmq-cluster; compose runs one node)."""
     kind = env_keys(DEPLOY / "k8s/overlays/kind/secrets.env.example")
-    assert kind == env_keys(COMPOSE_DIR / ".env.example")
+    assert kind == {**env_keys(COMPOSE_DIR / ".env.example"), "RABBITMQ_ERLANG_COOKIE": ""}
+
+
+def test_the_erlang_cookie_is_generated_like_a_password(tmp_path: Path) -> None:
+    target = tmp_path / "secrets.env"
+    example = DEPLOY / "k8s/overlays/kind/secrets.env.example"
+    assert make_env().main([str(example), str(target)]) == 0
+    cookie = env_keys(target)["RABBITMQ_ERLANG_COOKIE"]
+    assert len(cookie) >= 30
+    assert cookie.replace("-", "").replace("_", "").isalnum()

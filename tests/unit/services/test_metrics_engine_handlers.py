@@ -390,3 +390,25 @@ async def test_a_replayed_letter_delivered_again_stays_replayed_until_its_replay
     [letter] = await embedded.events.dead_letters(10)
     assert letter["state"] == "replay_failed"
     assert letter["replayError"] == f"no job.created seen for job {completed['payload']['id']}"
+
+
+async def test_rabbitmqs_own_dead_letters_are_stored_and_copies_of_our_rejects_skipped(
+    engine: Engine, embedded: Embedded
+) -> None:
+    """With quorum queues RabbitMQ dead-letters messages itself (core.bus.declarations): one
+    that reached the delivery limit is stored with that reason and the queue to replay it
+    into; its copy of a message we rejected (and dead-lettered already) is not stored again."""
+    limit = {"x-death": [{"reason": "delivery_limit", "queue": "ns.jobs.created", "count": 1}]}
+    ours = {"x-death": [{"reason": "rejected", "queue": "ns.jobs.executed", "count": 1}]}
+    looping = orjson.dumps(event(embedded.clock, "job.created", job(embedded.clock)))
+    batch = [
+        Message(looping, "ns.jobs.failed.validation", limit),
+        Message(b"garbage", "ns.jobs.failed.validation", ours),
+    ]
+    assert await engine.letters(batch) == [Outcome.ACK, Outcome.ACK]
+
+    (stored_letter,) = await embedded.events.dead_letters(10)
+    assert stored_letter["original_event"] == orjson.loads(looping)
+    assert stored_letter["queue"] == "jobs.created"  # stored by its topology name
+    assert "delivery_limit" in stored_letter["validation_error"]
+    assert (await embedded.counters.snapshot()).dead_letters == 1

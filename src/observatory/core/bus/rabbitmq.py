@@ -5,6 +5,10 @@ Delayed delivery uses the standard pattern: a message waits in `<queue>.delay.<t
 with a per-message expiration, then RabbitMQ dead-letters it back into `<queue>`. Tiers
 are powers of two, so a short delay never waits behind a much longer one.
 
+Queues are classic or quorum (`queue_type`, ODTO_QUEUE_TYPE); declarations.py says
+what each is declared with. `url` may name several brokers of one cluster, comma
+separated (amqp_wire.py): the connection goes to the next one when its node fails.
+
 Per-message costs are kept off the hot path: a batch's publishes are queued at once and
 their confirms awaited together (`publish_many`), deliveries are settled with multiple
 acks (acks.py), and the frames of one loop turn leave in one socket write (amqp_wire.py).
@@ -22,21 +26,31 @@ from typing import Any, cast
 
 import aio_pika
 import aiormq
+import structlog
 from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 from aiormq import spec
 
 from observatory.core.bus import amqp_wire
 from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
+from observatory.core.bus.declarations import (
+    DEFAULT_DELIVERY_LIMIT,
+    Declarations,
+    QueueType,
+    mismatch,
+)
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
 from observatory.core.bus.runner import ConsumerRunner
-from observatory.core.bus.topology import BINDINGS, Names
+from observatory.core.bus.topology import BINDINGS, DEAD_LETTERS, Names
 from observatory.core.bus.tracing import BusTracer
-from observatory.core.errors import DependencyDown, OutcomeUnknown
+from observatory.core.errors import ConfigurationError, DependencyDown, OutcomeUnknown
+
+log = structlog.get_logger("observatory.bus")
 
 PUBLISH_TIMEOUT = 10.0
 BATCH_WINDOW = 0.002
@@ -68,6 +82,16 @@ class RabbitDelivery:
         self.tracker.settle(self.tag, SETTLE_CODES[outcome])
 
 
+@dataclass(slots=True)
+class _Consumer:
+    """One consume() call: its channel (replaced after a reconnect that lost it), its
+    queues' receivers and its prefetch."""
+
+    channel: AbstractChannel
+    receivers: dict[str, Callable[[AbstractIncomingMessage], Awaitable[None]]]
+    prefetch: int
+
+
 def _properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basic.Properties:
     return spec.Basic.Properties(
         content_type="application/json",
@@ -80,8 +104,17 @@ def _properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basi
 class RabbitBus:
     """Bus adapter for RabbitMQ (see module docstring)."""
 
-    def __init__(self, url: str, *, namespace: str = "", tracer: BusTracer | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        namespace: str = "",
+        tracer: BusTracer | None = None,
+        queue_type: QueueType = "classic",
+        delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+    ) -> None:
         self.names = Names(namespace)
+        self.declarations = Declarations(queue_type, self.names.exchange, delivery_limit)
         self._tracer = tracer  # None: tracing off (core.bus.tracing)
         self._url = url
         self._connection: AbstractRobustConnection | None = None
@@ -91,6 +124,9 @@ class RabbitBus:
         self._runners: list[ConsumerRunner] = []
         self._trackers: list[list[AckTracker]] = []  # per consumer, newest channel last
         self._tasks: list[asyncio.Task[None]] = []
+        # what each consume() set up, to set it up again on a channel the reconnect lost
+        self._consumers: list[_Consumer] = []
+        self._healing = asyncio.Lock()
 
     async def open(self) -> None:
         if self._connection is not None:
@@ -99,6 +135,10 @@ class RabbitBus:
             self._connection = await amqp_wire.connect(self._url, timeout=5)
             self._publish_channel = await self._connection.channel(publisher_confirms=True)
             await self._declare(self._publish_channel)
+            self._connection.reconnect_callbacks.add(self._on_reconnect)
+        except ConfigurationError:
+            await self._drop_connection()
+            raise
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
             await self._drop_connection()
             raise DependencyDown("bus", type(exc).__name__) from exc
@@ -115,8 +155,20 @@ class RabbitBus:
         )
         for routing_key in BINDINGS:
             for queue_name in self.names.bound_queues(routing_key):
-                queue = await channel.declare_queue(queue_name, durable=True)
+                queue = await self._declare_queue(channel, queue_name)
                 await queue.bind(self._exchange, routing_key)
+
+    async def _declare_queue(
+        self, channel: AbstractChannel, name: str, arguments: dict[str, Any] | None = None
+    ) -> AbstractQueue:
+        """Declare `name` with its queue type's arguments (a topology queue's unless
+        `arguments` are given); a queue that exists with other ones is a ConfigurationError."""
+        if arguments is None:
+            arguments = self.declarations.queue(name, dead_letters=self.names.q(DEAD_LETTERS))
+        try:
+            return await channel.declare_queue(name, durable=True, arguments=arguments)
+        except aiormq.exceptions.ChannelPreconditionFailed as exc:
+            raise mismatch(name, self.declarations.queue_type, str(exc)) from exc
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         """Queue every publish at once and wait for all the confirms.
@@ -132,9 +184,7 @@ class RabbitBus:
         return await self._publish(messages)
 
     async def _publish(self, messages: Sequence[Outgoing]) -> None:
-        channel = self._publish_channel
-        if channel is None or not self._usable():
-            raise DependencyDown("bus", "not connected")
+        channel = await self._healed()
         # the concrete aiormq channel: its basic_publish takes `wait`
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
         exchange = self.names.exchange
@@ -174,17 +224,11 @@ class RabbitBus:
     ) -> None:
         """Into the delay queue of `target`'s tier; RabbitMQ dead-letters it back into
         `target` when it expires, headers (and so the trace context) unchanged."""
-        channel = self._publish_channel
-        if channel is None or not self._usable():
-            raise DependencyDown("bus", "not connected")
+        channel = await self._healed()
         tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
         delay_queue = f"{target}.delay.{tier}s"
         if delay_queue not in self._delay_queues:
-            await channel.declare_queue(
-                delay_queue,
-                durable=True,
-                arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target},
-            )
+            await self._declare_queue(channel, delay_queue, self.declarations.delay(target))
             self._delay_queues.add(delay_queue)
         properties = _properties(headers, None)
         properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
@@ -203,7 +247,6 @@ class RabbitBus:
         names = [self.names.q(q) for q in queue_names(queues)]
         label = "+".join(names)
         channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=max(1, prefetch // len(names)))
         traced = handler if self._tracer is None else self._tracer.consuming(label, handler)
         runner = ConsumerRunner(label, traced, prefetch=prefetch)
         self._runners.append(runner)
@@ -236,9 +279,51 @@ class RabbitBus:
                 runner.submit(batch)
 
         self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{label}"))
-        for name in names:
-            amqp_queue = await channel.declare_queue(name, durable=True)
-            await amqp_queue.consume(receiver(name), no_ack=False)
+        consumer = _Consumer(channel, {name: receiver(name) for name in names}, prefetch)
+        self._consumers.append(consumer)
+        await self._subscribe(consumer)
+
+    async def _subscribe(self, consumer: _Consumer) -> None:
+        channel = consumer.channel
+        await channel.set_qos(prefetch_count=max(1, consumer.prefetch // len(consumer.receivers)))
+        for name, on_message in consumer.receivers.items():
+            amqp_queue = await self._declare_queue(channel, name)
+            await amqp_queue.consume(on_message, no_ack=False)
+
+    async def _healed(self) -> AbstractChannel:
+        """The publish channel, opened again when the connection is back but the channel
+        was lost with the old one (aio-pika restores channels, but not one whose close
+        callback failed while the node died under in-flight publishes)."""
+        connection = self._connection
+        if connection is None or not self._connected():
+            raise DependencyDown("bus", "not connected")
+        channel = self._publish_channel
+        if channel is not None and not channel.is_closed:
+            return channel
+        async with self._healing:
+            channel = self._publish_channel
+            if channel is None or channel.is_closed:
+                try:
+                    channel = await connection.channel(publisher_confirms=True)
+                except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
+                    raise DependencyDown("bus", type(exc).__name__) from exc
+                self._publish_channel = channel
+        return channel
+
+    async def _on_reconnect(self, *_: Any) -> None:
+        """After a reconnect (to another node of a cluster, say), consume again on a new
+        channel wherever the old one was not restored; the publish channel heals on use."""
+        connection = self._connection
+        if connection is None:
+            return
+        for consumer in self._consumers:
+            if not consumer.channel.is_closed:
+                continue
+            try:
+                consumer.channel = await connection.channel()
+                await self._subscribe(consumer)
+            except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
+                log.warning("consumer not restored after reconnect", error=type(exc).__name__)
 
     async def queue_depth(self, queue: str) -> int:
         if self._connection is None or self._connection.is_closed:
@@ -253,16 +338,16 @@ class RabbitBus:
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
             raise DependencyDown("bus", type(exc).__name__) from exc
 
-    def _usable(self) -> bool:
+    def _connected(self) -> bool:
         """Connected now (a robust connection that is reconnecting is not)."""
-        connection, channel = self._connection, self._publish_channel
-        if connection is None or connection.is_closed or channel is None or channel.is_closed:
+        connection = self._connection
+        if connection is None or connection.is_closed:
             return False
         connected = getattr(connection, "connected", None)
         return connected is None or bool(connected.is_set())
 
     async def ping(self) -> bool:
-        return self._usable() and self._exchange is not None
+        return self._connected() and self._exchange is not None
 
     async def close(self) -> None:
         for task in self._tasks:

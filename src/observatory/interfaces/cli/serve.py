@@ -10,7 +10,7 @@ from typing import Any
 from observatory.core.access import load_access
 from observatory.core.backends import Adapters
 from observatory.core.errors import ConfigurationError
-from observatory.core.settings import Backends, HttpSettings, TracingSettings
+from observatory.core.settings import HttpSettings, TracingSettings, load_backends
 from observatory.core.telemetry import configure_logging
 from observatory.core.tracing.facade import Tracing
 from observatory.interfaces.cli.servers import make_server, stop_on_signals
@@ -31,11 +31,12 @@ async def run_serve(args: argparse.Namespace) -> int:
     try:
         access = load_access(http)
         tracing = Tracing.from_settings(TracingSettings(), service=f"observatory-{args.service}")
+        backends = load_backends()
     except ConfigurationError as exc:
         print(f"odto serve: {exc}", file=sys.stderr)
         return 2
     try:
-        adapters = Adapters(Backends(), tracing)
+        adapters = Adapters(backends, tracing)
         built = build(args.service, Wiring(http=http, adapters=adapters, access=access))
         server = make_server(built.app, built.port, http=http)
         stop_on_signals([server], asyncio.Event())

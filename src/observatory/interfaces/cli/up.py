@@ -10,7 +10,7 @@ from typing import Any
 from observatory.core.access import load_access
 from observatory.core.backends import Adapters, Lifecycle
 from observatory.core.errors import ConfigurationError, DependencyDown
-from observatory.core.settings import Backends, HttpSettings, TracingSettings
+from observatory.core.settings import Backends, HttpSettings, TracingSettings, load_backends
 from observatory.core.telemetry import configure_logging
 from observatory.core.tracing.facade import Tracing
 from observatory.interfaces.cli.observability import (
@@ -56,7 +56,11 @@ def service_urls(ports: dict[str, int], host: str) -> dict[str, str]:
 async def run_up(args: argparse.Namespace) -> int:
     configure_logging(CliSettings().log_level or "warning")
     progress = Progress(as_json=args.json)
-    backends = Backends()
+    try:
+        backends = load_backends()
+    except ConfigurationError as exc:
+        progress.step("config", "error", str(exc))
+        return 1
     engines = backends.describe()
     progress.step("config", "complete", ", ".join(f"{k}={v}" for k, v in engines.items()))
     if backends.embedded:
@@ -82,6 +86,10 @@ async def _open_and_serve(args: argparse.Namespace, progress: Progress, adapters
     progress.step("backends", "starting", "opening bus and stores")
     try:
         await asyncio.wait_for(shared.open(), BACKEND_TIMEOUT)
+    except ConfigurationError as exc:  # e.g. a queue that exists with another type
+        progress.step("backends", "error", str(exc))
+        await shared.close()
+        return 1
     except (TimeoutError, DependencyDown) as exc:
         progress.step(
             "backends", "error", f"backends did not answer within {BACKEND_TIMEOUT:.0f}s: {exc}"

@@ -19,6 +19,7 @@ import orjson
 import structlog
 
 from observatory.__about__ import __version__
+from observatory.core.bus.declarations import broker_death
 from observatory.core.bus.port import Bus, Delivery, Outcome, Outgoing
 from observatory.core.bus.tracing import publish_each, within
 from observatory.core.clock import Clock, iso, parse_iso
@@ -187,7 +188,11 @@ class DeadLetterHandler:
         self.events, self.counters, self.clock, self.metrics = events, counters, clock, metrics
 
     async def __call__(self, batch: Sequence[Delivery]) -> list[Outcome]:
-        letters = [self._letter(d) for d in batch]
+        # a message we rejected was dead-lettered by us already (or dropped on purpose);
+        # RabbitMQ's copy of it (quorum queues) is not a second dead letter
+        letters = [
+            self._letter(d) for d in batch if (broker_death(d.headers) or ("",))[0] != "rejected"
+        ]
         added = await self.events.add_dead_letters(letters)
         await self.counters.apply([dead_letter_effect(letter.key) for letter in letters])
         self.metrics.dead_letters.inc(added)
@@ -216,15 +221,18 @@ class DeadLetterHandler:
         if isinstance(document, dict) and not validate("dead-letter", document):
             return DeadLetter(key, document)
         reason = "published straight to jobs.failed.validation; not a dead-letter document"
+        death = broker_death(delivery.headers)
+        if death is not None:  # RabbitMQ's own decision, e.g. the quorum delivery limit
+            reason = f"dead-lettered by RabbitMQ from {death[1]}: {death[0]}"
         raw = rejected(delivery.body, InvalidMessage(reason), delivery.queue)
-        return DeadLetter(
-            key,
-            {
-                "original_event": raw.original,
-                "validation_error": raw.error,
-                "rejected_at": iso(self.clock.now()),
-                "correlation_id": raw.correlation_id,
-                "service": SERVICE,
-                "service_version": __version__,
-            },
-        )
+        letter = {
+            "original_event": raw.original,
+            "validation_error": raw.error,
+            "rejected_at": iso(self.clock.now()),
+            "correlation_id": raw.correlation_id,
+            "service": SERVICE,
+            "service_version": __version__,
+        }
+        if death is not None and death[1]:
+            letter["queue"] = death[1]  # where it can be replayed (core.replay)
+        return DeadLetter(key, letter)
