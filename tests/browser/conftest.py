@@ -139,11 +139,20 @@ def submit_job(system: RunningSystem, job_type: str, simulate: dict[str, Any]) -
     return str(response.json()["jobId"])
 
 
-def wait_for_status(system: RunningSystem, job_id: str, status: str) -> dict[str, Any]:
+def wait_for_status(
+    system: RunningSystem, job_id: str, status: str, *, event: str | None = None
+) -> dict[str, Any]:
+    """The job once it has `status` (and, with `event`, once that event is stored too: the
+    job's row and its events are written by two services, so either may come first)."""
+
     def current() -> dict[str, Any] | None:
         response = httpx.get(f"{system.read_model_url}/jobs/{job_id}", timeout=5)
         job = response.json() if response.status_code == 200 else None
-        return job if job and job["status"] == status else None
+        if not job or job["status"] != status:
+            return None
+        if event is not None and event not in {e["eventType"] for e in job["events"]}:
+            return None
+        return job
 
     job: dict[str, Any] = wait_until(current, timeout=30, message=f"job {job_id} {status}")
     return job

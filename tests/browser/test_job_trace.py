@@ -44,7 +44,7 @@ def test_a_traced_job_links_to_its_trace_and_draws_its_waterfall(
     """A job whose first attempt fails: the link opens its trace, the waterfall shows the
     wait, both attempts (failed, then completed, one after the other) and its events."""
     job_id = submit_job(traced_system, "TRACED", {"failAttempts": 1, "durationMs": 300})
-    job = wait_for_status(traced_system, job_id, "COMPLETED")
+    job = wait_for_status(traced_system, job_id, "COMPLETED", event="job.completed")
     assert len(job["traceId"]) == 32
 
     open_dashboard(page, traced_system, f"#/jobs/{job_id}")
