@@ -59,6 +59,10 @@ BATCH_WINDOW = 0.002
 SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
 
 
+class _Nacked(DependencyDown):
+    """The broker nacked a publish (RabbitBus._confirmed)."""
+
+
 @dataclass(slots=True)
 class RabbitDelivery:
     """An AMQP delivery; settling hands its outcome to its channel's AckTracker."""
@@ -185,6 +189,19 @@ class RabbitBus:
         return await self._publish(messages)
 
     async def _publish(self, messages: Sequence[Outgoing]) -> None:
+        """Publish, and once more on a new channel if the broker nacked (see `_confirmed`):
+        a nack of a message routed to several queues may have stored it in some of them,
+        so the same messages go again (consumers are idempotent by id) rather than the
+        caller making new ones; nacked twice, the outcome is unknown."""
+        try:
+            await self._publish_once(messages)
+        except _Nacked:
+            try:
+                await self._publish_once(messages)
+            except _Nacked as exc:
+                raise OutcomeUnknown("bus", "publish refused by the broker twice") from exc
+
+    async def _publish_once(self, messages: Sequence[Outgoing]) -> None:
         channel = await self._healed()
         # the concrete aiormq channel: its basic_publish takes `wait`
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
@@ -202,14 +219,15 @@ class RabbitBus:
         await self._confirmed(channel, sends)
 
     async def _confirmed(self, channel: AbstractChannel, sends: list[Any]) -> None:
-        """Await every confirm. A nack means the broker refused (nothing stored), and the
-        channel is retired (`_retire`); any other failure once the frames are on their way
-        leaves the outcome unknown."""
+        """Await every confirm. A nack (`_Nacked`) means the broker refused to store the
+        message in at least one of the queues it was routed to, and the channel is retired
+        (`_retire`); any other failure once the frames are on their way leaves the
+        outcome unknown."""
         try:
             await asyncio.wait_for(asyncio.gather(*sends), PUBLISH_TIMEOUT)
         except aiormq.exceptions.DeliveryError as exc:
             self._retire(channel)
-            raise DependencyDown("bus", "publish refused by the broker") from exc
+            raise _Nacked("bus", "publish refused by the broker") from exc
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, RuntimeError) as exc:
             raise OutcomeUnknown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
 
@@ -236,9 +254,13 @@ class RabbitBus:
         properties = _properties(headers, None)
         properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
         underlay = await channel.get_underlay_channel()
-        await self._confirmed(
-            channel, [underlay.basic_publish(body, routing_key=delay_queue, properties=properties)]
-        )
+        try:
+            await self._confirmed(
+                channel,
+                [underlay.basic_publish(body, routing_key=delay_queue, properties=properties)],
+            )
+        except _Nacked as exc:  # one queue: nothing stored; the caller retries later
+            raise DependencyDown("bus", "publish refused by the broker") from exc
 
     async def consume(
         self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
