@@ -120,15 +120,6 @@ def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known bug, open (issue 15): after the node is killed every service reconnects to "
-        "another node and the gateway's /readyz says bus:true, but its POST /jobs answers "
-        "503 'bus unavailable' for good; RabbitBus alone recovers under concurrent publishes "
-        "(same cluster, same kill), so the cause is in the gateway's use of the bus"
-    ),
-)
 def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(
     cluster: RabbitCluster, tmp_path: Path, real_backends: dict[str, str]
 ) -> None:

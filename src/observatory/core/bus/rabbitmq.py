@@ -59,6 +59,10 @@ BATCH_WINDOW = 0.002
 SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
 
 
+class _Nacked(DependencyDown):
+    """The broker nacked a publish (RabbitBus._confirmed)."""
+
+
 @dataclass(slots=True)
 class RabbitDelivery:
     """An AMQP delivery; settling hands its outcome to its channel's AckTracker."""
@@ -127,6 +131,7 @@ class RabbitBus:
         # what each consume() set up, to set it up again on a channel the reconnect lost
         self._consumers: list[_Consumer] = []
         self._healing = asyncio.Lock()
+        self._closing: set[asyncio.Task[None]] = set()  # retired publish channels (_retire)
 
     async def open(self) -> None:
         if self._connection is not None:
@@ -184,6 +189,19 @@ class RabbitBus:
         return await self._publish(messages)
 
     async def _publish(self, messages: Sequence[Outgoing]) -> None:
+        """Publish, and once more on a new channel if the broker nacked (see `_confirmed`):
+        a nack of a message routed to several queues may have stored it in some of them,
+        so the same messages go again (consumers are idempotent by id) rather than the
+        caller making new ones; nacked twice, the outcome is unknown."""
+        try:
+            await self._publish_once(messages)
+        except _Nacked:
+            try:
+                await self._publish_once(messages)
+            except _Nacked as exc:
+                raise OutcomeUnknown("bus", "publish refused by the broker twice") from exc
+
+    async def _publish_once(self, messages: Sequence[Outgoing]) -> None:
         channel = await self._healed()
         # the concrete aiormq channel: its basic_publish takes `wait`
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
@@ -198,15 +216,18 @@ class RabbitBus:
             )
             for m in messages
         ]
-        await self._confirmed(sends)
+        await self._confirmed(channel, sends)
 
-    async def _confirmed(self, sends: list[Any]) -> None:
-        """Await every confirm. A nack means the broker refused (nothing stored); any other
-        failure once the frames are on their way leaves the outcome unknown."""
+    async def _confirmed(self, channel: AbstractChannel, sends: list[Any]) -> None:
+        """Await every confirm. A nack (`_Nacked`) means the broker refused to store the
+        message in at least one of the queues it was routed to, and the channel is retired
+        (`_retire`); any other failure once the frames are on their way leaves the
+        outcome unknown."""
         try:
             await asyncio.wait_for(asyncio.gather(*sends), PUBLISH_TIMEOUT)
         except aiormq.exceptions.DeliveryError as exc:
-            raise DependencyDown("bus", "publish refused by the broker") from exc
+            self._retire(channel)
+            raise _Nacked("bus", "publish refused by the broker") from exc
         except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, RuntimeError) as exc:
             raise OutcomeUnknown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
 
@@ -233,9 +254,13 @@ class RabbitBus:
         properties = _properties(headers, None)
         properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
         underlay = await channel.get_underlay_channel()
-        await self._confirmed(
-            [underlay.basic_publish(body, routing_key=delay_queue, properties=properties)]
-        )
+        try:
+            await self._confirmed(
+                channel,
+                [underlay.basic_publish(body, routing_key=delay_queue, properties=properties)],
+            )
+        except _Nacked as exc:  # one queue: nothing stored; the caller retries later
+            raise DependencyDown("bus", "publish refused by the broker") from exc
 
     async def consume(
         self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
@@ -310,6 +335,34 @@ class RabbitBus:
                 self._publish_channel = channel
         return channel
 
+    def _retire(self, channel: AbstractChannel) -> None:
+        """The broker nacked a publish on `channel`: the next publish opens a new channel,
+        and this one is closed once the confirms it still awaits are in.
+
+        A refusal can belong to the channel rather than to the message. RabbitMQ (3.10)
+        keeps, per channel, a client of each quorum queue it has routed to; the first
+        publish after a node died can ask that queue's old leader, on the dead node, and
+        such a client refuses every later publish on that channel, although the queue has
+        a new leader. A new channel's clients start from the queue's current leader."""
+        if self._publish_channel is not channel:
+            return  # retired already (several publishes were nacked at once)
+        self._publish_channel = None
+        closing = asyncio.create_task(self._close_when_confirmed(channel))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    @staticmethod
+    async def _close_when_confirmed(channel: AbstractChannel) -> None:
+        with contextlib.suppress(Exception):  # a closed channel or a lost connection
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
+                waiting = [f for f in underlay.confirmations.values() if asyncio.isfuture(f)]
+                if waiting:
+                    await asyncio.wait(waiting)
+        with contextlib.suppress(Exception):  # it may be closed already: nothing to do
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                await channel.close()
+
     async def _on_reconnect(self, *_: Any) -> None:
         """After a reconnect (to another node of a cluster, say), consume again on a new
         channel wherever the old one was not restored; the publish channel heals on use."""
@@ -350,7 +403,7 @@ class RabbitBus:
         return self._connected() and self._exchange is not None
 
     async def close(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._closing]:
             task.cancel()
         for runner in self._runners:
             await runner.drain()

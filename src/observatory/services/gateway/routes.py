@@ -44,7 +44,8 @@ log = structlog.get_logger("observatory.gateway")
 
 def unknown_outcome(job_id: str) -> Reply:
     """503 for a job that may or may not be on the bus: the broker took the message but
-    its confirm never came. Submitting the same id again is safe (idempotent by id)."""
+    its confirm never came (or it refused it twice, which may leave copies in some of
+    the queues it routes to). Submitting the same id again is safe (idempotent by id)."""
     return Reply(
         503,
         {
