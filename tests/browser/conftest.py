@@ -147,12 +147,12 @@ def wait_for_status(
 
     def current() -> dict[str, Any] | None:
         response = httpx.get(f"{system.read_model_url}/jobs/{job_id}", timeout=5)
-        job = response.json() if response.status_code == 200 else None
+        job: dict[str, Any] | None = response.json() if response.status_code == 200 else None
         if not job or job["status"] != status:
             return None
         if event is not None and event not in {e["eventType"] for e in job["events"]}:
             return None
         return job
 
-    job: dict[str, Any] = wait_until(current, timeout=30, message=f"job {job_id} {status}")
-    return job
+    found: dict[str, Any] = wait_until(current, timeout=30, message=f"job {job_id} {status}")
+    return found
