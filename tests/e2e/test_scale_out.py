@@ -126,7 +126,7 @@ def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
         "known defect (issue 15, open): a submit whose publish was nacked twice answers 503 "
         "outcome unknown; the client's retry with the same id makes a new job.created dated "
         "after the first copy's job.validated, so the per-job order check can fail (nothing "
-        "is lost or counted twice). Passed 3 of 4 runs on 2026-12-03; the cure is for the "
+        "is lost or counted twice). Failed 2 of 6 runs on 2026-12-03; the cure is for the "
         "gateway to publish the original envelope again for such a retried id."
     ),
 )
