@@ -19,6 +19,7 @@ from typing import Any
 import aiormq
 import pytest
 from aiormq import spec
+from tests.waiting import wait_until_async
 
 from observatory.core.bus import amqp_wire
 from observatory.core.bus.port import Outgoing
@@ -116,8 +117,8 @@ async def test_a_publish_refused_on_its_channel_is_stored_through_a_new_one(
 
     assert broker.stored() == [b"job-1", b"job-2"]
     refusing = broker.channels[0]
-    await asyncio.sleep(0.01)  # it closes once its confirms are in (there are none)
-    assert refusing.is_closed
+    # it closes once its confirms are in (there are none)
+    assert await wait_until_async(lambda: refusing.is_closed, timeout=5, message="channel closed")
     await bus.close()
 
 
