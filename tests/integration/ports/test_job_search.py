@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from observatory.core.stores import postgres_jobs
+from observatory.core.stores import postgres_job_search
 from observatory.core.stores.ports import JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart, JobFilter, JobRecord
 
@@ -199,8 +199,8 @@ async def test_meta_search_answers_the_same_whatever_the_probe_finds(
     then lets job_meta drive it: whichever way is taken, with a probe too small to fill a
     page or to reach the end, every metadata filter still selects what it means (SQLite
     has neither: the same answers)."""
-    monkeypatch.setattr(postgres_jobs, "PROBE_ROWS", probe)
-    monkeypatch.setattr(postgres_jobs, "RARE_ROWS", rare)
+    monkeypatch.setattr(postgres_job_search, "PROBE_ROWS", probe)
+    monkeypatch.setattr(postgres_job_search, "RARE_ROWS", rare)
     jobs = await seed(job_store)
     for name, job_filter in FILTERS.items():
         if job_filter.meta:

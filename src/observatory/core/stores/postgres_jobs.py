@@ -1,4 +1,5 @@
-"""Job store on PostgreSQL: batched upserts with unnest arrays, keyset pagination."""
+"""Job store on PostgreSQL: batched upserts with unnest arrays; its search (keyset pages,
+metadata through job_meta) is postgres_job_search.py."""
 
 from __future__ import annotations
 
@@ -8,17 +9,13 @@ from typing import Any, ClassVar
 
 from observatory.core.contracts.ids import canonical_uuid
 from observatory.core.contracts.vocabulary import TERMINAL, JobStatus
-from observatory.core.stores.cursor import encode_cursor
 from observatory.core.stores.job_rows import StartRow, end_row, pending_rows, start_rows
-from observatory.core.stores.job_search import Where, postgres_where
-from observatory.core.stores.postgres_base import PostgresAdapter
+from observatory.core.stores.postgres_job_search import COLUMNS, PostgresJobSearch, job_record
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import (
     AttemptEnd,
     AttemptRecord,
     AttemptStart,
-    JobFilter,
-    JobPage,
     JobRecord,
     JobState,
     Pending,
@@ -26,14 +23,6 @@ from observatory.core.stores.records import (
 from observatory.core.stores.values import time_value
 
 DEP = "job_store"
-PROBE_ROWS = 1000  # rows a narrowed metadata search looks at before job_meta drives it
-# A metadata value held by at most this many jobs lets job_meta drive a narrowed search:
-# each pair met costs one row lookup (about 5 us on the benchmark's machine).
-RARE_ROWS = 4096
-COLUMNS = (
-    "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
-    " attempts, run, last_error"
-)
 
 BEGIN_JOBS = """
 INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, attempts, run,
@@ -108,25 +97,9 @@ WHERE j.id = ANY($1::uuid[]) AND m.meta_key = e.key AND m.meta_value = e.value
 """
 
 
-def _record(row: Any, history: tuple[AttemptRecord, ...] = ()) -> JobRecord:
-    return JobRecord(
-        id=row["id"],
-        type=row["type"],
-        status=row["status"],
-        payload=row["payload"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        completed_at=row["completed_at"],
-        attempts=row["attempts"],
-        run=row["run"],
-        last_error=row["last_error"],
-        history=history,
-    )
-
-
-class PostgresJobStore(PostgresAdapter):
-    """JobStore over PostgreSQL (see module docstring)."""
+class PostgresJobStore(PostgresJobSearch):
+    """JobStore over PostgreSQL (see module docstring); its search methods are
+    PostgresJobSearch's (postgres_job_search.py)."""
 
     component = "jobs"
     dependency = DEP
@@ -203,94 +176,7 @@ class PostgresJobStore(PostgresAdapter):
             AttemptRecord(a["attempt"], a["started_at"], a["finished_at"], a["outcome"], a["error"])
             for a in attempts
         )
-        return _record(row, history)
-
-    async def recent(self, limit: int) -> list[JobRecord]:
-        return (await self.page(JobFilter(), limit=limit, cursor=None)).items
-
-    async def page(self, filter: JobFilter, *, limit: int, cursor: str | None) -> JobPage:
-        if filter.meta:
-            rows = await self._meta_page(filter, cursor, limit)
-        else:
-            where = postgres_where(filter, cursor)
-            limit_mark = where.arg(limit + 1)
-            sql = (
-                f"SELECT {COLUMNS} FROM jobs {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-                f" ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT {limit_mark}"
-            )
-            async with guarded(DEP):
-                rows = await self.pool.fetch(sql, *where.args)
-        items = [_record(row) for row in rows[:limit]]
-        last = rows[limit - 1] if len(rows) > limit else None
-        next_cursor = encode_cursor(_exact(last["created_at"]), last["id"]) if last else None
-        return JobPage(items, next_cursor)
-
-    async def _meta_page(self, filter: JobFilter, cursor: str | None, limit: int) -> list[Any]:
-        """A metadata search. Alone (or with a created range) `job_meta` drives it: its
-        index range is in page order, so a page reads `limit` pairs and their rows. With
-        other filters, a value held by at most RARE_ROWS jobs still lets `job_meta` drive
-        (at most that many rows checked); a commoner one is probed first (`_probe`)."""
-        if _narrowed(filter) and not await self._rare(filter):
-            rows = await self._probe(filter, cursor, limit)
-            if rows is not None:
-                return rows
-        where = postgres_where(filter, cursor)
-        limit_mark = where.arg(limit + 1)
-        # LATERAL with OFFSET 0: one row lookup per job_meta pair met, in the index's
-        # order, whatever the estimates (a plain join's estimate of id and created_at
-        # together is 1 row, which made a hash join over every match look cheap).
-        sql = (
-            f"SELECT {COLUMNS} FROM job_meta AS m CROSS JOIN LATERAL ("  # noqa: S608 — constant columns and clauses; values are $n parameters
-            "SELECT * FROM jobs WHERE jobs.id = m.meta_job_id"
-            f" AND jobs.created_at = m.meta_created_at{where.rows_sql()} OFFSET 0) AS jobs"
-            f" {where.meta_sql()}"
-            f" ORDER BY m.meta_created_at DESC, m.meta_job_id DESC LIMIT {limit_mark}"
-        )
-        async with guarded(DEP):
-            return list(await self.pool.fetch(sql, *where.args))
-
-    async def _rare(self, filter: JobFilter) -> bool:
-        """Whether the first metadata pair (in the created range) has at most RARE_ROWS
-        jobs: an index-only count that stops there."""
-        key, value = filter.meta[0]
-        async with guarded(DEP):
-            found = await self.pool.fetchval(
-                "SELECT count(*) FROM (SELECT 1 FROM job_meta WHERE meta_key = $1"
-                " AND meta_value = $2 AND meta_created_at >= coalesce($3::timestamptz, '-infinity')"
-                " AND meta_created_at < coalesce($4::timestamptz, 'infinity') LIMIT $5) AS found",
-                key,
-                value,
-                filter.created_from,
-                filter.created_to,
-                RARE_ROWS + 1,
-            )
-        return int(found) <= RARE_ROWS
-
-    async def _probe(self, filter: JobFilter, cursor: str | None, limit: int) -> list[Any] | None:
-        """Metadata with other filters: walk the newest PROBE_ROWS rows the others select
-        (through their own index, in page order) and keep those whose metadata matches;
-        for a common value that fills the page after a few rows, where walking `job_meta`
-        would probe thousands of rows for the others. The walk stops once the page is
-        full; the PROBE_ROWS-th row comes back too (as `n`), so a probe that got that far
-        without filling the page is told from one that reached the end of the selection.
-        Only the first lets `job_meta` drive the search. The rows, or None."""
-        where = postgres_where(filter, cursor, probe=True)
-        probe, page = where.arg(PROBE_ROWS), where.arg(limit + 2)  # + the PROBE_ROWS-th
-        hit = " AND ".join(where.late)
-        sql = (
-            f"SELECT {COLUMNS}, hit, n FROM (SELECT newest.*, ({hit}) IS TRUE AS hit,"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            " row_number() OVER (ORDER BY created_at DESC, id DESC) AS n"
-            f" FROM (SELECT * FROM jobs {where.early_sql()}"
-            f" ORDER BY created_at DESC, id DESC LIMIT {probe}) AS newest) AS probed"
-            f" WHERE hit OR n = {probe}"
-            f" ORDER BY probed.created_at DESC, probed.id DESC LIMIT {page}"
-        )
-        async with guarded(DEP):
-            rows = await self.pool.fetch(sql, *where.args)
-        hits = [row for row in rows if row["hit"]]
-        if len(hits) > limit or not any(row["n"] == PROBE_ROWS for row in rows):
-            return hits
-        return None
+        return job_record(row, history)
 
     async def count(self) -> int:
         async with guarded(DEP):
@@ -339,12 +225,6 @@ class PostgresJobStore(PostgresAdapter):
                 moment,
             )
         return JobStatus.CANCELLED.value, True
-
-    async def count_matching(self, filter: JobFilter) -> int:
-        where = postgres_where(filter, None)
-        sql = f"SELECT COUNT(*) FROM {_source(where)} {where.sql()}"  # noqa: S608 — constant clauses; values are $n parameters
-        async with guarded(DEP):
-            return int(await self.pool.fetchval(sql, *where.args))
 
     async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
         start = canonical_uuid(after) if after else None
@@ -402,25 +282,3 @@ async def _add_meta(conn: Any, cols: list[list[Any]]) -> None:
         await conn.execute(
             BEGIN_META, *([col[i] for i in meta] for col in (cols[0], cols[3], cols[4]))
         )
-
-
-def _narrowed(job_filter: JobFilter) -> bool:
-    """A metadata search that other filters narrow (see `_probe`)."""
-    f = job_filter
-    others = (f.id_prefix, f.status, f.type, f.error, f.updated_from, f.updated_to)
-    return bool(f.meta) and any(value is not None for value in others)
-
-
-def _source(where: Where) -> str:
-    """`jobs`, or for a metadata search the first pair's `job_meta` rows and their jobs
-    (the same created_at: a row left from an earlier createdAt of the same id is not)."""
-    if not where.meta:
-        return "jobs"
-    return (
-        "job_meta AS m JOIN jobs ON jobs.id = m.meta_job_id AND jobs.created_at = m.meta_created_at"
-    )
-
-
-def _exact(moment: Any) -> str:
-    """Cursor timestamps keep microseconds so keyset comparisons are exact."""
-    return str(moment.isoformat())
