@@ -30,13 +30,12 @@ from observatory.interfaces.submission import (
 from observatory.interfaces.tui.models import (
     Alerts,
     BadResponse,
-    BulkReplayResult,
-    BulkRetryResult,
     JobDetail,
     JobSummary,
     Series,
     Stats,
 )
+from observatory.interfaces.tui.operator_client import OperatorActions
 from observatory.interfaces.tui.validation import Simulation
 
 READ_TIMEOUT = 3.0
@@ -179,8 +178,9 @@ class SseParser:
             return None
 
 
-class ObservatoryClient:
-    """HTTP access to one running system; `transport` lets tests pass a fake backend."""
+class ObservatoryClient(OperatorActions):
+    """HTTP access to one running system; `transport` lets tests pass a fake backend. The
+    operator's actions (cancel, retry, replay, audit) are OperatorActions'."""
 
     def __init__(
         self,
@@ -246,6 +246,10 @@ class ObservatoryClient:
         query = httpx.QueryParams({k: v for k, v in (params or {}).items() if v not in (None, "")})
         url = f"{self.read_model_url}{path}" + (f"?{query}" if query else "")
         return await self._call("Read model", "GET", url, limit=self.read_timeout)
+
+    async def _post(self, path: str, body: Any = None) -> Any:
+        url = f"{self.gateway_url}{path}"
+        return await self._call("Gateway", "POST", url, limit=self.write_timeout, body=body)
 
     @staticmethod
     def _parsed(parse: Callable[[Any], T], body: Any) -> T:
@@ -355,66 +359,9 @@ class ObservatoryClient:
             raise RequestError(error.kind, text, error.status, job_id=result.job_id)
         raise error
 
-    async def retry(self, job_id: str) -> str:
-        """POST /jobs/{id}/retry; the retried job's id."""
-        url = f"{self.gateway_url}/jobs/{job_id}/retry"
-        return self._job_id(await self._call("Gateway", "POST", url, limit=self.write_timeout))
-
-    async def bulk_retry(
-        self, job_filter: Mapping[str, str], *, dry_run: bool, limit: int | None = None
-    ) -> BulkRetryResult:
-        """POST /jobs/retry: the FAILED jobs `job_filter` (type, from, to, error) selects,
-        counted (`dry_run`) or run again."""
-        body: dict[str, Any] = {"filter": dict(job_filter), "dryRun": dry_run}
-        if limit is not None:
-            body["limit"] = limit
-        url = f"{self.gateway_url}/jobs/retry"
-        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout, body=body)
-        return self._parsed(BulkRetryResult.parse, answer)
-
     @staticmethod
     def _job_id(answer: Any) -> str:
         job_id = answer.get("jobId") if isinstance(answer, dict) else None
         if isinstance(job_id, str):
             return job_id
         raise RequestError(ErrorKind.BAD_RESPONSE, "Gateway accepted the job but sent no jobId")
-
-    async def cancel(self, job_id: str) -> str:
-        """POST /jobs/{id}/cancel; the job's status afterwards (CANCELLED). A job that runs
-        or has finished is a RequestError whose text names its status (409)."""
-        url = f"{self.gateway_url}/jobs/{job_id}/cancel"
-        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout)
-        return str(answer.get("status", "")) if isinstance(answer, dict) else ""
-
-    async def dead_letters(
-        self, *, state: str = "", reason: str = "", queue: str = "", limit: int = 50
-    ) -> list[dict[str, Any]]:
-        """GET /dead-letters (newest first), filtered by state, reason (substring) and queue
-        when given."""
-        params = {"limit": limit, "state": state, "reason": reason, "queue": queue}
-        body = await self._read("/dead-letters", params)
-        return [d for d in body if isinstance(d, dict)] if isinstance(body, list) else []
-
-    async def replay(self, letter_id: str) -> str:
-        """POST /dead-letters/{id}/replay; the letter's state afterwards."""
-        url = f"{self.gateway_url}/dead-letters/{letter_id}/replay"
-        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout)
-        return str(answer.get("state", "")) if isinstance(answer, dict) else ""
-
-    async def bulk_replay(
-        self, letter_filter: Mapping[str, str], *, dry_run: bool, limit: int | None = None
-    ) -> BulkReplayResult:
-        """POST /dead-letters/replay: the new dead letters `letter_filter` (reason, queue,
-        from, to) selects, counted (`dry_run`) or replayed."""
-        body: dict[str, Any] = {"filter": dict(letter_filter), "dryRun": dry_run}
-        if limit is not None:
-            body["limit"] = limit
-        url = f"{self.gateway_url}/dead-letters/replay"
-        answer = await self._call("Gateway", "POST", url, limit=self.write_timeout, body=body)
-        return self._parsed(BulkReplayResult.parse, answer)
-
-    async def audit(self, *, limit: int = 100) -> list[dict[str, Any]]:
-        """GET /audit: the newest entries."""
-        body = await self._read("/audit", {"limit": limit})
-        items = body.get("items") if isinstance(body, dict) else None
-        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
