@@ -6,15 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select
 
 from observatory.core.bus.topology import ALL_QUEUES, DEAD_LETTERS
 from observatory.core.dead_letter_filter import MAX_REASON
+from observatory.interfaces.tui.screens.filter_form import FilterForm
+from observatory.interfaces.tui.validation import InvalidInput
 
 QUEUES = tuple(q for q in ALL_QUEUES if q != DEAD_LETTERS)  # where a letter can come from
 
@@ -32,52 +30,29 @@ class LetterFilter:
         return " ".join(f"{k}={v}" for k, v in self.request().items())
 
 
-class LetterFilterScreen(ModalScreen[LetterFilter | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+class LetterFilterScreen(FilterForm[LetterFilter]):
+    title_text = "Filter dead letters"
+    dialog_id = "letter-filter"
+    message_id = "letter-message"
+    first_field = "letter-reason"
 
-    def __init__(self, current: LetterFilter) -> None:
-        super().__init__()
-        self.current = current
+    def fields(self) -> ComposeResult:
+        yield Label("Reason contains")
+        yield Input(self.current.reason, placeholder="any reason", id="letter-reason")
+        yield Label("Queue")
+        yield Select(
+            [(queue, queue) for queue in QUEUES],
+            prompt="Any queue",
+            value=self.current.queue or Select.NULL,
+            id="letter-queue",
+        )
 
-    def compose(self) -> ComposeResult:
-        with Vertical(id="letter-filter", classes="dialog"):
-            yield Label("Reason contains")
-            yield Input(self.current.reason, placeholder="any reason", id="letter-reason")
-            yield Label("Queue")
-            yield Select(
-                [(queue, queue) for queue in QUEUES],
-                prompt="Any queue",
-                value=self.current.queue or Select.NULL,
-                id="letter-queue",
-            )
-            yield Static(Text("Enter applies · Esc cancels", style="dim"), id="letter-message")
-            with Horizontal(id="letter-filter-buttons"):
-                yield Button("Apply", id="apply", variant="primary")
-                yield Button("Clear", id="clear")
-
-    def on_mount(self) -> None:
-        self.query_one("#letter-filter").border_title = "Filter dead letters"
-        self.query_one("#letter-reason", Input).focus()
-
-    def _apply(self) -> None:
-        reason = self.query_one("#letter-reason", Input).value.strip()
+    def read(self) -> LetterFilter:
+        reason = self.value("#letter-reason")
         if len(reason) > MAX_REASON:
-            message = Text(f"✗ reason: at most {MAX_REASON} characters", style="red")
-            self.query_one("#letter-message", Static).update(message)
-            return
+            raise InvalidInput(f"reason: at most {MAX_REASON} characters")
         queue = self.query_one("#letter-queue", Select).value
-        self.dismiss(LetterFilter(reason, queue if isinstance(queue, str) else ""))
+        return LetterFilter(reason, queue if isinstance(queue, str) else "")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._apply()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "clear":
-            self.dismiss(LetterFilter())
-        else:
-            self._apply()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def empty(self) -> LetterFilter:
+        return LetterFilter()
