@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,9 +21,20 @@ from tests.waiting import wait_until_async
 POLL_SECONDS = 0.05  # pause between checks while waiting on a condition
 
 
-async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSystem) -> None:
-    client = ObservatoryClient(live.gateway_url, live.read_model_url)
+@contextlib.asynccontextmanager
+async def opened(
+    gateway_url: str, read_model_url: str, **options: Any
+) -> AsyncIterator[ObservatoryClient]:
+    """An ObservatoryClient of these URLs, closed when the block ends, however it ends."""
+    client = ObservatoryClient(gateway_url, read_model_url, **options)
     try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSystem) -> None:
+    async with opened(live.gateway_url, live.read_model_url) as client:
         job_id = await client.submit("CLIENT_OK", Simulation(duration_ms=0))
 
         async def known() -> JobDetail | None:
@@ -36,8 +50,6 @@ async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSys
         detail = await wait_until_async(
             known, 20, POLL_SECONDS, message="the job in the read model"
         )
-    finally:
-        await client.aclose()
     assert detail.summary.type == "CLIENT_OK"
     assert detail.payload == {"simulate": {"durationMs": 0}}
 
@@ -45,12 +57,9 @@ async def test_the_real_gateway_accepts_a_job_with_a_simulation(live: RunningSys
 async def test_the_real_gateways_400_becomes_a_validation_error_with_its_details(
     live: RunningSystem,
 ) -> None:
-    client = ObservatoryClient(live.gateway_url, live.read_model_url)
-    try:
+    async with opened(live.gateway_url, live.read_model_url) as client:
         with pytest.raises(RequestError) as caught:
             await client.submit("not valid!")  # bypasses the TUI's own check
-    finally:
-        await client.aclose()
     assert caught.value.kind is ErrorKind.VALIDATION
     assert caught.value.status == 400
     assert str(caught.value).startswith("Validation failed: $.type: 'not valid!' does not match")
@@ -59,41 +68,32 @@ async def test_the_real_gateways_400_becomes_a_validation_error_with_its_details
 async def test_retrying_a_job_that_is_not_failed_is_refused_and_unknown_jobs_are_not_found(
     live: RunningSystem,
 ) -> None:
-    client = ObservatoryClient(live.gateway_url, live.read_model_url)
-    try:
+    async with opened(live.gateway_url, live.read_model_url) as client:
         with pytest.raises(RequestError) as unknown:
             await client.retry("00000000-0000-4000-8000-000000000000")
         with pytest.raises(RequestError) as missing_detail:
             await client.job("00000000-0000-4000-8000-000000000000")
-    finally:
-        await client.aclose()
     assert unknown.value.kind is ErrorKind.NOT_FOUND
     assert missing_detail.value.kind is ErrorKind.NOT_FOUND
 
 
 async def test_nothing_listening_is_connection_refused() -> None:
     url = nowhere()
-    client = ObservatoryClient(url, url)
-    try:
+    async with opened(url, url) as client:
         with pytest.raises(RequestError) as caught:
             await client.stats()
-    finally:
-        await client.aclose()
     assert caught.value.kind is ErrorKind.CONNECTION_REFUSED
     assert str(caught.value) == f"Cannot connect to the read model at {url[7:]} - is it running?"
 
 
 async def test_a_hung_service_times_out(hanging_url: str) -> None:
-    client = ObservatoryClient(
+    async with opened(
         hanging_url, hanging_url, read_timeout=0.3, write_timeout=0.3, sleep=quick_wait
-    )
-    try:
+    ) as client:
         with pytest.raises(RequestError) as read:
             await client.stats()
         with pytest.raises(RequestError) as write:
             await client.submit("SLOW")
-    finally:
-        await client.aclose()
     assert read.value.kind is ErrorKind.TIMEOUT
     assert write.value.kind is ErrorKind.TIMEOUT
     assert str(write.value).startswith("Gateway timeout (0.3s)")
@@ -131,42 +131,33 @@ def transport(
 async def test_gateway_answers_map_to_kinds(
     status: int, body: object, kind: ErrorKind, text: str
 ) -> None:
-    client = ObservatoryClient(
+    async with opened(
         "http://gw",
         "http://rm",
         transport=transport(status, body, {"Retry-After": "5"}),
         sleep=quick_wait,
-    )
-    try:
+    ) as client:
         with pytest.raises(RequestError) as caught:
             await client.submit("A")
-    finally:
-        await client.aclose()
     assert caught.value.kind is kind
     assert text in str(caught.value)
 
 
 async def test_a_wrongly_shaped_answer_is_a_bad_response() -> None:
-    client = ObservatoryClient(
+    async with opened(
         "http://gw", "http://rm", transport=transport(200, {"not": "a list"})
-    )
-    try:
+    ) as client:
         with pytest.raises(RequestError) as caught:
             await client.jobs(limit=5)
-    finally:
-        await client.aclose()
     assert caught.value.kind is ErrorKind.BAD_RESPONSE
 
 
 async def test_the_api_token_is_sent_as_a_bearer_token() -> None:
     backend = FakeBackend()
-    client = ObservatoryClient(
+    async with opened(
         "http://gw", "http://rm", token="s3cret", transport=backend.transport
-    )
-    try:
+    ) as client:
         await client.submit("A")
-    finally:
-        await client.aclose()
     assert backend.requests[-1].headers["Authorization"] == "Bearer s3cret"
     assert backend.submitted == [{"id": backend.submitted[0]["id"], "type": "A"}]
 
@@ -198,13 +189,10 @@ async def test_a_submission_whose_fate_is_open_is_sent_again_with_the_same_id(
     backend = FakeBackend(gateway_script=[first])
     waits = Waits()
     heard: list[int] = []
-    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport, sleep=waits)
-    try:
+    async with opened("http://gw", "http://rm", transport=backend.transport, sleep=waits) as client:
         job_id = await client.submit(
             "A", Simulation(duration_ms=5), on_retry=lambda r: heard.append(r.attempt)
         )
-    finally:
-        await client.aclose()
     assert len(backend.submitted) == 2
     assert backend.submitted[0] == backend.submitted[1]
     sent = backend.submitted[0]["id"]
@@ -218,24 +206,18 @@ async def test_a_submission_whose_fate_is_open_is_sent_again_with_the_same_id(
 async def test_a_refused_submission_is_not_retried(status: int) -> None:
     backend = FakeBackend(gateway_script=[httpx.Response(status, json={"error": "no"})])
     waits = Waits()
-    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport, sleep=waits)
-    try:
+    async with opened("http://gw", "http://rm", transport=backend.transport, sleep=waits) as client:
         with pytest.raises(RequestError) as caught:
             await client.submit("A")
-    finally:
-        await client.aclose()
     assert (len(backend.submitted), waits, caught.value.job_id) == (1, [], None)
 
 
 async def test_an_always_unsure_gateway_ends_after_four_tries_naming_the_job() -> None:
     backend = FakeBackend(gateway_script=[unknown_outcome() for _ in range(10)])
     waits = Waits()
-    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport, sleep=waits)
-    try:
+    async with opened("http://gw", "http://rm", transport=backend.transport, sleep=waits) as client:
         with pytest.raises(RequestError) as caught:
             await client.submit("A")
-    finally:
-        await client.aclose()
     job_id = backend.submitted[0]["id"]
     assert [b["id"] for b in backend.submitted] == [job_id] * 4
     assert waits == [5.0, 5.0, 5.0]
@@ -261,12 +243,9 @@ async def test_a_given_job_id_is_the_one_sent() -> None:
 
 async def test_filters_use_the_jobs_query_and_no_filter_uses_recent() -> None:
     backend = FakeBackend()
-    client = ObservatoryClient("http://gw", "http://rm", transport=backend.transport)
-    try:
+    async with opened("http://gw", "http://rm", transport=backend.transport) as client:
         failed = await client.jobs(limit=7, status="FAILED", job_type="EMAIL_DIGEST")
         recent = await client.jobs(limit=7)
-    finally:
-        await client.aclose()
     first, second = backend.requests[-2:]
     assert (first.url.path, dict(first.url.params)) == (
         "/jobs",
@@ -297,11 +276,8 @@ def test_server_sent_events_are_parsed_into_event_and_json() -> None:
 
 
 async def test_the_real_stream_starts_with_a_stats_event(live: RunningSystem) -> None:
-    client = ObservatoryClient(live.gateway_url, live.read_model_url)
-    try:
+    async with opened(live.gateway_url, live.read_model_url) as client:
         async for event, data in client.stream():
             assert event == "stats"
             assert "totalJobs" in data
             break
-    finally:
-        await client.aclose()
