@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 from tests.integration.ports.engines import (
     Engine,
+    Remove,
     delete_rabbit_namespace,
     delete_redis_keys,
     drop_mongo_collections,
@@ -91,18 +93,16 @@ def event_store_target(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[
 async def bus_engine(bus_target: tuple[str, str], namespace: str) -> AsyncIterator[Engine[Bus]]:
     name, target = bus_target
     build: Callable[[], Bus]
+    remove: Remove = None  # an embedded engine leaves nothing behind
     if name == "embedded":
-        build = lambda: EmbeddedBus(Path(target), namespace=namespace)  # noqa: E731 — one short factory per backend
+        build = partial(EmbeddedBus, Path(target), namespace=namespace)
     else:
         queue_type: QueueType = "quorum" if name == "rabbitmq-quorum" else "classic"
-        build = lambda: RabbitBus(target, namespace=namespace, queue_type=queue_type)  # noqa: E731 — one short factory per backend
-    engine: Engine[Bus] = Engine(name, target, namespace, build, _open)
-    try:
+        build = partial(RabbitBus, target, namespace=namespace, queue_type=queue_type)
+        remove = partial(delete_rabbit_namespace, target, namespace)
+    engine: Engine[Bus] = Engine(name, target, namespace, build, _open, remove)
+    async with engine:
         yield engine
-    finally:
-        await engine.close_all()
-        if name.startswith("rabbitmq"):
-            await delete_rabbit_namespace(target, namespace)
 
 
 @pytest.fixture
@@ -116,17 +116,15 @@ async def job_store_engine(
 ) -> AsyncIterator[Engine[JobStore]]:
     name, target = job_store_target
     build: Callable[[], JobStore]
+    remove: Remove = None  # an embedded engine leaves nothing behind
     if name == "sqlite":
-        build = lambda: SqliteJobStore(Path(target))  # noqa: E731 — one short factory per backend
+        build = partial(SqliteJobStore, Path(target))
     else:
-        build = lambda: PostgresJobStore(target, namespace=namespace)  # noqa: E731 — one short factory per backend
-    engine: Engine[JobStore] = Engine(name, target, namespace, build, _open)
-    try:
+        build = partial(PostgresJobStore, target, namespace=namespace)
+        remove = partial(drop_schema, target, namespace)
+    engine: Engine[JobStore] = Engine(name, target, namespace, build, _open, remove)
+    async with engine:
         yield engine
-    finally:
-        await engine.close_all()
-        if name == "postgres":
-            await drop_schema(target, namespace)
 
 
 @pytest.fixture
@@ -138,17 +136,15 @@ async def job_store(job_store_engine: Engine[JobStore]) -> JobStore:
 async def counters(counters_target: tuple[str, str], namespace: str) -> AsyncIterator[Counters]:
     name, target = counters_target
     build: Callable[[], Counters]
+    remove: Remove = None  # an embedded engine leaves nothing behind
     if name == "embedded":
-        build = lambda: EmbeddedCounters(Path(target))  # noqa: E731 — one short factory per backend
+        build = partial(EmbeddedCounters, Path(target))
     else:
-        build = lambda: RedisCounters(target, namespace=namespace)  # noqa: E731 — one short factory per backend
-    engine: Engine[Counters] = Engine(name, target, namespace, build, _open)
-    try:
+        build = partial(RedisCounters, target, namespace=namespace)
+        remove = partial(delete_redis_keys, target, namespace)
+    engine: Engine[Counters] = Engine(name, target, namespace, build, _open, remove)
+    async with engine:
         yield await engine.open()
-    finally:
-        await engine.close_all()
-        if name == "redis":
-            await delete_redis_keys(target, namespace)
 
 
 @pytest.fixture
@@ -157,23 +153,20 @@ async def event_store_engine(
 ) -> AsyncIterator[Engine[EventStore]]:
     name, target = event_store_target
     build: Callable[[], EventStore]
+    remove: Remove = None  # an embedded engine leaves nothing behind
     if name == "sqlite":
-        build = lambda: SqliteEventStore(Path(target))  # noqa: E731 — one short factory per backend
+        build = partial(SqliteEventStore, Path(target))
     elif name == "postgres":
-        build = lambda: PostgresEventStore(target, namespace=namespace)  # noqa: E731 — one short factory per backend
+        build = partial(PostgresEventStore, target, namespace=namespace)
+        remove = partial(drop_schema, target, namespace)
     else:
         from observatory.core.stores.mongo_events import MongoEventStore
 
-        build = lambda: MongoEventStore(target, namespace=namespace)  # noqa: E731 — one short factory per backend
-    engine: Engine[EventStore] = Engine(name, target, namespace, build, _open)
-    try:
+        build = partial(MongoEventStore, target, namespace=namespace)
+        remove = partial(drop_mongo_collections, target, namespace)
+    engine: Engine[EventStore] = Engine(name, target, namespace, build, _open, remove)
+    async with engine:
         yield engine
-    finally:
-        await engine.close_all()
-        if name == "postgres":
-            await drop_schema(target, namespace)
-        elif name == "mongo":
-            await drop_mongo_collections(target, namespace)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ class Closable(Protocol):
 
 
 A = TypeVar("A", bound=Closable)
+Remove = Callable[[], Awaitable[None]] | None  # deletes what a real engine kept
 
 # Delay queues RabbitBus.schedule may have declared: `<queue>.delay.<2**n>s`.
 DELAY_TIERS = tuple(2**n for n in range(8))
@@ -25,14 +26,25 @@ DELAY_TIERS = tuple(2**n for n in range(8))
 
 @dataclass
 class Engine(Generic[A]):
-    """One engine behind a port: opens adapters over the same data and closes them all."""
+    """One engine behind a port: opens adapters over the same data; leaving `async with`
+    closes them all and removes the data."""
 
     name: str
     target: str  # the file or URL the adapters use
     namespace: str
     build: Callable[[], A]
     start: Callable[[A], Awaitable[None]]
+    remove: Remove = None
     opened: list[A] = field(default_factory=list)
+
+    async def __aenter__(self) -> Engine[A]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Close every adapter, then remove what the engine kept (queues, schema, keys)."""
+        await self.close_all()
+        if self.remove is not None:
+            await self.remove()
 
     async def open(self) -> A:
         adapter = self.build()
