@@ -24,7 +24,7 @@ from enum import IntEnum
 from observatory.core.errors import ConfigurationError
 from observatory.core.settings import HttpSettings
 
-API_TOKEN_NAME = "api-token"  # noqa: S105 - the name ODTO_API_TOKEN goes by, not a secret
+API_TOKEN_NAME = "api-token"  # noqa: S105 — the name ODTO_API_TOKEN goes by, not a secret
 NAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}\Z")
 DELEGATE_PREFIX = "sso-"
 """Tokens named sso-viewer, sso-operator, sso-admin act for the users a sign-on proxy
