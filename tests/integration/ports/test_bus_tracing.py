@@ -12,6 +12,7 @@ from tests.integration.ports.engines import delete_rabbit_namespace
 from tests.unit.tracing.scenarios import (
     Spans,
     a_dead_letter_stays_in_the_rejected_messages_trace,
+    an_unsampled_trace_is_forwarded_without_spans,
     context_survives_a_scheduled_retry,
     context_survives_publish_and_consume,
 )
@@ -51,3 +52,7 @@ async def test_a_dead_letter_keeps_the_rejected_messages_trace(
     bus: RabbitBus, spans: Spans
 ) -> None:
     await a_dead_letter_stays_in_the_rejected_messages_trace(bus, spans)
+
+
+async def test_an_unsampled_trace_is_forwarded_without_spans(bus: RabbitBus, spans: Spans) -> None:
+    await an_unsampled_trace_is_forwarded_without_spans(bus, spans)

@@ -169,3 +169,50 @@ async def a_dead_letter_stays_in_the_rejected_messages_trace(bus: Bus, spans: Sp
     good_trace, _ = ids(good)
     assert trace_id_of(letters.deliveries[0]) == bad_trace != good_trace
     assert letters.deliveries[0].headers["x-key"] == "k"  # its own headers are kept
+
+
+UNSAMPLED_TRACE = 0x5B8AA5A2D2C872E8321CF37308D69DF2
+
+
+def unsampled_parent() -> Any:
+    """A context whose remote parent says "not sampled" (what a caller sends when its
+    sampler said no): under the SDK's parent-based sampler, nothing in it is recorded."""
+    remote = trace.SpanContext(
+        UNSAMPLED_TRACE, 0x051581BF3CB55C13, is_remote=True, trace_flags=trace.TraceFlags(0)
+    )
+    return trace.set_span_in_context(trace.NonRecordingSpan(remote))
+
+
+async def an_unsampled_trace_is_forwarded_without_spans(bus: Bus, spans: Spans) -> None:
+    """A job whose trace is not sampled (sampling 1 %: 99 jobs in 100) costs no span on
+    any hop, yet what its work publishes (a dead letter) and schedules (a retry) carries
+    its trace headers on, unchanged, so every later hop knows not to sample it either."""
+    recording: list[bool] = []
+
+    class Retrying(Recorder):
+        async def react(self, delivery: Delivery) -> None:
+            recording.append(trace.get_current_span().is_recording())
+            if ATTEMPT not in delivery.headers:
+                await self.bus.schedule(JOBS_CREATED, delivery.body, {ATTEMPT: 2}, 0.05)
+                await self.bus.publish_many([Outgoing(DEAD_LETTER_KEY, b"{}", {"x-key": "k"})])
+
+    recorder = Retrying(bus)
+    letters = Recorder(bus)
+    await bus.consume(DEAD_LETTERS, letters, prefetch=10, batch_size=10)
+    await bus.consume(JOBS_CREATED, recorder, prefetch=10, batch_size=10)
+    with spans.tracer.start_as_current_span("POST /jobs", context=unsampled_parent()) as request:
+        assert not request.is_recording()
+        await bus.publish_many([Outgoing("job.created", b'{"job": 3}', message_id="evt-3")])
+    await wait_until_async(
+        lambda: letters.deliveries and [d for d in recorder.deliveries if ATTEMPT in d.headers],
+        message="the retry and the dead letter",
+    )
+
+    first, retry = recorder.deliveries
+    sent = text(first.headers["traceparent"])
+    assert sent == f"00-{UNSAMPLED_TRACE:032x}-{ids(request)[1]:016x}-00"
+    assert text(retry.headers["traceparent"]) == sent
+    assert text(letters.deliveries[0].headers["traceparent"]) == sent
+    assert letters.deliveries[0].headers["x-key"] == "k"
+    assert recording == [False, False]
+    assert spans.exporter.get_finished_spans() == ()  # no publish, batch or message span

@@ -11,6 +11,7 @@ import pytest
 from tests.unit.tracing.scenarios import (
     Spans,
     a_dead_letter_stays_in_the_rejected_messages_trace,
+    an_unsampled_trace_is_forwarded_without_spans,
     context_survives_a_scheduled_retry,
     context_survives_publish_and_consume,
     trace_id_of,
@@ -112,3 +113,9 @@ async def test_dead_letters_from_a_batch_of_many_stay_in_each_messages_trace(
     for letter in letters:
         of = str(letter.headers["x-of"])
         assert trace_id_of(letter) == traces[of], of
+
+
+async def test_an_unsampled_trace_is_forwarded_without_spans(
+    bus: EmbeddedBus, spans: Spans
+) -> None:
+    await an_unsampled_trace_is_forwarded_without_spans(bus, spans)

@@ -2,15 +2,25 @@
 messaging semantic conventions, W3C trace context in message headers.
 
 Loaded only when tracing is on: it imports the OpenTelemetry API.
+
+Unsampled messages take a short way (the cost of sampling 1 %): a message whose
+`traceparent` is well formed and says "not sampled" is handled with no span, no context
+extracted and none attached; its trace headers are kept as they came (`UNSAMPLED`) and
+forwarded on whatever its work publishes, so every later hop knows the trace is not
+sampled and takes the short way too. A publish made under an unsampled span (the
+gateway's request, when the sampler said no) opens no publish span either.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
@@ -44,6 +54,49 @@ class _HeaderGetter(Getter[Mapping[str, Any]]):
 
 GETTER = _HeaderGetter()
 
+_TRACEPARENT = re.compile(r"[0-9a-e][0-9a-f]-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]([0-9a-f])")
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16
+_ODD = frozenset("13579bdf")
+
+UNSAMPLED: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "observatory_unsampled_trace", default=None
+)
+"""The trace headers of the unsampled message whose work is running, as they came."""
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("ascii", errors="replace")
+    return value if isinstance(value, str) else None
+
+
+def unsampled(headers: Mapping[str, Any]) -> dict[str, str] | None:
+    """The trace headers of a message whose valid `traceparent` says "not sampled";
+    None for a sampled one, one without, or one whose `traceparent` is not valid (those
+    go the standard way: extracted, and a new trace started where none is valid)."""
+    parent = _text(headers.get("traceparent"))
+    if parent is None:
+        return None
+    found = _TRACEPARENT.fullmatch(parent)
+    if found is None or found[3] in _ODD or found[1] == _ZERO_TRACE or found[2] == _ZERO_SPAN:
+        return None
+    carried = {"traceparent": parent}
+    state = _text(headers.get("tracestate"))
+    if state:
+        carried["tracestate"] = state
+    return carried
+
+
+def _headers_of(context: trace.SpanContext) -> dict[str, str]:
+    """The W3C headers naming `context` (what the propagator would write)."""
+    found = {
+        "traceparent": f"00-{context.trace_id:032x}-{context.span_id:016x}-"
+        f"{context.trace_flags:02x}"
+    }
+    if context.trace_state:
+        found["tracestate"] = context.trace_state.to_header()
+    return found
+
 
 def producer_context(headers: Mapping[str, Any]) -> trace.SpanContext | None:
     """The producer's span context a message carries, or None."""
@@ -66,6 +119,20 @@ class OtelBusTracer:
         return carrier
 
     @staticmethod
+    def _unsampled_carrier() -> Mapping[str, str] | None:
+        """The headers to forward when the publish happens in an unsampled trace (the
+        work of an unsampled message, or under a span the sampler did not record); None
+        when a publish span is due (a sampled trace, or no trace at all: a new one)."""
+        carried = UNSAMPLED.get()
+        current = trace.get_current_span()
+        if current.is_recording():
+            return None
+        if carried is not None:
+            return carried
+        context = current.get_span_context()
+        return _headers_of(context) if context.is_valid else None
+
+    @staticmethod
     def _with(headers: Mapping[str, Any], carrier: Mapping[str, str]) -> dict[str, Any]:
         if "traceparent" in headers:  # one that carries its trace on keeps it
             return dict(headers)
@@ -75,6 +142,10 @@ class OtelBusTracer:
     def publishing(
         self, destination: str, messages: Sequence[Outgoing]
     ) -> Iterator[Sequence[Outgoing]]:
+        carried = self._unsampled_carrier()
+        if carried is not None:  # no span: the trace is not sampled
+            yield [dataclasses.replace(m, headers=self._with(m.headers, carried)) for m in messages]
+            return
         attributes: dict[str, Any] = {
             SYSTEM: self.system,
             OPERATION: "publish",
@@ -94,6 +165,10 @@ class OtelBusTracer:
 
     @contextmanager
     def scheduling(self, queue: str, headers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+        carried = self._unsampled_carrier()
+        if carried is not None:
+            yield self._with(headers, carried)
+            return
         attributes = {SYSTEM: self.system, OPERATION: "publish", DESTINATION: queue}
         with self.tracer.start_as_current_span(
             f"publish {queue}", kind=SpanKind.PRODUCER, attributes=attributes
@@ -102,8 +177,11 @@ class OtelBusTracer:
 
     def consuming(self, queue: str, handler: BatchHandler) -> BatchHandler:
         async def traced(batch: Sequence[Delivery]) -> Sequence[Settlement]:
+            if all(unsampled(d.headers) is not None for d in batch):
+                return await self._untraced(handler, batch)  # nothing in it is sampled
             producers = [producer_context(d.headers) for d in batch]
-            links = [Link(p) for p in producers if p is not None]
+            # links to the sampled producers only: an unsampled trace is never exported
+            links = [Link(p) for p in producers if p is not None and p.trace_flags.sampled]
             queues = {d.queue for d in batch}
             destination = queues.pop() if len(queues) == 1 else queue
             attributes: dict[str, Any] = {
@@ -132,10 +210,26 @@ class OtelBusTracer:
 
         return traced
 
+    async def _untraced(
+        self, handler: BatchHandler, batch: Sequence[Delivery]
+    ) -> Sequence[Settlement]:
+        """A batch of unsampled messages: no batch span; each message's work still
+        forwards its own trace headers (`message`)."""
+        token = ACTIVE.set(self)
+        try:
+            return await handler(batch)
+        finally:
+            ACTIVE.reset(token)
+
     @contextmanager
     def message(
         self, delivery: Delivery, *, message_id: str | None, attributes: Attributes
     ) -> Iterator[None]:
+        carried = unsampled(delivery.headers)
+        if carried is not None:  # no span; what its work publishes carries its headers on
+            with forwarding(carried):
+                yield
+            return
         batch = trace.get_current_span().get_span_context()
         producer = producer_context(delivery.headers)
         parent = (
@@ -159,3 +253,18 @@ class OtelBusTracer:
             attributes=span_attributes,
         ):
             yield
+
+
+@contextmanager
+def forwarding(carried: Mapping[str, str]) -> Iterator[None]:
+    """Run a block as the work of an unsampled message whose trace headers are
+    `carried`: no span is current in it (not even a sampled batch's), and what it
+    publishes or schedules carries `carried` on."""
+    token = UNSAMPLED.set(carried)
+    detached = otel_context.attach(Context()) if trace.get_current_span().is_recording() else None
+    try:
+        yield
+    finally:
+        if detached is not None:
+            otel_context.detach(detached)
+        UNSAMPLED.reset(token)

@@ -10,7 +10,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from observatory.core.tracing.bus import GETTER, PROPAGATOR
+from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, forwarding
 from observatory.core.tracing.spans import NOTHING, Answered, Attributes
 
 
@@ -70,19 +70,39 @@ class OtelSpans:
         return f"{context.trace_id:032x}", f"{context.span_id:016x}"
 
     def capture(self) -> object:
+        carried = UNSAMPLED.get()
+        if carried is not None and not trace.get_current_span().is_recording():
+            return _Unsampled(carried)  # the work of an unsampled message (bus.py)
         return otel_context.get_current()
 
     def carrier(self, context: object) -> dict[str, str]:
+        if isinstance(context, _Unsampled):
+            return dict(context.headers)
         assert isinstance(context, otel_context.Context)  # what capture() returned
         found: dict[str, str] = {}
         PROPAGATOR.inject(found, context=context)
         return found
 
-    @contextmanager
-    def attach(self, context: object) -> Iterator[None]:
+    def attach(self, context: object) -> AbstractContextManager[None]:
+        if isinstance(context, _Unsampled):
+            return forwarding(context.headers)
         assert isinstance(context, otel_context.Context)  # what capture() returned
-        token = otel_context.attach(context)
-        try:
-            yield
-        finally:
-            otel_context.detach(token)
+        return _attached(context)
+
+
+class _Unsampled:
+    """A captured context of an unsampled message's work: its trace headers."""
+
+    __slots__ = ("headers",)
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self.headers = headers
+
+
+@contextmanager
+def _attached(context: otel_context.Context) -> Iterator[None]:
+    token = otel_context.attach(context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
