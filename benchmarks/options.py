@@ -110,7 +110,7 @@ def parse(argv: list[str] | None, description: str) -> argparse.Namespace:
         help="Celery open-loop steps (full mode only)",
     )
     parser.add_argument(
-        "--latency-rate", type=float, default=200.0, help="offered rate of the latency run"
+        "--latency-rate", type=float, default=500.0, help="offered rate of the latency run"
     )
     parser.add_argument(
         "--gateway-processes", type=_floats, default=(1, 2), help="gateway runs, e.g. 1,2"

@@ -6,9 +6,11 @@ import math
 import statistics
 from typing import Any
 
-MB_FIRST, MB_GOAL = 250.0, 120.0
+MB_FIRST, MB_GOAL, UP_GOAL_MB = 250.0, 120.0, 100.0
 RM_JOBS, RM_FIRST_MS, RM_GOAL_MS = 1_000_000, 50.0, 10.0
-SCREEN_FIRST_MS, SCREEN_GOAL_MS = 2000.0, 300.0
+SCREEN_FIRST_MS, SCREEN_GOAL_MS = 2000.0, 100.0
+LATENCY_FIRST = (200.0, 500.0)  # (at least this rate, p99 at most this many ms)
+LATENCY_GOAL = (500.0, 50.0)
 PENDING_FIRST_PCT, PENDING_GOAL_PCT = 10.0, 3.0
 
 
@@ -65,41 +67,37 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
     one, two = gateways.get(1), gateways.get(2)
     rows.append(
         {
-            "figure": "Gateway accepted jobs/s (1 process; goal with 2 processes)",
+            "figure": "Gateway accepted jobs/s (1 process / 2 processes)",
             "measured": one if two is None else f"{one} / {two}",
             "firstBar": ">= 2500 (1 process)",
-            "goal": ">= 5000 (2 processes)",
+            "goal": ">= 3000 (1 process), >= 5000 (2)",
             "first": _verdict(None if one is None else one >= 2500),
-            "goalMet": _verdict(None if two is None else two >= 5000),
+            "goalMet": _verdict(
+                None if one is None or two is None else one >= 3000 and two >= 5000
+            ),
         }
     )
 
-    lat = (summary.get("latency") or {}).get("latencyMs")
-    rows.append(
-        {
-            "figure": f"Submit -> COMPLETED latency at {summary.get('latencyRate'):g} jobs/s"
-            " (p50/p95/p99 ms)",
-            "measured": None if not lat else f"{lat['p50']} / {lat['p95']} / {lat['p99']}",
-            "firstBar": "p99 <= 500 ms",
-            "goal": "p50 <= 20 ms, p99 <= 100 ms",
-            "first": _verdict(None if not lat else lat["p99"] <= 500),
-            "goalMet": _verdict(None if not lat else lat["p50"] <= 20 and lat["p99"] <= 100),
-        }
-    )
+    rows.append(_latency_bar(summary))
 
     embedded = (summary.get("embedded") or {}).get("jobsPerS")
+    up_mb = (summary.get("peakRssMb") or {}).get("embedded (odto up)")
     emb_ok = ((summary.get("verified") or {}).get("embedded") or {}).get("ok")
     rows.append(
         {
-            "figure": "End-to-end throughput, embedded profile (jobs/s)",
-            "measured": embedded,
+            "figure": "End-to-end throughput, embedded profile (jobs/s; odto up peak RSS MB)",
+            "measured": embedded if up_mb is None else f"{embedded} ({up_mb} MB)",
             "firstBar": ">= 300",
-            "goal": ">= 1000",
+            "goal": f">= 1000, <= {UP_GOAL_MB:g} MB",
             "first": _verdict(
                 None if embedded is None else embedded >= 300 and emb_ok is not False
             ),
             "goalMet": _verdict(
-                None if embedded is None else embedded >= 1000 and emb_ok is not False
+                None
+                if embedded is None
+                else embedded >= 1000
+                and emb_ok is not False
+                and (up_mb is None or up_mb <= UP_GOAL_MB)
             ),
         }
     )
@@ -127,6 +125,26 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(_search_bar(summary.get("search")))
     rows.append(_screen_bar(summary.get("screen")))
     return rows
+
+
+def _latency_bar(summary: dict[str, Any]) -> dict[str, Any]:
+    """Submit -> COMPLETED: the first bar holds at >= 200 jobs/s, the goal at >= 500
+    (a run at a lower rate says nothing about the goal: n/a)."""
+    lat = (summary.get("latency") or {}).get("latencyMs")
+    rate = float(summary.get("latencyRate") or 0)
+
+    def met(bar: tuple[float, float]) -> bool | None:
+        at_least, p99 = bar
+        return None if not lat or rate < at_least else lat["p99"] <= p99
+
+    return {
+        "figure": f"Submit -> COMPLETED latency at {rate:g} jobs/s (p50/p95/p99 ms)",
+        "measured": None if not lat else f"{lat['p50']} / {lat['p95']} / {lat['p99']}",
+        "firstBar": f"p99 <= {LATENCY_FIRST[1]:g} ms at {LATENCY_FIRST[0]:g}/s",
+        "goal": f"p99 <= {LATENCY_GOAL[1]:g} ms at {LATENCY_GOAL[0]:g}/s",
+        "first": _verdict(met(LATENCY_FIRST)),
+        "goalMet": _verdict(met(LATENCY_GOAL)),
+    }
 
 
 def _pending_bar(summary: dict[str, Any]) -> dict[str, Any]:

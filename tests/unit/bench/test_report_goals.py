@@ -1,0 +1,54 @@
+"""The benchmark's verdicts follow PERFORMANCE.md's goal column: submit -> COMPLETED p99
+<= 50 ms at 500 jobs/s (a run at a lower rate cannot meet the goal), the gateway >= 3,000
+jobs/s on one process and >= 5,000 on two, the embedded profile >= 1,000 jobs/s with
+`odto up` at <= 100 MB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from benchmarks import report
+
+
+def row(summary: dict[str, Any], starts: str) -> dict[str, Any]:
+    (found,) = [r for r in report.bars(summary) if r["figure"].startswith(starts)]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("rate", "p99", "first", "goal"),
+    [
+        (500.0, 42.0, "PASS", "PASS"),
+        (500.0, 80.0, "PASS", "MISS"),
+        (500.0, 600.0, "MISS", "MISS"),
+        (200.0, 20.0, "PASS", "n/a"),  # fast, but not at the goal's rate
+        (100.0, 20.0, "n/a", "n/a"),
+    ],
+)
+def test_latency_is_judged_at_its_rate(rate: float, p99: float, first: str, goal: str) -> None:
+    summary = {"latencyRate": rate, "latency": {"latencyMs": {"p50": 5, "p95": 9, "p99": p99}}}
+    verdicts = row(summary, "Submit -> COMPLETED")
+    assert (verdicts["first"], verdicts["goalMet"]) == (first, goal)
+
+
+@pytest.mark.parametrize(
+    ("one", "two", "goal"),
+    [(3100.0, 5200.0, "PASS"), (2900.0, 5200.0, "MISS"), (3100.0, 4900.0, "MISS")],
+)
+def test_the_gateway_goal_needs_both_process_counts(one: float, two: float, goal: str) -> None:
+    summary = {
+        "latencyRate": 500.0,
+        "gateway": [{"processes": 1, "jobsPerS": one}, {"processes": 2, "jobsPerS": two}],
+    }
+    assert row(summary, "Gateway")["goalMet"] == goal
+
+
+@pytest.mark.parametrize(("rss", "goal"), [(95.0, "PASS"), (130.0, "MISS")])
+def test_the_embedded_goal_includes_odto_ups_memory(rss: float, goal: str) -> None:
+    summary = {
+        "latencyRate": 500.0,
+        "embedded": {"jobsPerS": 1200.0},
+        "peakRssMb": {"embedded (odto up)": rss},
+    }
+    assert row(summary, "End-to-end throughput, embedded")["goalMet"] == goal
