@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
-from aiormq import spec
 
+from observatory.core.bus import frames
+from observatory.core.bus.frames import properties
 from observatory.core.bus.port import Outgoing
 from observatory.core.errors import DependencyDown, OutcomeUnknown
 
@@ -32,15 +32,6 @@ DeclareQueue = Callable[[AbstractChannel, str, dict[str, Any]], Awaitable[Abstra
 
 class Nacked(DependencyDown):
     """The broker nacked a publish (`Publisher.confirmed`)."""
-
-
-def properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basic.Properties:
-    return spec.Basic.Properties(
-        content_type="application/json",
-        delivery_mode=2,  # persistent
-        headers=dict(headers) if headers else None,
-        message_id=message_id or uuid.uuid4().hex,  # aiormq would make a random one
-    )
 
 
 class Publisher:
@@ -82,34 +73,27 @@ class Publisher:
                 raise OutcomeUnknown("bus", "publish refused by the broker twice") from exc
 
     async def _publish_once(self, messages: Sequence[Outgoing]) -> None:
-        """Queue every publish at once and wait for all the confirms.
-
-        Publishing on the underlying aiormq channel with `wait=False` does not wait for
-        each frame to be flushed to the socket, which aio-pika's publish does while
-        holding the channel lock (one publish per loop turn). Durability still comes
-        from the broker's confirm, which is awaited for every message.
-        """
+        """Queue every publish at once (frames.py: one write-queue entry for the batch)
+        and wait for all the confirms; durability comes from the broker's confirm, which
+        is awaited for every message."""
         channel = await self.healed()
-        # the concrete aiormq channel: its basic_publish takes `wait`
         underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-        exchange = self.exchange
-        sends = [
-            underlay.basic_publish(
-                m.body,
-                exchange=exchange,
-                routing_key=m.routing_key,
-                properties=properties(m.headers, m.message_id),
-                wait=False,
-            )
-            for m in messages
-        ]
-        await self.confirmed(channel, sends)
-
-    async def confirmed(self, channel: AbstractChannel, sends: list[Any]) -> None:
-        """Await every confirm. A nack (`Nacked`) retires the channel; any other failure
-        once the frames are on their way leaves the outcome unknown."""
         try:
-            await asyncio.wait_for(asyncio.gather(*sends), PUBLISH_TIMEOUT)
+            sent = await frames.send(underlay, self.exchange, messages)
+        except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:  # nothing was queued
+            raise DependencyDown("bus", f"publish not sent ({type(exc).__name__})") from exc
+        await self.confirmed(channel, sent)
+
+    async def confirmed(self, channel: AbstractChannel, sent: frames.Sent | list[Any]) -> None:
+        """Await every confirm (of a batch `frames.send` queued, or of `basic_publish`
+        calls). A nack (`Nacked`) retires the channel; any other failure once the frames
+        are on their way leaves the outcome unknown."""
+        try:
+            async with asyncio.timeout(PUBLISH_TIMEOUT):
+                if isinstance(sent, frames.Sent):
+                    await _all_unless_closed(sent)
+                else:
+                    await asyncio.gather(*sent)
         except aiormq.exceptions.DeliveryError as exc:
             self.retire(channel)
             raise Nacked("bus", "publish refused by the broker") from exc
@@ -189,3 +173,24 @@ class Publisher:
         """Stop closing retired channels (the connection is about to close them all)."""
         for task in self._closing:
             task.cancel()
+
+
+async def _all_unless_closed(sent: frames.Sent) -> None:
+    """Every confirm of `sent`, or the channel's end: raises DeliveryError on a nack,
+    and what closed the channel (an AMQP error) if it closed first."""
+    confirms = asyncio.gather(*sent.confirms)
+    try:
+        await asyncio.wait((confirms, sent.closed), return_when=asyncio.FIRST_COMPLETED)
+        if confirms.done():
+            confirms.result()
+            return
+        reason = sent.closed.exception() if not sent.closed.cancelled() else None
+        if isinstance(reason, aio_pika.exceptions.AMQPError | OSError):
+            raise reason
+        raise aiormq.exceptions.ChannelInvalidStateError(f"channel closed: {reason!r}")
+    finally:
+        for pending in (confirms, sent.closed):
+            if not pending.done():
+                pending.cancel()
+        if confirms.done() and not confirms.cancelled():
+            confirms.exception()  # retrieved: a nack reported above is not logged again
