@@ -176,21 +176,22 @@ class Publisher:
 
 
 async def _all_unless_closed(sent: frames.Sent) -> None:
-    """Every confirm of `sent`, or the channel's end: raises DeliveryError on a nack,
-    and what closed the channel (an AMQP error) if it closed first."""
-    confirms = asyncio.gather(*sent.confirms)
+    """Every confirm of `sent`: raises DeliveryError on a nack, and what closed the
+    channel (an AMQP error) if it closed first (its store future fails the confirms
+    still pending: one callback a batch, no waiter per confirm)."""
+
+    def fail_pending(closed: asyncio.Future[Any]) -> None:
+        if closed.cancelled():
+            return  # the batch is done; nothing pending to fail
+        reason = closed.exception()
+        if not isinstance(reason, aio_pika.exceptions.AMQPError | OSError):
+            reason = aiormq.exceptions.ChannelInvalidStateError(f"channel closed: {reason!r}")
+        for confirm in sent.confirms:
+            if not confirm.done():
+                confirm.set_exception(reason)
+
+    sent.closed.add_done_callback(fail_pending)
     try:
-        await asyncio.wait((confirms, sent.closed), return_when=asyncio.FIRST_COMPLETED)
-        if confirms.done():
-            confirms.result()
-            return
-        reason = sent.closed.exception() if not sent.closed.cancelled() else None
-        if isinstance(reason, aio_pika.exceptions.AMQPError | OSError):
-            raise reason
-        raise aiormq.exceptions.ChannelInvalidStateError(f"channel closed: {reason!r}")
+        await asyncio.gather(*sent.confirms)
     finally:
-        for pending in (confirms, sent.closed):
-            if not pending.done():
-                pending.cancel()
-        if confirms.done() and not confirms.cancelled():
-            confirms.exception()  # retrieved: a nack reported above is not logged again
+        sent.closed.cancel()
