@@ -21,7 +21,7 @@ import pytest
 from aiormq import spec
 from tests.waiting import wait_until_async
 
-from observatory.core.bus import amqp_wire
+from observatory.core.bus import amqp_wire, frames
 from observatory.core.bus.port import Outgoing
 from observatory.core.bus.rabbitmq import RabbitBus
 from observatory.core.errors import OutcomeUnknown
@@ -89,6 +89,14 @@ class StuckFirstChannel:
         return [body for channel in self.channels for body in channel.underlay.stored]
 
 
+async def send(underlay: FakeUnderlay, exchange: str, messages: list[Outgoing]) -> frames.Sent:
+    """`frames.send` on the fake channel: each message confirmed or refused by it."""
+    return frames.Sent(
+        [asyncio.ensure_future(underlay.basic_publish(m.body)) for m in messages],
+        asyncio.get_running_loop().create_future(),  # the channel stays open
+    )
+
+
 @pytest.fixture
 async def broker(monkeypatch: pytest.MonkeyPatch) -> StuckFirstChannel:
     fake = StuckFirstChannel()
@@ -97,6 +105,7 @@ async def broker(monkeypatch: pytest.MonkeyPatch) -> StuckFirstChannel:
         return fake
 
     monkeypatch.setattr(amqp_wire, "connect", connect)
+    monkeypatch.setattr(frames, "send", send)
     return fake
 
 

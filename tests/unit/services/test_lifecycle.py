@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 
 from observatory.core.stores.records import JobState
 from observatory.services.processor.lifecycle import (
+    EVENT_NAMESPACE,
     Action,
     Work,
     attempt_fails,
@@ -102,3 +104,19 @@ def test_backoff_doubles_with_jitter() -> None:
     for attempt in (1, 2, 3, 4):
         delay = backoff(1.0, attempt, rng)
         assert 0.5 * 2 ** (attempt - 1) <= delay <= 1.5 * 2 ** (attempt - 1)
+
+
+@pytest.mark.parametrize(
+    ("job_id", "run", "step"),
+    [
+        (JOB_ID, 1, "validated"),
+        (JOB_ID, 3, "executed:2"),
+        ("6F1C2F1E-7F2B-4A59-9B1E-2F0D5D6F1A11", 12, "completed"),
+        ("not-a-uuid ünïcode", 1, "failed"),
+    ],
+)
+def test_event_ids_are_the_uuid5_of_job_run_and_step(job_id: str, run: int, step: str) -> None:
+    """Ids stay what they were (uuid5 in the processor's namespace): an event announced
+    again after a crash, by this version or an older one, keeps its id."""
+    name = f"{job_id}:{run}:{step}"
+    assert event_id(job_id, run, step) == str(uuid.uuid5(EVENT_NAMESPACE, name))

@@ -10,7 +10,8 @@ what each is declared with. `url` may name several brokers of one cluster, comma
 separated (amqp_wire.py): the connection goes to the next one when its node fails.
 
 Per-message costs are kept off the hot path: a batch's publishes are queued at once and
-their confirms awaited together (`publish_many`), deliveries are settled with multiple
+their confirms awaited together (publishing.py, which also says what a refusal does),
+deliveries are settled with multiple
 acks (acks.py), and the frames of one loop turn leave in one socket write (amqp_wire.py).
 """
 
@@ -18,11 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import aio_pika
 import aiormq
@@ -34,7 +33,6 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
-from aiormq import spec
 
 from observatory.core.bus import amqp_wire
 from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
@@ -45,22 +43,18 @@ from observatory.core.bus.declarations import (
     mismatch,
 )
 from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
+from observatory.core.bus.publishing import Publisher
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, DEAD_LETTERS, Names
 from observatory.core.bus.tracing import BusTracer
-from observatory.core.errors import ConfigurationError, DependencyDown, OutcomeUnknown
+from observatory.core.errors import ConfigurationError, DependencyDown
 
 log = structlog.get_logger("observatory.bus")
 
-PUBLISH_TIMEOUT = 10.0
 BATCH_WINDOW = 0.002
 
 
 SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
-
-
-class _Nacked(DependencyDown):
-    """The broker nacked a publish (RabbitBus._confirmed)."""
 
 
 @dataclass(slots=True)
@@ -96,15 +90,6 @@ class _Consumer:
     prefetch: int
 
 
-def _properties(headers: Mapping[str, Any], message_id: str | None) -> spec.Basic.Properties:
-    return spec.Basic.Properties(
-        content_type="application/json",
-        delivery_mode=2,  # persistent
-        headers=dict(headers) if headers else None,
-        message_id=message_id or uuid.uuid4().hex,  # aiormq would make a random one
-    )
-
-
 class RabbitBus:
     """Bus adapter for RabbitMQ (see module docstring)."""
 
@@ -122,24 +107,27 @@ class RabbitBus:
         self._tracer = tracer  # None: tracing off (core.bus.tracing)
         self._url = url
         self._connection: AbstractRobustConnection | None = None
-        self._publish_channel: AbstractChannel | None = None
+        self._publisher = Publisher(
+            self.names.exchange,
+            connection=lambda: self._connection,
+            connected=self._connected,
+            declare_queue=self._declare_queue,
+            delay_arguments=self.declarations.delay,
+        )
         self._exchange: AbstractExchange | None = None
-        self._delay_queues: set[str] = set()
         self._runners: list[ConsumerRunner] = []
         self._trackers: list[list[AckTracker]] = []  # per consumer, newest channel last
         self._tasks: list[asyncio.Task[None]] = []
         # what each consume() set up, to set it up again on a channel the reconnect lost
         self._consumers: list[_Consumer] = []
-        self._healing = asyncio.Lock()
-        self._closing: set[asyncio.Task[None]] = set()  # retired publish channels (_retire)
 
     async def open(self) -> None:
         if self._connection is not None:
             return
         try:
             self._connection = await amqp_wire.connect(self._url, timeout=5)
-            self._publish_channel = await self._connection.channel(publisher_confirms=True)
-            await self._declare(self._publish_channel)
+            self._publisher.channel = await self._connection.channel(publisher_confirms=True)
+            await self._declare(self._publisher.channel)
             self._connection.reconnect_callbacks.add(self._on_reconnect)
         except ConfigurationError:
             await self._drop_connection()
@@ -176,60 +164,11 @@ class RabbitBus:
             raise mismatch(name, self.declarations.queue_type, str(exc)) from exc
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        """Queue every publish at once and wait for all the confirms.
-
-        Publishing on the underlying aiormq channel with `wait=False` does not wait for
-        each frame to be flushed to the socket, which aio-pika's publish does while
-        holding the channel lock (one publish per loop turn). Durability still comes
-        from the broker's confirm, which is awaited for every message.
-        """
+        """Every publish queued at once, every confirm awaited (publishing.py)."""
         if self._tracer is not None:
             with self._tracer.publishing(self.names.exchange, messages) as traced:
-                return await self._publish(traced)
-        return await self._publish(messages)
-
-    async def _publish(self, messages: Sequence[Outgoing]) -> None:
-        """Publish, and once more on a new channel if the broker nacked (see `_confirmed`):
-        a nack of a message routed to several queues may have stored it in some of them,
-        so the same messages go again (consumers are idempotent by id) rather than the
-        caller making new ones; nacked twice, the outcome is unknown."""
-        try:
-            await self._publish_once(messages)
-        except _Nacked:
-            try:
-                await self._publish_once(messages)
-            except _Nacked as exc:
-                raise OutcomeUnknown("bus", "publish refused by the broker twice") from exc
-
-    async def _publish_once(self, messages: Sequence[Outgoing]) -> None:
-        channel = await self._healed()
-        # the concrete aiormq channel: its basic_publish takes `wait`
-        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-        exchange = self.names.exchange
-        sends = [
-            underlay.basic_publish(
-                m.body,
-                exchange=exchange,
-                routing_key=m.routing_key,
-                properties=_properties(m.headers, m.message_id),
-                wait=False,
-            )
-            for m in messages
-        ]
-        await self._confirmed(channel, sends)
-
-    async def _confirmed(self, channel: AbstractChannel, sends: list[Any]) -> None:
-        """Await every confirm. A nack (`_Nacked`) means the broker refused to store the
-        message in at least one of the queues it was routed to, and the channel is retired
-        (`_retire`); any other failure once the frames are on their way leaves the
-        outcome unknown."""
-        try:
-            await asyncio.wait_for(asyncio.gather(*sends), PUBLISH_TIMEOUT)
-        except aiormq.exceptions.DeliveryError as exc:
-            self._retire(channel)
-            raise _Nacked("bus", "publish refused by the broker") from exc
-        except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, RuntimeError) as exc:
-            raise OutcomeUnknown("bus", f"publish not confirmed ({type(exc).__name__})") from exc
+                return await self._publisher.publish(traced)
+        return await self._publisher.publish(messages)
 
     async def schedule(
         self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
@@ -237,30 +176,8 @@ class RabbitBus:
         target = self.names.q(queue)
         if self._tracer is not None:
             with self._tracer.scheduling(target, headers) as traced:
-                return await self._schedule(target, body, traced, delay)
-        return await self._schedule(target, body, headers, delay)
-
-    async def _schedule(
-        self, target: str, body: bytes, headers: Mapping[str, Any], delay: float
-    ) -> None:
-        """Into the delay queue of `target`'s tier; RabbitMQ dead-letters it back into
-        `target` when it expires, headers (and so the trace context) unchanged."""
-        channel = await self._healed()
-        tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
-        delay_queue = f"{target}.delay.{tier}s"
-        if delay_queue not in self._delay_queues:
-            await self._declare_queue(channel, delay_queue, self.declarations.delay(target))
-            self._delay_queues.add(delay_queue)
-        properties = _properties(headers, None)
-        properties.expiration = str(max(1, round(delay * 1000)))  # milliseconds
-        underlay = await channel.get_underlay_channel()
-        try:
-            await self._confirmed(
-                channel,
-                [underlay.basic_publish(body, routing_key=delay_queue, properties=properties)],
-            )
-        except _Nacked as exc:  # one queue: nothing stored; the caller retries later
-            raise DependencyDown("bus", "publish refused by the broker") from exc
+                return await self._publisher.schedule(target, body, traced, delay)
+        return await self._publisher.schedule(target, body, headers, delay)
 
     async def consume(
         self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
@@ -315,54 +232,6 @@ class RabbitBus:
             amqp_queue = await self._declare_queue(channel, name)
             await amqp_queue.consume(on_message, no_ack=False)
 
-    async def _healed(self) -> AbstractChannel:
-        """The publish channel, opened again when the connection is back but the channel
-        was lost with the old one (aio-pika restores channels, but not one whose close
-        callback failed while the node died under in-flight publishes)."""
-        connection = self._connection
-        if connection is None or not self._connected():
-            raise DependencyDown("bus", "not connected")
-        channel = self._publish_channel
-        if channel is not None and not channel.is_closed:
-            return channel
-        async with self._healing:
-            channel = self._publish_channel
-            if channel is None or channel.is_closed:
-                try:
-                    channel = await connection.channel(publisher_confirms=True)
-                except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
-                    raise DependencyDown("bus", type(exc).__name__) from exc
-                self._publish_channel = channel
-        return channel
-
-    def _retire(self, channel: AbstractChannel) -> None:
-        """The broker nacked a publish on `channel`: the next publish opens a new channel,
-        and this one is closed once the confirms it still awaits are in.
-
-        A refusal can belong to the channel rather than to the message. RabbitMQ (3.10)
-        keeps, per channel, a client of each quorum queue it has routed to; the first
-        publish after a node died can ask that queue's old leader, on the dead node, and
-        such a client refuses every later publish on that channel, although the queue has
-        a new leader. A new channel's clients start from the queue's current leader."""
-        if self._publish_channel is not channel:
-            return  # retired already (several publishes were nacked at once)
-        self._publish_channel = None
-        closing = asyncio.create_task(self._close_when_confirmed(channel))
-        self._closing.add(closing)
-        closing.add_done_callback(self._closing.discard)
-
-    @staticmethod
-    async def _close_when_confirmed(channel: AbstractChannel) -> None:
-        with contextlib.suppress(Exception):  # a closed channel or a lost connection
-            async with asyncio.timeout(PUBLISH_TIMEOUT):
-                underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-                waiting = [f for f in underlay.confirmations.values() if asyncio.isfuture(f)]
-                if waiting:
-                    await asyncio.wait(waiting)
-        with contextlib.suppress(Exception):  # it may be closed already: nothing to do
-            async with asyncio.timeout(PUBLISH_TIMEOUT):
-                await channel.close()
-
     async def _on_reconnect(self, *_: Any) -> None:
         """After a reconnect (to another node of a cluster, say), consume again on a new
         channel wherever the old one was not restored; the publish channel heals on use."""
@@ -403,8 +272,9 @@ class RabbitBus:
         return self._connected() and self._exchange is not None
 
     async def close(self) -> None:
-        for task in [*self._tasks, *self._closing]:
+        for task in self._tasks:
             task.cancel()
+        self._publisher.close()
         for runner in self._runners:
             await runner.drain()
         for trackers in self._trackers:

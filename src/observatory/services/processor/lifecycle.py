@@ -9,6 +9,7 @@ Pure functions, so the idempotency rules can be tested without any I/O.
 from __future__ import annotations
 
 import enum
+import hashlib
 import random
 import uuid
 from dataclasses import dataclass
@@ -74,10 +75,23 @@ def decide(work: Work, state: JobState | None) -> Action:
     return Action.RUN if work.attempt >= state.attempts else Action.SKIP
 
 
+_NAMESPACE_BYTES = EVENT_NAMESPACE.bytes
+
+
 def event_id(job_id: str, run: int, step: str) -> str:
     """Deterministic event ids: re-announcing after a crash repeats the same id, which
-    every consumer already deduplicates."""
-    return str(uuid.uuid5(EVENT_NAMESPACE, f"{job_id}:{run}:{step}"))
+    every consumer already deduplicates.
+
+    `uuid.uuid5(EVENT_NAMESPACE, name)` spelled out (RFC 4122 §4.3: SHA-1 of namespace
+    and name, version 5, RFC variant): the same string, without building two UUID
+    objects per event (a few per cent of the processor's CPU under load)."""
+    name = f"{job_id}:{run}:{step}".encode()
+    # SHA-1 is what version 5 ids are made of, not a security measure
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass(frozen=True, slots=True)
