@@ -35,8 +35,9 @@ def gateway_router(intake: GatewayRoutes, operate: OperateRoutes, proxies: Proxi
             **ACCEPTED,
             "400": {"description": "Invalid"},
             "413": {"description": "Too large"},
+            "409": {"description": "This id was submitted with another body: `{error, jobId}`"},
             "415": {"description": "Not JSON"},
-            "503": {"description": "Broker down"},
+            "503": {"description": "Broker down, or outcome unknown: `{error, jobId, outcome}`"},
         },
         openapi_extra={
             "requestBody": {
