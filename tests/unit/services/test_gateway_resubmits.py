@@ -5,6 +5,7 @@ id is 409 and publishes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -29,17 +30,21 @@ from observatory.services.gateway.settings import GatewaySettings
 
 
 class FlakyBus(RecordingBus):
-    """Records every publish attempt; the next `failures` attempts raise (in order)."""
+    """Records every publish attempt; the next attempts raise `failures` (in order), or
+    wait for `confirms` (in order) before they are confirmed."""
 
     def __init__(self) -> None:
         super().__init__()
         self.attempts: list[Outgoing] = []
         self.failures: list[Exception] = []
+        self.confirms: list[asyncio.Event] = []
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
         self.attempts.extend(messages)
         if self.failures:
             raise self.failures.pop(0)
+        if self.confirms:
+            await self.confirms.pop(0).wait()
         await super().publish_many(messages)
 
 
@@ -185,6 +190,42 @@ async def test_a_job_certainly_not_published_is_not_remembered(
     clock.advance(5)
     assert (await submit(lane, {**job, "type": "OTHER"})).status == 202
     assert orjson.loads(bus.published[0].body)["payload"]["createdAt"] == iso(clock.now())
+
+
+async def test_a_retry_refused_outright_after_an_unknown_outcome_keeps_the_first_envelope(
+    gateway: tuple[SubmitLane, FlakyBus, FixedClock],
+) -> None:
+    """Unknown, then a plain 503 (nothing left this time), then accepted: the first copy may
+    be out, so the third attempt still sends the first bytes."""
+    lane, bus, clock = gateway
+    bus.failures = [unknown(), DependencyDown("bus", "down")]
+    job = {"id": str(uuid.uuid4()), "type": "T"}
+    assert (await submit(lane, job)).status == 503
+    clock.advance(5)
+    assert (await submit(lane, job)).status == 503
+    clock.advance(5)
+    assert (await submit(lane, job)).status == 202
+    assert len({m.body for m in bus.attempts}) == 1
+
+
+async def test_a_resubmit_while_the_first_publish_waits_for_its_confirm_sends_the_same_bytes(
+    gateway: tuple[SubmitLane, FlakyBus, FixedClock],
+) -> None:
+    """A client that gave up waiting resubmits while the gateway still waits for the
+    broker: both publishes carry the first envelope, and both answers name it."""
+    lane, bus, clock = gateway
+    confirm = asyncio.Event()
+    bus.confirms = [confirm]
+    job = {"id": str(uuid.uuid4()), "type": "T"}
+    first = asyncio.create_task(submit(lane, job))
+    while not bus.attempts:  # the first publish has left and waits for its confirm
+        await asyncio.sleep(0)
+    clock.advance(15)
+    second = await submit(lane, job)
+    confirm.set()
+    assert (await first).body == second.body
+    assert len({m.body for m in bus.published}) == 1
+    assert len(bus.published) == 2
 
 
 async def test_through_http_a_conflict_is_json_on_both_paths(

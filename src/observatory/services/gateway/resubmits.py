@@ -10,8 +10,10 @@ again, byte for byte, and every consumer deduplicates it by eventId.
 The memory is per process and bounded in entries, bytes and age; two tiers, so the many
 accepted submits never push out the few whose outcome is unknown:
 
-- `unknown`: envelopes whose confirm never came, kept until a resubmit gets them
-  confirmed (they then move to `accepted`) or they age out;
+- `unknown`: envelopes whose confirm never came (or has not come yet: a resubmit may
+  arrive while the first publish still waits for it), kept until a publish of them is
+  confirmed (they then move to `accepted`) or they age out; one that was certainly not
+  published, and never may have been, is forgotten;
 - `accepted`: recently confirmed envelopes, for a client that lost the 202.
 
 A resubmit whose body differs from the remembered one is a conflict (409): the id names
@@ -46,6 +48,7 @@ class Submitted:
     envelope: dict[str, Any]
     message: bytes
     at: float  # clock.monotonic() when remembered
+    maybe_sent: bool = False  # a publish of it ended with its outcome unknown
 
     @property
     def size(self) -> int:
@@ -123,9 +126,19 @@ class Resubmits:
     def entry(self, digest: bytes, envelope: dict[str, Any], message: bytes) -> Submitted:
         return Submitted(digest, envelope, message, self.clock.monotonic())
 
+    def publishing(self, job_id: str, item: Submitted) -> None:
+        """A new envelope is about to be published: its outcome is unknown until confirmed."""
+        self.unknown.put(job_id, item)
+
     def outcome_unknown(self, job_id: str, item: Submitted) -> None:
         self.accepted.pop(job_id)
-        self.unknown.put(job_id, item)
+        self.unknown.put(job_id, replace(item, maybe_sent=True))
+
+    def not_published(self, job_id: str, item: Submitted) -> None:
+        """A publish of `item` certainly failed: forget it, unless a copy may be out (an
+        earlier or concurrent publish of it ended unknown, or one was confirmed)."""
+        if self.unknown.get(job_id, self.clock.monotonic()) is item and not item.maybe_sent:
+            self.unknown.pop(job_id)
 
     def confirmed(self, job_id: str, item: Submitted) -> None:
         self.unknown.pop(job_id)

@@ -130,6 +130,7 @@ class GatewayRoutes:
             self.resubmits.outcome_unknown(job["id"], submitted)
             return unknown_outcome(job["id"])
         except DependencyDown as exc:
+            self.resubmits.not_published(job["id"], submitted)
             return reply_for(exc) or error_reply(503, "bus unavailable")
         self.resubmits.confirmed(job["id"], submitted)
         # audit: off the request path, batched like the PENDING row
@@ -167,7 +168,9 @@ class GatewayRoutes:
         envelope = created_event(
             job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
         )
-        return self.resubmits.entry(digest, envelope, orjson.dumps(envelope))
+        submitted = self.resubmits.entry(digest, envelope, orjson.dumps(envelope))
+        self.resubmits.publishing(job["id"], submitted)
+        return submitted
 
     async def submit(self, request: Request) -> Response:
         reply = await self.accept(
