@@ -111,7 +111,7 @@ class Resubmits:
         self.clock = clock
         # clients retry after Retry-After (5 s) a few times; a quarter of an hour is ample
         self.unknown = (
-            unknown if unknown is not None else Recall(entries=10_000, size=32 << 20, ttl=900.0)
+            unknown if unknown is not None else Recall(entries=10_000, size=16 << 20, ttl=900.0)
         )
         # a lost 202 is retried at once or not at all
         self.accepted = (
