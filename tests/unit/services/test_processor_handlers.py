@@ -279,7 +279,7 @@ async def test_announcements_lost_in_part_still_leave_the_events_in_lifecycle_or
     delivery comes back later and the job completes; the first copy of each event (what
     every consumer keeps) is dated in lifecycle order."""
     handler = JobHandler(
-        bus=LosingBus(embedded),  # type: ignore[arg-type]
+        bus=LosingBus(embedded),
         jobs=embedded.jobs,
         clock=embedded.clock,
         settings=ProcessorSettings(work_ms=0, fail_rate=0, max_attempts=3, backoff_base=1.0),

@@ -1,10 +1,10 @@
 """The processor's batch handler: validate, decide, persist, announce, work, finish.
 
 A batch shares one job-store transaction for its attempts' starts and two confirmed
-publish rounds for their announcements (job.validated, then job.executed). Then every job works on its own: its delivery is
-answered when its own attempt is finished (finisher.py, which groups the ends of
-attempts that finish together), so a long job holds neither its batch nor anyone
-else's acknowledgement.
+publish rounds for their announcements (job.validated, then job.executed). Then every
+job works on its own: its delivery is answered when its own attempt is finished
+(finisher.py, which groups the ends of attempts that finish together), so a long job
+holds neither its batch nor anyone else's acknowledgement.
 """
 
 from __future__ import annotations
