@@ -244,8 +244,8 @@ async def test_through_http_a_conflict_is_json_on_both_paths(
     assert len(bus.published) == 1
 
 
-def entry(resubmits: Resubmits, size: int = 10) -> Submitted:
-    return resubmits.entry(b"d", {"eventId": "e"}, b"x" * size)
+def entry(size: int = 10) -> Submitted:
+    return Submitted(b"d", {"eventId": "e"}, b"x" * size)
 
 
 def test_the_memory_is_bounded_in_entries_bytes_and_age() -> None:
@@ -253,11 +253,11 @@ def test_the_memory_is_bounded_in_entries_bytes_and_age() -> None:
     recall = Recall(entries=2, size=100, ttl=60)
     resubmits = Resubmits(clock, unknown=recall, accepted=Recall(entries=2, size=100, ttl=60))
     for name in "abc":
-        resubmits.outcome_unknown(name, entry(resubmits))
+        resubmits.outcome_unknown(name, entry())
     assert [resubmits.recall(n) is not None for n in "abc"] == [False, True, True]
-    resubmits.outcome_unknown("big", entry(resubmits, size=45))  # b: 2 entries; c: 110 bytes
+    resubmits.outcome_unknown("big", entry(size=45))  # b: 2 entries; c: 110 bytes
     assert [resubmits.recall(n) is not None for n in ("b", "c", "big")] == [False, False, True]
-    resubmits.outcome_unknown("huge", entry(resubmits, size=51))  # over the whole budget
+    resubmits.outcome_unknown("huge", entry(size=51))  # over the whole budget
     assert resubmits.recall("huge") is None
     clock.advance(61)
     assert resubmits.recall("big") is None
@@ -271,13 +271,13 @@ def test_accepted_submits_never_push_out_those_whose_outcome_is_unknown() -> Non
         unknown=Recall(entries=2, size=1000, ttl=900),
         accepted=Recall(entries=2, size=1000, ttl=60),
     )
-    resubmits.outcome_unknown("kept", entry(resubmits))
+    resubmits.outcome_unknown("kept", entry())
     for n in range(10):
-        resubmits.confirmed(str(n), entry(resubmits))
+        resubmits.confirmed(str(n), entry())
     assert resubmits.recall("kept") is not None
     clock.advance(120)  # past the accepted tier's age, within the unknown tier's
     assert resubmits.recall("9") is None
     assert resubmits.recall("kept") is not None
-    resubmits.confirmed("kept", entry(resubmits))  # confirmed at last: kept a minute more
+    resubmits.confirmed("kept", entry())  # confirmed at last: kept a minute more
     assert len(resubmits.unknown) == 0
     assert resubmits.recall("kept") is not None

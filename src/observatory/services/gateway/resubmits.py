@@ -10,11 +10,12 @@ again, byte for byte, and every consumer deduplicates it by eventId.
 The memory is per process and bounded in entries, bytes and age; two tiers, so the many
 accepted submits never push out the few whose outcome is unknown:
 
-- `unknown`: envelopes whose confirm never came (or has not come yet: a resubmit may
-  arrive while the first publish still waits for it), kept until a publish of them is
-  confirmed (they then move to `accepted`) or they age out; one that was certainly not
-  published, and never may have been, is forgotten;
+- `unknown`: envelopes whose confirm never came, kept until a publish of them is
+  confirmed (they then move to `accepted`) or they age out;
 - `accepted`: recently confirmed envelopes, for a client that lost the 202.
+
+A submit whose publish still awaits its confirm is remembered too (a client that gave up
+waiting may resubmit meanwhile); one certainly not published is then forgotten.
 
 A resubmit whose body differs from the remembered one is a conflict (409): the id names
 a job that may already exist with the other body. An id this process does not remember
@@ -47,7 +48,6 @@ class Submitted:
     digest: bytes
     envelope: dict[str, Any]
     message: bytes
-    at: float  # clock.monotonic() when remembered
     maybe_sent: bool = False  # a publish of it ended with its outcome unknown
 
     @property
@@ -56,50 +56,49 @@ class Submitted:
 
 
 class Recall:
-    """`Submitted` by job id, bounded in entries, bytes and age (seconds); the oldest
-    entries go first."""
+    """`Submitted` by job id, bounded in entries, bytes and age (seconds of the clock's
+    monotonic time since each was put); the oldest entries go first."""
 
     def __init__(self, *, entries: int, size: int, ttl: float) -> None:
         self.entries, self.size, self.ttl = entries, size, ttl
-        self._items: OrderedDict[str, Submitted] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, Submitted]] = OrderedDict()
         self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
     def get(self, job_id: str, now: float) -> Submitted | None:
-        item = self._items.get(job_id)
-        if item is not None and now - item.at > self.ttl:
+        found = self._items.get(job_id)
+        if found is None:
+            return None
+        if now - found[0] > self.ttl:
             self.pop(job_id)
             return None
-        return item
+        return found[1]
 
-    def put(self, job_id: str, item: Submitted) -> None:
+    def put(self, job_id: str, item: Submitted, now: float) -> None:
         self.pop(job_id)
         if item.size > self.size:
             return  # larger than the whole budget: not remembered at all
-        self._items[job_id] = item
+        self._items[job_id] = (now, item)
         self._bytes += item.size
         while len(self._items) > self.entries or self._bytes > self.size:
             self.pop(next(iter(self._items)))
-        self._expire(item.at)
+        oldest = next(iter(self._items))  # at most one aged out per put: enough to drain
+        if now - self._items[oldest][0] > self.ttl:
+            self.pop(oldest)
 
     def pop(self, job_id: str) -> Submitted | None:
-        item = self._items.pop(job_id, None)
-        if item is not None:
-            self._bytes -= item.size
-        return item
-
-    def _expire(self, now: float) -> None:
-        while self._items:  # oldest first: stop at the first one still young enough
-            job_id, oldest = next(iter(self._items.items()))
-            if now - oldest.at <= self.ttl:
-                return
-            self.pop(job_id)
+        found = self._items.pop(job_id, None)
+        if found is None:
+            return None
+        self._bytes -= found[1].size
+        return found[1]
 
 
 class Resubmits:
-    """The two tiers (module docstring) over one clock."""
+    """The two tiers (module docstring) over one clock, and the submits whose publish
+    awaits its confirm now (as many as requests in flight)."""
 
     def __init__(
         self,
@@ -117,29 +116,30 @@ class Resubmits:
         self.accepted = (
             accepted if accepted is not None else Recall(entries=4_096, size=8 << 20, ttl=60.0)
         )
+        self.in_flight: dict[str, Submitted] = {}
 
     def recall(self, job_id: str) -> Submitted | None:
-        """The remembered first submit of `job_id`, if any (unknown outcome first)."""
+        """The remembered first submit of `job_id`, if any."""
+        found = self.in_flight.get(job_id)
+        if found is not None:
+            return found
         now = self.clock.monotonic()
         return self.unknown.get(job_id, now) or self.accepted.get(job_id, now)
 
-    def entry(self, digest: bytes, envelope: dict[str, Any], message: bytes) -> Submitted:
-        return Submitted(digest, envelope, message, self.clock.monotonic())
-
     def publishing(self, job_id: str, item: Submitted) -> None:
-        """A new envelope is about to be published: its outcome is unknown until confirmed."""
-        self.unknown.put(job_id, item)
+        """A new envelope is about to be published; call `settled` once that publish ended."""
+        self.in_flight[job_id] = item
+
+    def settled(self, job_id: str, item: Submitted) -> None:
+        """A publish of `item` ended, however (a certain failure forgets a new envelope)."""
+        if self.in_flight.get(job_id) is item:
+            del self.in_flight[job_id]
 
     def outcome_unknown(self, job_id: str, item: Submitted) -> None:
         self.accepted.pop(job_id)
-        self.unknown.put(job_id, replace(item, maybe_sent=True))
-
-    def not_published(self, job_id: str, item: Submitted) -> None:
-        """A publish of `item` certainly failed: forget it, unless a copy may be out (an
-        earlier or concurrent publish of it ended unknown, or one was confirmed)."""
-        if self.unknown.get(job_id, self.clock.monotonic()) is item and not item.maybe_sent:
-            self.unknown.pop(job_id)
+        self.unknown.put(job_id, replace(item, maybe_sent=True), self.clock.monotonic())
 
     def confirmed(self, job_id: str, item: Submitted) -> None:
-        self.unknown.pop(job_id)
-        self.accepted.put(job_id, replace(item, at=self.clock.monotonic()))
+        if self.unknown:
+            self.unknown.pop(job_id)
+        self.accepted.put(job_id, item, self.clock.monotonic())

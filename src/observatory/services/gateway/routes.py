@@ -130,8 +130,9 @@ class GatewayRoutes:
             self.resubmits.outcome_unknown(job["id"], submitted)
             return unknown_outcome(job["id"])
         except DependencyDown as exc:
-            self.resubmits.not_published(job["id"], submitted)
             return reply_for(exc) or error_reply(503, "bus unavailable")
+        finally:
+            self.resubmits.settled(job["id"], submitted)
         self.resubmits.confirmed(job["id"], submitted)
         # audit: off the request path, batched like the PENDING row
         self.auditor.later(
@@ -168,7 +169,7 @@ class GatewayRoutes:
         envelope = created_event(
             job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
         )
-        submitted = self.resubmits.entry(digest, envelope, orjson.dumps(envelope))
+        submitted = Submitted(digest, envelope, orjson.dumps(envelope))
         self.resubmits.publishing(job["id"], submitted)
         return submitted
 
