@@ -128,9 +128,9 @@ def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
         "fixed): 2 of 11 runs failed on 2026-12-03. (1) A put-back event stuck in a "
         "quorum delay queue whose leader was killed 0.8 s after it was declared: RabbitMQ "
         "3.10 does not expire its messages after the election (2 jobs stay in flight). "
-        "(2) A processor's retried batch begins a job on a stale decision after another "
-        "processor completed it: begin() moves the COMPLETED row back to EXECUTING and the "
-        "failed announcement leaves it there (counters say completed, the row EXECUTING)."
+        "(2) Most likely a processor's retried batch begins a job on a stale decision after "
+        "another processor completed it: begin() moves the COMPLETED row back to EXECUTING, "
+        "the failed announcement leaves it there (counters say completed, the row EXECUTING)."
     ),
 )
 def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(
