@@ -12,8 +12,9 @@ import pytest
 from tests.unit.services.embedded import Embedded, Message, event, job
 
 from observatory.core.bus.isolation import Isolating
-from observatory.core.bus.port import Outcome, Settlement
+from observatory.core.bus.port import Outcome, Outgoing, Settlement
 from observatory.core.clock import iso, parse_iso
+from observatory.core.errors import OutcomeUnknown
 from observatory.core.stores.records import Pending
 from observatory.services.processor.handlers import JobHandler
 from observatory.services.processor.lifecycle import ATTEMPT_HEADER
@@ -249,3 +250,51 @@ async def test_a_cancel_between_decide_and_begin_wins(embedded: Embedded) -> Non
     assert row is not None
     assert (row.status, row.history) == ("CANCELLED", ())
     assert announced(embedded, "jobs.executed") == []
+
+
+class LosingBus:
+    """The embedded bus, except that the first publish round holding a job.validated loses
+    those (their queue's leader died) and stores the rest, then says the outcome is unknown."""
+
+    def __init__(self, embedded: Embedded) -> None:
+        self.bus = embedded.bus
+        self.lost = False
+
+    async def publish_many(self, messages: Sequence[Outgoing]) -> None:
+        if self.lost or not any(m.routing_key == "job.validated" for m in messages):
+            await self.bus.publish_many(messages)
+            return
+        self.lost = True
+        await self.bus.publish_many([m for m in messages if m.routing_key != "job.validated"])
+        raise OutcomeUnknown("bus", "a node died before it confirmed")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bus, name)
+
+
+async def test_announcements_lost_in_part_still_leave_the_events_in_lifecycle_order(
+    embedded: Embedded,
+) -> None:
+    """A begin whose announcement round ends unknown having lost job.validated: the
+    delivery comes back later and the job completes; the first copy of each event (what
+    every consumer keeps) is dated in lifecycle order."""
+    handler = JobHandler(
+        bus=LosingBus(embedded),
+        jobs=embedded.jobs,
+        clock=embedded.clock,
+        settings=ProcessorSettings(work_ms=0, fail_rate=0, max_attempts=3, backoff_base=1.0),
+        metrics=ProcessorMetrics(),
+    )
+    message = created(embedded)
+    with pytest.raises(OutcomeUnknown):
+        await handler([message])
+    embedded.clock.advance(5)
+    assert await settle(await handler([message])) == [Outcome.ACK]
+    first: dict[str, dict[str, Any]] = {}
+    for queue in ("jobs.validated", "jobs.executed", "jobs.completed"):
+        for e in announced(embedded, queue):
+            first.setdefault(e["eventId"], e)
+    times = {e["eventType"]: e["occurredAt"] for e in first.values()}
+    order = ["job.validated", "job.executed", "job.completed"]
+    assert sorted(times) == sorted(order)
+    assert [times[t] for t in order] == sorted(times[t] for t in order)

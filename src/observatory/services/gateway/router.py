@@ -71,9 +71,10 @@ def routes(intake: GatewayRoutes, operate: OperateRoutes, proxies: Proxies) -> l
             {
                 **ACCEPTED,
                 "400": "Invalid",
+                "409": "This id was submitted with another body: `{error, jobId}`",
                 "413": "Too large",
                 "415": "Not JSON",
-                "503": "Broker down",
+                "503": "Broker down, or outcome unknown: `{error, jobId, outcome}`",
             },
             status_code=202,
             body=request_schema(),

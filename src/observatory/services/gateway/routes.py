@@ -38,6 +38,7 @@ from observatory.services.gateway.batch_writer import BatchWriter
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.pending import PendingWriter, pending_of
+from observatory.services.gateway.resubmits import Resubmits, Submitted, body_digest
 
 log = structlog.get_logger("observatory.gateway")
 
@@ -75,17 +76,20 @@ class GatewayRoutes:
         self.pending_rows = pending_rows
         self.producer = Producer.for_service("gateway")
         self.pending = PendingWriter(jobs)
+        self.resubmits = Resubmits(clock)
         self.audit_writer: BatchWriter[AuditEntry] = BatchWriter(events.add_audit, name="audit")
         self.auditor = Auditor(events, clock, queue=self.audit_writer.add)
 
     def actor(self, request: Request) -> str:
         return actor_of(request.headers, identity_of(request.scope))
 
-    async def publish(self, envelope: dict[str, Any]) -> Reply:
-        """Publish a job.created envelope (a submit or a retry) and queue its PENDING row;
-        the 202 answer."""
+    async def publish(self, envelope: dict[str, Any], body: bytes | None = None) -> Reply:
+        """Publish a job.created envelope (a submit or a retry; `body`: its bytes when
+        they were made before, for a resubmit) and queue its PENDING row; the 202 answer."""
         message = Outgoing(
-            EventType.CREATED, orjson.dumps(envelope), message_id=envelope["eventId"]
+            EventType.CREATED,
+            orjson.dumps(envelope) if body is None else body,
+            message_id=envelope["eventId"],
         )
         await self.bus.publish_many([message])
         self.metrics.accepted.inc()
@@ -110,20 +114,26 @@ class GatewayRoutes:
             self.metrics.submitted.labels("invalid").inc()
             return error_reply(415, "Content-Type must be application/json")
         try:
-            job = normalise_job(parse_body(body), self.clock)
+            fields = parse_body(body)
+            job = normalise_job(fields, self.clock)
         except InvalidMessage as exc:
             self.metrics.submitted.labels("invalid").inc()
             return reply_for(exc) or error_reply(400, exc.reason)
         self.metrics.submitted.labels(self.metrics.type_label(job["type"])).inc()
-        envelope = created_event(
-            job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
-        )
+        submitted = self._submitted(fields, job, correlation_id)
+        if isinstance(submitted, Reply):
+            return submitted
+        envelope = submitted.envelope
         try:
-            reply = await self.publish(envelope)
+            reply = await self.publish(envelope, submitted.message)
         except OutcomeUnknown:
+            self.resubmits.outcome_unknown(job["id"], submitted)
             return unknown_outcome(job["id"])
         except DependencyDown as exc:
             return reply_for(exc) or error_reply(503, "bus unavailable")
+        finally:
+            self.resubmits.settled(job["id"], submitted)
+        self.resubmits.confirmed(job["id"], submitted)
         # audit: off the request path, batched like the PENDING row
         self.auditor.later(
             self.auditor.entry(
@@ -136,6 +146,32 @@ class GatewayRoutes:
             )
         )
         return reply
+
+    def _submitted(
+        self, fields: dict[str, Any], job: dict[str, Any], correlation_id: str
+    ) -> Submitted | Reply:
+        """The job.created to publish: the remembered one for a resubmit of the same body
+        (resubmits.py), a 409 for the same id with another body, else a new one. (A body
+        without an id is the same body as that body with the id the gateway gave it.)"""
+        digest = body_digest(fields, job["id"])
+        known = self.resubmits.recall(job["id"]) if "id" in fields else None
+        if known is not None:
+            if known.digest == digest:
+                return known
+            return Reply(
+                409,
+                {
+                    "error": "this job id was submitted with another body; "
+                    "send the first body again, or use a new id",
+                    "jobId": job["id"],
+                },
+            )
+        envelope = created_event(
+            job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
+        )
+        submitted = Submitted(digest, envelope, orjson.dumps(envelope))
+        self.resubmits.publishing(job["id"], submitted)
+        return submitted
 
     async def submit(self, request: Request) -> Response:
         reply = await self.accept(

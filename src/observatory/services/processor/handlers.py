@@ -1,10 +1,10 @@
 """The processor's batch handler: validate, decide, persist, announce, work, finish.
 
-A batch shares one job-store transaction for its attempts' starts and one confirmed
-publish round for their announcements. Then every job works on its own: its delivery is
-answered when its own attempt is finished (finisher.py, which groups the ends of
-attempts that finish together), so a long job holds neither its batch nor anyone
-else's acknowledgement.
+A batch shares one job-store transaction for its attempts' starts and two confirmed
+publish rounds for their announcements (job.validated, then job.executed). Then every
+job works on its own: its delivery is answered when its own attempt is finished
+(finisher.py, which groups the ends of attempts that finish together), so a long job
+holds neither its batch nor anyone else's acknowledgement.
 """
 
 from __future__ import annotations
@@ -143,21 +143,25 @@ class JobHandler:
         if skipped:
             log.info("cancelled jobs not started", job_ids=skipped[:20], count=len(skipped))
         works = [w for w in works if canonical_uuid(w.job_id) in begun]
-        announcements = []
-        for w in works:
-            if w.attempt_in_run == 1:
-                announcements.append(
-                    self.announce.event(
-                        w, EventType.VALIDATED, JobStatus.VALIDATED, now, step="validated"
-                    )
-                )
-            announcements.append(
-                self.announce.event(
-                    w, EventType.EXECUTED, JobStatus.EXECUTING, now, step=f"executed:{w.attempt}"
-                )
+        validated = [
+            self.announce.event(w, EventType.VALIDATED, JobStatus.VALIDATED, now, step="validated")
+            for w in works
+            if w.attempt_in_run == 1
+        ]
+        executed = [
+            self.announce.event(
+                w, EventType.EXECUTED, JobStatus.EXECUTING, now, step=f"executed:{w.attempt}"
             )
-        if announcements:
-            await self.bus.publish_many(announcements)
+            for w in works
+        ]
+        # Two confirmed rounds, in lifecycle order. A round that fails can leave some of its
+        # events stored and not others (their queues may have leaders on other nodes); the
+        # delivery comes back, the attempt begins again and announces with a later time,
+        # and consumers keep the first copy of each event id. In one round a lost
+        # job.validated would be stored from the second begin, after the first job.executed.
+        for announcements in (validated, executed):
+            if announcements:
+                await self.bus.publish_many(announcements)
         return works
 
     def _start(self, w: Work, now: datetime) -> AttemptStart:
