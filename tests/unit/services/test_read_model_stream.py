@@ -6,13 +6,10 @@ update that arrives was pushed by news, not found by a poll."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
-from tests.waiting import wait_until_async
+from tests.streams import Spy, listening, next_of
 
 from observatory.core.stores.news import EventNews, LocalNews, NoNews, Signal
 from observatory.services.read_model.stream import Broadcaster
@@ -46,66 +43,12 @@ class Store:
         return list(reversed(self.events))[:limit]
 
 
-class Spy:
-    """News that records what each wait answered."""
-
-    def __init__(self, news: EventNews) -> None:
-        self.news = news
-        self.answers: list[bool] = []
-        self.waits = 0
-        self.live = news.live
-
-    def start(self) -> None:
-        self.news.start()
-
-    async def wait(self, timeout: float) -> bool:
-        self.waits += 1
-        answer = await self.news.wait(timeout)
-        self.answers.append(answer)
-        return answer
-
-    async def close(self) -> None:
-        await self.news.close()
-
-
 def broadcaster(
     store: Store, news: EventNews, *, interval: float = NEVER, safety: float = NEVER
 ) -> tuple[Broadcaster, Spy]:
     spy = Spy(news)
     b = Broadcaster(store.stats, store.recent, interval, news=spy, coalesce=0.01, safety=safety)
     return b, spy
-
-
-@contextlib.asynccontextmanager
-async def listening(b: Broadcaster, spy: Spy) -> AsyncIterator[asyncio.Queue[tuple[str, Any]]]:
-    """The messages of one subscriber, parsed, as they come; entered once the
-    broadcaster read what was stored before (it waits for news then)."""
-    messages: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    async def read() -> None:
-        async for chunk in b.subscribe():
-            if chunk.startswith(b"event: "):
-                head, data = chunk.split(b"\n", 2)[:2]
-                await messages.put((head[7:].decode(), orjson.loads(data[6:])))
-
-    task = asyncio.create_task(read())
-    try:
-        await next_of(messages, "stats")
-        await wait_until_async(lambda: spy.waits, DEADLINE, message="the first read")
-        yield messages
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await b.close()
-
-
-async def next_of(messages: asyncio.Queue[tuple[str, Any]], kind: str) -> Any:
-    async with asyncio.timeout(DEADLINE):
-        while True:
-            got, data = await messages.get()
-            if got == kind:
-                return data
 
 
 async def test_news_pushes_a_new_event_at_once_and_the_stats_after_it() -> None:
