@@ -61,8 +61,9 @@ class Signal:
             return False
         if self._changed is None:
             self._changed = asyncio.Event()
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
+        try:  # asyncio.timeout: wait_for (3.11) can swallow a cancellation
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
         except TimeoutError:
             return self.generation != generation
         return True

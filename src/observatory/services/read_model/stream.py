@@ -63,10 +63,14 @@ class Broadcaster:
             with contextlib.suppress(DependencyDown):
                 yield sse("stats", await self._stats())
             while True:
+                # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
+                # (the client left) that comes as a message does, and the loop never ends.
                 try:
-                    yield await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                    async with asyncio.timeout(HEARTBEAT_SECONDS):
+                        message = await queue.get()
                 except TimeoutError:
-                    yield b": keep-alive\n\n"
+                    message = b": keep-alive\n\n"
+                yield message
         finally:
             self._subscribers.discard(queue)
 
