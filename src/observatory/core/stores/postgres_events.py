@@ -16,17 +16,25 @@ from observatory.core.stores.dead_letter_rows import (
     shown,
 )
 from observatory.core.stores.event_rows import EventRow, event_row, stored_envelope
+from observatory.core.stores.news import EventNews
 from observatory.core.stores.postgres_base import PostgresAdapter
+from observatory.core.stores.postgres_news import PostgresNews, news_channel
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.values import time_value
 
 DEP = "event_store"
+# The insert announces itself on the namespace's channel (postgres_news): PostgreSQL
+# delivers a NOTIFY at COMMIT and only then, once per transaction for one channel and
+# payload however many rows called it, and not at all when nothing new was stored.
 INSERT = """
-INSERT INTO job_events (event_id, job_id, event_type, occurred_at, envelope)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::json[])
-ON CONFLICT (event_id) DO NOTHING
-RETURNING event_id::text
+WITH added AS (
+    INSERT INTO job_events (event_id, job_id, event_type, occurred_at, envelope)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::json[])
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING event_id::text AS event_id
+)
+SELECT event_id, pg_notify($6, '') FROM added
 """
 
 
@@ -35,6 +43,10 @@ class PostgresEventStore(PostgresAdapter):
 
     component = "events"
     dependency = DEP
+
+    def news_source(self, *, shared: bool) -> EventNews:
+        """A listener on this namespace's channel (each writer's insert notifies it)."""
+        return PostgresNews(self._url, namespace=self._namespace)
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         if not envelopes:
@@ -53,6 +65,7 @@ class PostgresEventStore(PostgresAdapter):
                 [row.event_type for row, _ in unique],
                 [row.occurred_at for row, _ in unique],
                 [e for _, e in unique],
+                news_channel(self._namespace),
             )
         return [row[0] for row in rows]
 

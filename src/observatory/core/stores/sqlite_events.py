@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from observatory.core.clock import SystemClock, iso
@@ -19,6 +20,7 @@ from observatory.core.stores.dead_letter_rows import (
     shown,
 )
 from observatory.core.stores.event_rows import event_row, stored_envelope
+from observatory.core.stores.news import EventNews, LocalNews, Signal
 from observatory.core.stores.records import AuditEntry, AuditPage, DeadLetter, DeadLetterQuery
 from observatory.core.stores.sqlite_base import SqliteAdapter
 from observatory.core.stores.values import json_text, ms_text, text_value, time_value
@@ -29,6 +31,15 @@ class SqliteEventStore(SqliteAdapter):
 
     component = "events"
     dependency = "event_store"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._news = Signal()  # raised after each commit that stored something
+
+    def news_source(self, *, shared: bool) -> EventNews:
+        """This process's news of the store: complete only when `shared` (every writer
+        uses this object); another process's inserts are not announced."""
+        return LocalNews(self._news, live=shared)
 
     async def insert(self, envelopes: Sequence[dict[str, Any]]) -> list[str]:
         rows = []
@@ -51,7 +62,10 @@ class SqliteEventStore(SqliteAdapter):
             return new
 
         with self.guarded():
-            return await self._writer.run(work)
+            new = await self._writer.run(work)
+        if new:  # committed: stored, then announced
+            self._news.notify()
+        return new
 
     async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> list[dict[str, Any]]:
         canonical = canonical_uuid(job_id)

@@ -13,6 +13,7 @@ from observatory.core.clock import Clock, SystemClock
 from observatory.core.contracts.registry import load_registry
 from observatory.core.retention import Retention, RetentionPolicy
 from observatory.core.settings import HttpSettings
+from observatory.core.stores.news import EventNews, news_for
 from observatory.core.stores.ports import Counters, EventStore, JobStore
 from observatory.core.telemetry import ServiceMetrics
 from observatory.services.read_model.alerts import AlertSource
@@ -33,9 +34,12 @@ def create_app(
     owned: bool = True,
     clock: Clock | None = None,
     access: Access | None = None,
+    news: EventNews | None = None,
 ) -> FastAPI:
     """The read model over the three stores; with `owned` its lifespan opens and closes them.
-    `access`: the tokens (default: read from `http`)."""
+    `access`: the tokens (default: read from `http`). `news`: how /stream learns of new
+    events (default: the event store's own news; with shared stores (`owned` false, `odto
+    up`) every writer is in this process, so in-process news is complete)."""
     access = access if access is not None else load_access(http)
     clock = clock or SystemClock()
     metrics = ServiceMetrics("read-model")
@@ -48,7 +52,14 @@ def create_app(
         history=settings.alert_history,
         clock=clock,
     )
-    stream = Broadcaster(queries.stats, queries.events_for_recent, settings.stream_interval)
+    stream = Broadcaster(
+        queries.stats,
+        queries.events_for_recent,
+        settings.stream_interval,
+        news=news if news is not None else news_for(events, shared=not owned),
+        coalesce=settings.stream_coalesce,
+        safety=settings.stream_safety,
+    )
     registry = load_registry(settings.ui_registry)
 
     background = []

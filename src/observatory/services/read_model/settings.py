@@ -32,7 +32,18 @@ class ReadModelSettings(BaseSettings):
     stream_interval: float = Field(
         default=0.25, gt=0, validation_alias="READ_MODEL_STREAM_INTERVAL"
     )
-    """Seconds between /stream checks for news (updates are coalesced to this pace)."""
+    """Seconds between /stream polls when the event store announces nothing (MongoDB,
+    SQLite written by another process, a PostgreSQL listener that dropped)."""
+
+    stream_coalesce: float = Field(
+        default=0.15, gt=0, le=5, validation_alias="READ_MODEL_STREAM_COALESCE"
+    )
+    """Seconds between two /stream flushes while news keeps coming (the first news after a
+    quiet spell is pushed at once)."""
+
+    stream_safety: float = Field(default=2.0, gt=0, validation_alias="READ_MODEL_STREAM_SAFETY")
+    """Seconds between /stream checks when nothing was announced, with live news (stats
+    that changed without an event, a lost notification)."""
 
     ui_registry: Path | None = Field(default=None, validation_alias="ODTO_UI_REGISTRY")
     """Optional override of the packaged UI registry."""
