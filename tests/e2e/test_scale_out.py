@@ -124,13 +124,12 @@ def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
 @pytest.mark.xfail(
     strict=False,
     reason=(
-        "known defects (issue 15, open; the re-dated job.created and job.validated are "
-        "fixed): 2 of 11 runs failed on 2026-12-03. (1) A put-back event stuck in a "
-        "quorum delay queue whose leader was killed 0.8 s after it was declared: RabbitMQ "
-        "3.10 does not expire its messages after the election (2 jobs stay in flight). "
-        "(2) Most likely a processor's retried batch begins a job on a stale decision after "
-        "another processor completed it: begin() moves the COMPLETED row back to EXECUTING, "
-        "the failed announcement leaves it there (counters say completed, the row EXECUTING)."
+        "known broker defect (issue 15, open; the re-dated job.created, job.validated "
+        "stored after job.executed, and a finished job begun again on a stale decision are "
+        "fixed): 2 of 11 runs failed on 2026-12-03, one of them on this cause: a retry "
+        "stuck in a quorum delay queue whose leader was killed 0.8 s after it was "
+        "declared; RabbitMQ 3.10 does not expire its messages after the election (the job "
+        "stays in flight)."
     ),
 )
 def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(

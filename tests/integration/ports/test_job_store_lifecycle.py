@@ -193,3 +193,29 @@ async def test_a_job_is_found_by_its_metadata_once_whichever_row_came_first(
         JobFilter(status="EXECUTING", meta=(("tag", tag),)), limit=10, cursor=None
     )
     assert sorted(j.id for j in narrowed.items) == sorted([late, alone])
+
+
+async def test_a_finished_job_is_not_begun_again_in_its_run(job_store: JobStore) -> None:
+    """A processor that decided to run a job before another one finished it (a broker
+    failover redelivers the message) must not reopen the finished row: begin() skips a
+    COMPLETED or FAILED job of the same run, and starts it again only in a later run (an
+    operator's retry)."""
+    done, failed, mixed = new_id(), new_id(), new_id()
+    await job_store.begin([start(done), start(failed), start(mixed)])
+    await job_store.finish(
+        [end(done, "COMPLETED"), end(failed, "FAILED", error="boom"), end(mixed, "COMPLETED")]
+    )
+
+    begun = await job_store.begin(
+        [start(done, when=3), start(failed, attempt=2, when=3), start(mixed, run=2, when=3)]
+    )
+
+    assert begun == [mixed]
+    job = await must_get(job_store, done)
+    assert (job.status, job.attempts, [a.outcome for a in job.history]) == (
+        "COMPLETED",
+        1,
+        ["completed"],
+    )
+    assert (await must_get(job_store, failed)).status == "FAILED"
+    assert (await must_get(job_store, mixed)).status == "EXECUTING"

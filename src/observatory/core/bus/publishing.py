@@ -77,8 +77,8 @@ class Publisher:
         and wait for all the confirms; durability comes from the broker's confirm, which
         is awaited for every message."""
         channel = await self.healed()
-        underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-        try:
+        try:  # a channel closing meanwhile raises here too (a RuntimeError in aio-pika)
+            underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
             sent = await frames.send(underlay, self.exchange, messages)
         except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:  # nothing was queued
             raise DependencyDown("bus", f"publish not sent ({type(exc).__name__})") from exc
@@ -113,7 +113,10 @@ class Publisher:
             self._delay_queues.add(delay_queue)
         held = properties(headers, None)
         held.expiration = str(max(1, round(delay * 1000)))  # milliseconds
-        underlay = await channel.get_underlay_channel()
+        try:
+            underlay = await channel.get_underlay_channel()
+        except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:  # closing meanwhile
+            raise DependencyDown("bus", f"delayed publish not sent ({type(exc).__name__})") from exc
         try:
             await self.confirmed(
                 channel, [underlay.basic_publish(body, routing_key=delay_queue, properties=held)]

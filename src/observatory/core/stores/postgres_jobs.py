@@ -38,6 +38,7 @@ ON CONFLICT (id) DO UPDATE SET
     last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
     run = EXCLUDED.run
 WHERE jobs.status <> 'CANCELLED'
+  AND NOT (jobs.status IN ('COMPLETED', 'FAILED') AND jobs.run >= EXCLUDED.run)
 RETURNING id::text, xmax = 0 AS inserted
 """
 BEGIN_META = """

@@ -52,12 +52,20 @@ def _record(
     )
 
 
-def _cancelled_among(conn: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
-    if not ids:
+def _unstartable(conn: sqlite3.Connection, runs: dict[str, int]) -> set[str]:
+    """The jobs among `runs` (id -> the run an attempt would start in) that must not
+    start: CANCELLED, or finished (COMPLETED, FAILED) in that run or a later one (a
+    delivery decided on before another processor finished the job: begun anyway, it would
+    reopen a finished job)."""
+    if not runs:
         return set()
-    marks = ",".join("?" * len(ids))
-    sql = f"SELECT id FROM jobs WHERE status = 'CANCELLED' AND id IN ({marks})"  # noqa: S608 — only "?" marks are interpolated
-    return {row[0] for row in conn.execute(sql, list(ids))}
+    marks = ",".join("?" * len(runs))
+    sql = f"SELECT id, status, run FROM jobs WHERE id IN ({marks})"  # noqa: S608 — only "?" marks are interpolated
+    return {
+        job_id
+        for job_id, status, run in conn.execute(sql, list(runs))
+        if status in TERMINAL and (status == JobStatus.CANCELLED or run >= runs[job_id])
+    }
 
 
 class SqliteJobStore(SqliteAdapter):
@@ -104,7 +112,7 @@ class SqliteJobStore(SqliteAdapter):
         def work(conn: sqlite3.Connection) -> list[str]:
             # The writer holds the file's write lock (BEGIN IMMEDIATE) for the whole unit,
             # so no cancel() can come between this look and the upsert.
-            cancelled = _cancelled_among(conn, [j[0] for j in jobs])
+            cancelled = _unstartable(conn, {j[0]: j[7] for j in jobs})
             todo = [j for j in jobs if j[0] not in cancelled]
             conn.executemany(
                 "INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at,"
