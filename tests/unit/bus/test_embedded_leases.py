@@ -1,5 +1,5 @@
-"""The embedded bus's leases: a consumer of several queues gets their messages in shared
-batches, and messages already leased (in flight) do not hold back the ones behind them."""
+"""The embedded bus's leases: messages already leased (in flight) do not hold back the
+ones behind them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.waiting import wait_until_async
 
 from observatory.core.bus.embedded import EmbeddedBus
 from observatory.core.bus.port import Delivery, Outcome, Outgoing
-from observatory.core.bus.topology import JOBS_COMPLETED, JOBS_EXECUTED, JOBS_VALIDATED
+from observatory.core.bus.topology import JOBS_COMPLETED
 
 
 @pytest.fixture
@@ -27,33 +27,6 @@ async def bus(tmp_path: Path) -> AsyncIterator[EmbeddedBus]:
 
 async def publish(bus: EmbeddedBus, routing_key: str, *bodies: bytes) -> None:
     await bus.publish_many([Outgoing(routing_key, body, {}) for body in bodies])
-
-
-async def test_a_consumer_of_several_queues_gets_them_in_one_batch(bus: EmbeddedBus) -> None:
-    """Messages waiting in three queues come as one batch (one handler call, as one
-    event-store write and one counters write in the metrics engine), each naming its queue."""
-    await publish(bus, "job.validated", b"v1", b"v2")
-    await publish(bus, "job.executed", b"e1")
-    await publish(bus, "job.completed", b"c1", b"c2")
-    batches: list[list[Delivery]] = []
-
-    async def handler(batch: Sequence[Delivery]) -> list[Outcome]:
-        batches.append(list(batch))
-        return [Outcome.ACK] * len(batch)
-
-    await bus.consume(
-        [JOBS_VALIDATED, JOBS_EXECUTED, JOBS_COMPLETED], handler, prefetch=100, batch_size=100
-    )
-    await wait_until_async(lambda: sum(map(len, batches)) == 5, message="five deliveries")
-    assert len(batches) == 1
-    by_queue = {(d.queue.rsplit(".", 1)[-1], d.body) for d in batches[0]}
-    assert by_queue == {
-        ("validated", b"v1"),
-        ("validated", b"v2"),
-        ("executed", b"e1"),
-        ("completed", b"c1"),
-        ("completed", b"c2"),
-    }
 
 
 async def test_messages_behind_leased_ones_are_delivered(bus: EmbeddedBus) -> None:

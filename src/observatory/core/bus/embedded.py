@@ -6,11 +6,10 @@ lease is renewed while its handler runs and lapses if the process dies, so a kil
 process's messages are delivered again (at-least-once, like AMQP). Consumers in the same
 process are woken at once; other processes sharing the file notice within `poll`.
 
-A consumer of several queues leases them together, so their deliveries share batches (as
-on RabbitMQ). Ready messages come oldest first by the time they became due; one whose
-lease lapsed (its process died) comes after those never delivered. The lease query walks
-an index on (queue, lease_until, available_at): messages leased now are never scanned, so
-a lease costs the same whatever the backlog.
+Ready messages come oldest first by the time they became due; one whose lease lapsed (its
+process died) comes after those never delivered. The lease query walks an index on
+(queue, lease_until, available_at): messages leased now are never scanned and nothing is
+sorted, so a lease costs the same whatever the backlog.
 """
 
 from __future__ import annotations
@@ -49,7 +48,6 @@ CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, lease_until, availab
 """
 
 LEASE_SECONDS = 15.0
-BATCH_WINDOW = 0.002  # after a wake-up, let a burst of publishes gather into one batch
 log = structlog.get_logger("observatory.bus")
 
 
@@ -94,7 +92,7 @@ class EmbeddedBus:
         self._poll = poll
         # How long a dead process keeps its messages; tests shorten it to see redelivery.
         self._lease_seconds = lease
-        self._wakeups: dict[str, list[asyncio.Event]] = {}
+        self._wakeups: dict[str, asyncio.Event] = {}
         self._held: dict[int, EmbeddedDelivery] = {}
         self._runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -157,75 +155,57 @@ class EmbeddedBus:
             self._wake(queue)
 
     def _wake(self, queue: str) -> None:
-        for event in self._wakeups.get(queue, ()):
+        event = self._wakeups.get(queue)
+        if event is not None:
             event.set()
 
     async def consume(
         self, queues: str | Sequence[str], handler: BatchHandler, *, prefetch: int, batch_size: int
     ) -> None:
-        """All of `queues` are leased together: their deliveries share batches (one lease
-        takes from each queue in turn, a different one first each time)."""
-        names = [self.names.q(queue) for queue in queue_names(queues)]
-        label = "+".join(names)
-        wakeup = asyncio.Event()
-        for name in names:
-            self._wakeups.setdefault(name, []).append(wakeup)
-        traced = handler if self._tracer is None else self._tracer.consuming(label, handler)
-        runner = ConsumerRunner(label, traced, prefetch=prefetch)
-        self._runners.append(runner)
-        self._tasks.append(
-            asyncio.create_task(
-                self._pump(names, runner, wakeup, batch_size), name=f"consume-{label}"
+        """Each of `queues` is leased on its own (its own batches) into `handler`."""
+        for queue in queue_names(queues):
+            name = self.names.q(queue)
+            wakeup = self._wakeups.setdefault(name, asyncio.Event())
+            traced = handler if self._tracer is None else self._tracer.consuming(name, handler)
+            runner = ConsumerRunner(name, traced, prefetch=prefetch)
+            self._runners.append(runner)
+            self._tasks.append(
+                asyncio.create_task(
+                    self._pump(name, runner, wakeup, batch_size), name=f"consume-{name}"
+                )
             )
-        )
 
     async def _pump(
-        self, queues: list[str], runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int
+        self, queue: str, runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int
     ) -> None:
-        turn = 0
         while True:
             try:
                 room = await runner.wait_for_room()
                 wakeup.clear()
-                limit = min(room, batch_size)
-                first = turn % len(queues)
-                turn += 1
-                batch = await self._lease(queues[first:] + queues[:first], limit)
+                batch = await self._lease(queue, min(room, batch_size))
             except asyncio.CancelledError:
                 raise
             except Exception:  # a consumer must never stop silently: log and keep polling
-                log.exception("embedded bus lease failed", queue="+".join(queues))
-                batch, limit = [], 1
+                log.exception("embedded bus lease failed", queue=queue)
+                batch = []
             if batch:
                 runner.submit(batch)
-            if len(batch) == limit:  # there may be more: lease again once there is room
                 continue
-            # Drained (for now): wait for a publish (or, from another process, the poll),
-            # then let a burst gather into one batch, as the RabbitMQ bus does.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), self._poll)
-            await asyncio.sleep(BATCH_WINDOW)
 
-    async def _lease(self, queues: list[str], limit: int) -> list[EmbeddedDelivery]:
+    async def _lease(self, queue: str, limit: int) -> list[EmbeddedDelivery]:
         now = time.time()
 
-        def work(conn: sqlite3.Connection) -> list[tuple[int, bytes, str, int, str]]:
-            taken: list[tuple[int, bytes, str, int, str]] = []
-            for queue in queues:
-                if len(taken) >= limit:
-                    break
-                # The index's order: leased messages (lease_until in the future) are never
-                # scanned, and the scan stops at the limit, whatever the backlog.
-                rows = conn.execute(
-                    "UPDATE messages SET lease_until = ?, deliveries = deliveries + 1"
-                    " WHERE id IN (SELECT id FROM messages"
-                    " WHERE queue = ? AND available_at <= ? AND lease_until <= ?"
-                    " ORDER BY lease_until, available_at, id LIMIT ?)"
-                    " RETURNING id, body, headers, deliveries",
-                    (now + self._lease_seconds, queue, now, now, limit - len(taken)),
-                ).fetchall()
-                taken.extend((*row, queue) for row in rows)
-            return taken
+        def work(conn: sqlite3.Connection) -> list[tuple[int, bytes, str, int]]:
+            return conn.execute(
+                "UPDATE messages SET lease_until = ?, deliveries = deliveries + 1 WHERE id IN ("
+                " SELECT id FROM messages"
+                " WHERE queue = ? AND available_at <= ? AND lease_until <= ?"
+                " ORDER BY lease_until, available_at, id LIMIT ?)"
+                " RETURNING id, body, headers, deliveries",
+                (now + self._lease_seconds, queue, now, now, limit),
+            ).fetchall()
 
         try:
             rows = await self._writer.run(work)
@@ -233,7 +213,7 @@ class EmbeddedBus:
             return []
         rows.sort(key=lambda row: row[0])
         deliveries = [
-            EmbeddedDelivery(self, row[0], bytes(row[1]), json.loads(row[2]), row[4], row[3] > 1)
+            EmbeddedDelivery(self, row[0], bytes(row[1]), json.loads(row[2]), queue, row[3] > 1)
             for row in rows
         ]
         for delivery in deliveries:
