@@ -18,7 +18,6 @@ from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 Work = Callable[[sqlite3.Connection], Any]
-CACHE_KIB = 1024
 
 
 def open_sqlite(path: Path) -> sqlite3.Connection:
@@ -28,9 +27,6 @@ def open_sqlite(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
-    # 1 MiB of page cache (SQLite's default is 2 MiB) per connection: `odto up` holds eight
-    # (a writer and a reader per file), and the OS page cache keeps the file's pages anyway.
-    conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     return conn
 
 
