@@ -91,6 +91,11 @@ class SqliteWriter:
         results: list[tuple[asyncio.Future[Any], bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if len(batch) == 1:  # alone in its transaction: no savepoint needed
+                work, future = batch[0]
+                results.append((future, True, work(conn)))
+                conn.execute("COMMIT")
+                return results
             for work, future in batch:
                 try:
                     conn.execute("SAVEPOINT unit")

@@ -5,6 +5,11 @@ committed (the embedded "confirm"). A delivered message is leased, not removed; 
 lease is renewed while its handler runs and lapses if the process dies, so a killed
 process's messages are delivered again (at-least-once, like AMQP). Consumers in the same
 process are woken at once; other processes sharing the file notice within `poll`.
+
+Ready messages come oldest first by the time they became due; one whose lease lapsed (its
+process died) comes after those never delivered. The lease query walks an index on
+(queue, lease_until, available_at): messages leased now are never scanned and nothing is
+sorted, so a lease costs the same whatever the backlog.
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ CREATE TABLE IF NOT EXISTS messages (
     lease_until REAL NOT NULL DEFAULT 0,
     deliveries INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, available_at, id);
+DROP INDEX IF EXISTS messages_ready;
+CREATE INDEX IF NOT EXISTS messages_due ON messages (queue, lease_until, available_at);
 """
 
 LEASE_SECONDS = 15.0
@@ -196,7 +202,8 @@ class EmbeddedBus:
                 "UPDATE messages SET lease_until = ?, deliveries = deliveries + 1 WHERE id IN ("
                 " SELECT id FROM messages"
                 " WHERE queue = ? AND available_at <= ? AND lease_until <= ?"
-                " ORDER BY id LIMIT ?) RETURNING id, body, headers, deliveries",
+                " ORDER BY lease_until, available_at, id LIMIT ?)"
+                " RETURNING id, body, headers, deliveries",
                 (now + self._lease_seconds, queue, now, now, limit),
             ).fetchall()
 

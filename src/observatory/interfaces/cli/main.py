@@ -25,15 +25,22 @@ COMMAND_MODULES = (
 )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command, or only `command` when it names one: a running `odto up` then has
+    not imported the other commands and what they need."""
     root = argparse.ArgumentParser(prog="odto", description=__doc__)
     root.add_argument(
         "-V", "--version", action=ShowVersion, help="print the version block and exit"
     )
     sub = root.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    for name in (command,) if command in COMMAND_MODULES else COMMAND_MODULES:
         importlib.import_module(f"observatory.interfaces.cli.{name}").register(sub)
     return root
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (its first word that is not an option), if any."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
 def use_fast_event_loop() -> None:
@@ -47,7 +54,8 @@ def use_fast_event_loop() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(_command(argv)).parse_args(argv)
     use_fast_event_loop()
     try:
         return int(args.func(args) or 0)

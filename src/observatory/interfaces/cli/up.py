@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from observatory.core.access import load_access
 from observatory.core.backends import Adapters, Lifecycle
@@ -13,15 +13,13 @@ from observatory.core.errors import ConfigurationError, DependencyDown
 from observatory.core.settings import Backends, HttpSettings, TracingSettings, load_backends
 from observatory.core.telemetry import configure_logging
 from observatory.core.tracing.facade import Tracing
-from observatory.interfaces.cli.observability import (
-    ObservabilitySettings,
-    ObservabilityStack,
-    start_observability,
-)
 from observatory.interfaces.cli.progress import Progress
 from observatory.interfaces.cli.servers import make_server, port_free, stop_on_signals, wait_started
 from observatory.interfaces.cli.services import SERVICES, Links, Wiring
 from observatory.interfaces.cli.settings import CliSettings
+
+if TYPE_CHECKING:  # imported when --observability asks for it (YAML, process control)
+    from observatory.interfaces.cli.observability import ObservabilityStack
 
 BACKEND_TIMEOUT = 60.0
 
@@ -167,6 +165,11 @@ async def _observability(
     if not args.observability:
         progress.step("observability", "skipped", "not requested (add --observability)")
         return None
+    from observatory.interfaces.cli.observability import (
+        ObservabilitySettings,
+        start_observability,
+    )
+
     progress.step("observability", "starting", "starting Prometheus and Alertmanager")
     settings = ObservabilitySettings()
     services = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}

@@ -1,0 +1,79 @@
+"""`odto up` on the embedded profile loads only what it runs: no client library of a real
+backend (their drivers are imported only when their URL is set), and not the other
+commands of the CLI. This is part of how it stays within its resident-memory target."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.system import BACKEND_VARS, free_port
+
+from observatory.interfaces.cli.services import NAMES
+
+# Runs `odto up` in-process (the CLI's own entry point) and, beside it, a thread that waits
+# for a job to go through and then writes the modules the process has loaded.
+PROBE = """
+import json, os, sys, threading, time, urllib.request
+
+from observatory.interfaces.cli.main import main
+
+def probe() -> None:
+    gateway, read_model = os.environ["GATEWAY_URL"], os.environ["READ_MODEL_URL"]
+    deadline = time.monotonic() + 60
+    job_id, status = None, None
+    while time.monotonic() < deadline and status != "COMPLETED":
+        try:
+            if job_id is None:
+                request = urllib.request.Request(
+                    gateway + "/jobs", data=b'{"type": "FOOTPRINT"}',
+                    headers={"Content-Type": "application/json"},
+                )
+                job_id = json.load(urllib.request.urlopen(request, timeout=5))["jobId"]
+            with urllib.request.urlopen(f"{read_model}/jobs/{job_id}", timeout=5) as answer:
+                status = json.load(answer)["status"]
+        except OSError:
+            pass
+        time.sleep(0.1)
+    with open(os.environ["PROBE_OUT"], "w") as out:
+        json.dump({"status": status, "modules": sorted(sys.modules)}, out)
+    os._exit(0)
+
+threading.Thread(target=probe, daemon=True).start()
+sys.exit(main(["up"]))
+"""
+
+REAL_BACKEND_CLIENTS = ("asyncpg", "redis", "aio_pika", "aiormq", "pamqp", "pymongo", "psycopg")
+
+
+def test_embedded_up_loads_no_real_backend_client_and_no_other_command(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in NAMES}
+    out = tmp_path / "modules.json"
+    env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
+    env.update(
+        {
+            "ODTO_DATA_DIR": str(tmp_path / "data"),
+            "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
+            "READ_MODEL_URL": f"http://127.0.0.1:{ports['read-model']}",
+            "PROBE_OUT": str(out),
+            **{f"{n.upper().replace('-', '_')}_PORT": str(p) for n, p in ports.items()},
+        }
+    )
+    done = subprocess.run(  # the probe ends the process itself (or the timeout does)
+        [sys.executable, "-c", PROBE],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.exists(), done.stderr.decode(errors="replace")[-3000:]
+    report = json.loads(out.read_text())
+    assert report["status"] == "COMPLETED"  # the whole pipeline ran
+    tops = {name.split(".")[0] for name in report["modules"]}
+    assert tops.isdisjoint(REAL_BACKEND_CLIENTS), sorted(tops & set(REAL_BACKEND_CLIENTS))
+    cli = {n for n in report["modules"] if n.startswith("observatory.interfaces.cli.")}
+    for other in ("cluster", "gate", "load", "doctor", "purge", "observability"):
+        assert f"observatory.interfaces.cli.{other}" not in cli

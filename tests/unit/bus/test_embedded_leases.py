@@ -1,0 +1,50 @@
+"""The embedded bus's leases: messages already leased (in flight) do not hold back the
+ones behind them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+from tests.waiting import wait_until_async
+
+from observatory.core.bus.embedded import EmbeddedBus
+from observatory.core.bus.port import Delivery, Outcome, Outgoing
+from observatory.core.bus.topology import JOBS_COMPLETED
+
+
+@pytest.fixture
+async def bus(tmp_path: Path) -> AsyncIterator[EmbeddedBus]:
+    opened = EmbeddedBus(tmp_path / "bus.sqlite3", namespace="leases")
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def publish(bus: EmbeddedBus, routing_key: str, *bodies: bytes) -> None:
+    await bus.publish_many([Outgoing(routing_key, body, {}) for body in bodies])
+
+
+async def test_messages_behind_leased_ones_are_delivered(bus: EmbeddedBus) -> None:
+    """While the first messages of a queue are held by a handler still working on them,
+    the ones published after them are delivered (the lease skips leased messages)."""
+    await publish(bus, "job.completed", *(f"held-{n}".encode() for n in range(50)))
+    release = asyncio.Event()
+    seen: list[bytes] = []
+
+    async def handler(batch: Sequence[Delivery]) -> list[Outcome]:
+        seen.extend(d.body for d in batch)
+        if batch[0].body.startswith(b"held"):
+            await release.wait()
+        return [Outcome.ACK] * len(batch)
+
+    await bus.consume(JOBS_COMPLETED, handler, prefetch=200, batch_size=50)
+    await wait_until_async(lambda: len(seen) == 50, message="the first batch")
+    await publish(bus, "job.completed", b"later")
+    await wait_until_async(lambda: b"later" in seen, message="the later message")
+    release.set()
+    assert seen.count(b"later") == 1
