@@ -62,7 +62,9 @@ class FixedClock:
 
 def iso(moment: datetime) -> str:
     """RFC 3339 with milliseconds and a Z, the form every contract uses."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    if moment.tzinfo is not UTC:  # our clocks give UTC already: no conversion then
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

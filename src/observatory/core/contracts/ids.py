@@ -24,6 +24,9 @@ _SPELLINGS = re.compile(
     r"(?(open)\})",
     re.ASCII | re.IGNORECASE,
 )
+_CANONICAL = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII
+)  # what every id of ours already is: answered as it is, without building a UUID
 # The longest spelling, `urn:uuid:{...}`: anything longer is refused before the regex.
 LONGEST = len("urn:uuid:{}") + 36
 HYPHENATED = 36
@@ -33,6 +36,8 @@ def canonical_uuid(text: object) -> str | None:
     """`text` as a lower-case hyphenated UUID, or None when it is not a UUID spelling."""
     if not isinstance(text, str) or len(text) > LONGEST:
         return None
+    if len(text) == HYPHENATED and _CANONICAL.fullmatch(text) is not None:
+        return text
     match = _SPELLINGS.fullmatch(text)
     if match is None:
         return None
