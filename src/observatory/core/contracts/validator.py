@@ -2,14 +2,16 @@
 
 Valid documents take a compiled fast path (fastjsonschema); a document that fails is
 re-checked by `jsonschema` to list every violation with its path, so callers can show
-them. Both paths use the same format functions, so they never disagree.
+them (explain.py, imported on the first invalid document: `jsonschema` and what it
+brings weigh about 10 MB, which a process that only sees valid documents never pays).
+Both paths use the same format functions, so they never disagree.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -17,7 +19,6 @@ from importlib import resources
 from typing import Any
 
 import fastjsonschema
-import jsonschema
 
 from observatory.core.contracts.ids import is_hyphenated_uuid
 
@@ -28,8 +29,8 @@ _RFC3339 = re.compile(
 )
 # JSON Schema patterns are ECMA 262: `$` ends the string. Python's `$` also matches before a
 # final newline, so both validators rewrite an unescaped `$` to `\Z` (fastjsonschema does it
-# itself; `_pattern` below does it for jsonschema), otherwise "abc\n" would split them.
-_DOLLAR = re.compile(r"(?<!\\)\$")
+# itself; explain.py does it for jsonschema), otherwise "abc\n" would split them.
+DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def is_uuid(value: object) -> bool:
@@ -52,10 +53,7 @@ def is_datetime(value: object) -> bool:
     return True
 
 
-_FORMATS: dict[str, Callable[[object], bool]] = {"uuid": is_uuid, "date-time": is_datetime}
-_checker = jsonschema.FormatChecker(formats=())
-for _name, _fn in _FORMATS.items():
-    _checker.checks(_name)(_fn)
+FORMATS: dict[str, Callable[[object], bool]] = {"uuid": is_uuid, "date-time": is_datetime}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,33 +83,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def _fast(name: str) -> Callable[[Any], Any]:
     schema = {k: v for k, v in load_schema(name).items() if k != "$version"}
-    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema, formats=_FORMATS)
+    compiled: Callable[[Any], Any] = fastjsonschema.compile(schema, formats=FORMATS)
     return compiled
-
-
-def _pattern(
-    validator: Any, pattern: str, instance: Any, schema: Mapping[str, Any]
-) -> Iterator[jsonschema.ValidationError]:
-    ecma = _DOLLAR.sub(r"\\Z", pattern)
-    if validator.is_type(instance, "string") and not re.search(ecma, instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-_Draft7 = jsonschema.validators.extend(  # type: ignore[no-untyped-call]  # unannotated in jsonschema
-    jsonschema.Draft7Validator, {"pattern": _pattern}
-)
-
-
-@cache
-def _slow(name: str) -> Any:
-    return _Draft7(load_schema(name), format_checker=_checker)
-
-
-def _path(error: jsonschema.ValidationError, prefix: str) -> str:
-    parts = [prefix]
-    for part in error.absolute_path:
-        parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
-    return "".join(parts)
 
 
 def validate(name: str, document: Any, *, prefix: str = "$") -> list[Violation]:
@@ -122,9 +95,9 @@ def validate(name: str, document: Any, *, prefix: str = "$") -> list[Violation]:
         pass
     else:
         return []
-    errors = sorted(_slow(name).iter_errors(document), key=lambda e: list(e.absolute_path))
-    found = [Violation(_path(e, prefix), e.message) for e in errors]
-    return found or [Violation(prefix, "document does not match the schema")]
+    from observatory.core.contracts.explain import violations  # the slow path, on demand
+
+    return violations(name, document, prefix)
 
 
 def validate_event(envelope: Any) -> list[Violation]:
