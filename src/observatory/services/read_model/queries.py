@@ -147,10 +147,14 @@ class Queries:
         found".
 
         `job_id` is canonical (core.contracts.ids): the routes normalise what they get."""
-        record = await self.jobs.get(job_id)
-        events = sorted(
-            await self.events.for_job(job_id, limit=500, newest_first=False), key=timeline_order
+        # The three reads at once (the job and event stores have pools of their own): the
+        # answer waits for the slowest one, not for their sum.
+        record, timeline, audit = await asyncio.gather(
+            self.jobs.get(job_id),
+            self.events.for_job(job_id, limit=500, newest_first=False),
+            self._audit_of(job_id),
         )
+        events = sorted(timeline, key=timeline_order)
         trace = trace_of(events)
         if record is not None:
             detail = record.detail()
@@ -163,7 +167,7 @@ class Queries:
             detail["traceId"] = trace
             if self.trace_url:
                 detail["traceUrl"] = self.trace_url.replace("{traceId}", trace)
-        return {**detail, "events": events, "audit": await self._audit_of(job_id)}
+        return {**detail, "events": events, "audit": audit}
 
     async def _audit_of(self, job_id: str) -> list[dict[str, Any]]:
         """The audit entries of the job (who submitted, retried, cancelled it), oldest first:
