@@ -20,7 +20,7 @@ from observatory.core.job_filter import parse_filter
 from observatory.core.stores.series import SERIES_HELP, series_query
 from observatory.services.read_model.alerts import AlertSource, parse_notification
 from observatory.services.read_model.queries import Queries
-from observatory.services.read_model.search import SEARCH_HELP, search_params
+from observatory.services.read_model.search import SEARCH_HELP, filter_parameters, search_params
 from observatory.services.read_model.stream import Broadcaster
 
 
@@ -79,19 +79,12 @@ def build_router(
         summary="Job search: filters combine (AND), newest first, keyset-paginated",
         description=SEARCH_HELP,
         responses={"400": {"description": "A malformed filter; `details` names the field"}},
+        # The filters are listed for the OpenAPI page only; they are read, checked and
+        # combined from the query as a whole (with meta.<key>), in parse_filter.
+        openapi_extra=filter_parameters(),
     )
     async def jobs(
         request: Request,
-        # The filters are declared for the OpenAPI page; they are read, checked and
-        # combined from the query as a whole (with meta.<key>), in parse_filter.
-        idPrefix: Annotated[str | None, Query(description="Start of the job id")] = None,
-        type: Annotated[str | None, Query()] = None,
-        status: Annotated[str | None, Query()] = None,
-        from_: Annotated[str | None, Query(alias="from", description="createdAt ≥")] = None,
-        to: Annotated[str | None, Query(description="createdAt <")] = None,
-        updatedFrom: Annotated[str | None, Query()] = None,
-        updatedTo: Annotated[str | None, Query()] = None,
-        error: Annotated[str | None, Query(description="Substring of the last error")] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=300)] = None,
     ) -> Response:
