@@ -4,12 +4,14 @@ fixed clock: what /stats, /jobs/recent, /jobs, /jobs/{id} and /events answer (SP
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from tests.unit.services.embedded import Embedded, event, job, lifecycle
 
 from observatory.core.clock import parse_iso
+from observatory.core.errors import DependencyDown
+from observatory.core.stores.ports import EventStore, JobStore
 from observatory.core.stores.records import AttemptEnd, AttemptStart, CounterEffect, JobFilter
 from observatory.services.read_model.queries import Queries
 
@@ -222,6 +224,38 @@ async def test_a_traced_jobs_detail_names_its_trace_and_links_to_it(embedded: Em
 async def test_an_unknown_job_has_no_detail(queries: Queries, embedded: Embedded) -> None:
     """Neither a row nor a job.created: no detail (the route answers 404)."""
     assert await queries.job(embedded.clock.new_id()) is None
+
+
+async def test_a_job_detail_with_its_event_store_down_is_dependency_down(
+    embedded: Embedded,
+) -> None:
+    """The job's row, events and audit are read at once: the event store failing fails the
+    detail with DependencyDown (the route's 503), after the job store's read has ended."""
+    one = job(embedded.clock)
+    await run(embedded, one, ends="COMPLETED")
+    job_reads: list[str] = []
+
+    class JobsWatched:
+        async def get(self, job_id: str) -> Any:
+            found = await embedded.jobs.get(job_id)
+            job_reads.append(job_id)
+            return found
+
+    class EventsDown:
+        async def for_job(self, job_id: str, *, limit: int, newest_first: bool) -> Any:
+            raise DependencyDown("event_store", "down")
+
+        async def audit_for_job(self, job_id: str, limit: int) -> Any:
+            return []
+
+    down = Queries(
+        jobs=cast(JobStore, JobsWatched()),
+        events=cast(EventStore, EventsDown()),
+        counters=embedded.counters,
+    )
+    with pytest.raises(DependencyDown):
+        await down.job(one["id"])
+    assert job_reads == [one["id"]]
 
 
 async def test_events_are_newest_first_for_a_job_and_overall(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from observatory.core.clock import Clock, SystemClock, iso, parse_iso
 from observatory.core.contracts.vocabulary import EventType, JobStatus
 from observatory.core.stores.ports import Counters, EventStore, JobStore
-from observatory.core.stores.records import DeadLetterQuery, JobFilter
+from observatory.core.stores.records import DeadLetterQuery, JobFilter, JobRecord
 from observatory.core.stores.series import SeriesQuery, merge, render_duration
 
 SERIES_CACHE_SECONDS = 1.0
@@ -147,10 +147,22 @@ class Queries:
         found".
 
         `job_id` is canonical (core.contracts.ids): the routes normalise what they get."""
-        record = await self.jobs.get(job_id)
-        events = sorted(
-            await self.events.for_job(job_id, limit=500, newest_first=False), key=timeline_order
+        # The three reads at once (the job and event stores have pools of their own): the
+        # answer waits for the slowest one, not for their sum. Each ends before a failure
+        # is raised (the first one, e.g. DependencyDown: 503), so none is left running.
+        found = await asyncio.gather(
+            self.jobs.get(job_id),
+            self.events.for_job(job_id, limit=500, newest_first=False),
+            self._audit_of(job_id),
+            return_exceptions=True,
         )
+        for outcome in found:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        record, timeline, audit = cast(
+            tuple[JobRecord | None, list[dict[str, Any]], list[dict[str, Any]]], tuple(found)
+        )
+        events = sorted(timeline, key=timeline_order)
         trace = trace_of(events)
         if record is not None:
             detail = record.detail()
@@ -163,7 +175,7 @@ class Queries:
             detail["traceId"] = trace
             if self.trace_url:
                 detail["traceUrl"] = self.trace_url.replace("{traceId}", trace)
-        return {**detail, "events": events, "audit": await self._audit_of(job_id)}
+        return {**detail, "events": events, "audit": audit}
 
     async def _audit_of(self, job_id: str) -> list[dict[str, Any]]:
         """The audit entries of the job (who submitted, retried, cancelled it), oldest first:
