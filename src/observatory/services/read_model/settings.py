@@ -36,7 +36,7 @@ class ReadModelSettings(BaseSettings):
     SQLite written by another process, a PostgreSQL listener that dropped)."""
 
     stream_coalesce: float = Field(
-        default=0.15, gt=0, le=5, validation_alias="READ_MODEL_STREAM_COALESCE"
+        default=0.05, gt=0, le=5, validation_alias="READ_MODEL_STREAM_COALESCE"
     )
     """Seconds between two /stream flushes while news keeps coming (the first news after a
     quiet spell is pushed at once)."""

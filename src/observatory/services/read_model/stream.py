@@ -42,7 +42,7 @@ class Broadcaster:
         interval: float,
         *,
         news: EventNews | None = None,
-        coalesce: float = 0.15,
+        coalesce: float = 0.05,
         safety: float = 2.0,
     ) -> None:
         self._stats, self._recent, self._interval = stats, recent_events, interval
