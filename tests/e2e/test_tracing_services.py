@@ -9,7 +9,7 @@ import json
 import re
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +57,15 @@ def submit(client: httpx.Client, running: dict[str, ServiceProcess], job: dict[s
     return job_id
 
 
-def trace_of_job(path: Path, job_id: str, wanted: int) -> list[dict[str, Any]]:
+def trace_of_job(
+    path: Path,
+    job_id: str,
+    wanted: int,
+    complete: Callable[[list[dict[str, Any]]], bool] = lambda spans: True,
+) -> list[dict[str, Any]]:
     """The spans of the trace whose gateway request published `job_id`'s job.created,
-    once at least `wanted` of them are in the file."""
+    once at least `wanted` of them are in the file and they are `complete` (each process
+    exports on its own schedule: a count alone may be reached before a span that matters)."""
 
     def found() -> list[dict[str, Any]] | None:
         if not path.exists():
@@ -69,7 +75,7 @@ def trace_of_job(path: Path, job_id: str, wanted: int) -> list[dict[str, Any]]:
         if len(ids) != 1:
             return None
         trace = [s for s in spans if s["traceId"] in ids]
-        return trace if len(trace) >= wanted else None
+        return trace if len(trace) >= wanted and complete(trace) else None
 
     result: list[dict[str, Any]] = wait_until(found, 30, 0.2, "the job's spans in the file")
     return result
@@ -164,17 +170,29 @@ def test_a_failing_jobs_trace_shows_each_attempt(
         )
         read_model = traced["read-model"].url
         wait_until(lambda: job_status(client, read_model, job_id) == "FAILED", 30)
-        spans = trace_of_job(tmp_path / "traces.jsonl", job_id, 20)
-        attempts = sorted(
-            int(attribute(s, "observatory.job.attempt"))
-            for s in spans
-            if s["name"] == "job attempt"
+
+        def attempts(spans: list[dict[str, Any]]) -> list[int]:
+            return sorted(
+                int(attribute(s, "observatory.job.attempt"))
+                for s in spans
+                if s["name"] == "job attempt"
+            )
+
+        def retries(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [
+                s
+                for s in spans
+                if s["name"].startswith("publish ") and s["name"].endswith(".created")
+            ]
+
+        spans = trace_of_job(
+            tmp_path / "traces.jsonl",
+            job_id,
+            20,
+            lambda spans: len(attempts(spans)) >= 3 and len(retries(spans)) >= 2,
         )
-        assert attempts == [1, 2, 3]
-        retries = [
-            s for s in spans if s["name"].startswith("publish ") and s["name"].endswith(".created")
-        ]
-        assert len(retries) == 2  # two retries scheduled, each in the job's trace
+        assert attempts(spans) == [1, 2, 3]
+        assert len(retries(spans)) == 2  # two retries scheduled, each in the job's trace
         assert len({s["traceId"] for s in spans}) == 1
         assert client.get(f"{read_model}/jobs/{job_id}").json()["traceId"] == spans[0]["traceId"]
 

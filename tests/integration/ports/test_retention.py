@@ -31,7 +31,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def start(job_id: str, when: float, attempt: int = 1) -> AttemptStart:
+def start(job_id: str, when: float, attempt: int = 1, run: int = 1) -> AttemptStart:
     return AttemptStart(
         job_id=job_id,
         type="report",
@@ -39,7 +39,7 @@ def start(job_id: str, when: float, attempt: int = 1) -> AttemptStart:
         metadata={"tier": "gold"},
         created_at=at(0),
         attempt=attempt,
-        run=1,
+        run=run,
         event_id=str(uuid.uuid4()),
         correlation_id=str(uuid.uuid4()),
         at=at(when),
@@ -154,12 +154,12 @@ async def test_a_job_retried_after_selection_is_kept(
     job_store: JobStore, event_store: EventStore
 ) -> None:
     """remove() deletes only jobs still terminal and old: one that runs again between the
-    selection and the delete stays, attempts and all."""
+    selection and the delete stays, attempts and all (an operator's retry: a new run)."""
     groups = await seed(job_store, event_store)
     cutoff = at(5 * DAY)
     ids = await job_store.expired(cutoff, limit=100)
     assert sorted(ids) == sorted(groups["old"])
-    await job_store.begin([start(groups["old"][0], 10 * DAY, attempt=3)])
+    assert await job_store.begin([start(groups["old"][0], 10 * DAY, attempt=3, run=2)])
 
     assert await job_store.remove(ids, before=cutoff) == (6, 12)
     kept = await job_store.get(groups["old"][0])
