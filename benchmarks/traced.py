@@ -1,6 +1,7 @@
 """What tracing costs: our pipeline on the real backends, flat out, untraced and traced
 at 100 % and 1 % sampling, each on a fresh stack, the three alternated in the same
-invocation (`--repeat` rounds), so the machine's weather is shared.
+invocation (`--repeat` rounds, the order turning each round), so the machine's weather
+is shared.
 
 Traced runs export with the file exporter (ODTO_TRACE_FILE, OTLP JSON lines in the log
 directory, deleted after each run): every sampled span is encoded and written, as an
@@ -26,6 +27,13 @@ SAMPLINGS: tuple[tuple[str, str | None], ...] = (
 EXPORTER = "file (ODTO_TRACE_FILE: OTLP JSON lines)"
 
 
+def rotated(ways: tuple[tuple[str, str | None], ...], index: int) -> list[tuple[str, str | None]]:
+    """The three ways in round `index`'s order: each round starts with the next one, so
+    none always runs first on a fresh machine or last after the others' load."""
+    shift = index % len(ways)
+    return [*ways[shift:], *ways[:shift]]
+
+
 def _env(plan: Plan, ratio: str | None, index: int) -> tuple[dict[str, str], Any]:
     env = dict(plan.service_env)
     if ratio is None:
@@ -45,7 +53,7 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in SAMPLINGS}
     verified = True
     for index in range(plan.repeat):
-        for label, ratio in SAMPLINGS:
+        for label, ratio in rotated(SAMPLINGS, index):
             env, trace_file = _env(plan, ratio, index)
             log(f"tracing cost: {label}, flat out {plan.headline:g} s ({index + 1}/{plan.repeat})")
             stack = await RealStack.start(plan.backends, plan.log_dir, kind="trace", env=env)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from benchmarks import report
+from benchmarks.traced import SAMPLINGS, rotated
 
 
 def row(summary: dict[str, Any], starts: str) -> dict[str, Any]:
@@ -52,3 +53,11 @@ def test_the_embedded_goal_includes_odto_ups_memory(rss: float, goal: str) -> No
         "peakRssMb": {"embedded (odto up)": rss},
     }
     assert row(summary, "End-to-end throughput, embedded")["goalMet"] == goal
+
+
+def test_the_tracing_rounds_turn_their_order() -> None:
+    """Each round of the tracing cost starts with another way, so no way always runs
+    first (on a fresh machine) or last (after the others' load)."""
+    firsts = [rotated(SAMPLINGS, index)[0][0] for index in range(3)]
+    assert sorted(firsts) == sorted(label for label, _ in SAMPLINGS)
+    assert all(sorted(rotated(SAMPLINGS, i)) == sorted(SAMPLINGS) for i in range(5))
