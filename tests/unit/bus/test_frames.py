@@ -40,6 +40,18 @@ def as_aiormq(channel: int, exchange: str, message: Outgoing, max_size: int) -> 
         Outgoing("job.created", b"", message_id="empty-body"),
         Outgoing("job.executed", b"\x00\xce" * 5, {"traceparent": "00-abc-def-01"}, "with-headers"),
         Outgoing("jobs.created.delay.2s", "é".encode() * 10, {"x-attempt": 2}, "ü-id"),
+        Outgoing(
+            "job.created",
+            b"{}",
+            {
+                "tracestate": "vendor=é,other=1",
+                "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00",
+            },
+            "two-text-headers",
+        ),
+        Outgoing("job.created", b"{}", {"traceparent": "x", "x-attempt": 3}, "text-and-int"),
+        Outgoing("job.created", b"{}", {"k" * 200: "long key"}, "key-over-128-bytes"),
+        Outgoing("job.created", b"{}", {"": "empty key"}, "empty-key"),
     ],
 )
 def test_one_publish_encodes_as_aiormq_does(message: Outgoing) -> None:

@@ -11,8 +11,9 @@ are set on the channel under its lock, and the batch goes to the write queue as 
 entry. The broker's confirms resolve the futures through aiormq's own confirm handling,
 so `multiple` confirms and nacks work as before.
 
-A message with headers (a trace context, a retry's attempt) has its content header
-encoded by pamqp, as aiormq would. Tests compare every frame with pamqp's encoding.
+A message whose headers are all text (a trace context) has them encoded here too, as
+pamqp encodes a field table; other headers (a retry's attempt) go through pamqp, as
+aiormq would. Tests compare every frame with pamqp's encoding.
 
 The channel's future store rejects its futures when the channel closes; the batch's
 own futures are plain ones, so one store future per batch (`Sent.closed`) stands for
@@ -41,6 +42,7 @@ FRAME_END = b"\xce"
 CONTENT_TYPE = b"application/json"
 # property flags: content-type (bit 15), delivery-mode (12), message-id (7)
 PLAIN_FLAGS = 0x8000 | 0x1000 | 0x0080
+HEADERS_FLAG = 0x2000  # headers (bit 13): between content-type and delivery-mode
 PERSISTENT = 2
 
 
@@ -73,17 +75,34 @@ def method_frame(channel: int, exchange: str, routing_key: str) -> bytes:
     return struct.pack(">BHI", 1, channel, len(payload)) + payload + FRAME_END
 
 
+def _text_table(headers: Mapping[str, Any]) -> bytes | None:
+    """A field table of text values (trace context), encoded as pamqp encodes it (keys
+    sorted, values as long strings); None for any other kind of table (pamqp's)."""
+    parts = []
+    for key, value in sorted(headers.items()):
+        name = key.encode("utf-8") if isinstance(key, str) else b""
+        if not isinstance(value, str) or not 0 < len(name) <= 128:
+            return None
+        raw = value.encode("utf-8")
+        parts.append(bytes((len(name),)) + name + b"S" + struct.pack(">I", len(raw)) + raw)
+    table = b"".join(parts)
+    return struct.pack(">I", len(table)) + table
+
+
 def header_frame(channel: int, body_size: int, message: Outgoing, message_id: str) -> bytes:
-    """The content header: our usual three properties by hand, anything else by pamqp."""
-    if message.headers:
+    """The content header: our usual properties by hand (with a table of text headers,
+    such as a trace context), anything else by pamqp."""
+    table = _text_table(message.headers) if message.headers else b""
+    if table is None:
         header = ContentHeader(
             body_size=body_size, properties=properties(message.headers, message_id)
         )
         return bytes(pamqp_frame.marshal(header, channel))
     payload = (
-        struct.pack(">HHQH", 60, 0, body_size, PLAIN_FLAGS)
+        struct.pack(">HHQH", 60, 0, body_size, PLAIN_FLAGS | (HEADERS_FLAG if table else 0))
         + bytes((len(CONTENT_TYPE),))
         + CONTENT_TYPE
+        + table
         + bytes((PERSISTENT,))
         + _short(message_id, "message id")
     )
