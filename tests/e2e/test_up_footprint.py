@@ -17,29 +17,35 @@ from observatory.interfaces.cli.services import NAMES
 # Runs `odto up` in-process (the CLI's own entry point) and, beside it, a thread that waits
 # for a job to go through and then writes the modules the process has loaded.
 PROBE = """
-import json, os, sys, threading, time, urllib.request
+import json, os, sys, threading, urllib.request
 
 from observatory.interfaces.cli.main import main
+from tests.waiting import wait_until
 
 def probe() -> None:
     gateway, read_model = os.environ["GATEWAY_URL"], os.environ["READ_MODEL_URL"]
-    deadline = time.monotonic() + 60
-    job_id, status = None, None
-    while time.monotonic() < deadline and status != "COMPLETED":
+    seen = {"job": None, "status": None}
+
+    def completed() -> bool:
         try:
-            if job_id is None:
+            if seen["job"] is None:
                 request = urllib.request.Request(
                     gateway + "/jobs", data=b'{"type": "FOOTPRINT"}',
                     headers={"Content-Type": "application/json"},
                 )
-                job_id = json.load(urllib.request.urlopen(request, timeout=5))["jobId"]
-            with urllib.request.urlopen(f"{read_model}/jobs/{job_id}", timeout=5) as answer:
-                status = json.load(answer)["status"]
+                seen["job"] = json.load(urllib.request.urlopen(request, timeout=5))["jobId"]
+            with urllib.request.urlopen(f"{read_model}/jobs/{seen['job']}", timeout=5) as answer:
+                seen["status"] = json.load(answer)["status"]
         except OSError:
-            pass
-        time.sleep(0.1)
+            return False
+        return seen["status"] == "COMPLETED"
+
+    try:
+        wait_until(completed, 60, 0.1, "the job to complete")
+    except AssertionError:
+        pass  # the test names the status the job reached
     with open(os.environ["PROBE_OUT"], "w") as out:
-        json.dump({"status": status, "modules": sorted(sys.modules)}, out)
+        json.dump({"status": seen["status"], "modules": sorted(sys.modules)}, out)
     os._exit(0)
 
 threading.Thread(target=probe, daemon=True).start()
@@ -65,6 +71,7 @@ def test_embedded_up_loads_no_real_backend_client_and_no_other_command(tmp_path:
     )
     done = subprocess.run(  # the probe ends the process itself (or the timeout does)
         [sys.executable, "-c", PROBE],
+        cwd=Path(__file__).resolve().parents[2],  # the repository: `tests.waiting` imports
         env=env,
         capture_output=True,
         timeout=120,

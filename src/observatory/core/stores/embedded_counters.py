@@ -7,6 +7,7 @@ buckets older than SERIES_TTL_SECONDS are deleted when the depth is sampled."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Collection, Sequence
 
@@ -21,7 +22,6 @@ from observatory.core.stores.series import (
 )
 from observatory.core.stores.sqlite_base import SqliteAdapter
 
-CHUNK = 500  # keys per IN (...): well under SQLite's limit on bound parameters
 ADD_TO_BUCKET = (
     "INSERT INTO series_buckets (level, start, field, value) VALUES (?, ?, ?, 1)"
     " ON CONFLICT (level, start, field) DO UPDATE SET value = value + 1"
@@ -103,13 +103,11 @@ class EmbeddedCounters(SqliteAdapter):
             return set()
 
         def work(conn: sqlite3.Connection) -> set[str]:
-            found: set[str] = set()
-            for start in range(0, len(wanted), CHUNK):
-                chunk = wanted[start : start + CHUNK]
-                marks = ", ".join("?" * len(chunk))
-                sql = f"SELECT key FROM counter_effects WHERE key IN ({marks})"  # noqa: S608 — only "?" marks are interpolated
-                found.update(row[0] for row in conn.execute(sql, chunk))
-            return set(wanted) - found
+            rows = conn.execute(
+                "SELECT key FROM counter_effects WHERE key IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
+            )
+            return set(wanted) - {row[0] for row in rows}
 
         with self.guarded():
             return await self._reader.read(work)

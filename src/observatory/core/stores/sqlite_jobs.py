@@ -59,11 +59,13 @@ def _unstartable(conn: sqlite3.Connection, runs: dict[str, int]) -> set[str]:
     reopen a finished job)."""
     if not runs:
         return set()
-    marks = ",".join("?" * len(runs))
-    sql = f"SELECT id, status, run FROM jobs WHERE id IN ({marks})"  # noqa: S608 — only "?" marks are interpolated
+    rows = conn.execute(
+        "SELECT id, status, run FROM jobs WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(runs)),),
+    )
     return {
         job_id
-        for job_id, status, run in conn.execute(sql, list(runs))
+        for job_id, status, run in rows
         if status in TERMINAL and (status == JobStatus.CANCELLED or run >= runs[job_id])
     }
 

@@ -10,17 +10,16 @@ exit status 1. Nothing here prints or reads the environment: the CLI builds the 
 
 from __future__ import annotations
 
-import http.client
 import socket
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from observatory.core.contracts.registry import Registry
 from observatory.core.settings import DEFAULT_PORTS, OBSERVABILITY_PORTS
@@ -342,12 +341,9 @@ def verify(plan: Plan, report: Report) -> None:
 def http_status(url: str, *, timeout: float) -> int | str:
     """The HTTP status of GET `url`, or the reason there was none."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 — a loopback http URL we built
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (OSError, ValueError, http.client.HTTPException) as exc:
-        return str(getattr(exc, "reason", exc))
+        return httpx.get(url, timeout=timeout, follow_redirects=True).status_code
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        return str(exc) or type(exc).__name__
 
 
 def run_command(tools: Tools, argv: list[str], timeout: float) -> CommandResult:

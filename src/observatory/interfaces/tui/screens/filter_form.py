@@ -5,6 +5,7 @@ filter, Esc returns None."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar, TypeVar
 
 from rich.text import Text
@@ -32,17 +33,17 @@ class FilterForm(ModalScreen[F | None]):
         super().__init__()
         self.current = current
 
+    @abstractmethod
     def fields(self) -> ComposeResult:
         """The labels and inputs, showing `current`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def read(self) -> F:
         """The filter the fields say, or InvalidInput naming the field that is wrong."""
-        raise NotImplementedError
 
+    @abstractmethod
     def empty(self) -> F:
         """The filter Clear returns: one that selects everything."""
-        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
         with Vertical(id=self.dialog_id, classes="dialog"):
