@@ -89,10 +89,29 @@ def _text_table(headers: Mapping[str, Any]) -> bytes | None:
     return struct.pack(">I", len(table)) + table
 
 
-def header_frame(channel: int, body_size: int, message: Outgoing, message_id: str) -> bytes:
+def _table(headers: Mapping[str, Any], tables: dict[int, bytes | None] | None) -> bytes | None:
+    """`_text_table` of `headers`, encoded once per batch for a table its messages share
+    (`tables`, by identity: the messages hold their tables while the batch is encoded)."""
+    if not headers:
+        return b""
+    if tables is None:
+        return _text_table(headers)
+    key = id(headers)
+    if key not in tables:
+        tables[key] = _text_table(headers)
+    return tables[key]
+
+
+def header_frame(
+    channel: int,
+    body_size: int,
+    message: Outgoing,
+    message_id: str,
+    tables: dict[int, bytes | None] | None = None,
+) -> bytes:
     """The content header: our usual properties by hand (with a table of text headers,
     such as a trace context), anything else by pamqp."""
-    table = _text_table(message.headers) if message.headers else b""
+    table = _table(message.headers, tables)
     if table is None:
         header = ContentHeader(
             body_size=body_size, properties=properties(message.headers, message_id)
@@ -117,13 +136,20 @@ def body_frames(channel: int, body: bytes, max_size: int) -> list[bytes]:
     ]
 
 
-def encode(channel: int, exchange: str, message: Outgoing, max_size: int) -> bytes:
-    """Every frame of one publish, as aiormq's `basic_publish` would write them."""
+def encode(
+    channel: int,
+    exchange: str,
+    message: Outgoing,
+    max_size: int,
+    tables: dict[int, bytes | None] | None = None,
+) -> bytes:
+    """Every frame of one publish, as aiormq's `basic_publish` would write them
+    (`tables`: header tables already encoded in this batch, see `_table`)."""
     message_id = message.message_id or uuid.uuid4().hex  # aiormq would make a random one
     return b"".join(
         (
             method_frame(channel, exchange, message.routing_key),
-            header_frame(channel, len(message.body), message, message_id),
+            header_frame(channel, len(message.body), message, message_id, tables),
             *body_frames(channel, message.body, max_size),
         )
     )
@@ -144,7 +170,8 @@ async def send(channel: aiormq.Channel, exchange: str, messages: Sequence[Outgoi
     Nothing is queued when encoding fails (ValueError) or the channel is closed
     (ChannelInvalidStateError); the delivery tags are given back if queuing is cancelled."""
     number, size = channel.number, channel.max_content_size
-    payload = b"".join(encode(number, exchange, m, size) for m in messages)
+    tables: dict[int, bytes | None] = {}
+    payload = b"".join(encode(number, exchange, m, size, tables) for m in messages)
     loop = asyncio.get_running_loop()
     confirms: list[asyncio.Future[Any]] = []
     async with channel.lock:

@@ -13,7 +13,6 @@ gateway's request, when the sampler said no) opens no publish span either.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -133,10 +132,19 @@ class OtelBusTracer:
         return _headers_of(context) if context.is_valid else None
 
     @staticmethod
-    def _with(headers: Mapping[str, Any], carrier: Mapping[str, str]) -> dict[str, Any]:
+    def _with(headers: Mapping[str, Any], carrier: Mapping[str, str]) -> Mapping[str, Any]:
+        if not headers:  # the usual case: every message of the publish shares `carrier`
+            return carrier
         if "traceparent" in headers:  # one that carries its trace on keeps it
             return dict(headers)
         return {**headers, **carrier}
+
+    @classmethod
+    def _carrying(cls, messages: Sequence[Outgoing], carrier: Mapping[str, str]) -> list[Outgoing]:
+        return [
+            Outgoing(m.routing_key, m.body, cls._with(m.headers, carrier), m.message_id)
+            for m in messages
+        ]
 
     @contextmanager
     def publishing(
@@ -144,7 +152,7 @@ class OtelBusTracer:
     ) -> Iterator[Sequence[Outgoing]]:
         carried = self._unsampled_carrier()
         if carried is not None:  # no span: the trace is not sampled
-            yield [dataclasses.replace(m, headers=self._with(m.headers, carried)) for m in messages]
+            yield self._carrying(messages, carried)
             return
         attributes: dict[str, Any] = {
             SYSTEM: self.system,
@@ -160,8 +168,7 @@ class OtelBusTracer:
         with self.tracer.start_as_current_span(
             f"publish {destination}", kind=SpanKind.PRODUCER, attributes=attributes
         ):
-            carrier = self._carrier()
-            yield [dataclasses.replace(m, headers=self._with(m.headers, carrier)) for m in messages]
+            yield self._carrying(messages, self._carrier())
 
     @contextmanager
     def scheduling(self, queue: str, headers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:

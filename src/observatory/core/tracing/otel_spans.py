@@ -11,7 +11,8 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, forwarding
-from observatory.core.tracing.spans import NOTHING, Answered, Attributes
+from observatory.core.tracing.sampling import RootSampling, preset
+from observatory.core.tracing.spans import NOTHING, Answered, Attributes, unheard
 
 
 class OtelSpans:
@@ -19,6 +20,7 @@ class OtelSpans:
 
     def __init__(self, tracer: trace.Tracer) -> None:
         self.tracer = tracer
+        self.sampling = RootSampling(tracer)
 
     def span(
         self, name: str, attributes: Attributes, *, server: bool
@@ -37,9 +39,19 @@ class OtelSpans:
             if key in headers:
                 carrier[key.decode()] = headers[key].decode("latin-1")
         parent = PROPAGATOR.extract(carrier, getter=GETTER) if carrier else None
-        with self.tracer.start_as_current_span(
-            method, context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
-        ) as span:
+        refused, trace_id = self.sampling.decide(method, parent, attributes)
+        if refused is not None:  # not sampled: no span; its work forwards `refused`
+            token = UNSAMPLED.set(refused)
+            try:
+                yield unheard
+            finally:
+                UNSAMPLED.reset(token)
+            return
+        with preset(trace_id):  # only while the span starts: no task inherits it
+            span = self.tracer.start_span(
+                method, context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
+            )
+        with trace.use_span(span, end_on_exit=True):
 
             def answered(route: str, status: int) -> None:
                 span.update_name(f"{method} {route}")

@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export import (
 from observatory.core.errors import ConfigurationError
 from observatory.core.settings import TracingSettings
 from observatory.core.tracing.file_exporter import OtlpJsonLinesExporter
+from observatory.core.tracing.sampling import PresetIds
 
 
 def _exporter(name: str) -> SpanExporter:
@@ -34,7 +35,9 @@ def build_provider(settings: TracingSettings, *, service: str) -> TracerProvider
     """A tracer provider exporting where `settings` say, its spans named `service` unless
     OTEL_SERVICE_NAME names them."""
     resource = Resource.create({SERVICE_NAME: settings.service_name or service})
-    provider = TracerProvider(resource=resource)  # sampler: OTEL_TRACES_SAMPLER[_ARG]
+    # sampler: OTEL_TRACES_SAMPLER[_ARG]; ids: a request's sampling is decided before its
+    # span starts (sampling.py)
+    provider = TracerProvider(resource=resource, id_generator=PresetIds())
     exporters = [_exporter(name) for name in settings.exporter_names()]
     if settings.trace_file is not None:
         exporters.append(OtlpJsonLinesExporter(settings.trace_file))

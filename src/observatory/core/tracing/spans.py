@@ -23,11 +23,11 @@ Answered = Callable[[str, int], None]
 NOTHING: AbstractContextManager[None] = nullcontext()
 
 
-def _unheard(route: str, status: int) -> None:
-    """Nothing to record: tracing is off."""
+def unheard(route: str, status: int) -> None:
+    """Nothing to record: tracing is off, or the request's trace is not sampled."""
 
 
-UNTRACED_REQUEST: AbstractContextManager[Answered] = nullcontext(_unheard)
+UNTRACED_REQUEST: AbstractContextManager[Answered] = nullcontext(unheard)
 
 
 class SpanSource(Protocol):

@@ -1,0 +1,100 @@
+"""The sampling decision for a request, taken before the SDK's span machinery.
+
+At 1 % sampling, 99 of 100 requests end up with a span the SDK does not record; the SDK
+still builds it (ids, sampler, span context, a non-recording span, context attach and
+detach) and every later step asks it whether it records. `RootSampling` asks the
+tracer's own sampler first, with a trace id of its own: a refused request gets only its
+W3C headers (flags "not sampled"), which the unsampled short way of bus.py forwards on
+whatever the request publishes, and no span at all. A sampled request goes the standard
+way with the same trace id (`PresetIds`), so a ratio sampler is asked about one id, once
+per decision, and samples exactly its ratio.
+
+Loaded only when tracing is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Tracer
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.trace import SpanKind, TraceFlags
+
+_PRESET: ContextVar[int | None] = ContextVar("observatory_preset_trace_id", default=None)
+_RANDOM_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT | TraceFlags.RANDOM_TRACE_ID)
+
+
+class PresetIds(IdGenerator):
+    """Random ids (as the SDK's own), except a new trace's id while `preset` holds one."""
+
+    def __init__(self) -> None:
+        self._random = RandomIdGenerator()
+
+    def generate_span_id(self) -> int:
+        return self._random.generate_span_id()
+
+    def generate_trace_id(self) -> int:
+        decided = _PRESET.get()
+        return decided if decided is not None else self._random.generate_trace_id()
+
+    def is_trace_id_random(self) -> bool:
+        return True
+
+
+@contextmanager
+def preset(trace_id: int | None) -> Iterator[None]:
+    """Let a root span started in this block take `trace_id` (nothing for None)."""
+    if trace_id is None:
+        yield
+        return
+    token = _PRESET.set(trace_id)
+    try:
+        yield
+    finally:
+        _PRESET.reset(token)
+
+
+class RootSampling:
+    """The sampler's decision for a SERVER span, made before starting it.
+
+    Works for a tracer of the SDK whose provider generates ids with `PresetIds`
+    (provider.py builds it so); for any other tracer `decide` always says "go the
+    standard way" (None, None).
+    """
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer: Tracer | None = None
+        if isinstance(tracer, Tracer) and isinstance(tracer.id_generator, PresetIds):
+            self._tracer = tracer
+
+    def decide(
+        self, name: str, parent: Context | None, attributes: Mapping[str, Any]
+    ) -> tuple[dict[str, str] | None, int | None]:
+        """(headers of a refused span, None) when the sampler says no: the W3C headers
+        the request's work forwards, no span to start; (None, trace id to preset) for a
+        sampled new trace; (None, None) for a sampled child of `parent`, or a tracer
+        this cannot decide for."""
+        tracer = self._tracer
+        if tracer is None:
+            return None, None
+        caller = trace.get_current_span(parent).get_span_context() if parent else None
+        if caller is not None and caller.is_valid:
+            trace_id, flags = caller.trace_id, caller.trace_flags
+        else:
+            caller = None
+            trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
+        result = tracer.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
+        if result.decision is not Decision.DROP:  # recorded (sampled or not): a span
+            return None, (trace_id if caller is None else None)
+        not_sampled = flags & ~TraceFlags.SAMPLED
+        span_id = tracer.id_generator.generate_span_id()
+        headers = {"traceparent": f"00-{trace_id:032x}-{span_id:016x}-{not_sampled:02x}"}
+        if result.trace_state:
+            headers["tracestate"] = result.trace_state.to_header()
+        return headers, None
