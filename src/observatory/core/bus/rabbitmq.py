@@ -13,6 +13,8 @@ Per-message costs are kept off the hot path: a batch's publishes are queued at o
 their confirms awaited together (publishing.py, which also says what a refusal does),
 deliveries are settled with multiple
 acks (acks.py), and the frames of one loop turn leave in one socket write (amqp_wire.py).
+While a batch is being handled the next one gathers until that one ends or it is full
+(runner.py, `wait_for_turn`), so under load the per-batch round trips serve many messages.
 """
 
 from __future__ import annotations
@@ -206,13 +208,16 @@ class RabbitBus:
                     del trackers[:-16]  # old channels' trackers only serve their stragglers
                 buffer.append(RabbitDelivery(message, name, tracker))
                 arrived.set()
+                if len(buffer) == batch_size:  # a full batch need not wait for a busy one
+                    await runner.wake()
 
             return on_message
 
         async def batcher() -> None:
             while True:
                 await arrived.wait()
-                await runner.wait_for_room()  # busy handlers let the next batch grow
+                # one batch at a time unless a full one waits: busy handlers let it grow
+                await runner.wait_for_turn(lambda: len(buffer), batch_size)
                 await asyncio.sleep(BATCH_WINDOW)  # let a burst gather into one batch
                 batch = buffer[:batch_size]
                 del buffer[:batch_size]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
@@ -20,6 +20,8 @@ BACKOFF_MAX = 15.0
 
 
 MAX_BATCHES = 4
+LINGER_SECONDS = 0.05
+"""How long a small batch waits for a busy one to end before starting beside it."""
 
 
 class ConsumerRunner:
@@ -29,7 +31,9 @@ class ConsumerRunner:
     Bounding the concurrent batches is what makes batching work under load: while the
     handlers are busy, deliveries accumulate, so the next batch is large and its database
     and publish round trips are shared by many messages (group commit). Lightly loaded,
-    a batch is whatever arrived, so latency stays low.
+    a batch is whatever arrived, so latency stays low. A consumer that calls
+    `wait_for_turn` (the RabbitMQ bus) goes further: a second batch starts beside a busy
+    one only when it is full.
 
     A handler may answer a delivery later (a job whose work still runs): the batch slot
     is freed when the handler returns, and that delivery keeps only its prefetch slot
@@ -57,6 +61,34 @@ class ConsumerRunner:
         async with self._room:
             await self._room.wait_for(self._has_room)
             return self.prefetch - self.in_flight
+
+    async def wait_for_turn(
+        self, waiting: Callable[[], int], full: int, *, linger: float = LINGER_SECONDS
+    ) -> None:
+        """Block until the next batch should start (group commit): at once when no batch is
+        being handled, so a light load waits for nothing; while one is, once `full`
+        deliveries are `waiting`, once a batch ends, or after `linger` seconds (a slow
+        batch holds the ones behind it only that long).
+
+        Starting a small batch beside a busy one costs it every per-batch round trip
+        (database, counters, acks) for little gain: one e2e run averaged 9 deliveries a
+        batch with 3-4 in flight, and 50 a batch with one. Whoever makes `waiting()`
+        reach `full` calls `wake()`."""
+        async with self._room:
+            try:
+                await asyncio.wait_for(
+                    self._room.wait_for(
+                        lambda: self._has_room() and (self.batches == 0 or waiting() >= full)
+                    ),
+                    linger,
+                )
+            except TimeoutError:
+                await self._room.wait_for(self._has_room)
+
+    async def wake(self) -> None:
+        """Look again at what `wait_for_turn` waits for (a full batch is waiting)."""
+        async with self._room:
+            self._room.notify_all()
 
     def submit(self, batch: Sequence[Delivery]) -> None:
         """Handle `batch` in the background."""
