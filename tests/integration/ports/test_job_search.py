@@ -124,7 +124,8 @@ FILTERS = {
     "meta-bool-type": JobFilter(type="alpha", meta=(("flag", "true"),)),
     "meta-object-status": JobFilter(status="FAILED", meta=(("nested", '{"a": 1}'),)),
     "meta-number-other-text": JobFilter(status="EXECUTING", meta=(("n", "5.0"),)),
-    "meta-not-json-numbers": JobFilter(type="gamma", meta=(("n", "NaN"), ("n", "1e400"))),
+    "meta-nan-type": JobFilter(type="gamma", meta=(("n", "NaN"),)),
+    "meta-exponent-type": JobFilter(type="gamma", meta=(("n", "1E-20000"),)),
     "meta-quoted-string": JobFilter(status="FAILED", meta=(("tenant", '"acme"'),)),
     "combined": JobFilter(
         type="gamma", status="FAILED", created_from=at(2), meta=(("tenant", "acme"),)

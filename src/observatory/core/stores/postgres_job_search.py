@@ -24,6 +24,7 @@ PROBE_ROWS = 1000  # rows a narrowed metadata search looks at before job_meta dr
 # A metadata value held by at most this many jobs lets job_meta drive a narrowed search:
 # each pair met costs one row lookup (about 5 us on the benchmark's machine).
 RARE_ROWS = 4096
+MAX_NUMBER_TEXT = 200  # job_meta keeps no longer value: no filter asks for one
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
     " attempts, run, last_error"
@@ -168,11 +169,12 @@ class PostgresJobSearch(PostgresAdapter):
 def containing(key: str, value: str) -> list[str] | None:
     """The JSON documents `{key: v}` whose containment (`@>`) every job with
     `metadata ->> key = value` meets: the string `value`, and when `value` is the text of
-    a number or a boolean, that JSON value too (the number 5 for "5", written as given, so
-    PostgreSQL reads it exactly). A containment also meets more than that (5.0 for "5"):
-    the `->>` check stays. None when the containment cannot say it: `value` is the text
-    of an object or an array (containment is not equality there), or PostgreSQL could
-    not take the document (a NUL, an unpaired surrogate); job_meta drives then."""
+    a number as PostgreSQL writes one or a boolean, that JSON value too (the number 5 for
+    "5", written as given, so PostgreSQL reads it exactly). A containment also meets more
+    than that (5.0 for "5"): the `->>` check stays. None when the containment cannot
+    say it: `value` is the text of an object or an array (containment is not equality
+    there), or PostgreSQL could not take the document (a NUL, an unpaired surrogate);
+    job_meta drives then."""
     if "\x00" in key or "\x00" in value or not (_utf8(key) and _utf8(value)):
         return None
     documents = [json.dumps({key: value})]
@@ -182,9 +184,15 @@ def containing(key: str, value: str) -> list[str] | None:
         return documents
     if isinstance(parsed, dict | list):
         return None
-    if isinstance(parsed, bool | int | float):
+    if isinstance(parsed, bool) or (isinstance(parsed, int | float) and _plain(value)):
         documents.append(f"{{{json.dumps(key)}: {value.strip()}}}")
     return documents  # null has no text form; a JSON string's text is not itself
+
+
+def _plain(number: str) -> bool:
+    """Digits as PostgreSQL writes a number (never with an exponent), short enough for
+    its numeric type: no other text is ever a number's `->>`."""
+    return len(number) <= MAX_NUMBER_TEXT and "e" not in number.lower()
 
 
 def _utf8(text: str) -> bool:
