@@ -3,15 +3,12 @@ of `PostgresJobStore`, which mixes it in.
 
 The WHERE clause comes from job_search.py. A search without metadata walks `jobs` in
 keyset order. A metadata search is driven by `job_meta` (one LATERAL row lookup per pair
-met), unless other filters narrow it: then a first pair held by at most RARE_ROWS jobs is
-looked up in the GIN on `jobs.metadata` (`_contained_page`, ANDed with the other filters'
-indexes before any row is read), and for a commoner one the newest PROBE_ROWS rows the
-others select are probed first (`_probe`).
+met), unless other filters narrow it and its first pair is common (more than RARE_ROWS
+jobs): then the newest PROBE_ROWS rows the others select are probed first (`_probe`).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from observatory.core.stores.cursor import encode_cursor
@@ -24,7 +21,6 @@ PROBE_ROWS = 1000  # rows a narrowed metadata search looks at before job_meta dr
 # A metadata value held by at most this many jobs lets job_meta drive a narrowed search:
 # each pair met costs one row lookup (about 5 us on the benchmark's machine).
 RARE_ROWS = 4096
-MAX_NUMBER_TEXT = 200  # job_meta keeps no longer value: no filter asks for one
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
     " attempts, run, last_error"
@@ -83,13 +79,10 @@ class PostgresJobSearch(PostgresAdapter):
         index range is in page order, so a page reads `limit` pairs and their rows. With
         other filters, a value held by at most RARE_ROWS jobs still lets `job_meta` drive
         (at most that many rows checked); a commoner one is probed first (`_probe`)."""
-        if _narrowed(filter):
-            if not await self._rare(filter):
-                rows = await self._probe(filter, cursor, limit)
-                if rows is not None:
-                    return rows
-            elif (documents := containing(*filter.meta[0])) is not None:
-                return await self._contained_page(filter, cursor, limit, documents)
+        if _narrowed(filter) and not await self._rare(filter):
+            rows = await self._probe(filter, cursor, limit)
+            if rows is not None:
+                return rows
         where = postgres_where(filter, cursor)
         limit_mark = where.arg(limit + 1)
         # LATERAL with OFFSET 0: one row lookup per job_meta pair met, in the index's
@@ -101,23 +94,6 @@ class PostgresJobSearch(PostgresAdapter):
             f" AND jobs.created_at = m.meta_created_at{where.rows_sql()} OFFSET 0) AS jobs"
             f" {where.meta_sql()}"
             f" ORDER BY m.meta_created_at DESC, m.meta_job_id DESC LIMIT {limit_mark}"
-        )
-        async with guarded(self.dependency):
-            return list(await self.pool.fetch(sql, *where.args))
-
-    async def _contained_page(
-        self, filter: JobFilter, cursor: str | None, limit: int, documents: list[str]
-    ) -> list[Any]:
-        """A narrowed search on a rare first pair: the jobs whose metadata contains one of
-        `documents` (the GIN of migration jobs_0004 answers it, and PostgreSQL can AND it
-        with the status or error index), every pair then checked in its text form."""
-        where = postgres_where(filter, cursor, probe=True)
-        contains = " OR ".join(f"metadata @> {where.arg(doc)}::text::jsonb" for doc in documents)
-        where.add(f"({contains})")
-        limit_mark = where.arg(limit + 1)
-        sql = (
-            f"SELECT {COLUMNS} FROM jobs {where.sql()}"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f" ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT {limit_mark}"
         )
         async with guarded(self.dependency):
             return list(await self.pool.fetch(sql, *where.args))
@@ -164,47 +140,6 @@ class PostgresJobSearch(PostgresAdapter):
         if len(hits) > limit or not any(row["n"] == PROBE_ROWS for row in rows):
             return hits
         return None
-
-
-def containing(key: str, value: str) -> list[str] | None:
-    """The JSON documents `{key: v}` whose containment (`@>`) every job with
-    `metadata ->> key = value` meets: the string `value`, and when `value` is the text of
-    a number as PostgreSQL writes one or a boolean, that JSON value too (the number 5 for
-    "5", written as given, so PostgreSQL reads it exactly). A containment also meets more
-    than that (5.0 for "5"): the `->>` check stays. None when the containment cannot
-    say it: `value` is the text of an object or an array (containment is not equality
-    there), or PostgreSQL could not take the document (a NUL, an unpaired surrogate);
-    job_meta drives then."""
-    if "\x00" in key or "\x00" in value or not (_utf8(key) and _utf8(value)):
-        return None
-    documents = [json.dumps({key: value})]
-    try:
-        parsed = json.loads(value, parse_constant=_no_constant)
-    except ValueError:
-        return documents
-    if isinstance(parsed, dict | list):
-        return None
-    if isinstance(parsed, bool) or (isinstance(parsed, int | float) and _plain(value)):
-        documents.append(f"{{{json.dumps(key)}: {value.strip()}}}")
-    return documents  # null has no text form; a JSON string's text is not itself
-
-
-def _plain(number: str) -> bool:
-    """Digits as PostgreSQL writes a number (never with an exponent), short enough for
-    its numeric type: no other text is ever a number's `->>`."""
-    return len(number) <= MAX_NUMBER_TEXT and "e" not in number.lower()
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)  # NaN, Infinity: not JSON to PostgreSQL
 
 
 def _narrowed(job_filter: JobFilter) -> bool:
