@@ -119,6 +119,14 @@ FILTERS = {
     "meta-missing-key": JobFilter(meta=(("nobody", "x"),)),
     "meta-status": JobFilter(status="FAILED", meta=(("tenant", "acme"),)),
     "meta-error-type": JobFilter(error="fire", type="gamma", meta=(("n", "5"),)),
+    # narrowed searches on values of other JSON kinds, and texts no number is written as
+    "meta-float-status": JobFilter(status="FAILED", meta=(("n", "7.5"),)),
+    "meta-bool-type": JobFilter(type="alpha", meta=(("flag", "true"),)),
+    "meta-object-status": JobFilter(status="FAILED", meta=(("nested", '{"a": 1}'),)),
+    "meta-number-other-text": JobFilter(status="EXECUTING", meta=(("n", "5.0"),)),
+    "meta-nan-type": JobFilter(type="gamma", meta=(("n", "NaN"),)),
+    "meta-exponent-type": JobFilter(type="gamma", meta=(("n", "1E-20000"),)),
+    "meta-quoted-string": JobFilter(status="FAILED", meta=(("tenant", '"acme"'),)),
     "combined": JobFilter(
         type="gamma", status="FAILED", created_from=at(2), meta=(("tenant", "acme"),)
     ),
