@@ -75,13 +75,11 @@ class ConsumerRunner:
         batch with 3-4 in flight, and 50 a batch with one. Whoever makes `waiting()`
         reach `full` calls `wake()`."""
         async with self._room:
-            try:
-                await asyncio.wait_for(
-                    self._room.wait_for(
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation
+                async with asyncio.timeout(linger):
+                    await self._room.wait_for(
                         lambda: self._has_room() and (self.batches == 0 or waiting() >= full)
-                    ),
-                    linger,
-                )
+                    )
             except TimeoutError:
                 await self._room.wait_for(self._has_room)
 
