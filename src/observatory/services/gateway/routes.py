@@ -38,7 +38,12 @@ from observatory.services.gateway.batch_writer import BatchWriter
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.pending import PendingWriter, pending_of
-from observatory.services.gateway.resubmits import Resubmits, Submitted, body_digest
+from observatory.services.gateway.resubmits import (
+    Resubmits,
+    Submitted,
+    body_digest,
+    message_bytes,
+)
 
 log = structlog.get_logger("observatory.gateway")
 
@@ -169,7 +174,7 @@ class GatewayRoutes:
         envelope = created_event(
             job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
         )
-        submitted = Submitted(digest, envelope, orjson.dumps(envelope))
+        submitted = Submitted(digest, envelope, message_bytes(envelope))
         self.resubmits.publishing(job["id"], submitted)
         return submitted
 
