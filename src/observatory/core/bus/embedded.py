@@ -192,10 +192,12 @@ class EmbeddedBus:
         self, queue: str, runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int
     ) -> None:
         while True:
+            limit = -1  # no lease made: wait before the next
             try:
                 room = await runner.wait_for_room()
                 wakeup.clear()
-                batch = await self._lease(queue, min(room, batch_size))
+                limit = min(room, batch_size)
+                batch = await self._lease(queue, limit)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a consumer must never stop silently: log and keep polling
@@ -203,7 +205,11 @@ class EmbeddedBus:
                 batch = []
             if batch:
                 runner.submit(batch)
+            if len(batch) == limit:  # there may be more ready now
                 continue
+            # The queue held no more: lease again once a publish here wakes us (set since
+            # the clear above, the wait returns at once) or after `poll` (other processes,
+            # delayed messages, lapsed leases): an empty lease is a write transaction too.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), self._poll)
 
