@@ -103,6 +103,7 @@ class EmbeddedBus:
         # How long a dead process keeps its messages; tests shorten it to see redelivery.
         self._lease_seconds = lease
         self._wakeups: dict[str, asyncio.Event] = {}
+        self._routes: dict[str, tuple[str, ...]] = {}  # routing key -> its bound queues
         self._held: dict[int, EmbeddedDelivery] = {}
         self._runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -129,7 +130,12 @@ class EmbeddedBus:
         now = time.time()
         for message in messages:
             headers = _headers_text(message.headers)
-            for queue in self.names.bound_queues(message.routing_key):
+            routes = self._routes.get(message.routing_key)
+            if routes is None:  # the topology is fixed: a bound key's queues are found once
+                routes = self.names.bound_queues(message.routing_key)
+                if routes:  # only the topology's own keys: the map stays that small
+                    self._routes[message.routing_key] = routes
+            for queue in routes:
                 rows.append((queue, message.body, headers, now))
         await self._insert(rows)
 
