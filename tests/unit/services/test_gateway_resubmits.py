@@ -245,7 +245,7 @@ async def test_through_http_a_conflict_is_json_on_both_paths(
 
 
 def entry(size: int = 10) -> Submitted:
-    return Submitted(b"d", {"eventId": "e"}, b"x" * size)
+    return Submitted(b"d", b"x" * size)
 
 
 def test_the_memory_is_bounded_in_entries_bytes_and_age() -> None:

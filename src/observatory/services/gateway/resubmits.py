@@ -50,16 +50,16 @@ def message_bytes(envelope: dict[str, Any]) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
-    """One job.created as first published: its envelope and the exact bytes sent."""
+    """One job.created as first published: the exact bytes sent (its envelope is read
+    from them again for a resubmit; the thousands remembered do not keep the dicts)."""
 
     digest: bytes
-    envelope: dict[str, Any]
     message: bytes
     maybe_sent: bool = False  # a publish of it ended with its outcome unknown
 
     @property
     def size(self) -> int:
-        return len(self.message) * 2  # the bytes, and about as much again for the dict
+        return len(self.message) * 2  # the bytes, and about as much again around them
 
 
 class Recall:
