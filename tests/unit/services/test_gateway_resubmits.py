@@ -25,7 +25,7 @@ from observatory.core.stores.sqlite_events import SqliteEventStore
 from observatory.core.stores.sqlite_jobs import SqliteJobStore
 from observatory.services.gateway.app import create_app
 from observatory.services.gateway.lane import SubmitLane
-from observatory.services.gateway.resubmits import Recall, Resubmits, Submitted
+from observatory.services.gateway.resubmits import Recall, Resubmits, Submitted, message_bytes
 from observatory.services.gateway.settings import GatewaySettings
 
 
@@ -245,7 +245,7 @@ async def test_through_http_a_conflict_is_json_on_both_paths(
 
 
 def entry(size: int = 10) -> Submitted:
-    return Submitted(b"d", {"eventId": "e"}, b"x" * size)
+    return Submitted(b"d", b"x" * size)
 
 
 def test_the_memory_is_bounded_in_entries_bytes_and_age() -> None:
@@ -281,3 +281,9 @@ def test_accepted_submits_never_push_out_those_whose_outcome_is_unknown() -> Non
     resubmits.confirmed("kept", entry())  # confirmed at last: kept a minute more
     assert len(resubmits.unknown) == 0
     assert resubmits.recall("kept") is not None
+
+
+def test_the_remembered_bytes_are_the_published_envelope() -> None:
+    """A resubmit sends the first message byte for byte: the compact copy is the same JSON."""
+    envelope = {"eventId": "e-1", "payload": {"id": "j-1", "type": "EMAIL_SEND", "n": [1, 2]}}
+    assert message_bytes(envelope) == orjson.dumps(envelope)

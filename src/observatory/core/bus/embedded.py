@@ -3,7 +3,9 @@
 Publishing routes by the same topology as RabbitMQ and returns once the rows are
 committed (the embedded "confirm"). A delivered message is leased, not removed; the
 lease is renewed while its handler runs and lapses if the process dies, so a killed
-process's messages are delivered again (at-least-once, like AMQP). Consumers in the same
+process's messages are delivered again (at-least-once, like AMQP). Settling does not wait
+either, like an AMQP ack: the messages settled meanwhile are removed (or given back) in one
+unit of work, and close() writes what is left. Consumers in the same
 process are woken at once; other processes sharing the file notice within `poll`.
 
 Ready messages come oldest first by the time they became due; one whose lease lapsed (its
@@ -55,6 +57,14 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     conn.executescript(SCHEMA)
 
 
+def _headers_text(headers: Mapping[str, Any]) -> str:
+    return json.dumps(dict(headers)) if headers else "{}"  # most messages carry none
+
+
+def _headers_of(text: str) -> dict[str, Any]:
+    return json.loads(text) if text != "{}" else {}
+
+
 @dataclass(slots=True)
 class EmbeddedDelivery:
     """A leased message; settling removes it or gives it back."""
@@ -71,7 +81,7 @@ class EmbeddedDelivery:
         if self.settled:
             return
         self.settled = True
-        await self.bus._settle(self, outcome)
+        self.bus._settle(self, outcome)
 
 
 class EmbeddedBus:
@@ -93,9 +103,13 @@ class EmbeddedBus:
         # How long a dead process keeps its messages; tests shorten it to see redelivery.
         self._lease_seconds = lease
         self._wakeups: dict[str, asyncio.Event] = {}
+        self._routes: dict[str, tuple[str, ...]] = {}  # routing key -> its bound queues
         self._held: dict[int, EmbeddedDelivery] = {}
         self._runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._removed: list[int] = []  # settled, to delete in the next settle unit
+        self._given_back: list[tuple[int, str]] = []  # (id, queue) to release for redelivery
+        self._settling: asyncio.Task[None] | None = None
         self._open = False
 
     async def open(self) -> None:
@@ -115,8 +129,13 @@ class EmbeddedBus:
         rows = []
         now = time.time()
         for message in messages:
-            headers = json.dumps(dict(message.headers))
-            for queue in self.names.bound_queues(message.routing_key):
+            headers = _headers_text(message.headers)
+            routes = self._routes.get(message.routing_key)
+            if routes is None:  # the topology is fixed: a bound key's queues are found once
+                routes = self.names.bound_queues(message.routing_key)
+                if routes:  # only the topology's own keys: the map stays that small
+                    self._routes[message.routing_key] = routes
+            for queue in routes:
                 rows.append((queue, message.body, headers, now))
         await self._insert(rows)
 
@@ -126,9 +145,9 @@ class EmbeddedBus:
         target = self.names.q(queue)
         if self._tracer is not None:
             with self._tracer.scheduling(target, headers) as traced:
-                await self._insert([(target, body, json.dumps(dict(traced)), time.time() + delay)])
+                await self._insert([(target, body, _headers_text(traced), time.time() + delay)])
             return
-        await self._insert([(target, body, json.dumps(dict(headers)), time.time() + delay)])
+        await self._insert([(target, body, _headers_text(headers), time.time() + delay)])
 
     def _require_open(self) -> None:
         # Before open() or after close() the writer has no connection or thread: without
@@ -179,10 +198,12 @@ class EmbeddedBus:
         self, queue: str, runner: ConsumerRunner, wakeup: asyncio.Event, batch_size: int
     ) -> None:
         while True:
+            limit = -1  # no lease made: wait before the next
             try:
                 room = await runner.wait_for_room()
                 wakeup.clear()
-                batch = await self._lease(queue, min(room, batch_size))
+                limit = min(room, batch_size)
+                batch = await self._lease(queue, limit)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a consumer must never stop silently: log and keep polling
@@ -190,7 +211,11 @@ class EmbeddedBus:
                 batch = []
             if batch:
                 runner.submit(batch)
+            if len(batch) == limit:  # there may be more ready now
                 continue
+            # The queue held no more: lease again once a publish here wakes us (set since
+            # the clear above, the wait returns at once) or after `poll` (other processes,
+            # delayed messages, lapsed leases): an empty lease is a write transaction too.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), self._poll)
 
@@ -213,27 +238,49 @@ class EmbeddedBus:
             return []
         rows.sort(key=lambda row: row[0])
         deliveries = [
-            EmbeddedDelivery(self, row[0], bytes(row[1]), json.loads(row[2]), queue, row[3] > 1)
+            EmbeddedDelivery(self, row[0], bytes(row[1]), _headers_of(row[2]), queue, row[3] > 1)
             for row in rows
         ]
         for delivery in deliveries:
             self._held[delivery.id] = delivery
         return deliveries
 
-    async def _settle(self, delivery: EmbeddedDelivery, outcome: Outcome) -> None:
+    def _settle(self, delivery: EmbeddedDelivery, outcome: Outcome) -> None:
+        """Note the outcome; one unit of work later removes (or gives back) every message
+        settled meanwhile. Like an AMQP ack, a settle does not wait for the broker: if the
+        process dies first, the message is delivered again when its lease lapses."""
         self._held.pop(delivery.id, None)
         if outcome is Outcome.RETRY:
-            sql, args = "UPDATE messages SET lease_until = 0 WHERE id = ?", (delivery.id,)
+            self._given_back.append((delivery.id, delivery.queue))
         else:
-            sql, args = "DELETE FROM messages WHERE id = ?", (delivery.id,)
+            self._removed.append(delivery.id)
+        if self._settling is None and self._open:
+            self._settling = asyncio.create_task(self._write_settled(), name="embedded-bus-settle")
 
-        def work(conn: sqlite3.Connection) -> None:
-            conn.execute(sql, args)
+    async def _write_settled(self) -> None:
+        try:
+            await asyncio.sleep(0)  # the rest of this batch's settles join the same unit
+            while self._removed or self._given_back:
+                removed, self._removed = [(key,) for key in self._removed], []
+                given_back, self._given_back = self._given_back, []
 
-        with contextlib.suppress(sqlite3.Error):
-            await self._writer.run(work)
-        if outcome is Outcome.RETRY:
-            self._wake(delivery.queue)
+                def work(
+                    conn: sqlite3.Connection,
+                    removed: list[tuple[int]] = removed,
+                    given_back: list[tuple[int, str]] = given_back,
+                ) -> None:
+                    conn.executemany("DELETE FROM messages WHERE id = ?", removed)
+                    conn.executemany(
+                        "UPDATE messages SET lease_until = 0 WHERE id = ?",
+                        [(key,) for key, _ in given_back],
+                    )
+
+                with contextlib.suppress(sqlite3.Error):
+                    await self._writer.run(work)
+                for queue in {queue for _, queue in given_back}:
+                    self._wake(queue)
+        finally:
+            self._settling = None
 
     async def _renew_leases(self) -> None:
         while True:
@@ -273,6 +320,8 @@ class EmbeddedBus:
                 await task
         for runner in self._runners:
             await runner.drain()
+        if self._settling is not None:  # what was settled is written before the file closes
+            await self._settling
         if self._open:
             await self._writer.close()
             self._open = False

@@ -38,7 +38,12 @@ from observatory.services.gateway.batch_writer import BatchWriter
 from observatory.services.gateway.intake import created_event, normalise_job, parse_body
 from observatory.services.gateway.metrics import GatewayMetrics
 from observatory.services.gateway.pending import PendingWriter, pending_of
-from observatory.services.gateway.resubmits import Resubmits, Submitted, body_digest
+from observatory.services.gateway.resubmits import (
+    Resubmits,
+    Submitted,
+    body_digest,
+    message_bytes,
+)
 
 log = structlog.get_logger("observatory.gateway")
 
@@ -120,10 +125,10 @@ class GatewayRoutes:
             self.metrics.submitted.labels("invalid").inc()
             return reply_for(exc) or error_reply(400, exc.reason)
         self.metrics.submitted.labels(self.metrics.type_label(job["type"])).inc()
-        submitted = self._submitted(fields, job, correlation_id)
-        if isinstance(submitted, Reply):
-            return submitted
-        envelope = submitted.envelope
+        found = self._submitted(fields, job, correlation_id)
+        if isinstance(found, Reply):
+            return found
+        submitted, envelope = found
         try:
             reply = await self.publish(envelope, submitted.message)
         except OutcomeUnknown:
@@ -149,15 +154,16 @@ class GatewayRoutes:
 
     def _submitted(
         self, fields: dict[str, Any], job: dict[str, Any], correlation_id: str
-    ) -> Submitted | Reply:
-        """The job.created to publish: the remembered one for a resubmit of the same body
-        (resubmits.py), a 409 for the same id with another body, else a new one. (A body
-        without an id is the same body as that body with the id the gateway gave it.)"""
+    ) -> tuple[Submitted, dict[str, Any]] | Reply:
+        """The job.created to publish, and its envelope: the remembered one for a resubmit
+        of the same body (resubmits.py), a 409 for the same id with another body, else a
+        new one. (A body without an id is the same body as that body with the id the
+        gateway gave it.)"""
         digest = body_digest(fields, job["id"])
         known = self.resubmits.recall(job["id"]) if "id" in fields else None
         if known is not None:
             if known.digest == digest:
-                return known
+                return known, orjson.loads(known.message)
             return Reply(
                 409,
                 {
@@ -169,9 +175,9 @@ class GatewayRoutes:
         envelope = created_event(
             job, producer=self.producer, clock=self.clock, correlation_id=correlation_id
         )
-        submitted = Submitted(digest, envelope, orjson.dumps(envelope))
+        submitted = Submitted(digest, message_bytes(envelope))
         self.resubmits.publishing(job["id"], submitted)
-        return submitted
+        return submitted, envelope
 
     async def submit(self, request: Request) -> Response:
         reply = await self.accept(
