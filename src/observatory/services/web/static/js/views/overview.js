@@ -22,7 +22,7 @@ export class Overview {
     this.alerts = byId("alerts");
     this.stats = null;
     this.shownEvents = [];
-    this.eventsFrame = 0;
+    this.eventsTimer = 0;
   }
 
   renderStats(stats) {
@@ -84,16 +84,19 @@ export class Overview {
     }
   }
 
-  // A job event pushed by the read model's stream: shown at once (on the next frame, once
-  // per frame however many arrive), without waiting for the next fetch of /events.
+  // A job event pushed by the read model's stream: shown at once, without waiting for the
+  // next fetch of /events. The events of one stream chunk are dispatched one after another
+  // in a row, so a zero-delay timer draws them once, after the last. (Not an animation
+  // frame: a browser may hold those back, e.g. headless, while the table is what the
+  // operator is watching.)
   pushEvent(envelope) {
     if (!envelope?.eventId || this.shownEvents.some((e) => e.eventId === envelope.eventId)) return;
     this.shownEvents = [envelope, ...this.shownEvents].slice(0, EVENTS_LIMIT);
-    if (!this.eventsFrame) {
-      this.eventsFrame = requestAnimationFrame(() => {
-        this.eventsFrame = 0;
+    if (!this.eventsTimer) {
+      this.eventsTimer = setTimeout(() => {
+        this.eventsTimer = 0;
         this.renderEvents(this.shownEvents);
-      });
+      }, 0);
     }
   }
 
