@@ -27,6 +27,9 @@ from observatory.core.stores.records import (
 from observatory.core.stores.sqlite_base import SqliteAdapter
 from observatory.core.stores.values import ms_text, time_value
 
+_TERMINAL_JSON = json.dumps(sorted(TERMINAL))
+"""The terminal statuses as one JSON parameter (`IN (SELECT value FROM json_each(?))`)."""
+
 COLUMNS = (
     "id, type, status, payload, metadata, created_at, updated_at, completed_at, attempts, run, "
     "last_error"
@@ -80,12 +83,12 @@ class SqliteJobStore(SqliteAdapter):
         wanted = [c for c in map(canonical_uuid, ids) if c is not None]
         if not wanted:
             return {}
-        marks = ",".join("?" * len(wanted))
 
         def work(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
             return conn.execute(
-                f"SELECT id, status, attempts, run, event_id FROM jobs WHERE id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
-                wanted,
+                "SELECT id, status, attempts, run, event_id FROM jobs"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),),
             ).fetchall()
 
         with self.guarded():
@@ -297,13 +300,16 @@ class SqliteJobStore(SqliteAdapter):
             return await self._reader.read(work)
 
     async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
-        statuses = sorted(TERMINAL)
-        marks = ",".join("?" * len(statuses))
         sql = (
-            f"SELECT id FROM jobs WHERE status IN ({marks}) AND updated_at < ? AND id > ?"  # noqa: S608 — only "?" marks are interpolated
-            " ORDER BY id LIMIT ?"
+            "SELECT id FROM jobs WHERE status IN (SELECT value FROM json_each(?))"
+            " AND updated_at < ? AND id > ? ORDER BY id LIMIT ?"
         )
-        args = [*statuses, ms_text(before), (canonical_uuid(after) or "") if after else "", limit]
+        args = [
+            _TERMINAL_JSON,
+            ms_text(before),
+            (canonical_uuid(after) or "") if after else "",
+            limit,
+        ]
 
         def work(conn: sqlite3.Connection) -> list[str]:
             return [row[0] for row in conn.execute(sql, args)]
@@ -317,29 +323,28 @@ class SqliteJobStore(SqliteAdapter):
         wanted = [c for c in map(canonical_uuid, ids) if c is not None]
         if not wanted:
             return 0, 0
-        statuses = sorted(TERMINAL)
         chosen = (
-            f"SELECT id FROM jobs WHERE id IN ({','.join('?' * len(wanted))})"  # noqa: S608 — only "?" marks are interpolated
-            f" AND status IN ({','.join('?' * len(statuses))}) AND updated_at < ?"
+            "SELECT id FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
+            " AND status IN (SELECT value FROM json_each(?)) AND updated_at < ?"
         )
-        args = [*wanted, *statuses, ms_text(before)]
+        args = [json.dumps(wanted), _TERMINAL_JSON, ms_text(before)]
 
         def work(conn: sqlite3.Connection) -> tuple[int, int]:
             gone = [row[0] for row in conn.execute(chosen, args)]
-            marks = ",".join("?" * len(gone))
             if not gone:
                 return 0, 0
+            listed = (json.dumps(gone),)
             if dry_run:
                 attempts = conn.execute(
-                    f"SELECT count(*) FROM job_attempts WHERE job_id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
-                    gone,
+                    "SELECT count(*) FROM job_attempts"
+                    " WHERE job_id IN (SELECT value FROM json_each(?))",
+                    listed,
                 ).fetchone()[0]
                 return len(gone), int(attempts)
             removed = conn.execute(
-                f"DELETE FROM job_attempts WHERE job_id IN ({marks})",  # noqa: S608 — only "?" marks are interpolated
-                gone,
+                "DELETE FROM job_attempts WHERE job_id IN (SELECT value FROM json_each(?))", listed
             ).rowcount
-            conn.execute(f"DELETE FROM jobs WHERE id IN ({marks})", gone)  # noqa: S608 — only "?" marks are interpolated
+            conn.execute("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(?))", listed)
             return len(gone), removed
 
         with self.guarded():
