@@ -139,8 +139,9 @@ async def _own_stacks(plan: Plan, chosen: set[str], summary: dict[str, Any]) -> 
         log("screen: event -> visible on the dashboard and in the TUI")
         summary["screen"] = await screen.run(plan.screen, plan.backends, plan.log_dir, env, log)
     if "readmodel" in chosen and plan.readmodel:
+        then = search.searches_on if plan.readmodel.with_searches else None
         summary["readModel"] = await readmodel.run(
-            plan.readmodel, plan.backends, plan.log_dir, env, log
+            plan.readmodel, plan.backends, plan.log_dir, env, log, then
         )
     if "search" in chosen and plan.readmodel:
         summary["search"] = await search.run(plan.readmodel, plan.backends, plan.log_dir, env, log)

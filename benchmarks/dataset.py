@@ -253,6 +253,7 @@ class Loaded:
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     series_effects: int = 0
+    disk_mb: float = 0.0  # the namespace's tables with their indexes and TOAST, loaded
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -261,9 +262,17 @@ class Loaded:
             "attempts": self.attempts,
             "statuses": self.statuses,
             "seriesEffects": self.series_effects,
+            "diskMb": round(self.disk_mb, 1),
             "loadS": round(sum(self.seconds.values()), 1),
             "loadStepsS": {k: round(v, 1) for k, v in self.seconds.items()},
         }
+
+
+SCHEMA_BYTES = """
+SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::float8
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND c.relkind IN ('r', 'm', 'p')
+"""
 
 
 def _count(status: str) -> int:
@@ -345,6 +354,7 @@ async def load(
         rows = await conn.fetch("SELECT status, count(*) AS n FROM jobs GROUP BY status")
         loaded.statuses = {row["status"]: int(row["n"]) for row in rows}
         newest = await conn.fetchval("SELECT max(occurred_at) FROM job_events")
+        loaded.disk_mb = await conn.fetchval(SCHEMA_BYTES, namespace) / 1e6
     finally:
         await conn.close()
     await _set_counters(redis_url, namespace, loaded.statuses, newest)

@@ -157,6 +157,11 @@ def parse(argv: list[str] | None, description: str) -> argparse.Namespace:
         "--readmodel-window", type=float, help="readmodel: window per route, s (default 10)"
     )
     parser.add_argument(
+        "--readmodel-search",
+        action="store_true",
+        help="readmodel: the search routes too, on the same data set (the scale run's one load)",
+    )
+    parser.add_argument(
         "--screen-jobs", type=int, help="screen: jobs submitted (default 20, --smoke 3)"
     )
     parser.add_argument(
@@ -203,6 +208,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             rate=args.readmodel_rate,
             warmup=rm["warmup"] if args.readmodel_warmup is None else args.readmodel_warmup,
             window=args.readmodel_window or rm["window"],
+            with_searches=args.readmodel_search,
         ),
         screen=ScreenPlan(
             jobs=args.screen_jobs or SCREEN_JOBS[mode], interval=args.screen_interval

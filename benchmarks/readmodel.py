@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ class ReadModelPlan:
     warmup: float
     window: float
     seed: int = 1
+    with_searches: bool = False  # readmodel: the searches too, on the same data set
 
 
 @dataclass(frozen=True)
@@ -158,17 +159,38 @@ async def measure(route: Route, url: str, plan: ReadModelPlan, stack: RealStack)
     }
 
 
+Then = Callable[[str, ReadModelPlan, RealStack, Log], Awaitable[dict[str, Any]]]
+
+
+def judged(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The worst p99 of `measured` routes, and whether every answer was the expected one."""
+    worst = max(measured, key=lambda r: r["p99Ms"] if r["ok"] else float("inf"))
+    return {
+        "worstRoute": worst["route"],
+        "worstP99Ms": worst["p99Ms"],
+        "answersOk": all(not r["errors"] and r["ok"] == r["sent"] for r in measured),
+    }
+
+
 async def run(
-    plan: ReadModelPlan, backends: Backends, log_dir: Path, env: dict[str, str], log: Log
+    plan: ReadModelPlan,
+    backends: Backends,
+    log_dir: Path,
+    env: dict[str, str],
+    log: Log,
+    then: Then | None = None,
 ) -> dict[str, Any]:
+    """The routes on the loaded data set; `then` measures more on the same data (the
+    scale run's searches: one load serves both) and is kept as `searches`."""
     stack = await RealStack.start(backends, log_dir, kind="rm", services=("read-model",), env=env)
+    more: dict[str, Any] = {}
     try:
         ns = stack.namespace
         log(f"readmodel: loading {plan.jobs:,} jobs / {plan.jobs * 5:,} events into {ns}")
         loaded = await dataset.load(backends.postgres, backends.redis, stack.namespace, plan.jobs)
         took = loaded.as_dict()
         steps = ", ".join(f"{k} {v:g}" for k, v in took["loadStepsS"].items())
-        log(f"readmodel: loaded in {took['loadS']:g} s ({steps})")
+        log(f"readmodel: loaded in {took['loadS']:g} s ({steps}); {took['diskMb']:,} MB")
         url = stack.url("read-model")
         cursors, page, depth = await cursors_to_middle(url, loaded.statuses.get("FAILED", 0))
         statuses = sorted(loaded.statuses)
@@ -178,16 +200,16 @@ async def run(
             seconds = f"{plan.warmup:g} + {plan.window:g} s"
             log(f"readmodel: GET {route.name} at {plan.rate:g}/s for {seconds}")
             runs.append(await measure(route, url, plan, stack))
+        if then is not None:
+            more["searches"] = await then(url, plan, stack, log)
     finally:
         await stack.stop()
-    worst = max(runs, key=lambda r: r["p99Ms"] if r["ok"] else float("inf"))
     return {
-        **loaded.as_dict(),
+        **took,
         "routes": runs,
         "cursorPages": {"pageSize": page, "deepestRow": depth, "cursors": len(cursors)},
-        "worstRoute": worst["route"],
-        "worstP99Ms": worst["p99Ms"],
-        "answersOk": all(not r["errors"] and r["ok"] == r["sent"] for r in runs),
+        **judged(runs),
+        **more,
         "peakRssMb": stack.peak_rss_mb(),
         "namespace": stack.namespace,
     }

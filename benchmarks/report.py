@@ -8,6 +8,7 @@ from typing import Any
 
 MB_FIRST, MB_GOAL, UP_GOAL_MB = 250.0, 120.0, 100.0
 RM_JOBS, RM_FIRST_MS, RM_GOAL_MS = 1_000_000, 50.0, 10.0
+RM_SCALE_JOBS, RM_SCALE_MS = 10_000_000, 50.0  # the scale run's goal, every route
 SCREEN_FIRST_MS, SCREEN_GOAL_MS = 2000.0, 100.0
 LATENCY_FIRST = (200.0, 500.0)  # (at least this rate, p99 at most this many ms)
 LATENCY_GOAL = (500.0, 50.0)
@@ -193,20 +194,30 @@ def _search_bar(se: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _p99_bar(name: str, run: dict[str, Any] | None) -> dict[str, Any]:
-    """The bar of a scenario at 1,000,000 jobs judged by its worst p99 and its answers."""
+    """The bar of a scenario at 1,000,000 jobs judged by its worst p99 and its answers; at
+    10,000,000 (the scale run) by the scale goal, the searches on the same data included."""
     figure = f"{name} at 1,000,000 jobs (p99)"
     if not run:
         return _not_run(figure)
-    if run["jobs"] != RM_JOBS:
+    worst, ok, where = run.get("worstP99Ms"), run.get("answersOk"), run.get("worstRoute")
+    first, goal = RM_FIRST_MS, RM_GOAL_MS
+    searched = run.get("searches")
+    if searched and worst is not None and searched["worstP99Ms"] > worst:
+        worst, where = searched["worstP99Ms"], f"search {searched['worstRoute']}"
+    if searched:
+        ok = ok and searched["answersOk"]
+    if run["jobs"] == RM_SCALE_JOBS:
+        figure, first = f"{name} at {run['jobs']:,} jobs, scale run (p99)", RM_SCALE_MS
+        goal = RM_SCALE_MS
+    elif run["jobs"] != RM_JOBS:
         figure = f"{name} at {run['jobs']:,} jobs (p99; target: at 1,000,000)"
-    worst, ok = run.get("worstP99Ms"), run.get("answersOk")
     return {
         "figure": figure,
-        "measured": f"{worst} ms ({run.get('worstRoute')})" + ("" if ok else ", BAD ANSWERS"),
-        "firstBar": f"p99 <= {RM_FIRST_MS:g} ms",
-        "goal": f"p99 <= {RM_GOAL_MS:g} ms",
-        "first": _verdict(None if worst is None else bool(ok) and worst <= RM_FIRST_MS),
-        "goalMet": _verdict(None if worst is None else bool(ok) and worst <= RM_GOAL_MS),
+        "measured": f"{worst} ms ({where})" + ("" if ok else ", BAD ANSWERS"),
+        "firstBar": f"p99 <= {first:g} ms",
+        "goal": f"p99 <= {goal:g} ms",
+        "first": _verdict(None if worst is None else bool(ok) and worst <= first),
+        "goalMet": _verdict(None if worst is None else bool(ok) and worst <= goal),
     }
 
 
@@ -429,7 +440,7 @@ def read_model_lines(rm: dict[str, Any] | None) -> list[str]:
         f" attempts ({', '.join(f'{k} {v:,}' for k, v in rm['statuses'].items())}):"
         f" loaded in {rm['loadS']:g} s ({steps}); cursor pages down to row"
         f" {rm['cursorPages']['deepestRow']:,}; answers all 200 and as expected:"
-        f" {rm['answersOk']}"
+        f" {rm['answersOk']}; tables and indexes {rm.get('diskMb', 0):,} MB"
     )
     rows = [
         [
@@ -437,7 +448,7 @@ def read_model_lines(rm: dict[str, Any] | None) -> list[str]:
             r["offeredPerS"],
             r["windowS"],
             f"{r['ok']}/{r['sent']}",
-            f"{r['p50Ms']} / {r['p95Ms']} / {r['p99Ms']} / {r['maxMs']}",
+            _latencies(r),
             ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "-",
             r.get("machineBusyCores"),
             _cpu(r),
@@ -454,7 +465,19 @@ def read_model_lines(rm: dict[str, Any] | None) -> list[str]:
         "busy cores",
         "CPU cores: read model | backends, other",
     ]
-    return [head + "\n" + table(rows, header)]
+    out = [head + "\n" + table(rows, header)]
+    se = rm.get("searches")
+    if se:
+        found = [[r["route"], f"{r['ok']}/{r['sent']}", _latencies(r)] for r in se["routes"]]
+        out.append(
+            f"Searches on the same data set: answers all 200 and as expected: {se['answersOk']}"
+            "\n" + table(found, ["GET /jobs?", "ok/sent", "p50 / p95 / p99 / max ms"])
+        )
+    return out
+
+
+def _latencies(r: dict[str, Any]) -> str:
+    return f"{r['p50Ms']} / {r['p95Ms']} / {r['p99Ms']} / {r['maxMs']}"
 
 
 def search_lines(se: dict[str, Any] | None) -> list[str]:
@@ -471,7 +494,7 @@ def search_lines(se: dict[str, Any] | None) -> list[str]:
         [
             r["route"],
             f"{r['ok']}/{r['sent']}",
-            f"{r['p50Ms']} / {r['p95Ms']} / {r['p99Ms']} / {r['maxMs']}",
+            _latencies(r),
             f"{closed[r['route']]['p50Ms']} / {closed[r['route']]['p99Ms']}",
             f"{without[r['route']]['p50Ms']} / {without[r['route']]['p99Ms']}"
             f" ({without[r['route']]['requests']} req)",

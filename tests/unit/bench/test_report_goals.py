@@ -55,6 +55,43 @@ def test_the_embedded_goal_includes_odto_ups_memory(rss: float, goal: str) -> No
     assert row(summary, "End-to-end throughput, embedded")["goalMet"] == goal
 
 
+@pytest.mark.parametrize(
+    ("jobs", "routes", "searches", "goal", "worst"),
+    [
+        (1_000_000, 8.0, None, "PASS", "8.0 ms (/jobs/{id})"),
+        (10_000_000, 30.0, 45.0, "PASS", "45.0 ms (search status)"),
+        (10_000_000, 30.0, 60.0, "MISS", "60.0 ms (search status)"),
+        (10_000_000, 55.0, 20.0, "MISS", "55.0 ms (/jobs/{id})"),
+    ],
+)
+def test_the_scale_run_is_judged_at_50_ms_with_its_searches(
+    jobs: int, routes: float, searches: float | None, goal: str, worst: str
+) -> None:
+    read_model: dict[str, Any] = {
+        "jobs": jobs,
+        "worstP99Ms": routes,
+        "worstRoute": "/jobs/{id}",
+        "answersOk": True,
+    }
+    if searches is not None:
+        read_model["searches"] = {"worstP99Ms": searches, "worstRoute": "status", "answersOk": True}
+    bar = row({"latencyRate": 500.0, "readModel": read_model}, "Read model")
+    assert (bar["goalMet"], bar["measured"]) == (goal, worst)
+
+
+def test_a_wrong_search_answer_fails_the_scale_run() -> None:
+    read_model = {
+        "jobs": 10_000_000,
+        "worstP99Ms": 5.0,
+        "worstRoute": "/stats",
+        "answersOk": True,
+        "searches": {"worstP99Ms": 4.0, "worstRoute": "type", "answersOk": False},
+    }
+    bar = row({"latencyRate": 500.0, "readModel": read_model}, "Read model")
+    assert bar["goalMet"] == "MISS"
+    assert bar["measured"].endswith("BAD ANSWERS")
+
+
 def test_the_tracing_rounds_turn_their_order() -> None:
     """Each round of the tracing cost starts with another way, so no way always runs
     first (on a fresh machine) or last (after the others' load)."""
