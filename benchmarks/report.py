@@ -294,6 +294,13 @@ def _kept(run: dict[str, Any]) -> str:
     return "no" if stopped is None else f"no (stopped after {stopped:g} s)"
 
 
+def _stages(stages: dict[str, list[float]] | None) -> str:
+    """accepted -> attempt started | started -> completed, p50/p99 ms."""
+    if not stages or not all(stages.values()):
+        return ""
+    return " | ".join("/".join(f"{v:g}" for v in stages[k]) for k in ("waited", "ran"))
+
+
 def run_rows(runs: list[dict[str, Any]], system: str) -> list[list[Any]]:
     rows = []
     for run in runs:
@@ -308,6 +315,7 @@ def run_rows(runs: list[dict[str, Any]], system: str) -> list[list[Any]]:
                 run["jobsPerS"],
                 _kept(run),
                 f"{lat.get('p50')}/{lat.get('p99')}" if lat else "",
+                _stages(run.get("stagesMs")),
                 run.get("acceptedPerS", run.get("publishedPerS")),
                 run.get("drainS"),
                 run.get("machineBusyCores"),
@@ -326,6 +334,7 @@ RUN_HEADER = [
     "completed/s",
     "kept up",
     "e2e p50/p99 ms",
+    "to start | start to done p50/p99",
     "accepted/s",
     "drain s",
     "busy cores",

@@ -197,6 +197,7 @@ class OurSession:
         if isinstance(self.stack, RealStack):
             assert self.stack.stores is not None
             lat = await self.stack.stores.latency(result.wall(t0), result.wall(t1))
+            figures["stagesMs"] = await self.stack.stores.stages(result.wall(t0), result.wall(t1))
             figures["processorBatch"] = await self.stack.stores.batches(
                 result.wall(t0), result.wall(t1)
             )

@@ -64,6 +64,19 @@ FROM (SELECT extract(epoch FROM completed_at - created_at) * 1000 AS d
 """
 
 
+# Where a completed job's time went: accepted -> its (last) attempt started in the
+# processor (publish, queue, the processor's batch gathering and begin), and attempt
+# started -> completed (the work and the batch's finish).
+STAGES_SQL = """
+SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY w) AS waited,
+       percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY r) AS ran
+FROM (SELECT extract(epoch FROM a.started_at - j.created_at) * 1000 AS w,
+             extract(epoch FROM j.completed_at - a.started_at) * 1000 AS r
+      FROM {table} j JOIN {attempts} a ON a.job_id = j.id AND a.attempt = j.attempts
+      WHERE j.status = 'COMPLETED' AND j.created_at >= $1 AND j.created_at < $2) AS t
+"""
+
+
 class RealStores:
     """The namespace's PostgreSQL schema and Redis keys, read directly."""
 
@@ -124,6 +137,16 @@ class RealStores:
         return Latency(
             int(row["n"]), float(p[0]), float(p[1]), float(p[2]), float(row["worst"] or "nan")
         )
+
+    async def stages(self, start: datetime, end: datetime) -> dict[str, list[float]]:
+        """p50 and p99 (ms) of accepted -> started and started -> completed, for the jobs
+        created in [start, end) (STAGES_SQL)."""
+        assert self.pg is not None
+        attempts = f'"{self.ns}".job_attempts'
+        row = await self.pg.fetchrow(
+            STAGES_SQL.format(table=self.jobs, attempts=attempts), start, end
+        )
+        return {k: [round(float(v), 1) for v in row[k] or ()] for k in ("waited", "ran")}
 
     async def batches(self, start: datetime, end: datetime) -> dict[str, float]:
         """Jobs per processor batch in [start, end): a batch's jobs share one completed_at."""
