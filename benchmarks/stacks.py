@@ -30,16 +30,21 @@ def _port_var(name: str) -> str:
     return name.upper().replace("-", "_") + "_PORT"
 
 
+# The read model runs as deployed (compose, Kubernetes): a few warm connections per store.
+QUERY_API_ENV = {"ODTO_PG_POOL_MIN": "4"}
+
+
 def _links(ports: dict[str, int]) -> dict[str, dict[str, str]]:
-    """Per-service extra environment: the web service proxies to this stack's gateway
-    and read model (its GATEWAY_URL / READ_MODEL_URL settings)."""
+    """Per-service extra environment: the read model's warm pools; the web service proxies
+    to this stack's gateway and read model (its GATEWAY_URL / READ_MODEL_URL settings)."""
     if "web" not in ports:
-        return {}
+        return {"read-model": QUERY_API_ENV}
     return {
+        "read-model": QUERY_API_ENV,
         "web": {
             "GATEWAY_URL": f"http://127.0.0.1:{ports['gateway']}",
             "READ_MODEL_URL": f"http://127.0.0.1:{ports['read-model']}",
-        }
+        },
     }
 
 

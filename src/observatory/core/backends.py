@@ -82,7 +82,9 @@ def make_job_store(backends: Backends) -> JobStore:
     if url:
         from observatory.core.stores.postgres_jobs import PostgresJobStore
 
-        return PostgresJobStore(url, namespace=backends.namespace)
+        return PostgresJobStore(
+            url, namespace=backends.namespace, pool_min=backends.postgres_pool_min
+        )
     return SqliteJobStore(backends.data_dir / "jobs.sqlite3")
 
 
@@ -107,7 +109,9 @@ def make_event_store(backends: Backends) -> EventStore:
     if scheme in ("postgres", "postgresql"):
         from observatory.core.stores.postgres_events import PostgresEventStore
 
-        return PostgresEventStore(url, namespace=backends.namespace)
+        return PostgresEventStore(
+            url, namespace=backends.namespace, pool_min=backends.postgres_pool_min
+        )
     if scheme == "sqlite":
         return SqliteEventStore(Path(url.split("://", 1)[1] or "events.sqlite3"))
     raise ConfigurationError(

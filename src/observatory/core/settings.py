@@ -72,6 +72,11 @@ class Backends(BaseSettings):
     postgres_url: SecretStr | None = Field(default=None, validation_alias="POSTGRES_URL")
     """PostgreSQL URL of the job store; unset = SQLite in the data directory."""
 
+    postgres_pool_min: int = Field(default=1, ge=1, le=10, validation_alias="ODTO_PG_POOL_MIN")
+    """Connections each PostgreSQL store keeps open (of at most 10). A query API serving
+    concurrent readers (the read model) wants a few warm ones: a connection opened on
+    demand costs its first requests tens of milliseconds."""
+
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     """Redis URL of the live counters; unset = embedded counters (SQLite)."""
 

@@ -108,7 +108,10 @@ class PostgresJobStore(PostgresJobSearch):
     # each one starting two workers costs more than it saves (benchmarks/README.md, job
     # search). Forcing custom plans was tried too and left out: it did not stop the
     # open-loop collapse of metadata searches and planning one took 15 ms.
-    session: ClassVar[dict[str, str]] = {"max_parallel_workers_per_gather": "0"}
+    session: ClassVar[dict[str, str]] = {
+        **PostgresJobSearch.session,
+        "max_parallel_workers_per_gather": "0",
+    }
 
     async def load(self, ids: Sequence[str]) -> dict[str, JobState]:
         wanted = [c for c in map(canonical_uuid, ids) if c is not None]

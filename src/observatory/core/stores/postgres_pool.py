@@ -45,11 +45,14 @@ async def create_pool(
     *,
     namespace: str,
     dependency: str,
+    min_size: int = 1,
     max_size: int = 10,
     session: dict[str, str] | None = None,
 ) -> Any:
     """A pool whose connections use schema `namespace` (created if needed) when one is
-    given, and the adapter's own `session` settings."""
+    given, and the adapter's own `session` settings; `min_size` connections are opened at
+    once and kept (each new one pays a connect, two codec lookups and preparing every
+    statement again on first use)."""
     settings = {"application_name": "task-observatory", **(session or {})}
     try:
         if namespace:
@@ -61,7 +64,7 @@ async def create_pool(
             settings["search_path"] = namespace
         return await asyncpg.create_pool(
             url,
-            min_size=1,
+            min_size=min(min_size, max_size),
             max_size=max_size,
             timeout=5,
             command_timeout=QUERY_TIMEOUT,
