@@ -254,6 +254,7 @@ class Loaded:
     seconds: dict[str, float] = field(default_factory=dict)
     series_effects: int = 0
     disk_mb: float = 0.0  # the namespace's tables with their indexes and TOAST, loaded
+    data_end: float = 0.0  # epoch seconds of the newest job's creation: the load's start
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -318,6 +319,7 @@ async def load(
         steps.done("dropIndexes")
         statuses, attempts = _slots()
         end = datetime.now(UTC).replace(microsecond=0)
+        loaded.data_end = end.timestamp()
         start = end - timedelta(days=DAYS)
         every = timedelta(days=DAYS) / max(1, jobs)
         host = socket.gethostname() or "bench"

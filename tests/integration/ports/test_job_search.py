@@ -107,6 +107,10 @@ FILTERS = {
         created_to=at(17) - timedelta(microseconds=1),
     ),
     "updated": JobFilter(updated_from=at(105), updated_to=at(120)),
+    "updated-from": JobFilter(updated_from=at(10)),
+    "updated-to": JobFilter(updated_to=at(110)),
+    "updated-status": JobFilter(updated_from=at(5), status="EXECUTING"),
+    "updated-created": JobFilter(updated_from=at(5), created_to=at(20), type="alpha"),
     "error-case": JobFilter(error="disk on fire"),
     "error-like-chars": JobFilter(error="%_d"),
     "error-percent-alone": JobFilter(error="%"),
@@ -213,4 +217,21 @@ async def test_meta_search_answers_the_same_whatever_the_probe_finds(
     for name, job_filter in FILTERS.items():
         if job_filter.meta:
             expected = [j.id for j in jobs if matches(j, job_filter)]
+            assert await walk(job_store, job_filter) == expected, name
+
+
+@pytest.mark.parametrize("range_rows", [0, 3, 20_000])
+async def test_update_range_search_answers_the_same_whichever_way_it_is_read(
+    job_store: JobStore, range_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads a search from an `updatedFrom` through the update range's index
+    when the range holds at most RANGE_ROWS matches, else walks creation order; with the
+    limit below, at or above a page's worth, every update filter selects what it means,
+    page after page, newest created first (SQLite: the same answers)."""
+    monkeypatch.setattr(postgres_job_search, "RANGE_ROWS", range_rows)
+    jobs = await seed(job_store)
+    for name, job_filter in FILTERS.items():
+        if job_filter.updated_from is not None or job_filter.updated_to is not None:
+            expected = [j.id for j in jobs if matches(j, job_filter)]
+            assert expected, name
             assert await walk(job_store, job_filter) == expected, name
