@@ -84,15 +84,18 @@ class Pool:
         return status
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        """GET `path` (with its query string); (status, body), status 0 = connection failed."""
-        return await self._send(
-            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
-        )
+        """GET `path` (with its query string); (status, body), status 0 = connection failed.
+        A GET that fails on a kept-alive connection is sent once more on a new one, as
+        HTTP clients do: the server may have closed the connection for idleness just as
+        the request went out (uvicorn closes one idle for 5 s)."""
+        request = f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode()
+        return await self._send(request, retry_stale=True)
 
-    async def _send(self, request: bytes) -> tuple[int, bytes]:
+    async def _send(self, request: bytes, *, retry_stale: bool = False) -> tuple[int, bytes]:
         async with self.slots:
+            reused = bool(self.idle)
             try:
-                if self.idle:
+                if reused:
                     conn = self.idle.pop()
                 else:
                     conn = Connection(*await asyncio.open_connection(self.host, self.port))
@@ -102,7 +105,14 @@ class Pool:
                 status, body, close = await conn.exchange(request)
             except (OSError, asyncio.IncompleteReadError, ValueError):
                 conn.close()
-                return CONNECTION_FAILED, b""
+                if not (reused and retry_stale):
+                    return CONNECTION_FAILED, b""
+                try:
+                    conn = Connection(*await asyncio.open_connection(self.host, self.port))
+                    status, body, close = await conn.exchange(request)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    conn.close()
+                    return CONNECTION_FAILED, b""
             if close:
                 conn.close()
             else:
