@@ -524,7 +524,7 @@ def screen_lines(sc: dict[str, Any] | None) -> list[str]:
     if not sc:
         return []
     rows = []
-    for name in ("dashboard", "tui"):
+    for name in ("dashboard", "tui", "stream"):
         m = sc.get(name) or {}
         if "skipped" in m:
             rows.append([name, "-", "-", f"not measured: {m['skipped']}", "-"])

@@ -10,6 +10,9 @@ browser paints it: at most a frame earlier than the eye could see it).
 
 TUI: the moment the dashboard screen has filled its jobs table with the job as COMPLETED
 (Textual paints the terminal on its next refresh, at most a frame later).
+
+Stream: what both screens are fed, the read model's `/stream` itself; the moment its
+job.completed event's SSE frame arrives (what the push costs before any screen draws).
 """
 
 from __future__ import annotations
@@ -149,3 +152,54 @@ class TuiWatch:
                     self.first[job.id] = now
 
         screen._draw_jobs = draw_and_note
+
+
+class StreamWatch:
+    """An SSE client on the read model's `/stream`, in this event loop."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, float] = {}
+
+    async def seen(self) -> dict[str, tuple[float, str]]:
+        return {job_id: (at, "stream") for job_id, at in self.first.items()}
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def open(cls, read_model_url: str) -> AsyncIterator[StreamWatch]:
+        import httpx
+        import orjson
+
+        watch = cls()
+        connected = asyncio.Event()
+
+        async def listen() -> None:
+            async with (
+                httpx.AsyncClient(timeout=httpx.Timeout(None, connect=READY_S)) as client,
+                client.stream("GET", read_model_url.rstrip("/") + "/stream") as answer,
+            ):
+                connected.set()
+                kind = ""
+                async for line in answer.aiter_lines():
+                    if line.startswith("event: "):
+                        kind = line[7:]
+                    elif line.startswith("data: ") and kind == "job-event":
+                        event = orjson.loads(line[6:])
+                        job_id = (event.get("payload") or {}).get("id")
+                        if event.get("eventType") == "job.completed" and job_id:
+                            watch.first.setdefault(job_id, time.time() * 1000)
+
+        task = asyncio.create_task(listen())
+        ready = asyncio.create_task(connected.wait())
+        try:
+            await asyncio.wait([task, ready], timeout=READY_S, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # raises what stopped it
+                raise RuntimeError("the read model's /stream ended at once")
+            if not ready.done():
+                raise RuntimeError("the read model's /stream did not answer")
+            yield watch
+        finally:
+            for running in (task, ready):
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await running

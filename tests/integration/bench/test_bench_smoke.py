@@ -70,10 +70,11 @@ def _check_read_model(rm: dict[str, Any]) -> None:
 
 
 def _check_screen(screen: dict[str, Any]) -> None:
-    """Every submitted job completed and was seen on the TUI (and on the dashboard, when
-    Chromium is there to open it)."""
+    """Every submitted job completed and was seen on the TUI and the read model's stream
+    (and on the dashboard, when Chromium is there to open it)."""
     assert screen["completed"] == screen["jobs"] > 0
     assert screen["tui"]["seen"] == screen["jobs"], screen
+    assert screen["stream"]["seen"] == screen["jobs"], screen  # the read model's push
     if CHROMIUM.exists():
         assert screen["dashboard"]["seen"] == screen["jobs"], screen
         assert screen["allSeen"], screen
