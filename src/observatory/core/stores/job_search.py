@@ -72,32 +72,37 @@ class Where:
         return "".join(f" AND {clause}" for clause in self.clauses)
 
 
-def postgres_where(job_filter: JobFilter, cursor: str | None, *, probe: bool = False) -> Where:
+def postgres_where(
+    job_filter: JobFilter, cursor: str | None, *, probe: bool = False, ranged: bool = False
+) -> Where:
     """Raises ValueError on a cursor the store did not make. With metadata pairs the
     first one is answered by `job_meta` (joined as `m`, see `PostgresJobStore.page`),
     whose order and bounds repeat those on `jobs` so its index range is all that is read;
     the other pairs are checked on the row (`->>`). With `probe` every pair is a late
-    clause, checked on the rows the others selected."""
+    clause, checked on the rows the others selected. With `ranged` (no metadata) only the
+    update range and the cursor are clauses, every other filter a late one: checked on the
+    rows of the update range (`PostgresJobStore._updated_page`)."""
     w = Where(lambda n: f"${n}")
     f = job_filter
+    narrow = w.late.append if ranged else w.add
     if f.id_prefix:
         low, high = id_range(f.id_prefix)
-        w.add(f"id BETWEEN {w.arg(low)}::uuid AND {w.arg(high)}::uuid")
+        narrow(f"id BETWEEN {w.arg(low)}::uuid AND {w.arg(high)}::uuid")
     if f.status:
-        w.add(f"status = {w.arg(f.status)}")
+        narrow(f"status = {w.arg(f.status)}")
     if f.type:
-        w.add(f"type = {w.arg(f.type)}")
+        narrow(f"type = {w.arg(f.type)}")
     first, last = f.created_from, f.created_to
-    for column, low_at, high_at in (
-        ("created_at", first, last),
-        ("updated_at", f.updated_from, f.updated_to),
+    for column, low_at, high_at, add in (
+        ("created_at", first, last, narrow),
+        ("updated_at", f.updated_from, f.updated_to, w.add),
     ):
         if low_at is not None:
-            w.add(f"{column} >= {w.arg(low_at)}::timestamptz")
+            add(f"{column} >= {w.arg(low_at)}::timestamptz")
         if high_at is not None:
-            w.add(f"{column} < {w.arg(high_at)}::timestamptz")
+            add(f"{column} < {w.arg(high_at)}::timestamptz")
     if f.error:
-        w.add(f"last_error ILIKE {w.arg(like_pattern(f.error))}")
+        narrow(f"last_error ILIKE {w.arg(like_pattern(f.error))}")
     for key, value in f.meta if probe else f.meta[1:]:
         check = f"metadata ->> {w.arg(key)} = {w.arg(value)}"
         (w.late if probe else w.clauses).append(check)

@@ -23,8 +23,9 @@ PROBE_ROWS = 1000  # rows a narrowed metadata search looks at before job_meta dr
 # A metadata value held by at most this many jobs lets job_meta drive a narrowed search:
 # each pair met costs one row lookup (about 5 us on the benchmark's machine).
 RARE_ROWS = 4096
-# An update range with at most this many jobs is read whole through its own index and its
-# matches sorted by creation (about 1 us a row); a larger one is walked in page order.
+# An update range with at most this many jobs is read whole through its own index, the
+# other filters checked on its rows and the matches sorted by creation (about 0.5 us a row
+# from the index alone); a larger one is walked in page order.
 RANGE_ROWS = 20_000
 COLUMNS = (
     "id::text AS id, type, status, payload, metadata, created_at, updated_at, completed_at,"
@@ -109,19 +110,24 @@ class PostgresJobSearch(PostgresAdapter):
     async def _updated_page(
         self, filter: JobFilter, cursor: str | None, limit: int
     ) -> list[Any] | None:
-        """A search from an `updatedFrom`: the matches in the update range, read through
-        the updated_at index (at most RANGE_ROWS + 1 of them), the page's newest by
-        creation fetched whole. Walking creation order instead is what the planner picks
-        once the range's estimate is a small share of a large table, and updates do not
-        follow creation: an hour a week back walked every job created since (10,000,000
-        jobs: seconds a request). The rows, or None when the range held more matches than
-        RANGE_ROWS (then creation order is walked; the share is no longer small)."""
-        where = postgres_where(filter, cursor)
-        cap, page = where.arg(RANGE_ROWS + 1), where.arg(limit + 1)
+        """A search from an `updatedFrom`: the jobs of the update range (after the cursor)
+        read through the updated_at index, at most RANGE_ROWS + 1 of them, the other
+        filters checked on those rows (`hit`), the page's newest by creation fetched
+        whole. Walking creation order instead is what the planner picks once the range's
+        estimate is a small share of a large table, and updates do not follow creation:
+        an hour a week back walked every job created since (10,000,000 jobs: seconds a
+        request). The rows, or None when the range held more than RANGE_ROWS jobs (then
+        creation order is walked, through the other filters' own indexes)."""
+        where = postgres_where(filter, cursor, ranged=True)
+        cap, most = where.arg(RANGE_ROWS + 1), where.arg(RANGE_ROWS)
+        page = where.arg(limit + 1)
+        hit = " AND ".join(where.late) or "TRUE"
         sql = (
-            f"SELECT {COLUMNS}, seen FROM jobs JOIN (SELECT id, created_at,"  # noqa: S608 — constant columns and clauses; values are $n parameters
-            f" count(*) OVER () AS seen FROM (SELECT id, created_at FROM jobs {where.sql()}"
-            f" ORDER BY updated_at DESC, id DESC LIMIT {cap}) AS ranged"
+            f"SELECT {COLUMNS}, seen FROM jobs JOIN (SELECT id, created_at, seen FROM ("  # noqa: S608 — constant columns and clauses; values are $n parameters
+            "SELECT id, created_at, hit, count(*) OVER () AS seen FROM ("
+            f"SELECT id, created_at, ({hit}) IS TRUE AS hit FROM jobs {where.early_sql()}"
+            f" ORDER BY updated_at DESC, id DESC LIMIT {cap}) AS ranged) AS counted"
+            f" WHERE hit OR seen > {most}"
             f" ORDER BY created_at DESC, id DESC LIMIT {page}) AS newest USING (id, created_at)"
             " ORDER BY newest.created_at DESC, newest.id DESC"
         )
