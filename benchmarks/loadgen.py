@@ -93,26 +93,20 @@ class Pool:
 
     async def _send(self, request: bytes, *, retry_stale: bool = False) -> tuple[int, bytes]:
         async with self.slots:
-            reused = bool(self.idle)
-            try:
-                if reused:
-                    conn = self.idle.pop()
-                else:
-                    conn = Connection(*await asyncio.open_connection(self.host, self.port))
-            except OSError:
-                return CONNECTION_FAILED, b""
-            try:
-                status, body, close = await conn.exchange(request)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                conn.close()
-                if not (reused and retry_stale):
-                    return CONNECTION_FAILED, b""
+            conn: Connection | None = self.idle.pop() if self.idle else None
+            retry = retry_stale and conn is not None  # once, on a new connection
+            while True:
                 try:
-                    conn = Connection(*await asyncio.open_connection(self.host, self.port))
+                    if conn is None:
+                        conn = Connection(*await asyncio.open_connection(self.host, self.port))
                     status, body, close = await conn.exchange(request)
+                    break
                 except (OSError, asyncio.IncompleteReadError, ValueError):
-                    conn.close()
-                    return CONNECTION_FAILED, b""
+                    if conn is not None:
+                        conn.close()
+                    if not retry:
+                        return CONNECTION_FAILED, b""
+                    conn, retry = None, False
             if close:
                 conn.close()
             else:

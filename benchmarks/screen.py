@@ -4,9 +4,9 @@ The four services and the web service (`odto serve web`, proxying to this stack'
 and read model) run on real backends under a fresh namespace. The dashboard is open in
 headless Chromium and the TUI runs headless in a process of its own
 (benchmarks/watchers.py, watch_process.py), both live. Jobs are submitted to the gateway
-one every `interval` seconds; the event time
-of a job is its job.completed `occurredAt`, read as the jobs row's `completed_at` (the same
-clock reading, at microsecond instead of millisecond precision). Figure per screen:
+one every `interval` seconds; the event time of a job is its job.completed `occurredAt`,
+read as the jobs row's `completed_at` (the same clock reading, at microsecond instead of
+millisecond precision). Figure per screen:
 first visible as COMPLETED - event time. Browser, services and harness share this
 machine's wall clock, so no clock offset enters; times are in ms. Beside them, `stream`:
 the same figure for the read model's `/stream` frame itself (what the push costs before

@@ -3,6 +3,8 @@ and kept warm, and no JIT compilation (a short query must not pay for compiling 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from observatory.core.backends import make_event_store, make_job_store
@@ -19,9 +21,9 @@ def backends(postgres_url: str, namespace: str, pool_min: int) -> Backends:
 
 @pytest.mark.parametrize("make", [make_job_store, make_event_store], ids=["jobs", "events"])
 async def test_the_pool_opens_its_warm_connections_with_jit_off(
-    postgres_url: str, namespace: str, make: object
+    postgres_url: str, namespace: str, make: Callable[[Backends], object]
 ) -> None:
-    store = make(backends(postgres_url, namespace, 4))  # type: ignore[operator]
+    store = make(backends(postgres_url, namespace, 4))
     assert isinstance(store, PostgresAdapter)
     await store.open()
     try:

@@ -83,7 +83,9 @@ async def test_a_repeated_bulk_retry_runs_each_job_s_new_run_once(
     run_two = [e for e in failures if e["payload"].get("run") == 2]
     assert sorted({e["payload"]["id"] for e in run_two}) == sorted(ids)
     assert len({e["eventId"] for e in run_two}) == 4  # the repeat announced the same event
-    assert (await embedded.jobs.get(other)).status == "COMPLETED"  # type: ignore[union-attr]
+    untouched = await embedded.jobs.get(other)
+    assert untouched is not None
+    assert untouched.status == "COMPLETED"
 
     third = await retry(gateway, {"filter": {"type": "FLAKY"}, "dryRun": True})
     assert third.json() == {"matched": 4, "retried": 0, "jobIds": [], "cap": 1000}

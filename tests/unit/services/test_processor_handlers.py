@@ -231,7 +231,9 @@ async def test_the_delayed_retry_of_a_cancelled_job_is_acked_without_effects(
     assert announced(embedded, "jobs.completed") == announced(embedded, "jobs.failed") == []
 
 
-async def test_a_cancel_between_decide_and_begin_wins(embedded: Embedded) -> None:
+async def test_a_cancel_between_decide_and_begin_wins(
+    embedded: Embedded, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The race with delivery: the row was PENDING when the handler looked, CANCELLED when
     it began. begin() refuses the cancelled job, so it is not run."""
     _, handle = processor(embedded)
@@ -244,7 +246,7 @@ async def test_a_cancel_between_decide_and_begin_wins(embedded: Embedded) -> Non
         await embedded.jobs.cancel(job_id(message), embedded.clock.now())
         return states
 
-    embedded.jobs.load = load_then_cancel  # type: ignore[method-assign]
+    monkeypatch.setattr(embedded.jobs, "load", load_then_cancel)
     assert await settle(await handle([message])) == [Outcome.ACK]
     row = await embedded.jobs.get(job_id(message))
     assert row is not None
