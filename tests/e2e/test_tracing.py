@@ -141,7 +141,7 @@ def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(
     attempts = [s for s in failing if s["name"] == f"process {queue}.created"]
     retries = [s for s in failing if s["name"] == f"publish {queue}.created"]
     assert (len(attempts), len(retries)) == (3, 2)  # three attempts, two scheduled retries
-    tries = [s for s in failing if s["name"] == "job attempt"]
+    tries = [s for s in failing if s["name"] == f"process {queue}.created message"]
     assert sorted(
         next(
             a["value"]["intValue"] for a in s["attributes"] if a["key"] == "observatory.job.attempt"

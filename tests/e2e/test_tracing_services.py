@@ -111,12 +111,12 @@ def test_one_job_is_one_trace_across_the_service_processes(
         batch = next(s for s in processor if s["kind"] == 5 and "links" in s)  # CONSUMER
         assert parent(batch) is publish
         assert batch["links"][0]["spanId"] == publish["spanId"]
-        message = next(s for s in processor if s["name"].endswith(" message"))
-        assert parent(message) is publish  # the job's own span: child of its producer
-        assert message["links"][0]["spanId"] == batch["spanId"]  # and linked to its batch
-        attempt = next(s for s in processor if s["name"] == "job attempt")
-        assert parent(attempt) is message
+        # the job's own span, its attempt: child of its producer, linked to its batch
+        attempt = next(s for s in processor if s["name"].endswith(" message"))
+        assert parent(attempt) is publish
+        assert attempt["links"][0]["spanId"] == batch["spanId"]
         assert attribute(attempt, "observatory.job.attempt") == "1"
+        assert attribute(attempt, "observatory.job.id") == job_id
         assert attribute(attempt, "messaging.message.conversation_id")
         work = next(s for s in processor if s["name"] == "simulated work")
         assert parent(work) is attempt
@@ -175,7 +175,7 @@ def test_a_failing_jobs_trace_shows_each_attempt(
             return sorted(
                 int(attribute(s, "observatory.job.attempt"))
                 for s in spans
-                if s["name"] == "job attempt"
+                if s["name"].endswith(" message")
             )
 
         def retries(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -179,14 +179,11 @@ class JobHandler:
         )
 
     async def _traced_work(self, w: Work, delivery: Delivery) -> Outcome:
-        """`_work` in the job's own spans when tracing is on: its message's span (child of
-        the publish that delivered it, whatever batch it came in) around a `job attempt`
-        span with the job id, attempt and correlation id."""
+        """`_work` in the job's own span when tracing is on: its message's span (child of
+        the publish that delivered it, whatever batch it came in), which is the attempt:
+        it carries the job id, attempt and correlation id (one delivery, one attempt)."""
         attributes = job_attributes(w.job_id, w.attempt, str(w.envelope["correlationId"]))
-        with (
-            message_span(delivery, message_id=str(w.envelope["eventId"]), attributes=attributes),
-            span("job attempt", attributes),
-        ):
+        with message_span(delivery, message_id=str(w.envelope["eventId"]), attributes=attributes):
             return await self._work(w)
 
     async def _work(self, w: Work) -> Outcome:
