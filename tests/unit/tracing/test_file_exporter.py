@@ -97,3 +97,40 @@ def test_exports_append_to_what_the_file_already_holds(tmp_path: Path) -> None:
     ]
     assert services == [{"stringValue": "gateway"}, {"stringValue": "processor"}]
     assert trace.get_current_span() is trace.INVALID_SPAN  # nothing leaked into the test
+
+
+def test_text_that_json_must_escape_reads_back_as_it_was(tmp_path: Path) -> None:
+    """The lines are encoded piece by piece: quotes, backslashes, control characters and
+    non-ASCII text in names, keys, values, scope and resource stay one line each and read
+    back unchanged; a big integer keeps every digit, a NaN becomes JSON's null."""
+    path = tmp_path / "spans.jsonl"
+    odd = 'say "hi"\\\n\t\u2028 ☃ é'
+    provider = TracerProvider(resource=Resource.create({"service.name": odd}))
+    provider.add_span_processor(BatchSpanProcessor(OtlpJsonLinesExporter(path)))
+    tracer = provider.get_tracer(odd, odd)
+    with tracer.start_as_current_span(odd, attributes={odd: odd, "big": 2**62}) as span:
+        span.set_attribute("nan", float("nan"))
+        span.set_attribute("flags", (True, False))
+        span.set_status(StatusCode.ERROR, odd)
+        span.add_event(odd, {odd: 1.5})
+    provider.shutdown()
+
+    (line, end) = path.read_text().split("\n")  # JSON lines end at "\n" only (not U+2028)
+    assert end == ""
+    (resource_spans,) = json.loads(line)["resourceSpans"]
+    assert attribute(resource_spans["resource"]["attributes"], "service.name") == {
+        "stringValue": odd
+    }
+    (scope,) = resource_spans["scopeSpans"]
+    assert scope["scope"] == {"name": odd, "version": odd}
+    (written,) = scope["spans"]
+    assert written["name"] == odd
+    assert written["status"] == {"code": 2, "message": odd}
+    assert attribute(written["attributes"], odd) == {"stringValue": odd}
+    assert attribute(written["attributes"], "big") == {"intValue": str(2**62)}
+    assert attribute(written["attributes"], "nan") == {"doubleValue": None}
+    assert attribute(written["attributes"], "flags") == {
+        "arrayValue": {"values": [{"boolValue": True}, {"boolValue": False}]}
+    }
+    assert written["events"][0]["name"] == odd
+    assert attribute(written["events"][0]["attributes"], odd) == {"doubleValue": 1.5}

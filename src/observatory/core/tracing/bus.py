@@ -184,9 +184,14 @@ class OtelBusTracer:
 
     def consuming(self, queue: str, handler: BatchHandler) -> BatchHandler:
         async def traced(batch: Sequence[Delivery]) -> Sequence[Settlement]:
-            if all(unsampled(d.headers) is not None for d in batch):
+            carried = [unsampled(d.headers) for d in batch]
+            if all(c is not None for c in carried):
                 return await self._untraced(handler, batch)  # nothing in it is sampled
-            producers = [producer_context(d.headers) for d in batch]
+            # an unsampled message's producer is not extracted: it would not be linked
+            producers = [
+                producer_context(d.headers) if c is None else None
+                for d, c in zip(batch, carried, strict=True)
+            ]
             # links to the sampled producers only: an unsampled trace is never exported
             links = [Link(p) for p in producers if p is not None and p.trace_flags.sampled]
             queues = {d.queue for d in batch}

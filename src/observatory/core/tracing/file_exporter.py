@@ -20,83 +20,116 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.trace import SpanContext
 
-Json = dict[str, Any]
+_TRUE, _FALSE = b'{"boolValue":true}', b'{"boolValue":false}'
 
 
-def _value(value: Any) -> Json:
+def _value(value: Any) -> bytes:
+    kind = type(value)
+    if kind is str:  # nearly every attribute
+        return b'{"stringValue":' + orjson.dumps(value) + b"}"
     if isinstance(value, bool):
-        return {"boolValue": value}
+        return _TRUE if value else _FALSE
     if isinstance(value, int):
-        return {"intValue": str(value)}
+        return b'{"intValue":"%d"}' % value
     if isinstance(value, float):
-        return {"doubleValue": value}
+        return b'{"doubleValue":' + orjson.dumps(value) + b"}"
     if isinstance(value, (list, tuple)):
-        return {"arrayValue": {"values": [_value(item) for item in value]}}
-    return {"stringValue": str(value)}
+        return b'{"arrayValue":{"values":[' + b",".join(map(_value, value)) + b"]}}"
+    return b'{"stringValue":' + orjson.dumps(str(value)) + b"}"
 
 
-def _attributes(attributes: Mapping[str, Any] | None) -> list[Json]:
-    return [{"key": key, "value": _value(value)} for key, value in (attributes or {}).items()]
+def _attributes(attributes: Mapping[str, Any] | None) -> bytes:
+    if not attributes:
+        return b"[]"
+    return (
+        b"["
+        + b",".join(
+            b'{"key":' + orjson.dumps(key) + b',"value":' + _value(value) + b"}"
+            for key, value in attributes.items()
+        )
+        + b"]"
+    )
 
 
-def _ids(context: SpanContext) -> Json:
-    return {"traceId": f"{context.trace_id:032x}", "spanId": f"{context.span_id:016x}"}
+def _ids(context: SpanContext) -> bytes:
+    return b'"traceId":"%032x","spanId":"%016x"' % (context.trace_id, context.span_id)
 
 
-def span_json(span: ReadableSpan) -> Json:
-    """One span in OTLP/JSON form."""
+def span_json(span: ReadableSpan) -> bytes:
+    """One span in OTLP/JSON form, encoded.
+
+    Built as bytes, not as dicts and lists to serialise: an export of hundreds of spans
+    would otherwise make thousands of small containers, and the garbage collector's
+    passes over them cost as much as the encoding (measured: half of the export's time).
+    """
     context = span.get_span_context()
     assert context is not None  # an SDK span always has one
-    document: Json = {
-        **_ids(context),
-        "name": span.name,
-        "kind": span.kind.value + 1,  # the SDK counts from INTERNAL = 0, OTLP from UNSPECIFIED
-        "startTimeUnixNano": str(span.start_time or 0),
-        "endTimeUnixNano": str(span.end_time or 0),
-        "attributes": _attributes(span.attributes),
-        "status": {"code": span.status.status_code.value},
-    }
+    status = span.status
+    # the SDK counts kinds from INTERNAL = 0, OTLP from UNSPECIFIED
+    parts = [
+        b"{" + _ids(context),
+        b'"name":' + orjson.dumps(span.name),
+        b'"kind":%d' % (span.kind.value + 1),
+        b'"startTimeUnixNano":"%d"' % (span.start_time or 0),
+        b'"endTimeUnixNano":"%d"' % (span.end_time or 0),
+        b'"attributes":' + _attributes(span.attributes),
+    ]
+    if status.description:
+        parts.append(
+            b'"status":{"code":%d,"message":%s}'
+            % (status.status_code.value, orjson.dumps(status.description))
+        )
+    else:
+        parts.append(b'"status":{"code":%d}' % status.status_code.value)
     if span.parent is not None:
-        document["parentSpanId"] = f"{span.parent.span_id:016x}"
+        parts.append(b'"parentSpanId":"%016x"' % span.parent.span_id)
     if context.trace_state:
-        document["traceState"] = context.trace_state.to_header()
-    if span.status.description:
-        document["status"]["message"] = span.status.description
-    if span.events:
-        document["events"] = [
-            {
-                "name": event.name,
-                "timeUnixNano": str(event.timestamp),
-                "attributes": _attributes(event.attributes),
-            }
-            for event in span.events
-        ]
-    if span.links:
-        document["links"] = [
-            {**_ids(link.context), "attributes": _attributes(link.attributes)}
-            for link in span.links
-        ]
-    return document
+        parts.append(b'"traceState":' + orjson.dumps(context.trace_state.to_header()))
+    events = span.events
+    if events:
+        parts.append(
+            b'"events":['
+            + b",".join(
+                b'{"name":%s,"timeUnixNano":"%d","attributes":%s}'
+                % (orjson.dumps(event.name), event.timestamp, _attributes(event.attributes))
+                for event in events
+            )
+            + b"]"
+        )
+    links = span.links
+    if links:
+        parts.append(
+            b'"links":['
+            + b",".join(
+                b"{" + _ids(link.context) + b',"attributes":' + _attributes(link.attributes) + b"}"
+                for link in links
+            )
+            + b"]"
+        )
+    return b",".join(parts) + b"}"
 
 
-def resource_spans(spans: Sequence[ReadableSpan]) -> list[Json]:
-    """The spans grouped by resource, then by instrumentation scope: ResourceSpans objects."""
-    grouped: dict[int, tuple[Any, dict[tuple[str, str], list[Json]]]] = {}
+def resource_lines(spans: Sequence[ReadableSpan]) -> bytes:
+    """The spans grouped by resource, then by instrumentation scope: one line
+    `{"resourceSpans": [<ResourceSpans>]}` per resource."""
+    grouped: dict[int, tuple[Any, dict[tuple[str, str], list[bytes]]]] = {}
     for span in spans:
         _, scopes = grouped.setdefault(id(span.resource), (span.resource, {}))
         scope = span.instrumentation_scope
         key = (scope.name, scope.version or "") if scope is not None else ("", "")
         scopes.setdefault(key, []).append(span_json(span))
-    return [
-        {
-            "resource": {"attributes": _attributes(resource.attributes)},
-            "scopeSpans": [
-                {"scope": {"name": name, "version": version}, "spans": documents}
-                for (name, version), documents in scopes.items()
-            ],
-        }
-        for resource, scopes in grouped.values()
-    ]
+    lines = []
+    for resource, scopes in grouped.values():
+        scope_spans = b",".join(
+            b'{"scope":{"name":%s,"version":%s},"spans":[%s]}'
+            % (orjson.dumps(name), orjson.dumps(version), b",".join(documents))
+            for (name, version), documents in scopes.items()
+        )
+        lines.append(
+            b'{"resourceSpans":[{"resource":{"attributes":%s},"scopeSpans":[%s]}]}\n'
+            % (_attributes(resource.attributes), scope_spans)
+        )
+    return b"".join(lines)
 
 
 class OtlpJsonLinesExporter(SpanExporter):
@@ -107,9 +140,7 @@ class OtlpJsonLinesExporter(SpanExporter):
         self._lock = threading.Lock()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = b"".join(
-            orjson.dumps({"resourceSpans": [r]}) + b"\n" for r in resource_spans(spans)
-        )
+        lines = resource_lines(spans)
         try:
             with self._lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
