@@ -171,16 +171,9 @@ def _tracing_bar(tr: dict[str, Any] | None, verified: dict[str, Any]) -> dict[st
         return _not_run(figure)
     full, one = tr["lossPct"].get("traced 100 %"), tr["lossPct"].get("traced 1 %")
     ok = (verified.get("traced") or {}).get("ok") is not False
-    more = tr.get("cpuMorePct") or {}
-    steady = (
-        f" (CPU per job at {tr['fixedRatePerS']:g}/s: {_signed(more.get('traced 100 %'))} / "
-        f"{_signed(more.get('traced 1 %'))})"
-        if more
-        else ""
-    )
     return {
         "figure": figure,
-        "measured": f"{_fmt(full)} % / {_fmt(one)} %{steady}" + ("" if ok else ", JOBS LOST"),
+        "measured": f"{_fmt(full)} % / {_fmt(one)} %" + ("" if ok else ", JOBS LOST"),
         "firstBar": "<= 15 % at 100 %",
         "goal": "<= 15 % at 100 %, <= 3 % at 1 %",
         "first": _verdict(None if full is None else ok and full <= 15),
@@ -265,10 +258,6 @@ def _not_run(figure: str) -> dict[str, Any]:
         "first": "n/a",
         "goalMet": "-",
     }
-
-
-def _signed(pct: float | None) -> str:
-    return "-" if pct is None else f"{pct:+.1f} %"
 
 
 def _fmt(value: Any) -> str:
@@ -388,10 +377,8 @@ def render(summary: dict[str, Any]) -> str:
     for key in ("e2eNoPendingRows", "e2eWithMetadata"):
         runs += run_rows(summary.get(key) or [], "ours")
     runs += run_rows([summary["embedded"]["run"]] if summary.get("embedded") else [], "embedded")
-    traced = summary.get("traced") or {}
-    for key in ("runs", "fixedRuns"):
-        for found in (traced.get(key) or {}).values():
-            runs += run_rows(found, "ours")
+    for found in ((summary.get("traced") or {}).get("runs") or {}).values():
+        runs += run_rows(found, "ours")
     runs += run_rows(summary.get("celeryOpenLoop") or [], "celery")
     runs += run_rows(summary.get("celeryInsert") or [], "celery")
     runs += run_rows([summary["celeryNoop"]] if summary.get("celeryNoop") else [], "celery")

@@ -8,16 +8,10 @@ directory, deleted after each run): every sampled span is encoded and written, a
 exporter to a collector would encode and send it. The sampler is the SDK's
 `parentbased_traceidratio` (OTEL_TRACES_SAMPLER[_ARG]): the gateway decides per job, and
 every later hop follows its decision.
-
-Flat out, the whole machine is the bottleneck and a run's throughput moves by ±10 % between
-runs of the same way, more than the 3 % goal at 1 %: each stack also runs at a fixed rate
-(`FIXED_RATE`, which every way keeps up with) and reports the CPU its services and
-backends spent per completed job, the steadier figure of what tracing adds.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -31,8 +25,6 @@ SAMPLINGS: tuple[tuple[str, str | None], ...] = (
     ("traced 1 %", "0.01"),
 )
 EXPORTER = "file (ODTO_TRACE_FILE: OTLP JSON lines)"
-FIXED_RATE = 300.0
-"""Jobs/s offered in the fixed-rate run of each stack: kept up with at 100 % sampling too."""
 
 
 def rotated(ways: tuple[tuple[str, str | None], ...], index: int) -> list[tuple[str, str | None]]:
@@ -57,30 +49,8 @@ def _env(plan: Plan, ratio: str | None, index: int) -> tuple[dict[str, str], Any
     return env, trace_file
 
 
-def cpu_ms_per_job(figures: dict[str, Any]) -> float | None:
-    """CPU milliseconds our services and the backends spent per job completed in a run's
-    window (None for a run that completed nothing)."""
-    per_s = float(figures.get("jobsPerS") or 0.0)
-    if not per_s:
-        return None
-    cores = sum((figures.get("cpu") or {}).values()) + sum(
-        (figures.get("backendCpu") or {}).values()
-    )
-    return round(1000 * float(cores) / per_s, 3)
-
-
-def _median_ms(values: list[float]) -> float | None:
-    return round(statistics.median(values), 3) if values else None
-
-
-def _more(value: float | None, base: float | None) -> float | None:
-    """How much more `value` is than `base`, in per cent."""
-    return None if not base or value is None else round(100 * (value / base - 1), 1)
-
-
 async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in SAMPLINGS}
-    fixed: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in SAMPLINGS}
     verified = True
     for index in range(plan.repeat):
         for label, ratio in rotated(SAMPLINGS, index):
@@ -93,9 +63,6 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
                 figures = await session.run(
                     f"{label} #{index + 1}", rate=None, window=plan.headline
                 )
-                steady = await session.run(
-                    f"{label} #{index + 1}", rate=FIXED_RATE, window=plan.headline
-                )
                 check = await session.verify()
             finally:
                 await stack.stop()
@@ -106,9 +73,7 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
                     round(trace_file.stat().st_size / 2**20, 1) if trace_file.exists() else 0.0
                 )
                 trace_file.unlink(missing_ok=True)
-            steady["cpuMsPerJob"] = cpu_ms_per_job(steady)
             runs[label].append(figures)
-            fixed[label].append(steady)
     per_s = {label: median([r["jobsPerS"] for r in found]) for label, found in runs.items()}
     base = per_s["untraced"]
     loss = {
@@ -116,23 +81,11 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
         for label, value in per_s.items()
         if label != "untraced"
     }
-    cpu = {
-        label: _median_ms([r["cpuMsPerJob"] for r in found if r["cpuMsPerJob"] is not None])
-        for label, found in fixed.items()
-    }
     return {
         "exporter": EXPORTER,
         "sampler": "parentbased_traceidratio",
         "jobsPerS": per_s,
         "lossPct": loss,
-        "fixedRatePerS": FIXED_RATE,
-        "cpuMsPerJob": cpu,
-        "cpuMorePct": {
-            label: _more(value, cpu["untraced"])
-            for label, value in cpu.items()
-            if label != "untraced"
-        },
         "runs": runs,
-        "fixedRuns": fixed,
         "verified": {"ok": verified},
     }

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from benchmarks import report
-from benchmarks.traced import SAMPLINGS, cpu_ms_per_job, rotated
+from benchmarks.traced import SAMPLINGS, rotated
 
 
 def row(summary: dict[str, Any], starts: str) -> dict[str, Any]:
@@ -98,23 +98,3 @@ def test_the_tracing_rounds_turn_their_order() -> None:
     firsts = [rotated(SAMPLINGS, index)[0][0] for index in range(3)]
     assert sorted(firsts) == sorted(label for label, _ in SAMPLINGS)
     assert all(sorted(rotated(SAMPLINGS, i)) == sorted(SAMPLINGS) for i in range(5))
-
-
-def test_the_tracing_cost_is_also_told_as_cpu_per_job_at_a_fixed_rate() -> None:
-    """Our services' and the backends' cores over the jobs completed: the steady figure
-    beside the flat-out loss, which the verdict still judges."""
-    steady = {
-        "jobsPerS": 300.0,
-        "cpu": {"gateway": 0.15, "processor": 0.15, "metrics-engine": 0.3},
-        "backendCpu": {"rabbitmq": 0.12, "postgresql": 0.06},
-    }
-    assert cpu_ms_per_job(steady) == 2.6
-    assert cpu_ms_per_job({**steady, "jobsPerS": 0.0}) is None
-    traced = {
-        "lossPct": {"traced 100 %": 22.9, "traced 1 %": 2.0},
-        "fixedRatePerS": 300.0,
-        "cpuMorePct": {"traced 100 %": 18.4, "traced 1 %": -0.5},
-    }
-    bar = row({"traced": traced, "verified": {"traced": {"ok": True}}}, "Tracing cost")
-    assert bar["measured"] == "22.9 % / 2.0 % (CPU per job at 300/s: +18.4 % / -0.5 %)"
-    assert (bar["first"], bar["goalMet"]) == ("MISS", "MISS")
