@@ -134,3 +134,20 @@ def test_text_that_json_must_escape_reads_back_as_it_was(tmp_path: Path) -> None
     }
     assert written["events"][0]["name"] == odd
     assert attribute(written["events"][0]["attributes"], odd) == {"doubleValue": 1.5}
+
+
+def test_a_span_json_cannot_hold_is_lost_alone(tmp_path: Path) -> None:
+    """A lone surrogate is text no JSON encoder writes: that span is left out, the others
+    of its export are written."""
+    path = tmp_path / "spans.jsonl"
+    provider = TracerProvider(resource=Resource.create({"service.name": "gateway"}))
+    provider.add_span_processor(BatchSpanProcessor(OtlpJsonLinesExporter(path)))
+    tracer = provider.get_tracer("t")
+    tracer.start_span("before").end()
+    tracer.start_span("bad", attributes={"url.path": "/jobs/\ud800"}).end()
+    tracer.start_span("after").end()
+    provider.shutdown()
+
+    (line,) = path.read_text().splitlines()
+    (scope,) = json.loads(line)["resourceSpans"][0]["scopeSpans"]
+    assert [s["name"] for s in scope["spans"]] == ["before", "after"]

@@ -114,10 +114,14 @@ def resource_lines(spans: Sequence[ReadableSpan]) -> bytes:
     `{"resourceSpans": [<ResourceSpans>]}` per resource."""
     grouped: dict[int, tuple[Any, dict[tuple[str, str], list[bytes]]]] = {}
     for span in spans:
+        try:
+            document = span_json(span)
+        except TypeError:  # text JSON cannot hold (a lone surrogate): this span alone is lost
+            continue
         _, scopes = grouped.setdefault(id(span.resource), (span.resource, {}))
         scope = span.instrumentation_scope
         key = (scope.name, scope.version or "") if scope is not None else ("", "")
-        scopes.setdefault(key, []).append(span_json(span))
+        scopes.setdefault(key, []).append(document)
     lines = []
     for resource, scopes in grouped.values():
         scope_spans = b",".join(
