@@ -91,6 +91,20 @@ def spans_of(path: Path) -> list[dict[str, Any]]:
     return spans
 
 
+def attribute_of(span: dict[str, Any], key: str) -> Any:
+    return next(a["value"] for a in span["attributes"] if a["key"] == key)
+
+
+def linked_from(spans: list[dict[str, Any]], prefix: str) -> set[str]:
+    """The span ids the batch spans named `prefix…` link to (each message's producer)."""
+    return {
+        link["spanId"]
+        for s in spans
+        if s["kind"] == 5 and s["name"].startswith(prefix) and not s["name"].endswith("message")
+        for link in s.get("links", [])
+    }
+
+
 @pytest.mark.parametrize("profile", ["embedded", "real"])
 def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(
     tmp_path: Path, namespace: str, profile: str
@@ -129,8 +143,10 @@ def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(
     assert len(roots) == 2, [s["name"] for s in roots]  # the gateway's request of each job
     completing, failing = ([s for s in spans if s["traceId"] == root["traceId"]] for root in roots)
     by_id = {s["spanId"]: s for s in completing}
-    names = [s["name"] for s in completing]
-    assert f"process {queue}.completed" in names  # the metrics engine, three hops later
+    # the metrics engine, three hops later: the batch that took job.completed (alone, or
+    # with the job's other events: still this trace) is linked to the attempt announcing it
+    attempt = next(s for s in completing if s["name"] == f"process {queue}.created message")
+    assert attempt["spanId"] in linked_from(completing, f"process {queue}.")
     publish = next(s for s in completing if s["kind"] == 4)  # the gateway's publish
     assert by_id[publish["parentSpanId"]] is roots[0]
     created = next(s for s in completing if s["name"] == f"process {queue}.created")
@@ -142,10 +158,6 @@ def test_a_trace_file_holds_one_trace_per_job_across_the_bus_hops(
     retries = [s for s in failing if s["name"] == f"publish {queue}.created"]
     assert (len(attempts), len(retries)) == (3, 2)  # three attempts, two scheduled retries
     tries = [s for s in failing if s["name"] == f"process {queue}.created message"]
-    assert sorted(
-        next(
-            a["value"]["intValue"] for a in s["attributes"] if a["key"] == "observatory.job.attempt"
-        )
-        for s in tries
-    ) == ["1", "2", "3"]
-    assert f"process {queue}.failed" in [s["name"] for s in failing]
+    by_attempt = {attribute_of(s, "observatory.job.attempt")["intValue"]: s for s in tries}
+    assert sorted(by_attempt) == ["1", "2", "3"]
+    assert by_attempt["3"]["spanId"] in linked_from(failing, f"process {queue}.")  # job.failed

@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanContext
 from tests.unit.tracing.scenarios import (
     Spans,
     a_dead_letter_stays_in_the_rejected_messages_trace,
@@ -119,3 +122,44 @@ async def test_an_unsampled_trace_is_forwarded_without_spans(
     bus: EmbeddedBus, spans: Spans
 ) -> None:
     await an_unsampled_trace_is_forwarded_without_spans(bus, spans)
+
+
+def context_of(span: ReadableSpan) -> SpanContext:
+    context = span.get_span_context()
+    assert context is not None  # a finished SDK span has one
+    return context
+
+
+@pytest.mark.parametrize("one_trace", [True, False])
+async def test_a_batch_of_one_traces_messages_is_part_of_that_trace(
+    bus: EmbeddedBus, spans: Spans, one_trace: bool
+) -> None:
+    """Two messages taken in one batch: from one trace (one job's events arriving
+    together), the batch span is that trace's, the child of the first message's producer;
+    from two traces, it starts its own. Linked to both producers either way."""
+    batches: list[int] = []
+
+    async def take(batch: Sequence[Delivery]) -> list[Outcome]:
+        batches.append(len(batch))
+        return [Outcome.ACK] * len(batch)
+
+    with spans.tracer.start_as_current_span("job") as job:
+        for name in ("first", "second"):
+            # the same job's trace, or each a new trace of its own
+            with spans.tracer.start_as_current_span(name, context=None if one_trace else Context()):
+                await bus.publish_many([Outgoing("job.created", name.encode())])
+    producers = [context_of(s) for s in spans.named("publish ")]
+    await bus.consume(JOBS_CREATED, take, prefetch=10, batch_size=10)
+    await wait_until_async(lambda: sum(batches) == 2, message="both messages taken")
+
+    assert batches == [2]
+    (batch,) = [s for s in spans.named("process ") if s.kind.name == "CONSUMER"]
+    assert [link.context.span_id for link in batch.links] == [p.span_id for p in producers]
+    if one_trace:
+        assert context_of(batch).trace_id == job.get_span_context().trace_id
+        assert batch.parent is not None
+        assert batch.parent.span_id == producers[0].span_id
+    else:
+        assert len({p.trace_id for p in producers}) == 2
+        assert batch.parent is None
+        assert context_of(batch).trace_id not in {p.trace_id for p in producers}

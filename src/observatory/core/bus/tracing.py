@@ -59,7 +59,7 @@ class BusTracer(Protocol):
 
     def consuming(self, queue: str, handler: BatchHandler) -> BatchHandler:
         """`handler` with each batch run in a process span linked to every message's
-        producer (a batch of one is also that producer's child)."""
+        producer (a batch of one trace's messages is also the first one's producer's child)."""
 
     def message(
         self, delivery: Delivery, *, message_id: str | None, attributes: Attributes

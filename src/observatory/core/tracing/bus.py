@@ -202,11 +202,16 @@ class OtelBusTracer:
                 DESTINATION: destination,
                 BATCH_COUNT: len(batch),
             }
-            # One message: its work is the producer's child (as well as linked); a batch
-            # of several starts its own trace, linked to each of theirs.
+            # Messages of one trace only (one message, or one job's events that arrived
+            # together): the batch is part of that trace, the child of its first
+            # message's producer (and linked to each); a batch of several traces, or with
+            # a message of none, starts its own trace, linked to each of theirs.
             parent = Context()
-            if len(batch) == 1 and producers[0] is not None:
-                parent = trace.set_span_in_context(trace.NonRecordingSpan(producers[0]))
+            first = producers[0]
+            if first is not None and all(
+                p is not None and p.trace_id == first.trace_id for p in producers
+            ):
+                parent = trace.set_span_in_context(trace.NonRecordingSpan(first))
             with self.tracer.start_as_current_span(
                 f"process {destination}",
                 context=parent,
