@@ -60,11 +60,18 @@ class Outcome:
         return [c["argv"] for c in self.calls if c["tool"] == tool]
 
 
+EPHEMERAL_FROM = 32768
+"""Linux's default ephemeral range starts here: a port above it may be taken by any
+outgoing connection (another test's client) between our check and the port-forward's bind."""
+
+
 def free_offset() -> int:
-    """An offset that puts every registry port on a free local port."""
+    """An offset that puts every registry port on a free local port below the ephemeral
+    range (the highest registry port is 16686)."""
     ports = [entry.port for entry in load_registry().entries]
+    highest = EPHEMERAL_FROM - max(ports)
     for _ in range(200):
-        offset = random.randrange(20000, 40000)
+        offset = random.randrange(10000, highest)
         if all(_free(port + offset) for port in ports):
             return offset
     raise RuntimeError("no free block of local ports")
