@@ -73,7 +73,8 @@ async def test_a_bulk_replay_cut_short_resumes_where_it_stopped(embedded: Embedd
                 raise DependencyDown("bus", "test says so")
             sent.extend(messages)
 
-    cut = Replayer(bus=FailingBus(), events=embedded.events, clock=embedded.clock)  # type: ignore[arg-type]
+    bus = FailingBus()
+    cut = Replayer(bus=bus, events=embedded.events, clock=embedded.clock)  # type: ignore[arg-type]  # FailingBus has only publish_many
     with pytest.raises(DependencyDown):
         await cut.bulk(parse_bulk({}))
     assert await states(embedded) == {"replayed": 200, "new": 50}

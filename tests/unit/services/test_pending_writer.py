@@ -40,7 +40,8 @@ class FakeStore:
 
 
 def writer(store: FakeStore, **options: float) -> PendingWriter:
-    return PendingWriter(store, **{"interval": 0.01, "backoff": 0.001, **options})  # type: ignore[arg-type]
+    timing = {"interval": 0.01, "backoff": 0.001, **options}
+    return PendingWriter(store, **timing)  # type: ignore[arg-type]  # FakeStore has only accept()
 
 
 async def test_rows_added_together_are_written_in_one_batch() -> None:
