@@ -104,14 +104,22 @@ class DashboardWatch:
         return found
 
 
-class TuiWatch:
-    """`odd-dashboard`'s app on its dashboard screen, run headless in this event loop."""
+class _FirstSeen:
+    """When each job was first seen COMPLETED (epoch ms), and where (`WHERE`)."""
+
+    WHERE = ""
 
     def __init__(self) -> None:
         self.first: dict[str, float] = {}
 
     async def seen(self) -> dict[str, tuple[float, str]]:
-        return {job_id: (at, "jobsTable") for job_id, at in self.first.items()}
+        return {job_id: (at, self.WHERE) for job_id, at in self.first.items()}
+
+
+class TuiWatch(_FirstSeen):
+    """`odd-dashboard`'s app on its dashboard screen, run headless in this event loop."""
+
+    WHERE = "jobsTable"
 
     @classmethod
     @contextlib.asynccontextmanager
@@ -154,14 +162,10 @@ class TuiWatch:
         screen._draw_jobs = draw_and_note
 
 
-class StreamWatch:
+class StreamWatch(_FirstSeen):
     """An SSE client on the read model's `/stream`, in this event loop."""
 
-    def __init__(self) -> None:
-        self.first: dict[str, float] = {}
-
-    async def seen(self) -> dict[str, tuple[float, str]]:
-        return {job_id: (at, "stream") for job_id, at in self.first.items()}
+    WHERE = "stream"
 
     @classmethod
     @contextlib.asynccontextmanager
