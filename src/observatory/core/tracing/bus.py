@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -28,6 +28,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from observatory.core.bus.port import BatchHandler, Delivery, Outgoing, Settlement
 from observatory.core.bus.tracing import ACTIVE, Attributes
+from observatory.core.tracing.lean import LeanSpans
 
 PROPAGATOR = TraceContextTextMapPropagator()
 SYSTEM = "messaging.system"
@@ -109,6 +110,33 @@ class OtelBusTracer:
     def __init__(self, tracer: trace.Tracer, system: str) -> None:
         self.tracer = tracer
         self.system = system
+        self.lean = LeanSpans.of(tracer)
+
+    def _started(
+        self,
+        name: str,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        parent: trace.SpanContext | None = None,
+        links: Sequence[Link] = (),
+    ) -> AbstractContextManager[Any]:
+        """A span current in the block, child of `parent` (None: of the current span, or
+        a new trace outside one): lean when that parent is sampled (lean.py)."""
+        lean = self.lean
+        context = None
+        if parent is None:
+            current = trace.get_current_span()
+            if lean is not None and current.is_recording():
+                found = current.get_span_context()
+                if found.trace_flags.sampled:
+                    return lean.child(name, found, kind, attributes, links)
+        elif lean is not None and parent.trace_flags.sampled:
+            return lean.child(name, parent, kind, attributes, links)
+        else:
+            context = trace.set_span_in_context(trace.NonRecordingSpan(parent))
+        return self.tracer.start_as_current_span(
+            name, context=context, kind=kind, links=links, attributes=attributes
+        )
 
     @staticmethod
     def _carrier() -> dict[str, str]:
@@ -165,9 +193,7 @@ class OtelBusTracer:
             attributes[ROUTING_KEY] = messages[0].routing_key
         else:
             attributes[BATCH_COUNT] = len(messages)
-        with self.tracer.start_as_current_span(
-            f"publish {destination}", kind=SpanKind.PRODUCER, attributes=attributes
-        ):
+        with self._started(f"publish {destination}", SpanKind.PRODUCER, attributes):
             yield self._carrying(messages, self._carrier())
 
     @contextmanager
@@ -177,9 +203,7 @@ class OtelBusTracer:
             yield self._with(headers, carried)
             return
         attributes = {SYSTEM: self.system, OPERATION: "publish", DESTINATION: queue}
-        with self.tracer.start_as_current_span(
-            f"publish {queue}", kind=SpanKind.PRODUCER, attributes=attributes
-        ):
+        with self._started(f"publish {queue}", SpanKind.PRODUCER, attributes):
             yield self._with(headers, self._carrier())
 
     def consuming(self, queue: str, handler: BatchHandler) -> BatchHandler:
@@ -206,19 +230,21 @@ class OtelBusTracer:
             # together): the batch is part of that trace, the child of its first
             # message's producer (and linked to each); a batch of several traces, or with
             # a message of none, starts its own trace, linked to each of theirs.
-            parent = Context()
+            name = f"process {destination}"
             first = producers[0]
             if first is not None and all(
                 p is not None and p.trace_id == first.trace_id for p in producers
             ):
-                parent = trace.set_span_in_context(trace.NonRecordingSpan(first))
-            with self.tracer.start_as_current_span(
-                f"process {destination}",
-                context=parent,
-                kind=SpanKind.CONSUMER,
-                links=links,
-                attributes=attributes,
-            ):
+                started = self._started(name, SpanKind.CONSUMER, attributes, first, links)
+            else:
+                started = self.tracer.start_as_current_span(
+                    name,
+                    context=Context(),
+                    kind=SpanKind.CONSUMER,
+                    links=links,
+                    attributes=attributes,
+                )
+            with started:
                 token = ACTIVE.set(self)
                 try:
                     return await handler(batch)
@@ -249,11 +275,6 @@ class OtelBusTracer:
             return
         batch = trace.get_current_span().get_span_context()
         producer = producer_context(delivery.headers)
-        parent = (
-            trace.set_span_in_context(trace.NonRecordingSpan(producer))
-            if producer is not None
-            else None
-        )
         span_attributes: dict[str, Any] = {
             SYSTEM: self.system,
             OPERATION: "process",
@@ -262,12 +283,12 @@ class OtelBusTracer:
         }
         if message_id:
             span_attributes[MESSAGE_ID] = message_id
-        with self.tracer.start_as_current_span(
+        with self._started(
             f"process {delivery.queue} message",
-            context=parent,
-            kind=SpanKind.CONSUMER,
-            links=[Link(batch)] if batch.is_valid else [],
-            attributes=span_attributes,
+            SpanKind.CONSUMER,
+            span_attributes,
+            producer,  # None: the batch's child (a message that carries no trace)
+            [Link(batch)] if batch.is_valid else [],
         ):
             yield
 

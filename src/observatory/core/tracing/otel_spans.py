@@ -11,6 +11,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, forwarding
+from observatory.core.tracing.lean import LeanSpans
 from observatory.core.tracing.sampling import RootSampling, preset
 from observatory.core.tracing.spans import NOTHING, Answered, Attributes, unheard
 
@@ -21,12 +22,18 @@ class OtelSpans:
     def __init__(self, tracer: trace.Tracer) -> None:
         self.tracer = tracer
         self.sampling = RootSampling(tracer)
+        self.lean = LeanSpans.of(tracer)
 
     def span(
         self, name: str, attributes: Attributes, *, server: bool
-    ) -> AbstractContextManager[None]:
-        if not server and not trace.get_current_span().is_recording():
-            return NOTHING  # outside a trace (or one not sampled): no span of its own
+    ) -> AbstractContextManager[Any]:
+        if not server:
+            current = trace.get_current_span()
+            if not current.is_recording():
+                return NOTHING  # outside a trace (or one not sampled): no span of its own
+            parent = current.get_span_context()
+            if self.lean is not None and parent.trace_flags.sampled:
+                return self.lean.child(name, parent, SpanKind.INTERNAL, dict(attributes))
         kind = SpanKind.SERVER if server else SpanKind.INTERNAL
         return self._span(name, attributes, kind, None)
 

@@ -1,0 +1,258 @@
+"""Child spans without the SDK's per-span machinery: the cost of tracing at 100 %.
+
+A span of the SDK costs about 20 µs to start and end (the sampler asked, attributes
+validated one by one under a lock, a second `ReadableSpan` copied at the end, three
+layers of context managers); a job has four or more. Most of ours are children of a
+sampled span, which the default sampler (`parentbased_*`) records without asking anyone:
+for those, `LeanSpans` builds the span context itself, keeps attributes in a plain dict
+and hands one finished `ReadableSpan` to the tracer's span processors (about 4 µs). The
+exported span is the one the SDK would have exported: name, kind, parent, ids, links,
+attributes (cleaned and limited as the SDK does when one is not a plain value or there are
+too many), events, status and, when the block raises, the exception event and ERROR
+status (`trace.use_span` records them on any API span).
+
+Anything else goes the standard way (`LeanSpans.of` answers None): a root span, a parent
+not sampled, a sampler that might say no to a sampled parent's child, a tracer that is not
+the SDK's. Processors get `on_end` only: the SDK's batch and simple processors do nothing
+on start, and they are the only ones provider.py installs.
+
+Loaded only when tracing is on.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
+from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace.status import Status, StatusCode
+from opentelemetry.util import types
+
+_PLAIN = frozenset({str, int, float, bool})
+_UNSET = Status(StatusCode.UNSET)
+_ALWAYS_ON = "AlwaysOnSampler"
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_RANDOM_SAMPLED = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+
+
+def _children_always_sampled(description: str) -> bool:
+    """Whether a sampler (by its description) records every child of a sampled parent:
+    the SDK's ParentBased with its default delegates for sampled parents."""
+    return (
+        description.startswith("ParentBased{")
+        and f"remoteParentSampled:{_ALWAYS_ON}" in description
+        and f"localParentSampled:{_ALWAYS_ON}" in description
+    )
+
+
+class LeanSpan(trace.Span):
+    """A recording span of the API, finished into one ReadableSpan for the processors."""
+
+    __slots__ = (
+        "_attributes",
+        "_context",
+        "_ended",
+        "_events",
+        "_kind",
+        "_links",
+        "_name",
+        "_parent",
+        "_spans",
+        "_start",
+        "_status",
+    )
+
+    def __init__(
+        self,
+        spans: LeanSpans,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[Link],
+    ) -> None:
+        self._spans = spans
+        self._name = name
+        self._context = context
+        self._parent = parent
+        self._kind = kind
+        self._attributes = attributes
+        self._links = links
+        self._events: list[Event] = []
+        self._status = _UNSET
+        self._start = time.time_ns()
+        self._ended = False
+
+    def get_span_context(self) -> SpanContext:
+        return self._context
+
+    def is_recording(self) -> bool:
+        return not self._ended
+
+    def set_attributes(self, attributes: Mapping[str, types.AttributeValue]) -> None:
+        if not self._ended:
+            self._attributes.update(attributes)
+
+    def set_attribute(self, key: str, value: types.AttributeValue) -> None:
+        if not self._ended:
+            self._attributes[key] = value
+
+    def add_event(
+        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
+    ) -> None:
+        if self._ended:
+            return
+        limits = self._spans.limits
+        if limits.max_events is not None and len(self._events) >= limits.max_events:
+            return
+        cleaned = BoundedAttributes(
+            limits.max_event_attributes,
+            attributes,
+            max_value_len=limits.max_attribute_length,
+            immutable=True,
+        )
+        self._events.append(Event(name, cleaned, timestamp))
+
+    def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
+        if not self._ended and context.is_valid:
+            self._links = [*self._links, Link(context, attributes)]
+
+    def update_name(self, name: str) -> None:
+        if not self._ended:
+            self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        # as the SDK's: OK is final, UNSET changes nothing
+        if self._ended or self._status.status_code is StatusCode.OK:
+            return
+        if isinstance(status, Status):
+            if status.status_code is not StatusCode.UNSET:
+                self._status = status
+        elif status is not StatusCode.UNSET:
+            self._status = Status(status, description)
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: types.Attributes = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        recorded: dict[str, Any] = dict(self._spans.exception_attributes(exception, escaped))
+        if attributes:
+            recorded.update(attributes)
+        self.add_event("exception", recorded, timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._spans.finish(self, end_time or time.time_ns())
+
+
+class LeanSpans:
+    """Child spans of sampled parents for `tracer`'s processors (see module docstring)."""
+
+    def __init__(self, tracer: Tracer) -> None:
+        self.tracer = tracer
+        self.limits = SpanLimits()  # what the SDK's provider reads from OTEL_*_LIMIT too
+        self._span_id = random.getrandbits
+
+    @classmethod
+    def of(cls, tracer: trace.Tracer) -> LeanSpans | None:
+        """Lean spans for `tracer`, or None when its children must go the standard way."""
+        if not isinstance(tracer, Tracer):
+            return None
+        if not _children_always_sampled(tracer.sampler.get_description()):
+            return None
+        return cls(tracer)
+
+    @contextmanager
+    def child(
+        self,
+        name: str,
+        parent: SpanContext,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[Link] = (),
+    ) -> Iterator[LeanSpan]:
+        """A span child of the sampled `parent` (the caller checked `parent.trace_flags
+        .sampled`), current while the block runs; `attributes` becomes the span's own."""
+        span_id = self._span_id(64)
+        while not span_id:  # the W3C spec's invalid id; one in 2^64
+            span_id = self._span_id(64)
+        # the SDK's flags for a sampled child: sampled, and the parent's random-id bit
+        flags = _RANDOM_SAMPLED if parent.trace_flags.random_trace_id else _SAMPLED
+        context = SpanContext(parent.trace_id, span_id, False, flags, parent.trace_state)
+        span = LeanSpan(self, name, context, parent, kind, attributes, links)
+        with trace.use_span(span, end_on_exit=True):
+            yield span
+
+    def finish(self, span: LeanSpan, end_time: int) -> None:
+        """Hand the ended `span` to the processors as the SDK would have built it."""
+        limits = self.limits
+        attributes: Mapping[str, Any] = span._attributes
+        if not self._plain(attributes):
+            attributes = BoundedAttributes(
+                limits.max_span_attributes,
+                attributes,
+                max_value_len=limits.max_span_attribute_length,
+                immutable=True,
+            )
+        links = span._links
+        if limits.max_links is not None and len(links) > limits.max_links:
+            links = links[: limits.max_links]
+        tracer = self.tracer
+        tracer.span_processor.on_end(
+            ReadableSpan(
+                name=span._name,
+                context=span._context,
+                parent=span._parent,
+                resource=tracer.resource,
+                attributes=attributes,
+                events=span._events,
+                links=links,
+                kind=span._kind,
+                status=span._status,
+                start_time=span._start,
+                end_time=end_time,
+                # the tracer's scope (no public accessor; the SDK is pinned in the lock file)
+                instrumentation_scope=tracer._instrumentation_scope,
+            )
+        )
+
+    def _plain(self, attributes: Mapping[str, Any]) -> bool:
+        """Whether the SDK would keep `attributes` as they are: few enough, each a plain
+        value, no text past the length limit."""
+        limits = self.limits
+        if limits.max_span_attributes is not None and len(attributes) > limits.max_span_attributes:
+            return False
+        longest = limits.max_span_attribute_length
+        for value in attributes.values():
+            if type(value) not in _PLAIN:
+                return False
+            if longest is not None and type(value) is str and len(value) > longest:
+                return False
+        return True
+
+    @staticmethod
+    def exception_attributes(exception: BaseException, escaped: bool) -> dict[str, str]:
+        """The exception event's attributes, as the SDK's Span.record_exception makes them."""
+        import traceback
+
+        module = type(exception).__module__
+        qualname = type(exception).__qualname__
+        kind = f"{module}.{qualname}" if module and module != "builtins" else qualname
+        return {
+            "exception.type": kind,
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
