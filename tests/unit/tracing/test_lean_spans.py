@@ -24,12 +24,14 @@ from opentelemetry.trace.status import Status, StatusCode
 
 from observatory.core.tracing.lean import LeanSpan, LeanSpans
 from observatory.core.tracing.otel_spans import OtelSpans
+from observatory.core.tracing.sampling import PresetIds
 
 
 class Recorded:
-    def __init__(self, sampler: Sampler | None = None) -> None:
+    def __init__(self, sampler: Sampler | None = None, *, preset_ids: bool = False) -> None:
         self.exporter = InMemorySpanExporter()
-        self.provider = TracerProvider(sampler=sampler)
+        ids = PresetIds() if preset_ids else None  # as provider.py builds it
+        self.provider = TracerProvider(sampler=sampler, id_generator=ids)
         self.provider.add_span_processor(SimpleSpanProcessor(self.exporter))
         self.tracer = self.provider.get_tracer("tests")
 
@@ -61,7 +63,7 @@ REMOTE = SpanContext(
 def shown(span: ReadableSpan) -> dict[str, Any]:
     """What a trace viewer shows of a span, its own id and times aside."""
     assert span.context is not None
-    assert span.parent is not None
+    parent = span.parent
     return {
         "name": span.name,
         "kind": span.kind,
@@ -69,7 +71,7 @@ def shown(span: ReadableSpan) -> dict[str, Any]:
         "flags": int(span.context.trace_flags),
         "remote": span.context.is_remote,
         "state": span.context.trace_state.to_header(),
-        "parent": (span.parent.trace_id, span.parent.span_id, span.parent.is_remote),
+        "parent": None if parent is None else (parent.trace_id, parent.span_id, parent.is_remote),
         "attributes": dict(span.attributes or {}),
         "links": [(link.context.span_id, dict(link.attributes or {})) for link in span.links],
         "events": [
@@ -256,3 +258,42 @@ def test_a_recorded_but_unsampled_parent_gets_the_sdks_child() -> None:
         assert not isinstance(child, LeanSpan)
         assert not child.get_span_context().trace_flags.sampled
     assert record_only.finished() == []  # neither is sampled: nothing exported
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # a new trace
+        {b"traceparent": b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+        {
+            b"traceparent": b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
+            b"tracestate": b"vendor=x",
+        },
+    ],
+)
+def test_a_sampled_request_span_is_exported_as_the_sdk_exports_it(
+    headers: dict[bytes, bytes],
+) -> None:
+    shown_ways = []
+    for lean in (False, True):
+        memory = Recorded(ParentBased(ALWAYS_ON), preset_ids=True)
+        way = OtelSpans(memory.tracer)
+        assert way.lean is not None
+        if not lean:
+            way.lean = None  # the SDK's own way
+        with way.request("POST", headers, {"http.request.method": "POST"}) as answered:
+            assert isinstance(trace.get_current_span(), LeanSpan) is lean
+            answered("/jobs", 503)
+        (span,) = memory.finished()
+        shown_ways.append(shown(span))
+    sdk, lean_shown = shown_ways
+    if not headers:  # each way's new trace has its own random id
+        assert sdk.pop("trace") != lean_shown.pop("trace")
+    assert lean_shown == sdk
+    assert lean_shown["name"] == "POST /jobs"
+    assert lean_shown["status"] == (StatusCode.ERROR, None)
+    assert lean_shown["attributes"] == {
+        "http.request.method": "POST",
+        "http.route": "/jobs",
+        "http.response.status_code": 503,
+    }

@@ -24,13 +24,14 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
-from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
+from opentelemetry.sdk.trace.sampling import SamplingResult
+from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags, TraceState
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
 
@@ -39,6 +40,7 @@ _UNSET = Status(StatusCode.UNSET)
 _ALWAYS_ON = "AlwaysOnSampler"
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _RANDOM_SAMPLED = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+_NO_STATE = TraceState()
 
 
 def _children_always_sampled(description: str) -> bool:
@@ -73,7 +75,7 @@ class LeanSpan(trace.Span):
         spans: LeanSpans,
         name: str,
         context: SpanContext,
-        parent: SpanContext,
+        parent: SpanContext | None,
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
@@ -174,7 +176,6 @@ class LeanSpans:
             return None
         return cls(tracer)
 
-    @contextmanager
     def child(
         self,
         name: str,
@@ -182,15 +183,54 @@ class LeanSpans:
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link] = (),
-    ) -> Iterator[LeanSpan]:
+    ) -> AbstractContextManager[LeanSpan]:
         """A span child of the sampled `parent` (the caller checked `parent.trace_flags
         .sampled`), current while the block runs; `attributes` becomes the span's own."""
+        # the SDK's flags for a sampled child: sampled, and the parent's random-id bit
+        flags = _RANDOM_SAMPLED if parent.trace_flags.random_trace_id else _SAMPLED
+        return self._current(
+            name, parent.trace_id, flags, parent.trace_state, parent, kind, attributes, links
+        )
+
+    def decided(
+        self,
+        name: str,
+        trace_id: int,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        sampled: SamplingResult,
+    ) -> AbstractContextManager[LeanSpan]:
+        """A span the sampler already said yes to (`sampled`, asked about `trace_id`, with
+        `parent` or none: a new trace of random id), as the SDK would start it with that
+        answer: the answer's attributes and trace state."""
+        random_id = parent is None or parent.trace_flags.random_trace_id
+        return self._current(
+            name,
+            trace_id,
+            _RANDOM_SAMPLED if random_id else _SAMPLED,
+            sampled.trace_state or _NO_STATE,
+            parent,
+            kind,
+            dict(sampled.attributes or {}),
+            (),
+        )
+
+    @contextmanager
+    def _current(
+        self,
+        name: str,
+        trace_id: int,
+        flags: TraceFlags,
+        state: TraceState,
+        parent: SpanContext | None,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        links: Sequence[Link],
+    ) -> Iterator[LeanSpan]:
         span_id = self._span_id(64)
         while not span_id:  # the W3C spec's invalid id; one in 2^64
             span_id = self._span_id(64)
-        # the SDK's flags for a sampled child: sampled, and the parent's random-id bit
-        flags = _RANDOM_SAMPLED if parent.trace_flags.random_trace_id else _SAMPLED
-        context = SpanContext(parent.trace_id, span_id, False, flags, parent.trace_state)
+        context = SpanContext(trace_id, span_id, False, flags, state)
         span = LeanSpan(self, name, context, parent, kind, attributes, links)
         with trace.use_span(span, end_on_exit=True):
             yield span

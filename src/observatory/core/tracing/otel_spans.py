@@ -8,6 +8,7 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.trace import SpanKind, StatusCode
 
 from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, forwarding
@@ -46,7 +47,7 @@ class OtelSpans:
             if key in headers:
                 carrier[key.decode()] = headers[key].decode("latin-1")
         parent = PROPAGATOR.extract(carrier, getter=GETTER) if carrier else None
-        refused, trace_id = self.sampling.decide(method, parent, attributes)
+        refused, trace_id, sampled = self.sampling.decide(method, parent, attributes)
         if refused is not None:  # not sampled: no span; its work forwards `refused`
             token = UNSAMPLED.set(refused)
             try:
@@ -54,11 +55,21 @@ class OtelSpans:
             finally:
                 UNSAMPLED.reset(token)
             return
-        with preset(trace_id):  # only while the span starts: no task inherits it
-            span = self.tracer.start_span(
-                method, context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
+        if (
+            self.lean is not None
+            and sampled is not None
+            and sampled.result.decision is Decision.RECORD_AND_SAMPLE
+        ):
+            started: AbstractContextManager[trace.Span] = self.lean.decided(
+                method, sampled.trace_id, sampled.caller, SpanKind.SERVER, sampled.result
             )
-        with trace.use_span(span, end_on_exit=True):
+        else:
+            with preset(trace_id):  # only while the span starts: no task inherits it
+                span = self.tracer.start_span(
+                    method, context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
+                )
+            started = trace.use_span(span, end_on_exit=True)
+        with started as span:
 
             def answered(route: str, status: int) -> None:
                 span.update_name(f"{method} {route}")

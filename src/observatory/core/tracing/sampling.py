@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Tracer
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.trace.sampling import Decision, SamplingResult
 from opentelemetry.trace import SpanKind, TraceFlags
 
 _PRESET: ContextVar[int | None] = ContextVar("observatory_preset_trace_id", default=None)
@@ -60,6 +61,16 @@ def preset(trace_id: int | None) -> Iterator[None]:
         _PRESET.reset(token)
 
 
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """A sampler's answer other than DROP, and what it was asked about."""
+
+    result: SamplingResult
+    trace_id: int
+    caller: trace.SpanContext | None
+    """The caller's span context (a `traceparent` the request came with), or None."""
+
+
 class RootSampling:
     """The sampler's decision for a SERVER span, made before starting it.
 
@@ -75,14 +86,16 @@ class RootSampling:
 
     def decide(
         self, name: str, parent: Context | None, attributes: Mapping[str, Any]
-    ) -> tuple[dict[str, str] | None, int | None]:
-        """(headers of a refused span, None) when the sampler says no: the W3C headers
-        the request's work forwards, no span to start; (None, trace id to preset) for a
-        sampled new trace; (None, None) for a sampled child of `parent`, or a tracer
-        this cannot decide for."""
+    ) -> tuple[dict[str, str] | None, int | None, Sampled | None]:
+        """(headers of a refused span, None, None) when the sampler says no: the W3C
+        headers the request's work forwards, no span to start; (None, trace id to preset,
+        answer) for a sampled new trace; (None, None, answer) for a sampled child of
+        `parent`; (None, None, None) for a tracer this cannot decide for. The answer is
+        the sampler's (its attributes and trace state are the span's) with the trace id
+        and the caller's span context it was asked about."""
         tracer = self._tracer
         if tracer is None:
-            return None, None
+            return None, None, None
         caller = trace.get_current_span(parent).get_span_context() if parent else None
         if caller is not None and caller.is_valid:
             trace_id, flags = caller.trace_id, caller.trace_flags
@@ -91,10 +104,10 @@ class RootSampling:
             trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
         result = tracer.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
         if result.decision is not Decision.DROP:  # recorded (sampled or not): a span
-            return None, (trace_id if caller is None else None)
+            return None, (trace_id if caller is None else None), Sampled(result, trace_id, caller)
         not_sampled = flags & ~TraceFlags.SAMPLED
         span_id = tracer.id_generator.generate_span_id()
         headers = {"traceparent": f"00-{trace_id:032x}-{span_id:016x}-{not_sampled:02x}"}
         if result.trace_state:
             headers["tracestate"] = result.trace_state.to_header()
-        return headers, None
+        return headers, None, None
