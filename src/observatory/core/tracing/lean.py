@@ -5,16 +5,19 @@ validated one by one under a lock, a second `ReadableSpan` copied at the end, th
 layers of context managers); a job has four or more. Most of ours are children of a
 sampled span, which the default sampler (`parentbased_*`) records without asking anyone:
 for those, `LeanSpans` builds the span context itself, keeps attributes in a plain dict
-and hands one finished `ReadableSpan` to the tracer's span processors (about 4 µs). The
-exported span is the one the SDK would have exported: name, kind, parent, ids, links,
-attributes (cleaned and limited as the SDK does when one is not a plain value or there are
-too many), events, status and, when the block raises, the exception event and ERROR
-status (`trace.use_span` records them on any API span).
+and hands one finished `ReadableSpan` to the tracer's span processors (about 6 µs;
+`python -m benchmarks.span_cost` measures both ways). A sampled request span is started
+the same way from the sampler's answer (`decided`). The exported span is the one the SDK
+would have exported: name, kind, parent, ids, links, attributes (cleaned and limited as
+the SDK does when one is not a plain value or there are too many), events, status and,
+when the block raises, the exception event and ERROR status (`trace.use_span` records
+them on any API span).
 
-Anything else goes the standard way (`LeanSpans.of` answers None): a root span, a parent
-not sampled, a sampler that might say no to a sampled parent's child, a tracer that is not
-the SDK's. Processors get `on_end` only: the SDK's batch and simple processors do nothing
-on start, and they are the only ones provider.py installs.
+Anything else goes the standard way: a root span other than a sampled request's (a
+consumer batch of several traces), a parent not sampled, a sampler that might say no to
+a sampled parent's child, a tracer that is not the SDK's (`LeanSpans.of` answers None).
+Processors get `on_end` only: the SDK's batch and simple processors do nothing on start,
+and they are the only ones provider.py installs.
 
 Loaded only when tracing is on.
 """
