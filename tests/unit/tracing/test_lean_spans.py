@@ -79,6 +79,7 @@ def shown(span: ReadableSpan) -> dict[str, Any]:
             for e in span.events
         ],
         "status": (span.status.status_code, span.status.description),
+        "dropped": (span.dropped_attributes, span.dropped_links, span.dropped_events),
         "resource": dict(span.resource.attributes),
         "scope": span.instrumentation_scope,
     }
@@ -175,6 +176,25 @@ def test_values_the_sdk_would_clean_are_cleaned_the_same_way(
     assert "a" not in (lean.attributes or {})
     assert (lean.attributes or {})["list"] == (1, 2, 3)
     assert (lean.attributes or {})["long"] == "x" * 8
+
+
+def test_past_the_link_and_event_limits_the_newest_are_kept_as_the_sdk_keeps_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTEL_SPAN_LINK_COUNT_LIMIT", "2")
+    monkeypatch.setenv("OTEL_SPAN_EVENT_COUNT_LIMIT", "2")
+    limited = Recorded()
+    links = [Link(SpanContext(9, n, is_remote=True, trace_flags=TraceFlags(1))) for n in (1, 2, 3)]
+
+    def body(current: trace.Span) -> None:
+        for n in range(3):
+            current.add_event(f"event {n}")
+
+    sdk, lean = both_ways(limited, body, name="batch", kind=SpanKind.CONSUMER, links=links)
+    assert shown(lean) == shown(sdk)
+    assert [link.context.span_id for link in lean.links] == [2, 3]
+    assert [event.name for event in lean.events] == ["event 1", "event 2"]
+    assert (lean.dropped_links, lean.dropped_events) == (1, 1)
 
 
 def test_an_ended_span_changes_no_more_and_ok_is_final(recorded: Recorded) -> None:

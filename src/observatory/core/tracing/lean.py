@@ -34,6 +34,7 @@ from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
 from opentelemetry.sdk.trace.sampling import SamplingResult
+from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags, TraceState
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
@@ -115,8 +116,6 @@ class LeanSpan(trace.Span):
         if self._ended:
             return
         limits = self._spans.limits
-        if limits.max_events is not None and len(self._events) >= limits.max_events:
-            return
         cleaned = BoundedAttributes(
             limits.max_event_attributes,
             attributes,
@@ -249,9 +248,13 @@ class LeanSpans:
                 max_value_len=limits.max_span_attribute_length,
                 immutable=True,
             )
-        links = span._links
+        # past a count limit the SDK keeps the newest and counts the rest as dropped
+        links: Sequence[Link] = span._links
         if limits.max_links is not None and len(links) > limits.max_links:
-            links = links[: limits.max_links]
+            links = BoundedList.from_seq(limits.max_links, links)
+        events: Sequence[Event] = span._events
+        if limits.max_events is not None and len(events) > limits.max_events:
+            events = BoundedList.from_seq(limits.max_events, events)
         tracer = self.tracer
         tracer.span_processor.on_end(
             ReadableSpan(
@@ -260,7 +263,7 @@ class LeanSpans:
                 parent=span._parent,
                 resource=tracer.resource,
                 attributes=attributes,
-                events=span._events,
+                events=events,
                 links=links,
                 kind=span._kind,
                 status=span._status,
