@@ -24,8 +24,8 @@ Loaded only when tracing is on.
 
 from __future__ import annotations
 
-import random
 import time
+import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
@@ -167,7 +167,7 @@ class LeanSpans:
     def __init__(self, tracer: Tracer) -> None:
         self.tracer = tracer
         self.limits = SpanLimits()  # what the SDK's provider reads from OTEL_*_LIMIT too
-        self._span_id = random.getrandbits
+        self._span_id = tracer.id_generator.generate_span_id  # the provider's own ids
 
     @classmethod
     def of(cls, tracer: trace.Tracer) -> LeanSpans | None:
@@ -229,10 +229,7 @@ class LeanSpans:
         attributes: dict[str, Any],
         links: Sequence[Link],
     ) -> Iterator[LeanSpan]:
-        span_id = self._span_id(64)
-        while not span_id:  # the W3C spec's invalid id; one in 2^64
-            span_id = self._span_id(64)
-        context = SpanContext(trace_id, span_id, False, flags, state)
+        context = SpanContext(trace_id, self._span_id(), False, flags, state)
         span = LeanSpan(self, name, context, parent, kind, attributes, links)
         with trace.use_span(span, end_on_exit=True):
             yield span
@@ -291,8 +288,6 @@ class LeanSpans:
     @staticmethod
     def exception_attributes(exception: BaseException, escaped: bool) -> dict[str, str]:
         """The exception event's attributes, as the SDK's Span.record_exception makes them."""
-        import traceback
-
         module = type(exception).__module__
         qualname = type(exception).__qualname__
         kind = f"{module}.{qualname}" if module and module != "builtins" else qualname
