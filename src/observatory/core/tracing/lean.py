@@ -44,7 +44,6 @@ _UNSET = Status(StatusCode.UNSET)
 _ALWAYS_ON = "AlwaysOnSampler"
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _RANDOM_SAMPLED = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
-_NO_STATE = TraceState()
 
 
 def _children_always_sampled(description: str) -> bool:
@@ -210,7 +209,7 @@ class LeanSpans:
             name,
             trace_id,
             _RANDOM_SAMPLED if random_id else _SAMPLED,
-            sampled.trace_state or _NO_STATE,
+            sampled.trace_state,
             parent,
             kind,
             dict(sampled.attributes or {}),
@@ -223,13 +222,13 @@ class LeanSpans:
         name: str,
         trace_id: int,
         flags: TraceFlags,
-        state: TraceState,
+        state: TraceState | None,
         parent: SpanContext | None,
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
     ) -> Iterator[LeanSpan]:
-        context = SpanContext(trace_id, self._span_id(), False, flags, state)
+        context = SpanContext(trace_id, self._span_id(), False, flags, state)  # None: empty
         span = LeanSpan(self, name, context, parent, kind, attributes, links)
         with trace.use_span(span, end_on_exit=True):
             yield span

@@ -47,7 +47,7 @@ class OtelSpans:
             if key in headers:
                 carrier[key.decode()] = headers[key].decode("latin-1")
         parent = PROPAGATOR.extract(carrier, getter=GETTER) if carrier else None
-        refused, trace_id, sampled = self.sampling.decide(method, parent, attributes)
+        refused, sampled = self.sampling.decide(method, parent, attributes)
         if refused is not None:  # not sampled: no span; its work forwards `refused`
             token = UNSAMPLED.set(refused)
             try:
@@ -64,7 +64,8 @@ class OtelSpans:
                 method, sampled.trace_id, sampled.caller, SpanKind.SERVER, sampled.result
             )
         else:
-            with preset(trace_id):  # only while the span starts: no task inherits it
+            # the decided id, only while the span starts: no task inherits it
+            with preset(None if sampled is None else sampled.new_trace):
                 span = self.tracer.start_span(
                     method, context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
                 )

@@ -70,6 +70,11 @@ class Sampled:
     caller: trace.SpanContext | None
     """The caller's span context (a `traceparent` the request came with), or None."""
 
+    @property
+    def new_trace(self) -> int | None:
+        """The trace id a root span must take (None: the caller's trace goes on)."""
+        return self.trace_id if self.caller is None else None
+
 
 class RootSampling:
     """The sampler's decision for a SERVER span, made before starting it.
@@ -86,16 +91,14 @@ class RootSampling:
 
     def decide(
         self, name: str, parent: Context | None, attributes: Mapping[str, Any]
-    ) -> tuple[dict[str, str] | None, int | None, Sampled | None]:
-        """(headers of a refused span, None, None) when the sampler says no: the W3C
-        headers the request's work forwards, no span to start; (None, trace id to preset,
-        answer) for a sampled new trace; (None, None, answer) for a sampled child of
-        `parent`; (None, None, None) for a tracer this cannot decide for. The answer is
-        the sampler's (its attributes and trace state are the span's) with the trace id
-        and the caller's span context it was asked about."""
+    ) -> tuple[dict[str, str] | None, Sampled | None]:
+        """(headers of a refused span, None) when the sampler says no: the W3C headers
+        the request's work forwards, no span to start; (None, answer) when it records
+        one (the answer's attributes and trace state are the span's, `new_trace` the id
+        to preset for a new trace); (None, None) for a tracer this cannot decide for."""
         tracer = self._tracer
         if tracer is None:
-            return None, None, None
+            return None, None
         caller = trace.get_current_span(parent).get_span_context() if parent else None
         if caller is not None and caller.is_valid:
             trace_id, flags = caller.trace_id, caller.trace_flags
@@ -104,10 +107,10 @@ class RootSampling:
             trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
         result = tracer.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
         if result.decision is not Decision.DROP:  # recorded (sampled or not): a span
-            return None, (trace_id if caller is None else None), Sampled(result, trace_id, caller)
+            return None, Sampled(result, trace_id, caller)
         not_sampled = flags & ~TraceFlags.SAMPLED
         span_id = tracer.id_generator.generate_span_id()
         headers = {"traceparent": f"00-{trace_id:032x}-{span_id:016x}-{not_sampled:02x}"}
         if result.trace_state:
             headers["tracestate"] = result.trace_state.to_header()
-        return headers, None, None
+        return headers, None
