@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from types import TracebackType
 from typing import Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits, Tracer
@@ -160,6 +162,33 @@ class LeanSpan(trace.Span):
         self._spans.finish(self, end_time or time.time_ns())
 
 
+class _Current:
+    """`trace.use_span(span, end_on_exit=True)` in one layer instead of two generators:
+    `span` is current while the block runs; a block that raises an Exception leaves its
+    event and the ERROR status on the span (as use_span records them); the span ends."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(self, span: LeanSpan) -> None:
+        self._span = span
+
+    def __enter__(self) -> LeanSpan:
+        self._token = otel_context.attach(trace.set_span_in_context(self._span))
+        return self._span
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        span = self._span
+        otel_context.detach(self._token)
+        try:
+            if isinstance(exc, Exception) and span.is_recording():
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        finally:
+            span.end()
+
+
 class LeanSpans:
     """Child spans of sampled parents for `tracer`'s processors (see module docstring)."""
 
@@ -216,7 +245,6 @@ class LeanSpans:
             (),
         )
 
-    @contextmanager
     def _current(
         self,
         name: str,
@@ -227,11 +255,9 @@ class LeanSpans:
         kind: SpanKind,
         attributes: dict[str, Any],
         links: Sequence[Link],
-    ) -> Iterator[LeanSpan]:
+    ) -> _Current:
         context = SpanContext(trace_id, self._span_id(), False, flags, state)  # None: empty
-        span = LeanSpan(self, name, context, parent, kind, attributes, links)
-        with trace.use_span(span, end_on_exit=True):
-            yield span
+        return _Current(LeanSpan(self, name, context, parent, kind, attributes, links))
 
     def finish(self, span: LeanSpan, end_time: int) -> None:
         """Hand the ended `span` to the processors as the SDK would have built it."""
