@@ -15,7 +15,14 @@ from tests.unit.tracing.scenarios import Spans, ids, linked, unsampled_parent
 from observatory.core.bus.port import Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.tracing import message_span
 from observatory.core.tracing import spans
-from observatory.core.tracing.bus import PROPAGATOR, OtelBusTracer, unsampled
+from observatory.core.tracing.bus import (
+    GETTER,
+    PROPAGATOR,
+    OtelBusTracer,
+    carried_by,
+    producer_context,
+    unsampled,
+)
 from observatory.core.tracing.otel_spans import OtelSpans
 
 pytestmark = pytest.mark.unit
@@ -148,3 +155,56 @@ def test_a_publish_under_an_unsampled_request_writes_its_context_and_no_span(
         "traceparent": f"00-{trace_id:032x}-{span_id:016x}-00",
     }
     assert memory.exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"traceparent": SAMPLED},
+        {"traceparent": SAMPLED.encode()},  # AMQP bytes
+        {"traceparent": NOT_SAMPLED},
+        {"traceparent": SAMPLED[:-2] + "03"},  # sampled + random-id flag
+        {"traceparent": SAMPLED[:-2] + "ff"},  # every flag bit kept
+        {"traceparent": "01" + SAMPLED[2:]},  # a later version
+        {"traceparent": "01" + SAMPLED[2:] + "-more"},  # a later version may add fields
+        {"traceparent": "fe" + SAMPLED[2:]},  # the pattern's fast way stops at ef
+        {"traceparent": "ff" + SAMPLED[2:]},  # invalid version
+        {"traceparent": SAMPLED + "-extra"},  # version 00 takes no more fields
+        {"traceparent": "  " + SAMPLED},  # spaces the propagator allows
+        {"traceparent": SAMPLED.upper()},
+        {"traceparent": f"00-{'0' * 32}-b7ad6b7169203331-01"},
+        {"traceparent": f"00-{TRACE}-{'0' * 16}-01"},
+        {"traceparent": SAMPLED, "tracestate": "vendor=x,other=y"},
+        {"traceparent": SAMPLED, "tracestate": "x" * 600},  # over the length limit
+        {"traceparent": SAMPLED[:-1]},
+        {"traceparent": 7},
+        {"tracestate": "vendor=x"},
+        {},
+    ],
+)
+def test_a_messages_producer_is_read_as_the_propagator_reads_it(
+    headers: Mapping[str, Any],
+) -> None:
+    """producer_context reads our own well-formed `traceparent` without the propagator;
+    whatever a message carries, the answer is the propagator's (None where it finds no
+    valid context)."""
+    standard = trace.get_current_span(PROPAGATOR.extract(headers, getter=GETTER))
+    expected = standard.get_span_context()
+    assert producer_context(headers) == (expected if expected.is_valid else None)
+
+
+@pytest.mark.parametrize("state", ["", "vendor=x"])
+def test_a_publish_carries_the_headers_the_propagator_would_write(state: str) -> None:
+    context = trace.SpanContext(
+        int(TRACE, 16),
+        0xB7AD6B7169203331,
+        False,
+        trace.TraceFlags(0x03),
+        trace.TraceState.from_header([state]) if state else None,
+    )
+    current = trace.set_span_in_context(trace.NonRecordingSpan(context))
+    written: dict[str, str] = {}
+    PROPAGATOR.inject(written, context=current)
+    assert carried_by(current) == written
+    assert written["traceparent"] == f"00-{TRACE}-b7ad6b7169203331-03"
+    assert carried_by(trace.set_span_in_context(trace.INVALID_SPAN)) == {}

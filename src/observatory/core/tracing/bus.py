@@ -23,7 +23,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, SpanKind, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from observatory.core.bus.port import BatchHandler, Delivery, Outgoing, Settlement
@@ -98,8 +98,28 @@ def _headers_of(context: trace.SpanContext) -> dict[str, str]:
     return found
 
 
+def carried_by(context: Context | None = None) -> dict[str, str]:
+    """The W3C headers of the span current in `context` (None: now), what the propagator
+    would inject: none outside a valid span."""
+    found = trace.get_current_span(context).get_span_context()
+    return _headers_of(found) if found.is_valid else {}
+
+
 def producer_context(headers: Mapping[str, Any]) -> trace.SpanContext | None:
-    """The producer's span context a message carries, or None."""
+    """The producer's span context a message carries, or None.
+
+    A well-formed `traceparent` alone, what our publishers write, is read here with one
+    precompiled match (the propagator compiles its pattern on every call); anything else
+    (a `tracestate`, leading spaces, versions from f0, a malformed value) goes to the
+    propagator, which answers for those as the W3C rules say."""
+    if "tracestate" not in headers:
+        parent = _text(headers.get("traceparent"))
+        if parent is None:
+            return None
+        found = _TRACEPARENT.fullmatch(parent)
+        if found is not None and found[1] != _ZERO_TRACE and found[2] != _ZERO_SPAN:
+            flags = TraceFlags(int(parent[-2:], 16))
+            return trace.SpanContext(int(found[1], 16), int(found[2], 16), True, flags)
     context = trace.get_current_span(PROPAGATOR.extract(headers, getter=GETTER)).get_span_context()
     return context if context.is_valid else None
 
@@ -137,13 +157,6 @@ class OtelBusTracer:
         return self.tracer.start_as_current_span(
             name, context=context, kind=kind, links=links, attributes=attributes
         )
-
-    @staticmethod
-    def _carrier() -> dict[str, str]:
-        """The current span's trace-context headers (formatted once per publish)."""
-        carrier: dict[str, str] = {}
-        PROPAGATOR.inject(carrier)
-        return carrier
 
     @staticmethod
     def _unsampled_carrier() -> Mapping[str, str] | None:
@@ -194,7 +207,7 @@ class OtelBusTracer:
         else:
             attributes[BATCH_COUNT] = len(messages)
         with self._started(f"publish {destination}", SpanKind.PRODUCER, attributes):
-            yield self._carrying(messages, self._carrier())
+            yield self._carrying(messages, carried_by())
 
     @contextmanager
     def scheduling(self, queue: str, headers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -204,7 +217,7 @@ class OtelBusTracer:
             return
         attributes = {SYSTEM: self.system, OPERATION: "publish", DESTINATION: queue}
         with self._started(f"publish {queue}", SpanKind.PRODUCER, attributes):
-            yield self._with(headers, self._carrier())
+            yield self._with(headers, carried_by())
 
     def consuming(self, queue: str, handler: BatchHandler) -> BatchHandler:
         async def traced(batch: Sequence[Delivery]) -> Sequence[Settlement]:

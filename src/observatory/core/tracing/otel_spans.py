@@ -11,7 +11,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.trace import SpanKind, StatusCode
 
-from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, forwarding
+from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, carried_by, forwarding
 from observatory.core.tracing.lean import LeanSpans
 from observatory.core.tracing.sampling import RootSampling, preset
 from observatory.core.tracing.spans import NOTHING, Answered, Attributes, unheard
@@ -110,9 +110,7 @@ class OtelSpans:
         if isinstance(context, _Unsampled):
             return dict(context.headers)
         assert isinstance(context, otel_context.Context)  # what capture() returned
-        found: dict[str, str] = {}
-        PROPAGATOR.inject(found, context=context)
-        return found
+        return carried_by(context)
 
     def attach(self, context: object) -> AbstractContextManager[None]:
         if isinstance(context, _Unsampled):
