@@ -13,7 +13,12 @@ from observatory.core.errors import ConfigurationError
 from observatory.core.settings import HttpSettings, TracingSettings, load_backends
 from observatory.core.telemetry import configure_logging
 from observatory.core.tracing.facade import Tracing
-from observatory.interfaces.cli.servers import make_server, stop_on_signals
+from observatory.interfaces.cli.servers import (
+    make_server,
+    settle_collector,
+    stop_on_signals,
+    wait_started,
+)
 from observatory.interfaces.cli.services import NAMES, Wiring, build
 
 
@@ -40,7 +45,10 @@ async def run_serve(args: argparse.Namespace) -> int:
         built = build(args.service, Wiring(http=http, adapters=adapters, access=access))
         server = make_server(built.app, built.port, http=http)
         stop_on_signals([server], asyncio.Event())
-        await server.serve()
+        serving = asyncio.create_task(server.serve(), name=f"serve-{args.service}")
+        if await wait_started(server, serving):
+            settle_collector()
+        await serving
         return 0 if server.started else 1
     finally:
         tracing.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import signal
 import socket
@@ -92,3 +93,22 @@ async def wait_started(
             return False
         await asyncio.sleep(0.02)
     return True
+
+
+YOUNG_OBJECTS = 10_000
+"""How many more container objects than were freed make the collector run (default 700)."""
+
+
+def settle_collector() -> None:
+    """Once the services listen: the garbage collector stops walking what lives anyway.
+
+    Flat out, the collector took 14 % of the gateway's CPU and 10 % of the processor's
+    (19 % and 15 % traced, whose spans wait seconds for export): a pass over the youngest
+    objects every 700 allocations caught the objects of requests in flight, which refcounting
+    frees anyway a moment later, and each full pass (~70 ms) walked the modules, apps,
+    routes and schemas made at startup again. What startup made is frozen after one last
+    collection (never walked again), and the youngest generation is collected after
+    `YOUNG_OBJECTS`: cycles are still found, and in-flight work is mostly gone before then."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])

@@ -14,7 +14,13 @@ from observatory.core.settings import Backends, HttpSettings, TracingSettings, l
 from observatory.core.telemetry import configure_logging
 from observatory.core.tracing.facade import Tracing
 from observatory.interfaces.cli.progress import Progress
-from observatory.interfaces.cli.servers import make_server, port_free, stop_on_signals, wait_started
+from observatory.interfaces.cli.servers import (
+    make_server,
+    port_free,
+    settle_collector,
+    stop_on_signals,
+    wait_started,
+)
 from observatory.interfaces.cli.services import SERVICES, Links, Wiring
 from observatory.interfaces.cli.settings import CliSettings
 
@@ -142,6 +148,7 @@ async def _run_servers(progress: Progress, wiring: Wiring, stack: ObservabilityS
                 progress.step(b.name, "error", f"{b.name} did not start on port {b.port}")
                 return 1
             progress.step(b.name, "complete", f"listening on http://{http.host}:{b.port}")
+        settle_collector()
         urls = service_urls({b.name: b.port for b in built}, http.host)
         progress.ready({**urls, **(stack.urls if stack else {})})
         await asyncio.gather(*tasks)
