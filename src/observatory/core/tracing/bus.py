@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from typing import Any
 
@@ -187,14 +187,18 @@ class OtelBusTracer:
             for m in messages
         ]
 
-    @contextmanager
     def publishing(
         self, destination: str, messages: Sequence[Outgoing]
-    ) -> Iterator[Sequence[Outgoing]]:
+    ) -> AbstractContextManager[Sequence[Outgoing]]:
         carried = self._unsampled_carrier()
         if carried is not None:  # no span: the trace is not sampled
-            yield self._carrying(messages, carried)
-            return
+            return nullcontext(self._carrying(messages, carried))
+        return self._publish_span(destination, messages)
+
+    @contextmanager
+    def _publish_span(
+        self, destination: str, messages: Sequence[Outgoing]
+    ) -> Iterator[Sequence[Outgoing]]:
         attributes: dict[str, Any] = {
             SYSTEM: self.system,
             OPERATION: "publish",
@@ -209,12 +213,16 @@ class OtelBusTracer:
         with self._started(f"publish {destination}", SpanKind.PRODUCER, attributes):
             yield self._carrying(messages, carried_by())
 
-    @contextmanager
-    def scheduling(self, queue: str, headers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    def scheduling(
+        self, queue: str, headers: Mapping[str, Any]
+    ) -> AbstractContextManager[Mapping[str, Any]]:
         carried = self._unsampled_carrier()
         if carried is not None:
-            yield self._with(headers, carried)
-            return
+            return nullcontext(self._with(headers, carried))
+        return self._schedule_span(queue, headers)
+
+    @contextmanager
+    def _schedule_span(self, queue: str, headers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         attributes = {SYSTEM: self.system, OPERATION: "publish", DESTINATION: queue}
         with self._started(f"publish {queue}", SpanKind.PRODUCER, attributes):
             yield self._with(headers, carried_by())
@@ -277,15 +285,12 @@ class OtelBusTracer:
         finally:
             ACTIVE.reset(token)
 
-    @contextmanager
     def message(
         self, delivery: Delivery, *, message_id: str | None, attributes: Attributes
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[Any]:
         carried = unsampled(delivery.headers)
         if carried is not None:  # no span; what its work publishes carries its headers on
-            with forwarding(carried):
-                yield
-            return
+            return forwarding(carried)
         batch = trace.get_current_span().get_span_context()
         producer = producer_context(delivery.headers)
         span_attributes: dict[str, Any] = {
@@ -296,26 +301,32 @@ class OtelBusTracer:
         }
         if message_id:
             span_attributes[MESSAGE_ID] = message_id
-        with self._started(
+        return self._started(
             f"process {delivery.queue} message",
             SpanKind.CONSUMER,
             span_attributes,
             producer,  # None: the batch's child (a message that carries no trace)
             [Link(batch)] if batch.is_valid else [],
-        ):
-            yield
+        )
 
 
-@contextmanager
-def forwarding(carried: Mapping[str, str]) -> Iterator[None]:
+class forwarding:
     """Run a block as the work of an unsampled message whose trace headers are
     `carried`: no span is current in it (not even a sampled batch's), and what it
-    publishes or schedules carries `carried` on."""
-    token = UNSAMPLED.set(carried)
-    detached = otel_context.attach(Context()) if trace.get_current_span().is_recording() else None
-    try:
-        yield
-    finally:
-        if detached is not None:
-            otel_context.detach(detached)
-        UNSAMPLED.reset(token)
+    publishes or schedules carries `carried` on. (A class, not a generator: one per
+    unsampled message.)"""
+
+    __slots__ = ("_carried", "_detached", "_token")
+
+    def __init__(self, carried: Mapping[str, str]) -> None:
+        self._carried = carried
+
+    def __enter__(self) -> None:
+        self._token = UNSAMPLED.set(self._carried)
+        recording = trace.get_current_span().is_recording()
+        self._detached = otel_context.attach(Context()) if recording else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._detached is not None:
+            otel_context.detach(self._detached)
+        UNSAMPLED.reset(self._token)
