@@ -112,3 +112,12 @@ def settle_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+
+
+async def settle_when_started(server: uvicorn.Server) -> None:
+    """`settle_collector()` once `server` listens (cancel it if the server stops first)."""
+    while True:  # uvicorn says it started only by this flag
+        await asyncio.sleep(0.02)
+        if server.started:
+            settle_collector()
+            return
