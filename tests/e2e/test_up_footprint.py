@@ -1,23 +1,26 @@
 """`odto up` on the embedded profile loads only what it runs: no client library of a real
 backend (their drivers are imported only when their URL is set), and not the other
-commands of the CLI. This is part of how it stays within its resident-memory target."""
+commands of the CLI. This is part of how it stays within its resident-memory target. And
+once it listens, its garbage collector is settled (interfaces/cli/servers.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.system import BACKEND_VARS, free_port
 
+from observatory.interfaces.cli.servers import YOUNG_OBJECTS
 from observatory.interfaces.cli.services import NAMES
 
 # Runs `odto up` in-process (the CLI's own entry point) and, beside it, a thread that waits
 # for a job to go through and then writes the modules the process has loaded.
 PROBE = """
-import json, os, sys, threading, urllib.request
+import gc, json, os, sys, threading, urllib.request
 
 from observatory.interfaces.cli.main import main
 from tests.waiting import wait_until
@@ -46,7 +49,8 @@ def probe() -> None:
         pass  # the test names the status the job reached
     with open(os.environ["PROBE_OUT"], "w") as out:
         loaded = sorted(n for n, m in sys.modules.items() if m is not None)  # None: marked missing
-        json.dump({"status": seen["status"], "modules": loaded}, out)
+        collector = {"frozen": gc.get_freeze_count(), "young": gc.get_threshold()[0]}
+        json.dump({"status": seen["status"], "modules": loaded, "collector": collector}, out)
     os._exit(0)
 
 threading.Thread(target=probe, daemon=True).start()
@@ -89,3 +93,28 @@ def test_embedded_up_loads_no_real_backend_client_and_no_other_command(tmp_path:
     cli = {n for n in report["modules"] if n.startswith("observatory.interfaces.cli.")}
     for other in ("cluster", "gate", "load", "doctor", "purge", "observability"):
         assert f"observatory.interfaces.cli.{other}" not in cli
+    # once listening, what startup made is left out of later collections (servers.py)
+    assert report["collector"]["frozen"] > 10_000
+    assert report["collector"]["young"] == YOUNG_OBJECTS
+
+
+def test_serve_on_a_taken_port_exits_with_uvicorns_message(tmp_path: Path) -> None:
+    """A service that cannot listen says why in one line and exits non-zero: no traceback
+    (the collector's settling waits beside the server, never in its way)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in BACKEND_VARS}
+        env.update({"ODTO_DATA_DIR": str(tmp_path / "data"), "GATEWAY_PORT": str(port)})
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("odto")), "serve", "gateway"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert "address already in use" in done.stderr
+    assert "Traceback" not in done.stderr
