@@ -39,14 +39,19 @@ BATCH_COUNT = "messaging.batch.message_count"
 ROUTING_KEY = "messaging.rabbitmq.destination.routing_key"
 
 
+def _text(value: Any) -> str | None:
+    """A header as text (AMQP may hand strings over as bytes); None for anything else."""
+    if isinstance(value, bytes):
+        return value.decode("ascii", errors="replace")
+    return value if isinstance(value, str) else None
+
+
 class _HeaderGetter(Getter[Mapping[str, Any]]):
     """Reads trace headers from message headers (AMQP may hand strings over as bytes)."""
 
     def get(self, carrier: Mapping[str, Any], key: str) -> list[str] | None:
-        value = carrier.get(key)
-        if isinstance(value, bytes):
-            value = value.decode("ascii", errors="replace")
-        return [value] if isinstance(value, str) else None
+        value = _text(carrier.get(key))
+        return None if value is None else [value]
 
     def keys(self, carrier: Mapping[str, Any]) -> list[str]:
         return list(carrier)
@@ -64,10 +69,15 @@ UNSAMPLED: ContextVar[Mapping[str, str] | None] = ContextVar(
 """The trace headers of the unsampled message whose work is running, as they came."""
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, bytes):
-        return value.decode("ascii", errors="replace")
-    return value if isinstance(value, str) else None
+def _well_formed(parent: str | None) -> re.Match[str] | None:
+    """`parent` as a W3C `traceparent` in the form our publishers write (version below
+    f0, nothing before or after) naming a valid trace and span; None otherwise."""
+    if parent is None:
+        return None
+    found = _TRACEPARENT.fullmatch(parent)
+    if found is None or found[1] == _ZERO_TRACE or found[2] == _ZERO_SPAN:
+        return None
+    return found
 
 
 def unsampled(headers: Mapping[str, Any]) -> dict[str, str] | None:
@@ -75,12 +85,10 @@ def unsampled(headers: Mapping[str, Any]) -> dict[str, str] | None:
     None for a sampled one, one without, or one whose `traceparent` is not valid (those
     go the standard way: extracted, and a new trace started where none is valid)."""
     parent = _text(headers.get("traceparent"))
-    if parent is None:
+    found = _well_formed(parent)
+    if found is None or found[3] in _ODD:
         return None
-    found = _TRACEPARENT.fullmatch(parent)
-    if found is None or found[3] in _ODD or found[1] == _ZERO_TRACE or found[2] == _ZERO_SPAN:
-        return None
-    carried = {"traceparent": parent}
+    carried = {"traceparent": found[0]}
     state = _text(headers.get("tracestate"))
     if state:
         carried["tracestate"] = state
@@ -116,8 +124,8 @@ def producer_context(headers: Mapping[str, Any]) -> trace.SpanContext | None:
         parent = _text(headers.get("traceparent"))
         if parent is None:
             return None
-        found = _TRACEPARENT.fullmatch(parent)
-        if found is not None and found[1] != _ZERO_TRACE and found[2] != _ZERO_SPAN:
+        found = _well_formed(parent)
+        if found is not None:
             flags = TraceFlags(int(parent[-2:], 16))
             return trace.SpanContext(int(found[1], 16), int(found[2], 16), True, flags)
     context = trace.get_current_span(PROPAGATOR.extract(headers, getter=GETTER)).get_span_context()

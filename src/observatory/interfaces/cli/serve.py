@@ -13,7 +13,7 @@ from observatory.core.errors import ConfigurationError
 from observatory.core.settings import HttpSettings, TracingSettings, load_backends
 from observatory.core.telemetry import configure_logging
 from observatory.core.tracing.facade import Tracing
-from observatory.interfaces.cli.servers import make_server, settle_when_started, stop_on_signals
+from observatory.interfaces.cli.servers import make_server, settle_collector, stop_on_signals
 from observatory.interfaces.cli.services import NAMES, Wiring, build
 
 
@@ -38,14 +38,9 @@ async def run_serve(args: argparse.Namespace) -> int:
     try:
         adapters = Adapters(backends, tracing)
         built = build(args.service, Wiring(http=http, adapters=adapters, access=access))
-        server = make_server(built.app, built.port, http=http)
+        server = make_server(built.app, built.port, http=http, on_started=settle_collector)
         stop_on_signals([server], asyncio.Event())
-        # serve() itself stays awaited here: a failed start exits with uvicorn's message
-        settling = asyncio.create_task(settle_when_started(server))
-        try:
-            await server.serve()
-        finally:
-            settling.cancel()
+        await server.serve()
         return 0 if server.started else 1
     finally:
         tracing.shutdown()

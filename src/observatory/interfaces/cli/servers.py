@@ -8,7 +8,7 @@ import gc
 import random
 import signal
 import socket
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -17,14 +17,32 @@ from observatory.core.settings import HttpSettings
 
 
 class QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to us."""
+    """A uvicorn server that leaves signal handling to us and, once it listens, calls
+    `on_started` (if given)."""
+
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__(config)
+        self._on_started = on_started
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
 
-def make_server(app: ASGIApp, port: int, *, http: HttpSettings | None = None) -> QuietServer:
+
+def make_server(
+    app: ASGIApp,
+    port: int,
+    *,
+    http: HttpSettings | None = None,
+    on_started: Callable[[], None] | None = None,
+) -> QuietServer:
     http = http or HttpSettings()
     config = uvicorn.Config(
         app,
@@ -36,7 +54,7 @@ def make_server(app: ASGIApp, port: int, *, http: HttpSettings | None = None) ->
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    return QuietServer(config)
+    return QuietServer(config, on_started)
 
 
 LISTEN_PORTS = range(20000, 32768)
@@ -112,12 +130,3 @@ def settle_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
-
-
-async def settle_when_started(server: uvicorn.Server) -> None:
-    """`settle_collector()` once `server` listens (cancel it if the server stops first)."""
-    while True:  # uvicorn says it started only by this flag
-        await asyncio.sleep(0.02)
-        if server.started:
-            settle_collector()
-            return
