@@ -136,6 +136,7 @@ class LoadResult:
     expect: int = 202  # the status that counts as success (202 accepted, 200 for GETs)
     accepted: int = 0  # answers with `expect` so far
     paused: float = 0.0  # seconds the backlog gate held sending
+    gate_errors: int = 0  # backlog polls that failed (the gate kept its last state)
     max_lag: float = 0.0  # worst lateness of an open-loop send against its schedule
     aborted_at: float | None = None  # open loop stopped here: the backlog grew too large
 
@@ -194,6 +195,9 @@ def meta_job_body(result: LoadResult, due: float) -> bytes:
     )
 
 
+GIVE_UP = 50  # backlog polls failed in a row (~5 s) before the gate stops watching
+
+
 class Gate:
     """Pauses senders while `backlog()` exceeds `limit` (polled every 0.1 s)."""
 
@@ -207,8 +211,19 @@ class Gate:
     async def _watch(self) -> None:
         assert self.backlog is not None
         closed_at = 0.0
+        failed = 0
         while True:
-            over = await self.backlog(self.result) > self.limit
+            try:
+                over = await self.backlog(self.result) > self.limit
+            except Exception:  # e.g. a dropped Redis connection: keep the last state, poll
+                self.result.gate_errors += 1  # again, and say so in the figures; after
+                failed += 1  # GIVE_UP failures in a row, open for good (never hang senders)
+                if failed >= GIVE_UP:
+                    self.open.set()
+                    return
+                await asyncio.sleep(0.1)
+                continue
+            failed = 0
             now = time.monotonic()
             if over and self.open.is_set():
                 self.open.clear()

@@ -128,6 +128,7 @@ def http_figures(result: LoadResult, t0: float, t1: float) -> dict[str, Any]:
         "errorsAll": result.errors(),
         "generatorMaxLagMs": round(result.max_lag * 1000, 1),
         "pausedS": round(result.paused, 1),
+        "gateErrors": result.gate_errors,  # backlog polls that failed (0 in a clean run)
         # open loop stopped early, this many seconds after the start (warm-up included)
         "stoppedAfterS": None
         if result.aborted_at is None
