@@ -171,9 +171,17 @@ def _tracing_bar(tr: dict[str, Any] | None, verified: dict[str, Any]) -> dict[st
         return _not_run(figure)
     full, one = tr["lossPct"].get("traced 100 %"), tr["lossPct"].get("traced 1 %")
     ok = (verified.get("traced") or {}).get("ok") is not False
+    rounds, cpu = tr.get("rounds") or {}, tr.get("cpuCostPct") or {}
+    paired = [
+        f"{label[len('traced ') :]}: round mean {_fmt(r['mean'])} ± {_fmt(r['standardError'])} %,"
+        f" CPU/job {_signed(cpu.get(label))} %"
+        for label, r in rounds.items()
+    ]
     return {
         "figure": figure,
-        "measured": f"{_fmt(full)} % / {_fmt(one)} %" + ("" if ok else ", JOBS LOST"),
+        "measured": f"{_fmt(full)} % / {_fmt(one)} %"
+        + (f" ({'; '.join(paired)})" if paired else "")
+        + ("" if ok else ", JOBS LOST"),
         "firstBar": "<= 15 % at 100 %",
         "goal": "<= 15 % at 100 %, <= 3 % at 1 %",
         "first": _verdict(None if full is None else ok and full <= 15),
@@ -258,6 +266,10 @@ def _not_run(figure: str) -> dict[str, Any]:
         "first": "n/a",
         "goalMet": "-",
     }
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1f}"
 
 
 def _fmt(value: Any) -> str:

@@ -12,6 +12,8 @@ every later hop follows its decision.
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Callable
 from typing import Any
 
@@ -75,17 +77,57 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
                 trace_file.unlink(missing_ok=True)
             runs[label].append(figures)
     per_s = {label: median([r["jobsPerS"] for r in found]) for label, found in runs.items()}
-    base = per_s["untraced"]
-    loss = {
-        label: None if not base or value is None else round(100 * (1 - value / base), 1)
-        for label, value in per_s.items()
-        if label != "untraced"
-    }
+    cpu = {label: median([cpu_ms_per_job(r) for r in found]) for label, found in runs.items()}
     return {
         "exporter": EXPORTER,
         "sampler": "parentbased_traceidratio",
         "jobsPerS": per_s,
-        "lossPct": loss,
+        "lossPct": _against_untraced(per_s, lambda traced, base: 1 - traced / base),
+        "rounds": round_losses(runs),
+        "cpuMsPerJob": cpu,
+        "cpuCostPct": _against_untraced(cpu, lambda traced, base: traced / base - 1),
         "runs": runs,
         "verified": {"ok": verified},
     }
+
+
+def cpu_ms_per_job(run: dict[str, Any]) -> float | None:
+    """CPU of our services and the backends over the window, per job completed in it (ms):
+    what tracing adds per job, with less of the machine's weather than throughput."""
+    used = sum(run.get("cpu", {}).values()) + sum(run.get("backendCpu", {}).values())
+    jobs = run.get("jobsPerS")
+    return round(1000 * used / jobs, 3) if jobs else None
+
+
+def _against_untraced(
+    figures: dict[str, float | None], change: Callable[[float, float], float]
+) -> dict[str, float | None]:
+    base = figures["untraced"]
+    return {
+        label: None if not base or value is None else round(100 * change(value, base), 1)
+        for label, value in figures.items()
+        if label != "untraced"
+    }
+
+
+def round_losses(runs: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each round's own loss (its traced run against its untraced one, the pairs sharing
+    the round's weather): the losses, their mean with its standard error, their median."""
+    out: dict[str, dict[str, Any]] = {}
+    for label, found in runs.items():
+        if label == "untraced":
+            continue
+        pairs = zip(runs["untraced"], found, strict=False)
+        losses = [
+            round(100 * (1 - t["jobsPerS"] / u["jobsPerS"]), 1)
+            for u, t in pairs
+            if u.get("jobsPerS") and t.get("jobsPerS") is not None
+        ]
+        spread = statistics.stdev(losses) / math.sqrt(len(losses)) if len(losses) > 1 else None
+        out[label] = {
+            "losses": losses,
+            "mean": round(statistics.fmean(losses), 1) if losses else None,
+            "standardError": None if spread is None else round(spread, 1),
+            "median": median(losses),
+        }
+    return out

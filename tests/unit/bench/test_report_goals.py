@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from benchmarks import report
-from benchmarks.traced import SAMPLINGS, rotated
+from benchmarks.traced import SAMPLINGS, cpu_ms_per_job, rotated, round_losses
 
 
 def row(summary: dict[str, Any], starts: str) -> dict[str, Any]:
@@ -98,3 +98,44 @@ def test_the_tracing_rounds_turn_their_order() -> None:
     firsts = [rotated(SAMPLINGS, index)[0][0] for index in range(3)]
     assert sorted(firsts) == sorted(label for label, _ in SAMPLINGS)
     assert all(sorted(rotated(SAMPLINGS, i)) == sorted(SAMPLINGS) for i in range(5))
+
+
+def traced_run(jobs_per_s: float, cores: float) -> dict[str, Any]:
+    return {
+        "jobsPerS": jobs_per_s,
+        "cpu": {"gateway": cores / 2},
+        "backendCpu": {"rabbitmq": cores / 2},
+    }
+
+
+def test_tracing_cost_is_also_told_per_round_and_per_job_of_cpu() -> None:
+    """Each round's traced run is compared with that round's untraced one (mean ± standard
+    error of those losses), and CPU per job beside throughput; the verdict stays on the
+    medians' loss."""
+    runs = {
+        "untraced": [traced_run(1000, 2.0), traced_run(800, 2.0)],
+        "traced 100 %": [traced_run(900, 2.0), traced_run(680, 2.0)],
+        "traced 1 %": [traced_run(980, 2.0), traced_run(776, 2.0)],
+    }
+    rounds = round_losses(runs)
+    assert rounds["traced 100 %"]["losses"] == [10.0, 15.0]
+    assert rounds["traced 100 %"]["mean"] == 12.5
+    assert rounds["traced 100 %"]["standardError"] == 2.5
+    assert rounds["traced 1 %"]["losses"] == [2.0, 3.0]
+    assert cpu_ms_per_job(runs["untraced"][0]) == 2.0
+    assert cpu_ms_per_job({"jobsPerS": 0.0, "cpu": {}}) is None
+
+    summary = {
+        "traced": {
+            "lossPct": {"traced 100 %": 13.2, "traced 1 %": 2.6},
+            "rounds": rounds,
+            "cpuCostPct": {"traced 100 %": 14.0, "traced 1 %": -0.5},
+        },
+        "verified": {"traced": {"ok": True}},
+    }
+    bar = row(summary, "Tracing cost")
+    assert bar["measured"] == (
+        "13.2 % / 2.6 % (100 %: round mean 12.5 ± 2.5 %, CPU/job +14.0 %;"
+        " 1 %: round mean 2.5 ± 0.5 %, CPU/job -0.5 %)"
+    )
+    assert bar["goalMet"] == "PASS"
