@@ -77,7 +77,10 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
                 trace_file.unlink(missing_ok=True)
             runs[label].append(figures)
     per_s = {label: median([r["jobsPerS"] for r in found]) for label, found in runs.items()}
-    cpu = {label: median([cpu_ms_per_job(r) for r in found]) for label, found in runs.items()}
+    cpu = {
+        label: median([c for c in map(cpu_ms_per_job, found) if c is not None])
+        for label, found in runs.items()
+    }
     return {
         "exporter": EXPORTER,
         "sampler": "parentbased_traceidratio",
