@@ -60,6 +60,7 @@ sys.exit(main(["up"]))
 REAL_BACKEND_CLIENTS = ("asyncpg", "redis", "aio_pika", "aiormq", "pamqp", "pymongo", "psycopg")
 ONLY_FOR_INVALID_DOCUMENTS = "jsonschema"  # contracts/explain.py: about 10 MB, loaded on demand
 ONLY_FOR_THE_TUI = "rich"  # structlog would import it to draw exceptions: about 5 MB
+UNUSED = ("pygments", "pydantic.v1")  # httpx's own CLI; FastAPI's check for v1 models
 
 
 def test_embedded_up_loads_no_real_backend_client_and_no_other_command(tmp_path: Path) -> None:
@@ -90,6 +91,7 @@ def test_embedded_up_loads_no_real_backend_client_and_no_other_command(tmp_path:
     assert tops.isdisjoint(REAL_BACKEND_CLIENTS), sorted(tops & set(REAL_BACKEND_CLIENTS))
     assert ONLY_FOR_INVALID_DOCUMENTS not in tops  # every document of a valid job passed
     assert ONLY_FOR_THE_TUI not in tops
+    assert not [n for n in report["modules"] if n.startswith(UNUSED)], UNUSED
     cli = {n for n in report["modules"] if n.startswith("observatory.interfaces.cli.")}
     for other in ("cluster", "gate", "load", "doctor", "purge", "observability"):
         assert f"observatory.interfaces.cli.{other}" not in cli

@@ -28,13 +28,26 @@ COMMAND_MODULES = (
 SERVICE_COMMANDS = ("up", "serve")  # long-running services: plain log lines, no TUI
 
 
-def leave_out_rich() -> None:
-    """structlog imports `rich` when it is installed (it comes with the TUI) only to draw
-    exceptions in a terminal: about 5 MB of resident memory a service does not need.
-    Marked missing before structlog is first imported, structlog formats them as plain
-    text; nothing a service runs imports it otherwise."""
-    if "structlog" not in sys.modules:
-        sys.modules.setdefault("rich", None)  # type: ignore[arg-type]  # None marks a module missing
+# Modules a service process never runs, that a library would import anyway only to offer
+# something the services do not use. Marked missing before anything imports them, the
+# libraries take their fallbacks (each one checked: it catches the ImportError).
+LEFT_OUT = {
+    # structlog, to draw exceptions in a terminal (it comes with the TUI): ~5 MB resident
+    "rich": "structlog",
+    # httpx, for its own command line (httpx._main: click, pygments, rich): ~0.5 MB
+    "pygments": "httpx",
+    # FastAPI, to refuse pydantic v1 models while building routes (we have none): ~1.4 MB
+    "pydantic.v1": "fastapi",
+}
+
+
+def leave_out_unused() -> None:
+    """Mark LEFT_OUT's modules missing (None in sys.modules), each only while the library
+    that would import it has not been imported yet: a process that already has it keeps
+    what it has."""
+    for module, importer in LEFT_OUT.items():
+        if importer not in sys.modules:
+            sys.modules.setdefault(module, None)  # type: ignore[arg-type]  # None marks it missing
 
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -69,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = _command(argv)
     if command in SERVICE_COMMANDS:
-        leave_out_rich()
+        leave_out_unused()
     args = parser(command).parse_args(argv)
     use_fast_event_loop()
     try:
