@@ -21,7 +21,6 @@ from observatory.core.bus.declarations import QueueType
 from observatory.core.bus.rabbitmq import RabbitBus
 from observatory.core.bus.topology import JOBS_CREATED, Names
 
-
 pytestmark = pytest.mark.parametrize("queue_type", ["classic", "quorum"])
 
 
@@ -57,7 +56,11 @@ async def test_a_consumer_consumes_again_after_its_connection_is_cut(
     await collector.wait_for(1)
 
     proxy.cut()
-    await wait_until_async(lambda: not consumer._connected(), 10, message="the cut to be seen")
+
+    async def cut_seen() -> bool:
+        return not await consumer.ping()
+
+    await wait_until_async(cut_seen, 10, message="the cut to be seen")
     proxy.start()
     await publish(publisher, "job.created", b"after")
     await collector.wait_for(2, timeout=60)
