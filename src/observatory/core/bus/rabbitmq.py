@@ -64,6 +64,7 @@ log = structlog.get_logger("observatory.bus")
 
 BATCH_WINDOW = 0.002
 CANCEL_PAUSE = 1.0  # seconds before consuming again after the broker cancelled a consumer
+CANCEL_ATTEMPTS = 5  # tries to consume again (1 + 2 + 4 + 8 + 16 s of pauses), then a log
 
 
 SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
@@ -292,15 +293,33 @@ class RabbitBus:
         self._tasks.append(asyncio.create_task(self._consume_again(consumer, name)))
 
     async def _consume_again(self, consumer: _Consumer, name: str) -> None:
-        await asyncio.sleep(CANCEL_PAUSE)
-        try:
-            queue = await self._declare_queue(consumer.channel, name)
-            for routing_key in BINDINGS:  # a deleted queue took its bindings along
-                if name in self.names.bound_queues(routing_key):
-                    await queue.bind(self.names.exchange, routing_key)
-            await self._consume(consumer, name)
-        except (OSError, aio_pika.exceptions.AMQPError, TimeoutError, ConfigurationError) as exc:
-            log.warning("consumer not restored after a cancel", queue=name, error=str(exc))
+        """Up to CANCEL_ATTEMPTS tries, the pause doubling; none once the queue is consumed
+        again some other way (the channel reopened meanwhile)."""
+        for attempt in range(1, CANCEL_ATTEMPTS + 1):
+            await asyncio.sleep(CANCEL_PAUSE * 2 ** (attempt - 1))
+            if name in consumer.tags.values():
+                return
+            try:
+                await self._rebind_and_consume(consumer, name)
+                return
+            except ConfigurationError as exc:  # declared again with other arguments
+                log.warning("consumer not restored after a cancel", queue=name, error=str(exc))
+                return
+            except (OSError, aio_pika.exceptions.AMQPError, TimeoutError) as exc:
+                log.warning(
+                    "consumer not restored after a cancel",
+                    queue=name,
+                    error=type(exc).__name__,
+                    attempt=attempt,
+                    again=attempt < CANCEL_ATTEMPTS,
+                )
+
+    async def _rebind_and_consume(self, consumer: _Consumer, name: str) -> None:
+        queue = await self._declare_queue(consumer.channel, name)
+        for routing_key in BINDINGS:  # a deleted queue took its bindings along
+            if name in self.names.bound_queues(routing_key):
+                await queue.bind(self.names.exchange, routing_key)
+        await self._consume(consumer, name)
 
     async def _on_reconnect(self, *_: Any) -> None:
         """After a reconnect (to another node of a cluster, say), consume again on a new
