@@ -57,9 +57,13 @@ def parse_envelope(body: bytes) -> dict[str, Any]:
 
 
 def rejected(body: bytes, error: InvalidMessage, queue: str) -> Rejected:
+    """What the dead letter of `body` says: the message as JSON when it is JSON that can
+    be written again (orjson reads deeper nesting than it writes: a 300-deep array reads
+    but does not write), else as text, at most RAW_TEXT_LIMIT bytes of it."""
     try:
         original: Any = orjson.loads(body) if len(body) <= MAX_MESSAGE_BYTES else None
-    except orjson.JSONDecodeError:
+        orjson.dumps(original)
+    except (orjson.JSONDecodeError, TypeError):
         original = None
     if original is None:
         original = body[:RAW_TEXT_LIMIT].decode("utf-8", errors="replace")

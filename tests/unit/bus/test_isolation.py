@@ -115,3 +115,23 @@ async def test_a_message_that_keeps_failing_while_others_succeed_is_isolated() -
     }
     assert poison.seen[0][0] == b"sticky"
     assert "kept failing" in poison.seen[0][1]
+
+
+async def test_a_poison_handler_that_breaks_rejects_the_item_instead_of_retrying() -> None:
+    """If dead-lettering the isolated item itself fails (a defect), the item is rejected
+    as it came and the rest of its batch still proceeds: no batch goes back for good."""
+
+    async def broken(delivery: Delivery, reason: str) -> Outcome:
+        raise TypeError("Recursion limit reached")
+
+    isolating = Isolating(Handler(), broken)
+    outcomes = await isolating(items(b"ok-1", b"bad", b"ok-2"))
+    assert outcomes == [Outcome.ACK, Outcome.REJECT, Outcome.ACK]
+
+
+async def test_an_outage_while_poisoning_is_still_retried() -> None:
+    async def down(delivery: Delivery, reason: str) -> Outcome:
+        raise DependencyDown("bus", "connection refused")
+
+    with pytest.raises(DependencyDown):
+        await Isolating(Handler(), down)(items(b"bad"))

@@ -100,10 +100,27 @@ class Isolating:
         return outcomes
 
     async def _poisoned(self, delivery: Delivery, reason: str) -> Outcome:
+        """`poison`'s outcome for an isolated item. When `poison` itself breaks on it (a
+        defect: it could not even be dead-lettered), REJECT, logged with the message's
+        start: a quorum queue's broker dead-letters it as it came, a classic queue drops
+        it; either way it never sends its batch back for good. An outage while poisoning
+        is retried as any."""
         self._strikes.pop(_identity(delivery), None)
         log.warning("poison message isolated", queue=delivery.queue, reason=reason[:300])
         with message_span(delivery):  # its dead letter stays in the rejected message's trace
-            return await self.poison(delivery, reason)
+            try:
+                return await self.poison(delivery, reason)
+            except DependencyDown:
+                raise
+            except Exception as exc:
+                log.exception(
+                    "poison handling failed; message rejected as it came",
+                    queue=delivery.queue,
+                    error=_reason(exc),
+                    size=len(delivery.body),
+                    start=delivery.body[:200].decode("utf-8", errors="replace"),
+                )
+                return Outcome.REJECT
 
     def _strike(self, batch: Sequence[Delivery]) -> int:
         """Count a failure against each message; only failures with a success somewhere in
