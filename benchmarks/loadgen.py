@@ -210,12 +210,15 @@ class Gate:
 
     async def _watch(self) -> None:
         assert self.backlog is not None
+        task = asyncio.current_task()
         closed_at = 0.0
         failed = 0
         while True:
             try:
                 over = await self.backlog(self.result) > self.limit
             except Exception:  # e.g. a dropped Redis connection: keep the last state, poll
+                if task is not None and task.cancelling():  # our cancel, which the client
+                    return  # turned into its own error (redis-py: "Connection closed")
                 self.result.gate_errors += 1  # again, and say so in the figures; after
                 failed += 1  # GIVE_UP failures in a row, open for good (never hang senders)
                 if failed >= GIVE_UP:

@@ -46,14 +46,20 @@ async def proxied(
         await delete_rabbit_namespace(rabbitmq_url, namespace)
 
 
-async def test_a_consumer_consumes_again_after_its_connection_is_cut(
-    proxied: tuple[RabbitBus, RabbitBus, TcpProxy],
-) -> None:
-    consumer, publisher, proxy = proxied
+async def consuming(consumer: RabbitBus, publisher: RabbitBus) -> Collector:
+    """`consumer` consuming jobs.created, a first message (b"before") already received."""
     collector = Collector()
     await consumer.consume(JOBS_CREATED, collector, prefetch=10, batch_size=10)
     await publish(publisher, "job.created", b"before")
     await collector.wait_for(1)
+    return collector
+
+
+async def test_a_consumer_consumes_again_after_its_connection_is_cut(
+    proxied: tuple[RabbitBus, RabbitBus, TcpProxy],
+) -> None:
+    consumer, publisher, proxy = proxied
+    collector = await consuming(consumer, publisher)
 
     proxy.cut()
 
@@ -74,10 +80,7 @@ async def test_a_consumer_the_broker_cancels_consumes_again(
     proxied: tuple[RabbitBus, RabbitBus, TcpProxy], rabbitmq_url: str, namespace: str
 ) -> None:
     consumer, publisher, _ = proxied
-    collector = Collector()
-    await consumer.consume(JOBS_CREATED, collector, prefetch=10, batch_size=10)
-    await publish(publisher, "job.created", b"before")
-    await collector.wait_for(1)
+    collector = await consuming(consumer, publisher)
 
     queue = Names(namespace).q(JOBS_CREATED)
     connection = await aio_pika.connect(rabbitmq_url)

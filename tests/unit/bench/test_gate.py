@@ -56,3 +56,25 @@ async def test_a_gate_whose_polls_keep_failing_opens_for_good(
         await asyncio.sleep(0.3)
     assert result.gate_errors == 3
     assert calls == 4
+
+
+async def test_a_gate_cancelled_mid_poll_ends_even_if_the_client_swallows_the_cancel() -> None:
+    """redis-py answers a cancel during a read with its own ConnectionError; the gate
+    must still end when it is closed, not poll on for ever (a benchmark hung so)."""
+    polls = 0
+
+    async def backlog(_: LoadResult) -> int:
+        nonlocal polls
+        polls += 1
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            raise ConnectionError("Connection closed by server") from None
+        return 0
+
+    gate = Gate(backlog, 10, fresh())
+    with gate:
+        await asyncio.sleep(0.05)
+    assert gate._task is not None
+    await asyncio.wait_for(asyncio.shield(gate._task), 2)
+    assert polls == 1
