@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 MB_FIRST, MB_GOAL, UP_GOAL_MB = 250.0, 120.0, 100.0
@@ -15,9 +16,10 @@ LATENCY_GOAL = (500.0, 50.0)
 PENDING_FIRST_PCT, PENDING_GOAL_PCT = 10.0, 3.0
 
 
-def median(values: list[float]) -> float | None:
+def median(values: Sequence[float | None], digits: int = 1) -> float | None:
+    """The median of the values that are numbers, rounded to `digits`; None if none are."""
     clean = [v for v in values if v is not None and not math.isnan(v)]
-    return round(statistics.median(clean), 1) if clean else None
+    return round(statistics.median(clean), digits) if clean else None
 
 
 def variant_cost(

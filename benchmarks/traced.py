@@ -77,7 +77,7 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
                 trace_file.unlink(missing_ok=True)
             runs[label].append(figures)
     per_s = {label: median([r["jobsPerS"] for r in found]) for label, found in runs.items()}
-    cpu = {label: _median_ms([cpu_ms_per_job(r) for r in found]) for label, found in runs.items()}
+    cpu = {label: median([cpu_ms_per_job(r) for r in found], 3) for label, found in runs.items()}
     return {
         "exporter": EXPORTER,
         "sampler": "parentbased_traceidratio",
@@ -97,12 +97,6 @@ def cpu_ms_per_job(run: dict[str, Any]) -> float | None:
     used = sum(run.get("cpu", {}).values()) + sum(run.get("backendCpu", {}).values())
     jobs = run.get("jobsPerS")
     return round(1000 * used / jobs, 3) if jobs else None
-
-
-def _median_ms(values: list[float | None]) -> float | None:
-    """The median to the microsecond (report.median rounds to 0.1: too coarse for ms/job)."""
-    clean = [v for v in values if v is not None]
-    return round(statistics.median(clean), 3) if clean else None
 
 
 def _against_untraced(

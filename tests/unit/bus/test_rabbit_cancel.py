@@ -51,6 +51,8 @@ def cancelled(failures: int) -> tuple[RabbitBus, _Consumer, Broker, str]:
     bus = RabbitBus("amqp://127.0.0.1:1/", namespace="t")
     broker = Broker(failures)
     queue = bus.names.q(JOBS_CREATED)
+    # Broker fakes the aio-pika channel and the aiormq one under it in one small class;
+    # _Consumer's field is typed as aio-pika's full channel interface, which it is not.
     consumer = _Consumer(broker, {queue: _receive}, prefetch=10)  # type: ignore[arg-type]
     return bus, consumer, broker, queue
 
