@@ -69,6 +69,7 @@ def make_bus(backends: Backends, tracing: Tracing | None = None) -> Bus:
             tracer=tracing.bus("rabbitmq"),
             queue_type=backends.queue_type,
             delivery_limit=backends.queue_delivery_limit,
+            bundle_events=backends.event_bundles,
         )
     return EmbeddedBus(
         backends.data_dir / "bus.sqlite3",

@@ -69,6 +69,10 @@ class Backends(BaseSettings):
     )
     """With quorum queues: deliveries of one message before RabbitMQ dead-letters it."""
 
+    event_bundles: bool = Field(default=False, validation_alias="ODTO_EVENT_BUNDLES")
+    """RabbitMQ: the lifecycle events of one publish travel to their queue as one message
+    (core.bus.bundles; a proposal, off by default: docs/bundles.md)."""
+
     postgres_url: SecretStr | None = Field(default=None, validation_alias="POSTGRES_URL")
     """PostgreSQL URL of the job store; unset = SQLite in the data directory."""
 

@@ -38,6 +38,9 @@ class Broker:
     async def bind(self, exchange: str, routing_key: str) -> None:
         self.bound.append(routing_key)
 
+    async def basic_qos(self, **_: Any) -> None:
+        return None
+
     async def basic_consume(self, name: str, *_: Any, **__: Any) -> spec.Basic.ConsumeOk:
         self.consumed.append(name)
         return spec.Basic.ConsumeOk(consumer_tag=f"tag-{len(self.consumed)}")
@@ -53,7 +56,7 @@ def cancelled(failures: int) -> tuple[RabbitBus, _Consumer, Broker, str]:
     queue = bus.names.q(JOBS_CREATED)
     # Broker fakes the aio-pika channel and the aiormq one under it in one small class;
     # _Consumer's field is typed as aio-pika's full channel interface, which it is not.
-    consumer = _Consumer(broker, {queue: _receive}, prefetch=10)  # type: ignore[arg-type]
+    consumer = _Consumer(broker, {queue: _receive}, {queue: 10})  # type: ignore[arg-type]
     return bus, consumer, broker, queue
 
 

@@ -45,7 +45,7 @@ from aio_pika.abc import (
 )
 from aiormq.abc import DeliveredMessage
 
-from observatory.core.bus import amqp_wire
+from observatory.core.bus import amqp_wire, bundles
 from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
 from observatory.core.bus.declarations import (
     DEFAULT_DELIVERY_LIMIT,
@@ -53,7 +53,7 @@ from observatory.core.bus.declarations import (
     QueueType,
     mismatch,
 )
-from observatory.core.bus.port import BatchHandler, Outcome, Outgoing, queue_names
+from observatory.core.bus.port import BatchHandler, Delivery, Outcome, Outgoing, queue_names
 from observatory.core.bus.publishing import Publisher
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, DEAD_LETTERS, Names
@@ -64,6 +64,7 @@ log = structlog.get_logger("observatory.bus")
 
 BATCH_WINDOW = 0.002
 CANCEL_PAUSE = 1.0  # seconds before consuming again after the broker cancelled a consumer
+BUNDLE_PREFETCH = 8  # messages in flight from a queue of event bundles (bundles.py)
 CANCEL_ATTEMPTS = 5  # tries to consume again (1 + 2 + 4 + 8 + 16 s of pauses), then a log
 
 
@@ -101,12 +102,12 @@ Receiver = Callable[[DeliveredMessage], Awaitable[None]]
 @dataclass(slots=True)
 class _Consumer:
     """One consume() call: its channel (replaced after a reconnect that lost it), its
-    queues' receivers and its prefetch; the AMQP channel it consumes on now, and which
+    queues' receivers and each queue's prefetch; the AMQP channel it consumes on now, and which
     queue each of its subscriptions there (consumer tags) is for."""
 
     channel: AbstractChannel
     receivers: dict[str, Receiver]
-    prefetch: int
+    prefetches: dict[str, int]
     underlay: aiormq.abc.AbstractChannel | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -122,10 +123,12 @@ class RabbitBus:
         tracer: BusTracer | None = None,
         queue_type: QueueType = "classic",
         delivery_limit: int = DEFAULT_DELIVERY_LIMIT,
+        bundle_events: bool = False,
     ) -> None:
         self.names = Names(namespace)
         self.declarations = Declarations(queue_type, self.names.exchange, delivery_limit)
         self._tracer = tracer  # None: tracing off (core.bus.tracing)
+        self._bundle = bundle_events  # lifecycle events of one publish per queue (bundles.py)
         self._url = url
         self._connection: AbstractRobustConnection | None = None
         self._publisher = Publisher(
@@ -185,11 +188,15 @@ class RabbitBus:
             raise mismatch(name, self.declarations.queue_type, str(exc)) from exc
 
     async def publish_many(self, messages: Sequence[Outgoing]) -> None:
-        """Every publish queued at once, every confirm awaited (publishing.py)."""
+        """Every publish queued at once, every confirm awaited (publishing.py); with
+        bundles on, the lifecycle events of each queue in one message (bundles.py)."""
         if self._tracer is not None:
             with self._tracer.publishing(self.names.exchange, messages) as traced:
-                return await self._publisher.publish(traced)
-        return await self._publisher.publish(messages)
+                return await self._publisher.publish(self._joined(traced))
+        return await self._publisher.publish(self._joined(messages))
+
+    def _joined(self, messages: Sequence[Outgoing]) -> Sequence[Outgoing]:
+        return bundles.join(messages) if self._bundle and len(messages) > 1 else messages
 
     async def schedule(
         self, queue: str, body: bytes, headers: Mapping[str, Any], delay: float
@@ -213,7 +220,7 @@ class RabbitBus:
         traced = handler if self._tracer is None else self._tracer.consuming(label, handler)
         runner = ConsumerRunner(label, traced, prefetch=prefetch)
         self._runners.append(runner)
-        buffer: list[RabbitDelivery] = []
+        buffer: list[Delivery] = []
         arrived = asyncio.Event()
         trackers: list[AckTracker] = []
         self._trackers.append(trackers)
@@ -225,9 +232,14 @@ class RabbitBus:
                     tracker = AckTracker(message.channel)  # a new channel after a reconnect
                     trackers.append(tracker)
                     del trackers[:-16]  # old channels' trackers only serve their stragglers
-                buffer.append(RabbitDelivery.of(message, name, tracker))
+                before = len(buffer)
+                delivery = RabbitDelivery.of(message, name, tracker)
+                if bundles.PARTS_HEADER in delivery.headers:  # one delivery per event
+                    buffer.extend(bundles.split(delivery))
+                else:
+                    buffer.append(delivery)
                 arrived.set()
-                if len(buffer) == batch_size:  # a full batch need not wait for a busy one
+                if before < batch_size <= len(buffer):  # a full batch need not wait
                     await runner.wake()
 
             return on_message
@@ -245,7 +257,8 @@ class RabbitBus:
                 runner.submit(batch)
 
         self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{label}"))
-        consumer = _Consumer(channel, {name: receiver(name) for name in names}, prefetch)
+        receivers = {name: receiver(name) for name in names}
+        consumer = _Consumer(channel, receivers, self._prefetches(names, prefetch))
         self._consumers.append(consumer)
         await self._subscribe(consumer, declare=True)
 
@@ -255,8 +268,7 @@ class RabbitBus:
         reopened has done both itself), and again whenever that channel reopens."""
         channel = consumer.channel
         if declare:
-            per_queue = max(1, consumer.prefetch // len(consumer.receivers))
-            await channel.set_qos(prefetch_count=per_queue)
+            await channel.set_qos(prefetch_count=min(consumer.prefetches.values()))
             for name in consumer.receivers:
                 await self._declare_queue(channel, name)
             if isinstance(channel, AbstractRobustChannel):
@@ -270,8 +282,24 @@ class RabbitBus:
             consumer.underlay, consumer.tags = underlay, {}
             underlay.on_consumer_cancel_callbacks.add(partial(self._on_cancel, consumer))
         receiver: Any = consumer.receivers[name]  # typed Awaitable, aiormq says Coroutine
+        # the prefetch of the consumer that follows (RabbitMQ's per-consumer qos)
+        await underlay.basic_qos(prefetch_count=consumer.prefetches[name])
         ok = await underlay.basic_consume(name, receiver, no_ack=False)
         consumer.tags[str(ok.consumer_tag)] = name
+
+    def _prefetches(self, names: Sequence[str], prefetch: int) -> dict[str, int]:
+        """Each queue's share of `prefetch`: an equal one, except that with bundles on a
+        queue of bundles takes BUNDLE_PREFETCH messages (each holds many events) and the
+        others share the rest. Without that, a consumer reading job.created copies beside
+        bundles of later events (the metrics engine) would hold far more of the later
+        events than of the job.created they wait for, and put most of them back."""
+        bundled = {n for n in names if self._bundle and self._carries_bundles(n)}
+        plain = [n for n in names if n not in bundled]
+        share = max(1, prefetch // max(1, len(plain)))
+        return {n: BUNDLE_PREFETCH if n in bundled else share for n in names}
+
+    def _carries_bundles(self, queue: str) -> bool:
+        return any(queue in self.names.bound_queues(key) for key in bundles.BUNDLED_KEYS)
 
     async def _on_reopen(self, consumer: _Consumer, channel: Any) -> None:
         """A robust channel reopened (after a reconnect, or a channel error): its queues
