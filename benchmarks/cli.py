@@ -50,6 +50,7 @@ KEYS = (
     "e2eJobsPerS",
     "e2eNoPendingRows",
     "e2eWithMetadata",
+    "e2eEventBundles",
     "variants",
     "embedded",
     "celeryOpenLoop",

@@ -22,6 +22,7 @@ SCENARIOS = (
     "e2e",
     "pending",
     "jobmeta",
+    "bundles",
     "celery",
     "screen",
     "readmodel",

@@ -388,7 +388,7 @@ def render(summary: dict[str, Any]) -> str:
     runs = run_rows(summary.get("e2eOpenLoop") or [], "ours")
     runs += run_rows([summary["latency"]] if summary.get("latency") else [], "ours")
     runs += run_rows(summary.get("e2eFlatOut") or [], "ours")
-    for key in ("e2eNoPendingRows", "e2eWithMetadata"):
+    for key in ("e2eNoPendingRows", "e2eWithMetadata", "e2eEventBundles"):
         runs += run_rows(summary.get(key) or [], "ours")
     runs += run_rows([summary["embedded"]["run"]] if summary.get("embedded") else [], "embedded")
     for found in ((summary.get("traced") or {}).get("runs") or {}).values():
@@ -427,10 +427,14 @@ def render(summary: dict[str, Any]) -> str:
     out += screen_lines(summary.get("screen"))
     out += read_model_lines(summary.get("readModel"))
     out += search_lines(summary.get("search"))
+    celery = summary.get("celeryInsertPerS")
     for v in (summary.get("variants") or {}).values():
+        against = (
+            f" ({v['jobsPerS'] / celery:.2f}x Celery insert)" if celery and v["jobsPerS"] else ""
+        )
         out.append(
             f"Same invocation, ours {v['about']}: {_fmt(v['jobsPerS'])} jobs/s (runs {v['runs']})"
-            f" vs e2e {_fmt(v['e2eJobsPerS'])}: cost {_fmt(v['costPct'])} %"
+            f"{against} vs e2e {_fmt(v['e2eJobsPerS'])}: cost {_fmt(v['costPct'])} %"
         )
     if summary.get("peakRssMb"):
         out.append(

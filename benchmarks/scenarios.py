@@ -380,6 +380,14 @@ VARIANTS = (
         "with two metadata pairs a job (job_meta rows)",
         before=False,
     ),
+    Variant(
+        "bundles",
+        "e2eEventBundles",
+        {"ODTO_EVENT_BUNDLES": "true"},
+        loadgen.job_body,
+        "with event bundles (ODTO_EVENT_BUNDLES=true)",
+        before=False,
+    ),
 )
 
 

@@ -34,6 +34,7 @@ KEYS = {
     "e2eJobsPerS",
     "e2eNoPendingRows",
     "e2eWithMetadata",
+    "e2eEventBundles",
     "variants",
     "embedded",
     "celeryInsert",
@@ -118,7 +119,7 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
         "--smoke",
         "--json-only",
         "--scenarios",
-        "ceiling,gateway,embedded,latency,e2e,pending,jobmeta,celery,screen,readmodel,traced",
+        "ceiling,gateway,embedded,latency,e2e,pending,jobmeta,bundles,celery,screen,readmodel,traced",
         "--gateway-processes",
         "1",
         "--rates",
@@ -140,7 +141,15 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary.keys() >= KEYS
     assert summary["mode"] == "smoke"
-    for name in ("e2e", "embedded", "celery", "e2eNoPendingRows", "e2eWithMetadata", "traced"):
+    for name in (
+        "e2e",
+        "embedded",
+        "celery",
+        "e2eNoPendingRows",
+        "e2eWithMetadata",
+        "e2eEventBundles",
+        "traced",
+    ):
         assert summary["verified"][name]["ok"], summary["verified"][name]
     assert summary["verified"]["e2e"]["accepted"] > 0
     assert summary["verified"]["embedded"]["accepted"] > 0
@@ -148,7 +157,7 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     assert summary["gateway"][0]["verified"]
     assert {"gateway", "processor", "metrics-engine", "read-model"} <= summary["peakRssMb"].keys()
     # the variants ran beside e2e, each its headline runs, compared in the same invocation
-    for key in ("e2eNoPendingRows", "e2eWithMetadata"):
+    for key in ("e2eNoPendingRows", "e2eWithMetadata", "e2eEventBundles"):
         assert len(summary[key]) == 1
         assert summary["variants"][key]["jobsPerS"] == summary[key][0]["jobsPerS"]
     assert len(summary["bars"]) == 10
