@@ -21,7 +21,12 @@ reaches the batcher as aiormq read it, without aio-pika's per-delivery message o
 second task (an eighth of the metrics engine's CPU). aio-pika's robust channel still
 reopens the channel, its prefetch and its queues after a reconnect; the bus subscribes
 again when it has (`reopen_callbacks`), on a new channel when one was lost, and after the
-broker cancels a consumer (its queue deleted, say).
+broker cancels a consumer (its queue deleted, say). Each queue of a consumer has its own
+prefetch (RabbitMQ's per-consumer qos, set before each subscription).
+
+With `bundle_events` (ODTO_EVENT_BUNDLES, off by default) a publish round's lifecycle
+events for one queue travel as one message; every consumer splits such a message into
+one delivery per event, whatever its own setting (bundles.py).
 """
 
 from __future__ import annotations
@@ -102,8 +107,9 @@ Receiver = Callable[[DeliveredMessage], Awaitable[None]]
 @dataclass(slots=True)
 class _Consumer:
     """One consume() call: its channel (replaced after a reconnect that lost it), its
-    queues' receivers and each queue's prefetch; the AMQP channel it consumes on now, and which
-    queue each of its subscriptions there (consumer tags) is for."""
+    queues' receivers and each queue's prefetch (`RabbitBus._prefetches`); the AMQP
+    channel it consumes on now, and which queue each of its subscriptions there (consumer
+    tags) is for."""
 
     channel: AbstractChannel
     receivers: dict[str, Receiver]
