@@ -87,11 +87,21 @@ async def test_c_twice_cancels_a_waiting_job_and_a_running_one_says_why_not(
         )
 
 
+async def _stored(system: RunningSystem, marker: str) -> bool:
+    async with httpx.AsyncClient(timeout=5) as client:
+        found = await client.get(f"{system.read_model_url}/dead-letters", params={"limit": 200})
+    return any(marker in str(d.get("original_event")) for d in found.json())
+
+
 async def test_dead_letters_are_filtered_and_a_refused_replay_says_why(
     live: RunningSystem,
 ) -> None:
     marker = uuid.uuid4().hex[:12]
     await asyncio.to_thread(publish_raw, live, f"garbage {marker}".encode())
+    # the screen loads once when opened (R reloads): open it once the letter is stored
+    await wait_until_async(
+        lambda: _stored(live, marker), timeout=30, message="the dead letter stored"
+    )
     app = live_app(live)
     async with app.run_test(size=(140, 36)) as pilot:
         await wait_for(pilot, lambda: on_dashboard(app))
