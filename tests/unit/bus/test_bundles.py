@@ -14,6 +14,7 @@ import pytest
 from observatory.core.bus import bundles
 from observatory.core.bus.bundles import PARTS_HEADER, TRACEPARENTS_HEADER, join, split
 from observatory.core.bus.port import Outcome, Outgoing
+from observatory.core.bus.topology import Names
 
 TP = "00-{:032x}-{:016x}-01"
 
@@ -148,3 +149,15 @@ async def test_the_message_is_settled_once_every_part_is(
         assert whole.settled == []
         await part.settle(outcome)
     assert whole.settled == [settled]
+
+
+def test_a_queue_of_bundles_takes_a_few_messages_and_the_others_share_the_rest() -> None:
+    names = Names("ns")
+    queues = [names.q(q) for q in ("jobs.created.metrics", "jobs.validated", "jobs.completed")]
+    bundled = bundles.queues(names)
+    assert bundles.prefetches(queues, 1000, bundled) == {
+        "ns.jobs.created.metrics": 1000,
+        "ns.jobs.validated": bundles.PREFETCH,
+        "ns.jobs.completed": bundles.PREFETCH,
+    }
+    assert bundles.prefetches(queues, 999, frozenset()) == dict.fromkeys(queues, 333)

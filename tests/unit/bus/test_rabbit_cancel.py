@@ -56,7 +56,7 @@ def cancelled(failures: int) -> tuple[RabbitBus, _Consumer, Broker, str]:
     queue = bus.names.q(JOBS_CREATED)
     # Broker fakes the aio-pika channel and the aiormq one under it in one small class;
     # _Consumer's field is typed as aio-pika's full channel interface, which it is not.
-    consumer = _Consumer(broker, {queue: _receive}, {queue: 10})  # type: ignore[arg-type]
+    consumer = _Consumer(broker, {queue: _receive}, {queue: 10})  # type: ignore[arg-type]  # a fake channel
     return bus, consumer, broker, queue
 
 

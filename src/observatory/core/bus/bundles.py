@@ -29,6 +29,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from observatory.core.bus.port import Delivery, Outcome, Outgoing
+from observatory.core.bus.topology import Names
 from observatory.core.contracts.vocabulary import EventType
 
 PARTS_HEADER = "x-bundle-parts"
@@ -38,6 +39,8 @@ TRACEPARENTS_HEADER = "x-bundle-traceparents"
 SEPARATOR = b"\n"
 MAX_PARTS = 500
 MAX_BUNDLE_BYTES = 512 * 1024
+PREFETCH = 8
+"""Messages a consumer holds from a queue of bundles (`prefetches`)."""
 
 BUNDLED_KEYS: frozenset[str] = frozenset(
     {
@@ -52,6 +55,22 @@ BUNDLED_KEYS: frozenset[str] = frozenset(
 engine reads, one queue each."""
 
 _OWN_HEADERS = (PARTS_HEADER, TRACEPARENTS_HEADER)
+
+
+def queues(names: Names) -> frozenset[str]:
+    """The queues (under `names`' namespace) that receive bundles."""
+    return frozenset(q for key in BUNDLED_KEYS for q in names.bound_queues(key))
+
+
+def prefetches(names: Sequence[str], prefetch: int, bundled: Collection[str]) -> dict[str, int]:
+    """Each of a consumer's queues' share of `prefetch`: an equal one, except that a queue
+    of bundles (`bundled`) takes PREFETCH messages (each holds many events) and the others
+    share the rest. Without that, a consumer reading job.created copies beside bundles of
+    later events (the metrics engine) would hold far more of the later events than of the
+    job.created they wait for, and put most of them back."""
+    plain = [n for n in names if n not in bundled]
+    share = max(1, prefetch // max(1, len(plain)))
+    return {n: PREFETCH if n in bundled else share for n in names}
 
 
 def _bundleable(message: Outgoing, keys: Collection[str]) -> bool:

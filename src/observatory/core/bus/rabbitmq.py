@@ -69,7 +69,6 @@ log = structlog.get_logger("observatory.bus")
 
 BATCH_WINDOW = 0.002
 CANCEL_PAUSE = 1.0  # seconds before consuming again after the broker cancelled a consumer
-BUNDLE_PREFETCH = 8  # messages in flight from a queue of event bundles (bundles.py)
 CANCEL_ATTEMPTS = 5  # tries to consume again (1 + 2 + 4 + 8 + 16 s of pauses), then a log
 
 
@@ -107,7 +106,7 @@ Receiver = Callable[[DeliveredMessage], Awaitable[None]]
 @dataclass(slots=True)
 class _Consumer:
     """One consume() call: its channel (replaced after a reconnect that lost it), its
-    queues' receivers and each queue's prefetch (`RabbitBus._prefetches`); the AMQP
+    queues' receivers and each queue's prefetch (`bundles.prefetches`); the AMQP
     channel it consumes on now, and which queue each of its subscriptions there (consumer
     tags) is for."""
 
@@ -264,7 +263,8 @@ class RabbitBus:
 
         self._tasks.append(asyncio.create_task(batcher(), name=f"batch-{label}"))
         receivers = {name: receiver(name) for name in names}
-        consumer = _Consumer(channel, receivers, self._prefetches(names, prefetch))
+        bundled = bundles.queues(self.names) if self._bundle else frozenset()
+        consumer = _Consumer(channel, receivers, bundles.prefetches(names, prefetch, bundled))
         self._consumers.append(consumer)
         await self._subscribe(consumer, declare=True)
 
@@ -292,20 +292,6 @@ class RabbitBus:
         await underlay.basic_qos(prefetch_count=consumer.prefetches[name])
         ok = await underlay.basic_consume(name, receiver, no_ack=False)
         consumer.tags[str(ok.consumer_tag)] = name
-
-    def _prefetches(self, names: Sequence[str], prefetch: int) -> dict[str, int]:
-        """Each queue's share of `prefetch`: an equal one, except that with bundles on a
-        queue of bundles takes BUNDLE_PREFETCH messages (each holds many events) and the
-        others share the rest. Without that, a consumer reading job.created copies beside
-        bundles of later events (the metrics engine) would hold far more of the later
-        events than of the job.created they wait for, and put most of them back."""
-        bundled = {n for n in names if self._bundle and self._carries_bundles(n)}
-        plain = [n for n in names if n not in bundled]
-        share = max(1, prefetch // max(1, len(plain)))
-        return {n: BUNDLE_PREFETCH if n in bundled else share for n in names}
-
-    def _carries_bundles(self, queue: str) -> bool:
-        return any(queue in self.names.bound_queues(key) for key in bundles.BUNDLED_KEYS)
 
     async def _on_reopen(self, consumer: _Consumer, channel: Any) -> None:
         """A robust channel reopened (after a reconnect, or a channel error): its queues
