@@ -25,6 +25,7 @@ from observatory.core.bus.embedded import EmbeddedBus
 from observatory.core.bus.port import Delivery, Outcome, Outgoing
 from observatory.core.bus.topology import DEAD_LETTER_KEY, DEAD_LETTERS, JOBS_CREATED
 from observatory.core.bus.tracing import publish_each, trace_headers
+from observatory.core.contracts.vocabulary import EventType
 
 pytestmark = pytest.mark.unit
 
@@ -163,3 +164,15 @@ async def test_a_batch_of_one_traces_messages_is_part_of_that_trace(
         assert len({p.trace_id for p in producers}) == 2
         assert batch.parent is None
         assert context_of(batch).trace_id not in {p.trace_id for p in producers}
+
+
+async def test_a_publish_span_names_its_routing_key_as_plain_text(
+    bus: EmbeddedBus, spans: Spans
+) -> None:
+    """The gateway publishes with an EventType as routing key: the span keeps the key as
+    text (a str, what every exporter writes as a string), not the enum member."""
+    with spans.tracer.start_as_current_span("request", context=Context()):
+        await bus.publish_many([Outgoing(EventType.CREATED, b"{}", message_id="m-1")])
+    (published,) = spans.named("publish ")
+    key = (published.attributes or {})["messaging.rabbitmq.destination.routing_key"]
+    assert (type(key), key) == (str, "job.created")

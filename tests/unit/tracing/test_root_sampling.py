@@ -5,6 +5,7 @@ sampler samples its ratio (not the square of it)."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
+    Decision,
     ParentBased,
     Sampler,
     TraceIdRatioBased,
@@ -24,7 +26,7 @@ from observatory.core.bus.port import Outgoing
 from observatory.core.tracing import spans
 from observatory.core.tracing.bus import OtelBusTracer
 from observatory.core.tracing.otel_spans import OtelSpans
-from observatory.core.tracing.sampling import PresetIds
+from observatory.core.tracing.sampling import PresetIds, RootSampling, preset, ratio_bound
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -157,3 +159,54 @@ def test_a_tracer_without_preset_ids_goes_the_standard_way(installed: list[Spans
         assert trace.get_current_span().get_span_context().is_valid  # the SDK's own span
         answered("/jobs", 202)
     assert memory.exporter.get_finished_spans() == ()
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [ALWAYS_ON, ALWAYS_OFF, ParentBased(ALWAYS_OFF), TraceIdRatioBased(0.5)],
+)
+def test_only_the_parent_based_ratio_sampler_is_decided_here(sampler: Sampler) -> None:
+    assert ratio_bound(sampler.get_description()) is None
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.01, 0.5, 1.0])
+def test_a_new_traces_decision_here_is_the_ratio_samplers_own(
+    installed: list[Spans], rate: float
+) -> None:
+    """The ratio's rule applied without asking the sampler decides every trace id as the
+    sampler would, on both sides of its bound and whatever the id's high bits."""
+    sampler: Sampler = ParentBased(TraceIdRatioBased(rate))
+    assert ratio_bound(sampler.get_description()) == TraceIdRatioBased.get_bound_for_rate(rate)
+    memory = _install(installed, sampler)
+    decide = RootSampling(memory.tracer).decide
+    bound = TraceIdRatioBased.get_bound_for_rate(rate)
+    low = [0, 1, bound - 1, bound, bound + 1, 2**63, 2**64 - 1]
+    ids = [high << 64 | value for high in (0, 1, 2**64 - 1) for value in low if 0 <= value < 2**64]
+    ids += [random.getrandbits(128) for _ in range(300)]
+    for trace_id in (i for i in ids if i):
+        with preset(trace_id):
+            refused, sampled = decide("POST", None, {})
+        said = sampler.should_sample(None, trace_id, "POST", trace.SpanKind.SERVER, {})
+        assert (sampled is not None) is (said.decision is Decision.RECORD_AND_SAMPLE)
+        if refused is not None:
+            _, carried_id, _, flags = refused["traceparent"].split("-")
+            assert (int(carried_id, 16), int(flags, 16) & 0x01) == (trace_id, 0)
+
+
+def test_a_request_inside_a_current_span_is_asked_of_the_sampler(
+    installed: list[Spans],
+) -> None:
+    """ParentBased follows the current span when no caller header names one: a request
+    handled inside a sampled span is recorded, although the ratio alone refuses every
+    new trace."""
+    memory = _install(installed, ParentBased(TraceIdRatioBased(0.0)))
+    with spans.request_span("POST", {}, {}) as answered:
+        answered("/jobs", 202)
+    assert memory.exporter.get_finished_spans() == ()  # the ratio refuses a new trace
+    elsewhere = Spans(provider=TracerProvider(sampler=ALWAYS_ON))
+    with (
+        trace.use_span(elsewhere.tracer.start_span("outer"), end_on_exit=True),
+        spans.request_span("POST", {}, {}) as answered,
+    ):
+        answered("/jobs", 202)
+    assert len(memory.named("POST /jobs")) == 1

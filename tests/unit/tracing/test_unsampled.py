@@ -16,7 +16,9 @@ from observatory.core.bus.port import Delivery, Outcome, Outgoing, Settlement
 from observatory.core.bus.tracing import message_span
 from observatory.core.tracing import spans
 from observatory.core.tracing.bus import (
+    _KNOWN,
     GETTER,
+    KNOWN_MOST,
     PROPAGATOR,
     OtelBusTracer,
     carried_by,
@@ -208,3 +210,30 @@ def test_a_publish_carries_the_headers_the_propagator_would_write(state: str) ->
     assert carried_by(current) == written
     assert written["traceparent"] == f"00-{TRACE}-b7ad6b7169203331-03"
     assert carried_by(trace.set_span_in_context(trace.INVALID_SPAN)) == {}
+
+
+def test_answers_are_remembered_per_traceparent_and_the_memory_is_bounded() -> None:
+    """A job's deliveries carry one `traceparent`: asked again, the answer is the same
+    (one shared mapping); thousands of other traces never grow the memory past its
+    bound, and a forgotten answer is worked out again the same."""
+    first = unsampled({"traceparent": NOT_SAMPLED})
+    assert first == {"traceparent": NOT_SAMPLED}
+    assert unsampled({"traceparent": NOT_SAMPLED}) is first
+    assert unsampled({"traceparent": SAMPLED}) is None
+    assert unsampled({"traceparent": SAMPLED}) is None  # remembered as sampled
+    for n in range(KNOWN_MOST + 10):
+        other = f"00-{n + 1:032x}-b7ad6b7169203331-00"
+        assert unsampled({"traceparent": other}) == {"traceparent": other}
+    assert len(_KNOWN) <= KNOWN_MOST
+    assert unsampled({"traceparent": NOT_SAMPLED}) == {"traceparent": NOT_SAMPLED}
+    assert unsampled({"traceparent": SAMPLED}) is None
+
+
+def test_a_long_or_stated_traceparent_is_answered_but_not_remembered() -> None:
+    """Only a lone `traceparent` of the W3C length is remembered: a forged long value
+    (or one with a `tracestate`) costs no memory."""
+    _KNOWN.clear()
+    assert unsampled({"traceparent": NOT_SAMPLED + "x" * 100_000}) is None
+    stated = {"traceparent": NOT_SAMPLED, "tracestate": "vendor=x"}
+    assert unsampled(stated) == stated
+    assert _KNOWN == {}

@@ -80,16 +80,39 @@ def _well_formed(parent: str | None) -> re.Match[str] | None:
     return found
 
 
-def unsampled(headers: Mapping[str, Any]) -> dict[str, str] | None:
-    """The trace headers of a message whose valid `traceparent` says "not sampled";
-    None for a sampled one, one without, or one whose `traceparent` is not valid (those
-    go the standard way: extracted, and a new trace started where none is valid)."""
-    parent = _text(headers.get("traceparent"))
+_KNOWN: dict[str, Mapping[str, str] | None] = {}
+"""`unsampled`'s answers for a lone `traceparent` of the W3C length: a job's deliveries
+all carry the one its gateway request wrote, and a consumer asks twice a delivery (its
+batch, its message). Bounded: emptied once it holds `KNOWN_MOST` answers."""
+KNOWN_MOST = 4096
+_W3C_LENGTH = 55
+
+
+def unsampled(headers: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """The trace headers of a message whose valid `traceparent` says "not sampled" (one
+    mapping shared by the messages that carry the same headers: read it, never change
+    it); None for a sampled one, one without, or one whose `traceparent` is not valid
+    (those go the standard way: extracted, and a new trace started where none is valid)."""
+    parent = headers.get("traceparent")
+    if parent is None:
+        return None
+    state = headers.get("tracestate")
+    if state is not None or type(parent) is not str or len(parent) != _W3C_LENGTH:
+        return _carried(_text(parent), _text(state))
+    if parent in _KNOWN:
+        return _KNOWN[parent]
+    found = _carried(parent, None)
+    if len(_KNOWN) >= KNOWN_MOST:
+        _KNOWN.clear()
+    _KNOWN[parent] = found
+    return found
+
+
+def _carried(parent: str | None, state: str | None) -> Mapping[str, str] | None:
     found = _well_formed(parent)
     if found is None or found[3] in _ODD:
         return None
     carried = {"traceparent": found[0]}
-    state = _text(headers.get("tracestate"))
     if state:
         carried["tracestate"] = state
     return carried
@@ -215,7 +238,7 @@ class OtelBusTracer:
         if len(messages) == 1:
             if messages[0].message_id:
                 attributes[MESSAGE_ID] = messages[0].message_id
-            attributes[ROUTING_KEY] = messages[0].routing_key
+            attributes[ROUTING_KEY] = str(messages[0].routing_key)  # a plain str: kept as is
         else:
             attributes[BATCH_COUNT] = len(messages)
         with self._started(f"publish {destination}", SpanKind.PRODUCER, attributes):

@@ -38,17 +38,24 @@ def _value(value: Any) -> bytes:
     return b'{"stringValue":' + orjson.dumps(str(value)) + b"}"
 
 
+_KEYS: dict[str, bytes] = {}
+"""`{"key":<key>,"value":` by key: spans repeat a few attribute names (bounded)."""
+_KEYS_MOST = 1024
+
+
+def _key(key: str) -> bytes:
+    found = _KEYS.get(key)
+    if found is None:
+        found = b'{"key":' + orjson.dumps(key) + b',"value":'
+        if len(_KEYS) < _KEYS_MOST:
+            _KEYS[key] = found
+    return found
+
+
 def _attributes(attributes: Mapping[str, Any] | None) -> bytes:
     if not attributes:
         return b"[]"
-    return (
-        b"["
-        + b",".join(
-            b'{"key":' + orjson.dumps(key) + b',"value":' + _value(value) + b"}"
-            for key, value in attributes.items()
-        )
-        + b"]"
-    )
+    return b"[" + b"},".join([_key(k) + _value(v) for k, v in attributes.items()]) + b"}]"
 
 
 def _ids(context: SpanContext) -> bytes:
@@ -65,24 +72,29 @@ def span_json(span: ReadableSpan) -> bytes:
     context = span.get_span_context()
     assert context is not None  # an SDK span always has one
     status = span.status
+    code = status.status_code.value
+    parent = span.parent
     # the SDK counts kinds from INTERNAL = 0, OTLP from UNSPECIFIED
     parts = [
-        b"{" + _ids(context),
-        b'"name":' + orjson.dumps(span.name),
-        b'"kind":%d' % (span.kind.value + 1),
-        b'"startTimeUnixNano":"%d"' % (span.start_time or 0),
-        b'"endTimeUnixNano":"%d"' % (span.end_time or 0),
-        b'"attributes":' + _attributes(span.attributes),
-    ]
-    if status.description:
-        parts.append(
-            b'"status":{"code":%d,"message":%s}'
-            % (status.status_code.value, orjson.dumps(status.description))
+        b'{"traceId":"%032x","spanId":"%016x","name":%s,"kind":%d,"startTimeUnixNano":"%d",'
+        b'"endTimeUnixNano":"%d","attributes":%s,'
+        % (
+            context.trace_id,
+            context.span_id,
+            orjson.dumps(span.name),
+            span.kind.value + 1,
+            span.start_time or 0,
+            span.end_time or 0,
+            _attributes(span.attributes),
         )
-    else:
-        parts.append(b'"status":{"code":%d}' % status.status_code.value)
-    if span.parent is not None:
-        parts.append(b'"parentSpanId":"%016x"' % span.parent.span_id)
+        + (
+            b'"status":{"code":%d,"message":%s}' % (code, orjson.dumps(status.description))
+            if status.description
+            else b'"status":{"code":%d}' % code
+        )
+    ]
+    if parent is not None:
+        parts.append(b'"parentSpanId":"%016x"' % parent.span_id)
     if context.trace_state:
         parts.append(b'"traceState":' + orjson.dumps(context.trace_state.to_header()))
     events = span.events

@@ -13,7 +13,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from observatory.core.tracing.bus import GETTER, PROPAGATOR, UNSAMPLED, carried_by, forwarding
 from observatory.core.tracing.lean import LeanSpans
-from observatory.core.tracing.sampling import RootSampling, preset
+from observatory.core.tracing.sampling import RootSampling, Sampled, preset
 from observatory.core.tracing.spans import NOTHING, Answered, Attributes, unheard
 
 
@@ -38,23 +38,29 @@ class OtelSpans:
         kind = SpanKind.SERVER if server else SpanKind.INTERNAL
         return self._span(name, attributes, kind, None)
 
-    @contextmanager
     def request(
         self, method: str, headers: Mapping[bytes, bytes], attributes: Attributes
-    ) -> Iterator[Answered]:
-        carrier: dict[str, Any] = {}
-        for key in (b"traceparent", b"tracestate"):
-            if key in headers:
-                carrier[key.decode()] = headers[key].decode("latin-1")
-        parent = PROPAGATOR.extract(carrier, getter=GETTER) if carrier else None
+    ) -> AbstractContextManager[Answered]:
+        parent = None
+        if b"traceparent" in headers or b"tracestate" in headers:
+            carrier: dict[str, Any] = {}
+            for key in (b"traceparent", b"tracestate"):
+                if key in headers:
+                    carrier[key.decode()] = headers[key].decode("latin-1")
+            parent = PROPAGATOR.extract(carrier, getter=GETTER)
         refused, sampled = self.sampling.decide(method, parent, attributes)
         if refused is not None:  # not sampled: no span; its work forwards `refused`
-            token = UNSAMPLED.set(refused)
-            try:
-                yield unheard
-            finally:
-                UNSAMPLED.reset(token)
-            return
+            return _Refused(refused)
+        return self._recorded(method, parent, attributes, sampled)
+
+    @contextmanager
+    def _recorded(
+        self,
+        method: str,
+        parent: otel_context.Context | None,
+        attributes: Attributes,
+        sampled: Sampled | None,
+    ) -> Iterator[Answered]:
         if (
             self.lean is not None
             and sampled is not None
@@ -117,6 +123,24 @@ class OtelSpans:
             return forwarding(context.headers)
         assert isinstance(context, otel_context.Context)  # what capture() returned
         return _attached(context)
+
+
+class _Refused:
+    """A request the sampler refused: no span; what its work publishes carries
+    `headers` on (bus.py's unsampled short way). A class, not a generator: one per
+    request."""
+
+    __slots__ = ("_headers", "_token")
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self._headers = headers
+
+    def __enter__(self) -> Answered:
+        self._token = UNSAMPLED.set(self._headers)
+        return unheard
+
+    def __exit__(self, *exc: object) -> None:
+        UNSAMPLED.reset(self._token)
 
 
 class _Unsampled:

@@ -7,13 +7,16 @@ tracer's own sampler first, with a trace id of its own: a refused request gets o
 W3C headers (flags "not sampled"), which the unsampled short way of bus.py forwards on
 whatever the request publishes, and no span at all. A sampled request goes the standard
 way with the same trace id (`PresetIds`), so a ratio sampler is asked about one id, once
-per decision, and samples exactly its ratio.
+per decision, and samples exactly its ratio. For the SDK's `parentbased_traceidratio`
+and a request that starts a trace, the ratio's rule (a bound on the trace id's low 64
+bits) is applied here, as the sampler would: no sampler call, no `SamplingResult`.
 
 Loaded only when tracing is on.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,8 +27,8 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Tracer
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
-from opentelemetry.sdk.trace.sampling import Decision, SamplingResult
-from opentelemetry.trace import SpanKind, TraceFlags
+from opentelemetry.sdk.trace.sampling import Decision, SamplingResult, TraceIdRatioBased
+from opentelemetry.trace import SpanKind, TraceFlags, TraceState
 
 _PRESET: ContextVar[int | None] = ContextVar("observatory_preset_trace_id", default=None)
 _RANDOM_NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT | TraceFlags.RANDOM_TRACE_ID)
@@ -86,8 +89,10 @@ class RootSampling:
 
     def __init__(self, tracer: trace.Tracer) -> None:
         self._tracer: Tracer | None = None
+        self._bound: int | None = None
         if isinstance(tracer, Tracer) and isinstance(tracer.id_generator, PresetIds):
             self._tracer = tracer
+            self._bound = ratio_bound(tracer.sampler.get_description())
 
     def decide(
         self, name: str, parent: Context | None, attributes: Mapping[str, Any]
@@ -105,12 +110,44 @@ class RootSampling:
         else:
             caller = None
             trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
+            # a new trace: the ratio sampler's own rule, without a SamplingResult (unless
+            # a current span is the parent ParentBased would follow)
+            if self._bound is not None and trace_id & _LOW_64 >= self._bound and not _in_span():
+                return _refused(tracer, trace_id, flags, None), None
         result = tracer.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
         if result.decision is not Decision.DROP:  # recorded (sampled or not): a span
             return None, Sampled(result, trace_id, caller)
-        not_sampled = flags & ~TraceFlags.SAMPLED
-        span_id = tracer.id_generator.generate_span_id()
-        headers = {"traceparent": f"00-{trace_id:032x}-{span_id:016x}-{not_sampled:02x}"}
-        if result.trace_state:
-            headers["tracestate"] = result.trace_state.to_header()
-        return headers, None
+        return _refused(tracer, trace_id, flags, result.trace_state), None
+
+
+def _refused(tracer: Tracer, trace_id: int, flags: int, state: TraceState | None) -> dict[str, str]:
+    """The W3C headers of a span the sampler refused (flags without "sampled")."""
+    not_sampled = flags & ~TraceFlags.SAMPLED
+    span_id = tracer.id_generator.generate_span_id()
+    headers = {"traceparent": f"00-{trace_id:032x}-{span_id:016x}-{not_sampled:02x}"}
+    if state:
+        headers["tracestate"] = state.to_header()
+    return headers
+
+
+def _in_span() -> bool:
+    """Whether a valid span is current (the parent ParentBased would follow)."""
+    return trace.get_current_span().get_span_context().is_valid
+
+
+_RATIO_ROOT = re.compile(r"ParentBased\{root:TraceIdRatioBased\{([^{}]+)\},")
+_LOW_64 = TraceIdRatioBased.TRACE_ID_LIMIT
+
+
+def ratio_bound(description: str) -> int | None:
+    """For the SDK's `parentbased_traceidratio` sampler (by its description), the bound
+    its root sampler compares a new trace id's low 64 bits with (sampled below it): a
+    new trace's decision without asking it. None for any other sampler."""
+    found = _RATIO_ROOT.match(description)
+    if found is None:
+        return None
+    try:
+        rate = float(found[1])
+    except ValueError:
+        return None
+    return TraceIdRatioBased.get_bound_for_rate(rate)
