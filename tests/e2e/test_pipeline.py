@@ -72,7 +72,16 @@ def test_submitted_job_completes_with_its_lifecycle_visible(
         recent = client.get(f"{system.read_model_url}/jobs/recent").json()
         assert [j["status"] for j in recent if j["id"] == job_id] == ["COMPLETED"]
 
-        detail = client.get(f"{system.read_model_url}/jobs/{job_id}").json()
+        # the row is COMPLETED before the metrics engine has stored job.completed (the
+        # event store is written from the bus, after the job store)
+        detail = wait_until(
+            lambda: (
+                (d := client.get(f"{system.read_model_url}/jobs/{job_id}").json())
+                and len(d["events"]) == len(LIFECYCLE)
+                and d
+            ),
+            message="the job's four events in its detail",
+        )
         assert detail["attempts"] == 1
         assert [a["outcome"] for a in detail["attemptHistory"]] == ["completed"]
         assert [e["eventType"] for e in detail["events"]] == LIFECYCLE

@@ -24,22 +24,46 @@ from observatory.core.stores.values import time_value
 
 DEP = "job_store"
 
+# A batch's start in one statement (one round trip, atomic without BEGIN/COMMIT): the jobs
+# upsert runs first (the other parts read its RETURNING), so rows are locked jobs first,
+# then attempts, as in every other writer. The upsert locks each row and skips a CANCELLED
+# one (re-checked after a concurrent cancel commits): only the returned jobs started, and
+# only they get an attempt row. job_meta only for rows the upsert inserted: a row that
+# existed (PENDING, or begun before) got its pairs when it was written first, and the
+# upsert leaves its metadata as it was.
 BEGIN_JOBS = """
-INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, attempts, run,
-                  event_id, correlation_id)
-SELECT u.id, u.type, 'EXECUTING', u.payload::jsonb, u.metadata::jsonb, u.created_at, u.at,
-       u.attempt, u.run, u.event_id, u.correlation_id
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],
-            $7::int[], $8::int[], $9::uuid[], $10::text[])
-     AS u(id, type, payload, metadata, created_at, at, attempt, run, event_id, correlation_id)
-ON CONFLICT (id) DO UPDATE SET
-    status = 'EXECUTING', updated_at = EXCLUDED.updated_at, attempts = EXCLUDED.attempts,
-    completed_at = NULL, event_id = EXCLUDED.event_id,
-    last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
-    run = EXCLUDED.run
-WHERE jobs.status <> 'CANCELLED'
-  AND NOT (jobs.status IN ('COMPLETED', 'FAILED') AND jobs.run >= EXCLUDED.run)
-RETURNING id::text, xmax = 0 AS inserted
+WITH u AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                         $6::timestamptz[], $7::int[], $8::int[], $9::uuid[], $10::text[])
+        AS u(id, type, payload, metadata, created_at, at, attempt, run, event_id, correlation_id)
+), j AS (
+    INSERT INTO jobs (id, type, status, payload, metadata, created_at, updated_at, attempts,
+                      run, event_id, correlation_id)
+    SELECT u.id, u.type, 'EXECUTING', u.payload::jsonb, u.metadata::jsonb, u.created_at, u.at,
+           u.attempt, u.run, u.event_id, u.correlation_id
+    FROM u
+    ON CONFLICT (id) DO UPDATE SET
+        status = 'EXECUTING', updated_at = EXCLUDED.updated_at, attempts = EXCLUDED.attempts,
+        completed_at = NULL, event_id = EXCLUDED.event_id,
+        last_error = CASE WHEN EXCLUDED.run > jobs.run THEN NULL ELSE jobs.last_error END,
+        run = EXCLUDED.run
+    WHERE jobs.status <> 'CANCELLED'
+      AND NOT (jobs.status IN ('COMPLETED', 'FAILED') AND jobs.run >= EXCLUDED.run)
+    RETURNING id, xmax = 0 AS inserted
+), a AS (
+    INSERT INTO job_attempts (job_id, attempt, started_at)
+    SELECT u.id, u.attempt, u.at FROM u JOIN j ON j.id = u.id ORDER BY u.id
+    ON CONFLICT (job_id, attempt) DO UPDATE SET
+        started_at = EXCLUDED.started_at, finished_at = NULL, outcome = NULL, error = NULL
+), m AS (
+    INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
+    SELECT e.key, e.value, u.created_at, u.id
+    FROM u JOIN j ON j.id = u.id AND j.inserted, jsonb_each_text(u.metadata::jsonb) AS e
+    WHERE u.metadata <> '{}' AND e.value IS NOT NULL AND length(e.key) <= 64
+      AND length(e.value) <= 200
+    ON CONFLICT DO NOTHING
+)
+SELECT id::text FROM j
 """
 BEGIN_META = """
 INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
@@ -49,23 +73,23 @@ FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, metadata, create
 WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
 ON CONFLICT DO NOTHING
 """
-BEGIN_ATTEMPTS = """
-INSERT INTO job_attempts (job_id, attempt, started_at)
-SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[])
-ON CONFLICT (job_id, attempt) DO UPDATE SET
-    started_at = EXCLUDED.started_at, finished_at = NULL, outcome = NULL, error = NULL
-"""
-FINISH_JOBS = """
-UPDATE jobs SET status = u.status, updated_at = u.at, last_error = u.error,
-    completed_at = CASE WHEN u.status IN ('COMPLETED', 'FAILED') THEN u.at END
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS u(id, status, error, at)
-WHERE jobs.id = u.id AND jobs.status <> 'CANCELLED'
-"""
-FINISH_ATTEMPTS = """
+# A batch's ends in one statement: the jobs update first (the attempts update waits for
+# its count, a one-time condition), so rows are locked jobs first, then attempts.
+FINISH = """
+WITH u AS (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],
+                         $6::timestamptz[])
+        AS u(id, attempt, status, outcome, error, at)
+), j AS (
+    UPDATE jobs SET status = u.status, updated_at = u.at, last_error = u.error,
+        completed_at = CASE WHEN u.status IN ('COMPLETED', 'FAILED') THEN u.at END
+    FROM u WHERE jobs.id = u.id AND jobs.status <> 'CANCELLED'
+    RETURNING 1
+)
 UPDATE job_attempts SET finished_at = u.at, outcome = u.outcome, error = u.error
-FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::timestamptz[])
-     AS u(id, attempt, outcome, error, at)
+FROM u
 WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
+  AND (SELECT count(*) FROM j) >= 0
 """
 
 # DO NOTHING takes no lock on a row that exists (the processor's, usually: the PENDING row
@@ -133,23 +157,10 @@ class PostgresJobStore(PostgresJobSearch):
             return []
         # Sorted by id, so concurrent writers (accept, cancel) lock rows in one order.
         rows = sorted(start_rows(starts), key=lambda r: r.job_id)
-        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
-            # The upsert locks each row and skips a CANCELLED one (re-checked after a
-            # concurrent cancel commits), so only the returned jobs started.
-            returned = await conn.fetch(BEGIN_JOBS, *_columns(rows))
-            started = {r["id"] for r in returned}
-            begun = [r for r in rows if r.job_id in started]
-            if begun:
-                cols = _columns(begun)
-                await conn.execute(BEGIN_ATTEMPTS, cols[0], cols[6], cols[5])
-            # job_meta only for rows this statement inserted: a row that existed (PENDING,
-            # or begun before) got its pairs when it was written first, and the upsert
-            # leaves its metadata as it was
-            inserted = {r["id"] for r in returned if r["inserted"]}
-            new = [r for r in begun if r.job_id in inserted]
-            if new:
-                await _add_meta(conn, _columns(new))
-        return [r.job_id for r in begun]
+        async with guarded(DEP):
+            returned = await self.pool.fetch(BEGIN_JOBS, *_columns(rows))
+        started = {r["id"] for r in returned}
+        return [r.job_id for r in rows if r.job_id in started]
 
     async def finish(self, ends: Sequence[AttemptEnd]) -> None:
         if not ends:
@@ -159,9 +170,8 @@ class PostgresJobStore(PostgresJobSearch):
         ids, attempts, statuses, outcomes, errors, at = (
             list(col) for col in zip(*rows, strict=True)
         )
-        async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(FINISH_JOBS, ids, statuses, errors, at)
-            await conn.execute(FINISH_ATTEMPTS, ids, attempts, outcomes, errors, at)
+        async with guarded(DEP):
+            await self.pool.execute(FINISH, ids, attempts, statuses, outcomes, errors, at)
 
     async def get(self, job_id: str) -> JobRecord | None:
         canonical = canonical_uuid(job_id)
