@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import uuid
 
+import pytest
 from tests.integration.ports.test_job_store import at, end, must_get, new_id, start
 
 from observatory.core.stores.ports import JobStore
@@ -15,13 +16,19 @@ from observatory.core.stores.records import AttemptStart, JobFilter, Pending
 
 
 def pending(
-    job_id: str, *, run: int = 1, when: float = 0.5, type: str = "report", event_id: str = ""
+    job_id: str,
+    *,
+    run: int = 1,
+    when: float = 0.5,
+    type: str = "report",
+    event_id: str = "",
+    metadata: dict[str, str] | None = None,
 ) -> Pending:
     return Pending(
         job_id=job_id,
         type=type,
         payload={"simulate": {"durationMs": 5}},
-        metadata={"source": "test"},
+        metadata={"source": "test"} if metadata is None else metadata,
         created_at=at(0),
         run=run,
         event_id=event_id or str(uuid.uuid4()),
@@ -30,14 +37,20 @@ def pending(
     )
 
 
-async def test_an_accepted_job_is_listed_as_pending(job_store: JobStore) -> None:
-    """accept() gives a new job a PENDING row: found by id, by status and among the recent."""
+@pytest.mark.parametrize("metadata", [{"source": "test"}, {}], ids=["metadata", "none"])
+async def test_an_accepted_job_is_listed_as_pending(
+    job_store: JobStore, metadata: dict[str, str]
+) -> None:
+    """accept() gives a new job a PENDING row: found by id, by status and among the recent
+    (a batch without metadata or reruns is one statement on PostgreSQL)."""
     job_id = new_id()
-    await job_store.accept([pending(job_id)])
+    await job_store.accept(
+        [pending(job_id, metadata=metadata), pending(new_id(), metadata=metadata)]
+    )
 
     job = await must_get(job_store, job_id)
     assert (job.status, job.attempts, job.run, job.type) == ("PENDING", 0, 1, "report")
-    assert job.payload == {"simulate": {"durationMs": 5}}
+    assert (job.payload, job.metadata) == ({"simulate": {"durationMs": 5}}, metadata)
     listed = await job_store.page(JobFilter(status="PENDING"), limit=100, cursor=None)
     assert job_id in [j.id for j in listed.items]
     assert job_id in [j.id for j in await job_store.recent(100)]

@@ -201,9 +201,14 @@ class PostgresJobStore(PostgresJobSearch):
         if not rows:
             return
         cols = _columns(rows)
+        jobs = (*cols[:6], cols[7], cols[8], cols[9])
         reruns = _columns([r for r in rows if r.run > 1])
+        if not reruns and all(text == "{}" for text in cols[3]):  # the usual batch
+            async with guarded(DEP):  # one statement: atomic alone, one round trip
+                await self.pool.execute(ACCEPT_JOBS, *jobs)
+            return
         async with guarded(DEP), self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(ACCEPT_JOBS, *cols[:6], cols[7], cols[8], cols[9])
+            await conn.execute(ACCEPT_JOBS, *jobs)
             if reruns:
                 await conn.execute(
                     ACCEPT_RERUNS, reruns[0], reruns[5], reruns[7], reruns[8], reruns[9]
