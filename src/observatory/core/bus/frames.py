@@ -89,31 +89,11 @@ def _text_table(headers: Mapping[str, Any]) -> bytes | None:
     return struct.pack(">I", len(table)) + table
 
 
-_TRACE_TABLES: dict[str, bytes | None] = {}
-"""Tables of a lone `traceparent` of the W3C length, by its value: a job's events all
-carry the one its request wrote. Bounded: emptied once it holds `TRACE_TABLES_MOST`."""
-TRACE_TABLES_MOST = 4096
-_W3C_LENGTH = 55
-
-
-def _trace_table(parent: str) -> bytes | None:
-    if parent not in _TRACE_TABLES:
-        if len(_TRACE_TABLES) >= TRACE_TABLES_MOST:
-            _TRACE_TABLES.clear()
-        _TRACE_TABLES[parent] = _text_table({"traceparent": parent})
-    return _TRACE_TABLES[parent]
-
-
 def _table(headers: Mapping[str, Any], tables: dict[int, bytes | None] | None) -> bytes | None:
     """`_text_table` of `headers`, encoded once per batch for a table its messages share
-    (`tables`, by identity: the messages hold their tables while the batch is encoded),
-    once per trace for a lone `traceparent`."""
+    (`tables`, by identity: the messages hold their tables while the batch is encoded)."""
     if not headers:
         return b""
-    if len(headers) == 1:
-        parent = headers.get("traceparent")
-        if type(parent) is str and len(parent) == _W3C_LENGTH:
-            return _trace_table(parent)
     if tables is None:
         return _text_table(headers)
     key = id(headers)
