@@ -183,11 +183,21 @@ def test_a_new_traces_decision_here_is_the_ratio_samplers_own(
     low = [0, 1, bound - 1, bound, bound + 1, 2**63, 2**64 - 1]
     ids = [high << 64 | value for high in (0, 1, 2**64 - 1) for value in low if 0 <= value < 2**64]
     ids += [random.getrandbits(128) for _ in range(300)]
+    attributes = {"http.request.method": "POST"}
     for trace_id in (i for i in ids if i):
         with preset(trace_id):
-            refused, sampled = decide("POST", None, {})
-        said = sampler.should_sample(None, trace_id, "POST", trace.SpanKind.SERVER, {})
+            refused, sampled = decide("POST", None, attributes)
+        said = sampler.should_sample(None, trace_id, "POST", trace.SpanKind.SERVER, attributes)
         assert (sampled is not None) is (said.decision is Decision.RECORD_AND_SAMPLE)
+        if sampled is not None:  # the sampler's whole answer: the span starts from it
+            assert sampled.result.decision is Decision.RECORD_AND_SAMPLE
+            assert dict(sampled.result.attributes) == dict(said.attributes)
+            assert sampled.result.trace_state == said.trace_state
+            assert (sampled.trace_id, sampled.caller, sampled.new_trace) == (
+                trace_id,
+                None,
+                trace_id,
+            )
         if refused is not None:
             _, carried_id, _, flags = refused["traceparent"].split("-")
             assert (int(carried_id, 16), int(flags, 16) & 0x01) == (trace_id, 0)

@@ -9,7 +9,7 @@ whatever the request publishes, and no span at all. A sampled request goes the s
 way with the same trace id (`PresetIds`), so a ratio sampler is asked about one id, once
 per decision, and samples exactly its ratio. For the SDK's `parentbased_traceidratio`
 and a request that starts a trace, the ratio's rule (a bound on the trace id's low 64
-bits) is applied here, as the sampler would: no sampler call, no `SamplingResult`.
+bits) is applied here, as the sampler would, without calling it.
 
 Loaded only when tracing is on.
 """
@@ -110,10 +110,14 @@ class RootSampling:
         else:
             caller = None
             trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
-            # a new trace: the ratio sampler's own rule, without a SamplingResult (unless
-            # a current span is the parent ParentBased would follow)
-            if self._bound is not None and trace_id & _LOW_64 >= self._bound and not _in_span():
-                return _refused(tracer, trace_id, flags, None), None
+            # a new trace: the ratio sampler's own rule, without asking it (unless a
+            # current span is the parent ParentBased would follow); its answer for a
+            # sampled id is the request's attributes and no trace state
+            if self._bound is not None and not _in_span():
+                if trace_id & _LOW_64 >= self._bound:
+                    return _refused(tracer, trace_id, flags, None), None
+                recorded = SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, None)
+                return None, Sampled(recorded, trace_id, None)
         result = tracer.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
         if result.decision is not Decision.DROP:  # recorded (sampled or not): a span
             return None, Sampled(result, trace_id, caller)
