@@ -84,8 +84,13 @@ async def run_all(args: argparse.Namespace, plan: Plan, summary: dict[str, Any])
     if "gateway" in chosen:
         summary["gateway"] = []
         for processes in args.gateway_processes:
-            log(f"gateway alone, {int(processes)} process(es), {plan.gateway:g} s flat out")
-            summary["gateway"].append(await scenarios.gateway(plan, int(processes)))
+            for connections in args.gateway_connections:
+                log(
+                    f"gateway alone, {int(processes)} process(es), {int(connections)} "
+                    f"connections, {plan.gateway:g} s flat out"
+                )
+                found = await scenarios.gateway(plan, int(processes), int(connections))
+                summary["gateway"].append(found)
     if "embedded" in chosen:
         log(f"embedded profile (odto up), {plan.embedded:g} s flat out")
         summary["embedded"] = await scenarios.embedded(plan)

@@ -117,6 +117,14 @@ def parse(argv: list[str] | None, description: str) -> argparse.Namespace:
         "--gateway-processes", type=_floats, default=(1, 2), help="gateway runs, e.g. 1,2"
     )
     parser.add_argument(
+        "--gateway-connections",
+        type=_floats,
+        default=(64, 256),
+        help="keep-alive connections of each gateway run, e.g. 64,256: a request waits for "
+        "the broker's confirm, so fewer connections than the gateway can serve measure the "
+        "confirm's latency, not the gateway",
+    )
+    parser.add_argument(
         "--connections", type=int, default=64, help="keep-alive connections, flat out"
     )
     parser.add_argument(

@@ -40,6 +40,24 @@ def _verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "MISS")
 
 
+def _best_gateway(summary: dict[str, Any], processes: int) -> float | None:
+    """The highest accepted rate of the gateway runs with `processes` processes (one run
+    per connection count), or None."""
+    found = [g["jobsPerS"] for g in summary.get("gateway") or [] if g["processes"] == processes]
+    return max(found) if found else None
+
+
+def _gateway_measured(summary: dict[str, Any], one: float | None, two: float | None) -> Any:
+    """`one / two`, naming the connection counts tried when there were several."""
+    if one is None:
+        return None
+    text: Any = one if two is None else f"{one} / {two}"
+    tried = sorted({g["connections"] for g in summary["gateway"] if g.get("connections")})
+    if len(tried) > 1:
+        text = f"{text} (best of {', '.join(str(c) for c in tried)} connections)"
+    return text
+
+
 def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per PERFORMANCE.md target this benchmark measures."""
     rows: list[dict[str, Any]] = []
@@ -66,12 +84,11 @@ def bars(summary: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
 
-    gateways = {g["processes"]: g["jobsPerS"] for g in summary.get("gateway") or []}
-    one, two = gateways.get(1), gateways.get(2)
+    one, two = _best_gateway(summary, 1), _best_gateway(summary, 2)
     rows.append(
         {
             "figure": "Gateway accepted jobs/s (1 process / 2 processes)",
-            "measured": one if two is None else f"{one} / {two}",
+            "measured": _gateway_measured(summary, one, two),
             "firstBar": ">= 2500 (1 process)",
             "goal": ">= 3000 (1 process), >= 5000 (2)",
             "first": _verdict(None if one is None else one >= 2500),
@@ -404,6 +421,7 @@ def render(summary: dict[str, Any]) -> str:
                 [
                     [
                         g["processes"],
+                        g.get("connections"),
                         g["jobsPerS"],
                         f"{g['httpP50Ms']}/{g['httpP99Ms']}",
                         g["verified"],
@@ -415,6 +433,7 @@ def render(summary: dict[str, Any]) -> str:
                 ],
                 [
                     "gateway processes",
+                    "connections",
                     "accepted/s",
                     "HTTP p50/p99 ms",
                     "queued == accepted",

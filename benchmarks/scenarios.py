@@ -82,8 +82,9 @@ async def ceiling(plan: Plan) -> dict[str, Any]:
     return {"requestsPerS": round(result.accepted / plan.ceiling, 1), **busy}
 
 
-async def gateway(plan: Plan, processes: int) -> dict[str, Any]:
-    """Gateway(s) alone on RabbitMQ, flat out: accepted (validated, confirmed) jobs/s."""
+async def gateway(plan: Plan, processes: int, connections: int) -> dict[str, Any]:
+    """Gateway(s) alone on RabbitMQ, flat out over `connections` keep-alive connections:
+    accepted (validated, confirmed) jobs/s."""
     stack = await RealStack.start(
         plan.backends,
         plan.log_dir,
@@ -98,7 +99,7 @@ async def gateway(plan: Plan, processes: int) -> dict[str, Any]:
             rate=None,
             warmup=plan.warmup,
             window=plan.gateway,
-            connections=plan.connections,
+            connections=connections,
             services=stack.services,
         )
         figures = http_figures(result, *_window(result, plan.warmup, plan.gateway))
@@ -112,6 +113,7 @@ async def gateway(plan: Plan, processes: int) -> dict[str, Any]:
         await stack.stop()
     return {
         "processes": processes,
+        "connections": connections,
         "jobsPerS": figures["acceptedPerS"],
         **figures,
         "accepted": result.accepted,
