@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import secrets
 import statistics
 import timeit
@@ -25,6 +24,7 @@ import aio_pika
 from pamqp import frame
 
 from benchmarks.machine import backend_cpu
+from benchmarks.stores import add_backend_options
 from observatory.core.bus.frames import header_frame
 from observatory.core.bus.port import Outgoing
 
@@ -115,10 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=40_000, help="messages a round")
     parser.add_argument("--rounds", type=int, default=4, help="rounds of each way")
-    parser.add_argument(
-        "--rabbitmq-url",
-        default=os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-    )
+    add_backend_options(parser, "rabbitmq")
     args = parser.parse_args()
     print(json.dumps(asyncio.run(run(args.rabbitmq_url, args.messages, args.rounds))))
 

@@ -4,14 +4,13 @@ and sizes per mode: full, --quick, --smoke)."""
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
 from benchmarks.readmodel import ReadModelPlan
 from benchmarks.scenarios import Plan
 from benchmarks.screen import ScreenPlan
-from benchmarks.stores import Backends
+from benchmarks.stores import Backends, add_backend_options
 
 SCENARIOS = (
     "calibrate",
@@ -137,17 +136,7 @@ def parse(argv: list[str] | None, description: str) -> argparse.Namespace:
         "--service-log-level", help="ODTO_LOG_LEVEL for the services (default: theirs)"
     )
     parser.add_argument("--log-dir", type=Path, help="where service logs go (default: a temp dir)")
-    parser.add_argument(
-        "--rabbitmq-url",
-        default=os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
-    parser.add_argument(
-        "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    )
+    add_backend_options(parser)
     parser.add_argument(
         "--readmodel-jobs",
         type=int,

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ import httpx
 
 from benchmarks.scenarios import settle
 from benchmarks.stacks import REAL_SERVICES, RealStack
-from benchmarks.stores import Backends
+from benchmarks.stores import Backends, add_backend_options
 
 CONCURRENCY = 32
 
@@ -134,19 +133,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    env = os.environ.get
     parser = argparse.ArgumentParser(prog="python -m benchmarks.scale_out", description=__doc__)
     parser.add_argument("--jobs", type=int, default=600, help="jobs per run (default 600)")
     parser.add_argument("--work-ms", type=int, default=20, help="simulated I/O wait per job")
     parser.add_argument("--log-dir", type=Path)
-    parser.add_argument(
-        "--rabbitmq-url", default=env("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=env("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-    )
-    parser.add_argument("--redis-url", default=env("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    add_backend_options(parser)
     return parser.parse_args(argv)
 
 

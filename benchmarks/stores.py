@@ -3,8 +3,10 @@ namespace afterwards: its PostgreSQL schema, RabbitMQ queues and exchange, Redis
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +36,22 @@ class Backends:
             "POSTGRES_URL": self.postgres,
             "REDIS_URL": self.redis,
         }
+
+
+LOCAL_BACKENDS = {
+    "rabbitmq": ("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+    "postgres": ("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+    "redis": ("REDIS_URL", "redis://127.0.0.1:6379/0"),
+}
+"""Each backend's variable and, when it is unset, the local development server's URL."""
+
+
+def add_backend_options(parser: argparse.ArgumentParser, *names: str) -> None:
+    """`--rabbitmq-url`, `--postgres-url`, `--redis-url` (those of `names`, default all),
+    each defaulting to its variable or the local server (LOCAL_BACKENDS)."""
+    for name in names or tuple(LOCAL_BACKENDS):
+        variable, local = LOCAL_BACKENDS[name]
+        parser.add_argument(f"--{name}-url", default=os.environ.get(variable, local))
 
 
 @dataclass
