@@ -477,6 +477,13 @@ def render(summary: dict[str, Any]) -> str:
     return "\n\n".join(out)
 
 
+def _all_visible(loaded: dict[str, Any]) -> str:
+    """The share of each loaded table's pages the load's VACUUM left all-visible."""
+    shares = loaded.get("allVisiblePct") or {}
+    listed = ", ".join(f"{name} {pct:g}" for name, pct in sorted(shares.items()))
+    return f"pages all-visible (%): {listed or 'not reported'}"
+
+
 def read_model_lines(rm: dict[str, Any] | None) -> list[str]:
     if not rm:
         return []
@@ -486,7 +493,8 @@ def read_model_lines(rm: dict[str, Any] | None) -> list[str]:
         f" attempts ({', '.join(f'{k} {v:,}' for k, v in rm['statuses'].items())}):"
         f" loaded in {rm['loadS']:g} s ({steps}); cursor pages down to row"
         f" {rm['cursorPages']['deepestRow']:,}; answers all 200 and as expected:"
-        f" {rm['answersOk']}; tables and indexes {rm.get('diskMb', 0):,} MB"
+        f" {rm['answersOk']}; tables and indexes {rm.get('diskMb', 0):,} MB;"
+        f" {_all_visible(rm)}"
     )
     rows = [
         [
@@ -532,7 +540,8 @@ def search_lines(se: dict[str, Any] | None) -> list[str]:
         return []
     head = (
         f"Job search at {se['jobs']:,} jobs: loaded in {se['loadS']:g} s; answers all 200 and"
-        f" as expected: {se['answersOk']}; baseline drops {', '.join(se['droppedForBaseline'])}"
+        f" as expected: {se['answersOk']}; baseline drops {', '.join(se['droppedForBaseline'])};"
+        f" {_all_visible(se)}"
     )
     closed = {r["route"]: r for r in se["closedWithIndexes"]}
     without = {r["route"]: r for r in se["closedWithoutIndexes"]}

@@ -46,6 +46,9 @@ async def test_search_smoke_run_answers_every_search_and_cleans_up(
     search = json.loads(done.stdout.strip().splitlines()[-1])["search"]
     assert search["jobs"] == JOBS
     assert search["answersOk"], search["routes"]
+    # the load leaves what it filled vacuumed: a metadata search reads job_meta alone
+    filled = search["allVisiblePct"]
+    assert (filled.get("jobs"), filled.get("job_meta")) == (100.0, 100.0), filled
     names = {r["route"] for r in search["routes"]}
     assert {"type", "status", "idPrefix (4 hex)", "error", "meta.tenant"} <= names
     assert any(name.startswith("deep page") for name in names)
