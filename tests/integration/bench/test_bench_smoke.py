@@ -64,6 +64,8 @@ def _check_read_model(rm: dict[str, Any]) -> None:
     # the load leaves what it filled vacuumed: index-only scans read no row
     filled = ("jobs", "job_attempts", "job_events", "job_meta")
     assert {t: rm["allVisiblePct"].get(t) for t in filled} == dict.fromkeys(filled, 100.0)
+    # and its writes on disk (a CHECKPOINT, where the role may)
+    assert {"checkpoint", "checkpointRefused"} & set(rm["loadStepsS"]), rm["loadStepsS"]
     assert rm["answersOk"], rm["routes"]
     routes = {r["route"] for r in rm["routes"]}
     assert {"/stats", "/jobs?status=", "/events?jobId=", "/jobs/{id}"} <= routes
