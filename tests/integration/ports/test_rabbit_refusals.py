@@ -14,6 +14,7 @@ import aio_pika
 import pytest
 from tests.integration.ports.engines import delete_rabbit_namespace
 from tests.integration.ports.test_bus import publish
+from tests.waiting import wait_until_async
 
 from observatory.core.bus.rabbitmq import RabbitBus
 from observatory.core.bus.topology import JOBS_CREATED
@@ -43,10 +44,21 @@ async def test_a_refused_publish_is_an_unknown_outcome_and_the_bus_publishes_aft
         try:
             with pytest.raises(OutcomeUnknown, match="refused"):
                 await publish(bus, "job.created", b"refused")
-            # stored where it was not refused: twice, sent once more on a new channel
-            assert await bus.queue_depth(JOBS_CREATED) == 2
+            # stored where it was not refused: twice, sent once more on a new channel.
+            # The refusing queue's nack can come before the other queue has taken its
+            # copy (each queue answers for itself), so the depth may trail the nack.
+            stored = await wait_until_async(
+                lambda: _depth_at_least(bus, 2), timeout=5, message="both copies stored"
+            )
+            assert stored == 2
         finally:
             await channel.queue_delete(refuser)
 
     await publish(bus, "job.created", b"accepted")
     assert await bus.queue_depth(JOBS_CREATED) == 3
+
+
+async def _depth_at_least(bus: RabbitBus, count: int) -> int:
+    """The job queue's depth once it holds `count` messages or more, else 0."""
+    depth = await bus.queue_depth(JOBS_CREATED)
+    return depth if depth >= count else 0
