@@ -417,6 +417,8 @@ async def _vacuum(conn: Any, namespace: str, tables: list[str], loaded: Loaded) 
     (seen on PostgreSQL 15; most likely the load's asynchronous commits: a page is marked
     only once its rows' commit is known to be on disk). job_meta left so made every
     metadata search read a row per pair: 2,000 rows for a tenant's 2,000 jobs."""
+    # each pass's own commits (ANALYZE's) flushed at once, so they cannot hold the next
+    # pass back the same way (alone, this did not mark the first pass's pages)
     await conn.execute("SET synchronous_commit = on")
     pending = list(tables)
     for _ in range(3):
