@@ -121,17 +121,6 @@ def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "known broker defect (issue 15, open; the re-dated job.created, job.validated "
-        "stored after job.executed, and a finished job begun again on a stale decision are "
-        "fixed): 2 of 11 runs failed on 2026-12-03, one of them on this cause: a retry "
-        "stuck in a quorum delay queue whose leader was killed 0.8 s after it was "
-        "declared; RabbitMQ 3.10 does not expire its messages after the election (the job "
-        "stays in flight)."
-    ),
-)
 def test_a_cluster_node_killed_under_load_loses_and_doubles_nothing(
     cluster: RabbitCluster, tmp_path: Path, real_backends: dict[str, str]
 ) -> None:

@@ -20,7 +20,8 @@ class Closable(Protocol):
 A = TypeVar("A", bound=Closable)
 Remove = Callable[[], Awaitable[None]] | None  # deletes what a real engine kept
 
-# Delay queues RabbitBus.schedule may have declared: `<queue>.delay.<2**n>s`.
+# Delay queues RabbitBus may have declared: `<queue>.delay.<2**n>s` (classic queues) and
+# `<queue>.delay` (quorum queues).
 DELAY_TIERS = tuple(2**n for n in range(8))
 
 
@@ -69,7 +70,8 @@ async def delete_rabbit_namespace(url: str, namespace: str) -> None:
         channel = await connection.channel()
         for queue in names.all_queues():
             # Deleting a queue that does not exist is not an error in RabbitMQ.
-            for name in (queue, *(f"{queue}.delay.{tier}s" for tier in DELAY_TIERS)):
+            tiers = (f"{queue}.delay.{tier}s" for tier in DELAY_TIERS)
+            for name in (queue, f"{queue}.delay", *tiers):
                 await channel.queue_delete(name)
         await channel.exchange_delete(names.exchange)
 

@@ -1,21 +1,27 @@
 """What quorum queues (ODTO_QUEUE_TYPE=quorum) add on a real RabbitMQ, beyond the bus
 suite that test_bus.py runs on them too: the delivery limit's dead letters, a clear
-error for a queue of the other type, and a bus URL that lists several nodes."""
+error for a queue of the other type, a bus URL that lists several nodes, and delayed
+messages held by the consumers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
+from functools import partial
 
 import pytest
 from tests.integration.ports.engines import delete_rabbit_namespace
 from tests.integration.ports.test_bus import Collector, publish
 from tests.system import free_port
+from tests.waiting import wait_until_async
 from yarl import URL
 
 from observatory.core.bus.port import Delivery, Outcome
 from observatory.core.bus.rabbitmq import RabbitBus
 from observatory.core.bus.topology import DEAD_LETTERS, JOBS_CREATED, JOBS_CREATED_METRICS
 from observatory.core.errors import ConfigurationError
+
+DELAYED = f"{JOBS_CREATED}.delay"  # its delay queue on quorum queues (core.bus.delays)
 
 
 @pytest.fixture
@@ -96,3 +102,43 @@ async def test_a_list_of_urls_that_differ_in_credentials_is_refused(namespace: s
     bus = RabbitBus("amqp://a:b@127.0.0.1:5672/,amqp://c:d@127.0.0.1:5673/", namespace=namespace)
     with pytest.raises(ConfigurationError, match="differ only in host and port"):
         await bus.open()
+
+
+async def test_a_delayed_message_waits_for_a_consumer_and_outlives_the_one_holding_it(
+    rabbitmq_url: str, namespace: str, cleanup: list[RabbitBus]
+) -> None:
+    """Quorum queues hold delayed messages in `<queue>.delay` until a consumer of the
+    queue moves them (core.bus.delays): scheduled with no consumer, the message waits
+    there; a consumer holds it until due; closed before then, it hands it back, and the
+    next consumer moves it, once, not before it is due."""
+    loop = asyncio.get_running_loop()
+    first = RabbitBus(rabbitmq_url, namespace=namespace, queue_type="quorum")
+    cleanup.append(first)
+    await first.open()
+    scheduled_at = loop.time()
+    await first.schedule(JOBS_CREATED, b"later", {"x-attempt": 2}, 2.0)
+    assert await first.queue_depth(DELAYED) == 1  # nobody consumes jobs.created yet
+
+    early = Collector()
+    await first.consume(JOBS_CREATED, early, prefetch=10, batch_size=10)
+    await wait_until_async(partial(_depth_is, first, DELAYED, 0), message="held")
+    await first.close()  # before it is due: handed back, not moved
+    assert early.deliveries == []
+
+    second = RabbitBus(rabbitmq_url, namespace=namespace, queue_type="quorum")
+    cleanup.append(second)
+    await second.open()
+    await wait_until_async(partial(_depth_is, second, DELAYED, 1), message="handed back")
+    late = Collector()
+    await second.consume(JOBS_CREATED, late, prefetch=10, batch_size=10)
+    await late.wait_for(1)
+    assert late.bodies == [b"later"]
+    assert late.arrived[0] - scheduled_at >= 1.9
+    assert late.deliveries[0].headers == {"x-attempt": 2}  # no due time or count carried on
+    await wait_until_async(partial(_depth_is, second, DELAYED, 0), message="acked")
+    assert early.deliveries == []
+    assert len(late.deliveries) == 1
+
+
+async def _depth_is(bus: RabbitBus, queue: str, depth: int) -> bool:
+    return await bus.queue_depth(queue) == depth

@@ -17,6 +17,8 @@ Frames go out strictly in the order they were decided: the sends of one flush fi
 before those of the next start (a multiple ack overtaking an earlier nack would settle
 the nacked delivery, and the broker closes the channel over the unknown tag that follows).
 
+`RabbitDelivery` is a consumer's delivery that settles through its channel's tracker.
+
 Tags belong to one channel. After a reconnect the broker has already requeued what the
 old channel held, so deliveries of the old channel settle through their old tracker,
 whose frames fail quietly on the closed channel.
@@ -27,11 +29,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from itertools import takewhile
 from typing import Any
 
-from aiormq.abc import AbstractChannel
+import aiormq
+from aiormq.abc import AbstractChannel, DeliveredMessage
+
+from observatory.core.bus.port import Outcome
 
 ACK = 0
 REJECT = 1
@@ -138,3 +144,31 @@ class AckTracker:
     @property
     def unsettled(self) -> int:
         return len(self._order)
+
+
+SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
+
+
+@dataclass(slots=True)
+class RabbitDelivery:
+    """An AMQP delivery; settling hands its outcome to its channel's AckTracker."""
+
+    queue: str
+    tracker: AckTracker
+    body: bytes
+    headers: Mapping[str, Any]
+    redelivered: bool
+    tag: int
+
+    @classmethod
+    def of(cls, message: DeliveredMessage, queue: str, tracker: AckTracker) -> RabbitDelivery:
+        """What the channel read (a Basic.Deliver, its header and body), tracked."""
+        delivery = message.delivery
+        assert isinstance(delivery, aiormq.spec.Basic.Deliver)  # a consumer gets nothing else
+        tag = int(delivery.delivery_tag or 0)
+        tracker.delivered(tag)
+        headers = message.header.properties.headers or {}
+        return cls(queue, tracker, message.body, headers, bool(delivery.redelivered), tag)
+
+    async def settle(self, outcome: Outcome) -> None:
+        self.tracker.settle(self.tag, SETTLE_CODES[outcome])

@@ -10,8 +10,11 @@ where they dead-letter to). `quorum` declares every queue `x-queue-type: quorum`
   with the `dead-letter` routing key. It arrives there as the original message with
   RabbitMQ's `x-death` header; the metrics engine stores it as a dead letter like any
   other, and it can be replayed into the queue it died in.
-- a delay queue dead-letters expired messages back into its target queue, as with
-  classic queues (per-message TTL works on quorum queues since RabbitMQ 3.10).
+- a delay queue, `<queue>.delay`, has no arguments but its type: it holds delayed
+  messages, without an expiration, until a consumer of `<queue>` moves them back
+  (delays.py: RabbitMQ 3.10's at-least-once dead-lettering of expired messages stalls for
+  good when the target's leader dies). Tier queues an earlier version declared
+  (`<queue>.delay.<n>s`, per-message TTL) still dead-letter what they hold when it expires.
 - dead-lettering is `at-least-once` (`x-dead-letter-strategy`, which RabbitMQ allows only
   with `x-overflow: reject-publish`): RabbitMQ keeps the message until the target queue
   has confirmed it, so a node failing in between loses nothing.
@@ -89,8 +92,11 @@ class Declarations:
         )
 
     def delay(self, target: str) -> dict[str, Any]:
-        """Arguments of a delay queue whose expired messages go back into `target`."""
-        return self._replicated({"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target})
+        """Arguments of a delay queue of `target`: classic, its expired messages go back
+        into `target`; quorum, held until moved (delays.py)."""
+        if self.quorum:
+            return self._replicated({})
+        return {"x-dead-letter-exchange": "", "x-dead-letter-routing-key": target}
 
 
 def broker_death(headers: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -111,6 +117,6 @@ def mismatch(queue: str, queue_type: QueueType, reply: str) -> ConfigurationErro
         f"place. Either set ODTO_QUEUE_TYPE={other} (the type it has), or drain the queues "
         f"(stop the gateway, let the workers empty them), stop every service, delete the "
         f"queues (`rabbitmqctl delete_queue <name>` for each queue of the namespace, "
-        f"delay queues `<name>.delay.<n>s` included) and start again: they are declared "
-        f"anew with the new type."
+        f"delay queues `<name>.delay` and `<name>.delay.<n>s` included) and start "
+        f"again: they are declared anew with the new type."
     )

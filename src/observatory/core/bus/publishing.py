@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, cast
 
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
+from aiormq import spec
 
-from observatory.core.bus import frames
+from observatory.core.bus import delays, frames
 from observatory.core.bus.frames import properties
 from observatory.core.bus.port import Outgoing
 from observatory.core.errors import DependencyDown, OutcomeUnknown
@@ -38,7 +40,9 @@ class Publisher:
     """Publishes on the bus's confirmed channel (see module docstring).
 
     `connection` and `connected` say what the bus holds now; `declare_queue` declares a
-    delay queue with the arguments `delay_arguments` gives for its target queue."""
+    delay queue with the arguments `delay_arguments` gives for its target queue. With
+    `held_delays` (quorum queues) a delayed message waits in its target's one delay queue
+    until a consumer moves it (delays.py), not for its expiration."""
 
     def __init__(
         self,
@@ -48,6 +52,7 @@ class Publisher:
         connected: Callable[[], bool],
         declare_queue: DeclareQueue,
         delay_arguments: Callable[[str], dict[str, Any]],
+        held_delays: bool = False,
     ) -> None:
         self.exchange = exchange
         self.channel: AbstractChannel | None = None
@@ -56,6 +61,7 @@ class Publisher:
         self._declare_queue = declare_queue
         self._delay_arguments = delay_arguments
         self._delay_queues: set[str] = set()
+        self._held_delays = held_delays
         self._healing = asyncio.Lock()
         self._closing: set[asyncio.Task[None]] = set()  # retired channels (`retire`)
 
@@ -104,22 +110,37 @@ class Publisher:
         self, target: str, body: bytes, headers: Mapping[str, Any], delay: float
     ) -> None:
         """Into the delay queue of `target`'s tier; RabbitMQ dead-letters it back into
-        `target` when it expires, headers (and so the trace context) unchanged."""
+        `target` when it expires, headers (and so the trace context) unchanged. With
+        `held_delays`, into `target`'s delay queue with its due time (delays.py)."""
         channel = await self.healed()
-        tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
-        delay_queue = f"{target}.delay.{tier}s"
+        if self._held_delays:
+            delay_queue = delays.delay_queue(target)
+            held = properties(delays.due_headers(headers, delay, time.time()), None)
+        else:
+            tier = 2 ** max(0, math.ceil(math.log2(max(delay, 1.0))))
+            delay_queue = f"{target}.delay.{tier}s"
+            held = properties(headers, None)
+            held.expiration = str(max(1, round(delay * 1000)))  # milliseconds
         if delay_queue not in self._delay_queues:
             await self._declare_queue(channel, delay_queue, self._delay_arguments(target))
             self._delay_queues.add(delay_queue)
-        held = properties(headers, None)
-        held.expiration = str(max(1, round(delay * 1000)))  # milliseconds
+        await self._to_queue(channel, delay_queue, body, held)
+
+    async def forward(self, queue: str, body: bytes, headers: Mapping[str, Any]) -> None:
+        """Straight into `queue` (a held delayed message that is due), confirmed."""
+        await self._to_queue(await self.healed(), queue, body, properties(headers, None))
+
+    async def _to_queue(
+        self, channel: AbstractChannel, queue: str, body: bytes, held: spec.Basic.Properties
+    ) -> None:
+        """One confirmed publish through the default exchange into `queue`."""
         try:
             underlay = await channel.get_underlay_channel()
         except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:  # closing meanwhile
             raise DependencyDown("bus", f"delayed publish not sent ({type(exc).__name__})") from exc
         try:
             await self.confirmed(
-                channel, [underlay.basic_publish(body, routing_key=delay_queue, properties=held)]
+                channel, [underlay.basic_publish(body, routing_key=queue, properties=held)]
             )
         except Nacked as exc:  # one queue: nothing stored; the caller retries later
             raise DependencyDown("bus", "publish refused by the broker") from exc

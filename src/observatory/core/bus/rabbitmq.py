@@ -1,9 +1,10 @@
 """The RabbitMQ bus (aio-pika): a topic exchange, durable queues, persistent messages,
 publisher confirms, bounded prefetch, and per-queue delay queues for back-off retries.
 
-Delayed delivery uses the standard pattern: a message waits in `<queue>.delay.<tier>s`
-with a per-message expiration, then RabbitMQ dead-letters it back into `<queue>`. Tiers
-are powers of two, so a short delay never waits behind a much longer one.
+Delayed delivery on classic queues uses the standard pattern: a message waits in
+`<queue>.delay.<tier>s` with a per-message expiration, then RabbitMQ dead-letters it back
+into `<queue>`. Tiers are powers of two, so a short delay never waits behind a much longer
+one. On quorum queues the consumers of `<queue>` move its delayed messages (delays.py).
 
 Queues are classic or quorum (`queue_type`, ODTO_QUEUE_TYPE); declarations.py says
 what each is declared with. `url` may name several brokers of one cluster, comma
@@ -50,15 +51,16 @@ from aio_pika.abc import (
 )
 from aiormq.abc import DeliveredMessage
 
-from observatory.core.bus import amqp_wire, bundles
-from observatory.core.bus.acks import ACK, REJECT, REQUEUE, AckTracker
+from observatory.core.bus import amqp_wire, bundles, delays
+from observatory.core.bus.acks import AckTracker, RabbitDelivery
 from observatory.core.bus.declarations import (
     DEFAULT_DELIVERY_LIMIT,
     Declarations,
     QueueType,
     mismatch,
 )
-from observatory.core.bus.port import BatchHandler, Delivery, Outcome, Outgoing, queue_names
+from observatory.core.bus.delays import DelayMover
+from observatory.core.bus.port import BatchHandler, Delivery, Outgoing, queue_names
 from observatory.core.bus.publishing import Publisher
 from observatory.core.bus.runner import ConsumerRunner
 from observatory.core.bus.topology import BINDINGS, DEAD_LETTERS, Names
@@ -70,34 +72,6 @@ log = structlog.get_logger("observatory.bus")
 BATCH_WINDOW = 0.002
 CANCEL_PAUSE = 1.0  # seconds before consuming again after the broker cancelled a consumer
 CANCEL_ATTEMPTS = 5  # tries to consume again (1 + 2 + 4 + 8 + 16 s of pauses), then a log
-
-
-SETTLE_CODES = {Outcome.ACK: ACK, Outcome.REJECT: REJECT, Outcome.RETRY: REQUEUE}
-
-
-@dataclass(slots=True)
-class RabbitDelivery:
-    """An AMQP delivery; settling hands its outcome to its channel's AckTracker."""
-
-    queue: str
-    tracker: AckTracker
-    body: bytes
-    headers: Mapping[str, Any]
-    redelivered: bool
-    tag: int
-
-    @classmethod
-    def of(cls, message: DeliveredMessage, queue: str, tracker: AckTracker) -> RabbitDelivery:
-        """What the channel read (a Basic.Deliver, its header and body), tracked."""
-        delivery = message.delivery
-        assert isinstance(delivery, aiormq.spec.Basic.Deliver)  # a consumer gets nothing else
-        tag = int(delivery.delivery_tag or 0)
-        tracker.delivered(tag)
-        headers = message.header.properties.headers or {}
-        return cls(queue, tracker, message.body, headers, bool(delivery.redelivered), tag)
-
-    async def settle(self, outcome: Outcome) -> None:
-        self.tracker.settle(self.tag, SETTLE_CODES[outcome])
 
 
 Receiver = Callable[[DeliveredMessage], Awaitable[None]]
@@ -113,6 +87,7 @@ class _Consumer:
     channel: AbstractChannel
     receivers: dict[str, Receiver]
     prefetches: dict[str, int]
+    arguments: dict[str, dict[str, Any]] = field(default_factory=dict)  # other than topology's
     underlay: aiormq.abc.AbstractChannel | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
@@ -142,6 +117,7 @@ class RabbitBus:
             connected=self._connected,
             declare_queue=self._declare_queue,
             delay_arguments=self.declarations.delay,
+            held_delays=self.declarations.quorum,
         )
         self._exchange: AbstractExchange | None = None
         self._runners: list[ConsumerRunner] = []
@@ -149,6 +125,7 @@ class RabbitBus:
         self._tasks: list[asyncio.Task[None]] = []
         # what each consume() set up, to set it up again on a channel the reconnect lost
         self._consumers: list[_Consumer] = []
+        self._movers: list[DelayMover] = []  # quorum queues' delayed messages (delays.py)
 
     async def open(self) -> None:
         if self._connection is not None:
@@ -267,6 +244,24 @@ class RabbitBus:
         consumer = _Consumer(channel, receivers, bundles.prefetches(names, prefetch, bundled))
         self._consumers.append(consumer)
         await self._subscribe(consumer, declare=True)
+        if self.declarations.quorum:
+            await self._move_delays(names)
+
+    async def _move_delays(self, targets: list[str]) -> None:
+        """Quorum queues: consume each target's delay queue too, on a channel of its own,
+        and move its messages back when due (delays.py)."""
+        assert self._connection is not None
+        movers = [DelayMover(target, self._publisher.forward) for target in targets]
+        self._movers.extend(movers)
+        receivers: dict[str, Receiver] = {delays.delay_queue(m.target): m.receiver for m in movers}
+        consumer = _Consumer(
+            await self._connection.channel(),
+            receivers,
+            dict.fromkeys(receivers, delays.HELD),
+            {delays.delay_queue(t): self.declarations.delay(t) for t in targets},
+        )
+        self._consumers.append(consumer)
+        await self._subscribe(consumer, declare=True)
 
     async def _subscribe(self, consumer: _Consumer, *, declare: bool) -> None:
         """Consume each of the consumer's queues on its channel's current AMQP channel
@@ -276,7 +271,7 @@ class RabbitBus:
         if declare:
             await channel.set_qos(prefetch_count=min(consumer.prefetches.values()))
             for name in consumer.receivers:
-                await self._declare_queue(channel, name)
+                await self._declare_queue(channel, name, consumer.arguments.get(name))
             if isinstance(channel, AbstractRobustChannel):
                 channel.reopen_callbacks.add(partial(self._on_reopen, consumer))
         for name in consumer.receivers:
@@ -335,7 +330,7 @@ class RabbitBus:
                 )
 
     async def _rebind_and_consume(self, consumer: _Consumer, name: str) -> None:
-        queue = await self._declare_queue(consumer.channel, name)
+        queue = await self._declare_queue(consumer.channel, name, consumer.arguments.get(name))
         for routing_key in BINDINGS:  # a deleted queue took its bindings along
             if name in self.names.bound_queues(routing_key):
                 await queue.bind(self.names.exchange, routing_key)
@@ -385,6 +380,8 @@ class RabbitBus:
         for task in self._tasks:
             task.cancel()
         self._publisher.close()
+        for mover in self._movers:
+            mover.close()
         for runner in self._runners:
             await runner.drain()
         for trackers in self._trackers:

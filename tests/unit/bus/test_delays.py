@@ -1,0 +1,138 @@
+"""Quorum queues' delayed messages, held and moved by the consumers (core.bus.delays)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiormq import spec
+from aiormq.abc import DeliveredMessage
+from tests.waiting import wait_until_async
+
+from observatory.core.bus import delays
+from observatory.core.bus.declarations import Declarations
+from observatory.core.bus.delays import DUE_HEADER, DelayMover, due_headers, wait_of
+from observatory.core.errors import DependencyDown, OutcomeUnknown
+
+
+@dataclass
+class FakeChannel:
+    acked: list[int] = field(default_factory=list)
+    requeued: list[int] = field(default_factory=list)
+
+    async def basic_ack(self, tag: int) -> None:
+        self.acked.append(tag)
+
+    async def basic_nack(self, tag: int, *, requeue: bool) -> None:
+        assert requeue
+        self.requeued.append(tag)
+
+
+def delivered(channel: FakeChannel, tag: int, body: bytes, headers: dict[str, Any]) -> Any:
+    deliver = spec.Basic.Deliver(delivery_tag=tag, routing_key="jobs.created.delay")
+    header: Any = type("Header", (), {"properties": spec.Basic.Properties(headers=headers)})()
+    return DeliveredMessage(delivery=deliver, header=header, body=body, channel=channel)  # type: ignore[arg-type]
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Target:
+    """Where the mover publishes: records what arrived, or refuses the first `refusals`."""
+
+    def __init__(self, refusals: int = 0, error: type[DependencyDown] = DependencyDown) -> None:
+        self.moved: list[tuple[str, bytes, Mapping[str, Any]]] = []
+        self.refusals = refusals
+        self.error = error
+
+    async def forward(self, queue: str, body: bytes, headers: Mapping[str, Any]) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise self.error("bus", "not connected")
+        self.moved.append((queue, body, headers))
+
+
+def test_the_due_time_rides_in_a_header_in_milliseconds() -> None:
+    headers = due_headers({"x-attempt": 2}, 1.5, now=1_000.25)
+    assert headers == {"x-attempt": 2, DUE_HEADER: 1_001_750}
+    assert due_headers({}, -3, now=10.0)[DUE_HEADER] == 10_000  # no negative delays
+
+
+@pytest.mark.parametrize(
+    ("due", "wait"),
+    [
+        (1_002_000, 2.0),  # two seconds from now
+        (999_000, 0.0),  # past: at once
+        (None, 0.0),  # none (an earlier version's message, or forged): at once
+        ("1002000", 0.0),  # not a number
+        (True, 0.0),  # a bool is not a time
+        (10**15, delays.LONGEST_WAIT),  # absurdly far: held a day at most
+    ],
+)
+def test_how_long_a_message_is_held(due: Any, wait: float) -> None:
+    headers = {} if due is None else {DUE_HEADER: due}
+    assert wait_of(headers, now=1_000.0) == wait
+
+
+def test_quorum_delay_queues_hold_rather_than_dead_letter() -> None:
+    """No expiration route on quorum: the at-least-once dead-lettering that stalls is not
+    involved. Classic delay queues keep the standard pattern."""
+    assert Declarations("quorum").delay("ns.jobs.created") == {"x-queue-type": "quorum"}
+    assert Declarations("classic").delay("ns.jobs.created") == {
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": "ns.jobs.created",
+    }
+    assert delays.delay_queue("ns.jobs.created") == "ns.jobs.created.delay"
+
+
+async def test_a_message_is_held_until_due_then_moved_and_only_then_acked() -> None:
+    channel, target = FakeChannel(), Target()
+    clock = Clock(1_000.0)
+    mover = DelayMover("ns.jobs.created", target.forward, clock=clock)
+    headers = {"x-attempt": 2, "traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"}
+    due = due_headers(headers, 0.3, now=clock.now)
+    await mover.receiver(delivered(channel, 7, b"later", {**due, "x-delivery-count": 1}))
+    await mover.receiver(delivered(channel, 8, b"now", {"x-attempt": 1}))
+
+    await wait_until_async(lambda: len(target.moved) == 2, timeout=5, message="both moved")
+    assert [body for _, body, _ in target.moved] == [b"now", b"later"]  # each on its own time
+    queue, _, kept = target.moved[1]
+    assert queue == "ns.jobs.created"
+    assert kept == headers  # the due time and the quorum queue's count are not carried on
+    await wait_until_async(lambda: sorted(channel.acked) == [7, 8], timeout=5, message="acks")
+    assert mover.held == 0
+
+
+async def test_a_message_not_moved_goes_back_to_the_queue_after_a_pause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The target refused (broker down, or an unknown outcome): not acked but given back,
+    so another consumer or a later delivery moves it; never lost, never spun on."""
+    monkeypatch.setattr(delays, "RETRY_PAUSE", 0.05)
+    for error in (DependencyDown, OutcomeUnknown):
+        channel, target = FakeChannel(), Target(refusals=1, error=error)
+        mover = DelayMover("q", target.forward)
+        await mover.receiver(delivered(channel, 3, b"x", {}))
+        await wait_until_async(lambda: channel.requeued == [3], timeout=5, message="requeue")  # noqa: B023
+        assert channel.acked == []
+        assert target.moved == []
+
+
+async def test_closing_stops_holding_without_acking() -> None:
+    """Held messages go back to the broker with the channel (nothing acked, nothing moved)."""
+    channel, target = FakeChannel(), Target()
+    mover = DelayMover("q", target.forward, clock=Clock(0.0))
+    await mover.receiver(delivered(channel, 1, b"x", due_headers({}, 3600, now=0.0)))
+    assert mover.held == 1
+    mover.close()
+    await wait_until_async(lambda: mover.held == 0, timeout=5, message="tasks cancelled")
+    assert channel.acked == []
+    assert channel.requeued == []
+    assert target.moved == []
