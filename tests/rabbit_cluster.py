@@ -16,8 +16,11 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from tests.system import free_port
 
@@ -167,3 +170,19 @@ class RabbitCluster:
             f"--- {node.name}\n" + (node.home / "server.out").read_text(errors="replace")[-1500:]
             for node in self.nodes
         )
+
+
+@contextlib.contextmanager
+def running_cluster(root: Path, test: str) -> Iterator[RabbitCluster]:
+    """A started cluster under `root`, stopped afterwards whatever happened; `test` is
+    skipped, saying why, where no cluster can be started."""
+    reason = missing()
+    if reason:
+        print(f"skipping {test}: {reason}")
+        pytest.skip(reason)
+    rabbit = RabbitCluster(root)
+    try:
+        rabbit.start()
+        yield rabbit
+    finally:
+        rabbit.stop()

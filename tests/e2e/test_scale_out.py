@@ -15,7 +15,7 @@ import orjson
 import pytest
 from tests.e2e.test_chaos import Client
 from tests.e2e.test_resilience import assert_exactly_once, submit_many
-from tests.rabbit_cluster import RabbitCluster, missing
+from tests.rabbit_cluster import RabbitCluster, running_cluster
 from tests.system import ServiceProcess, free_port, start_service
 from tests.waiting import wait_until
 
@@ -107,16 +107,8 @@ def diagnose(http: httpx.Client, running: list[ServiceProcess], cluster: RabbitC
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
-    reason = missing()
-    if reason:
-        print(f"skipping the failover test: {reason}")
-        pytest.skip(reason)
-    rabbit = RabbitCluster(tmp_path / "rabbit")
-    try:
-        rabbit.start()
+    with running_cluster(tmp_path / "rabbit", "the failover test") as rabbit:
         yield rabbit
-    finally:
-        rabbit.stop()
 
 
 @pytest.mark.slow

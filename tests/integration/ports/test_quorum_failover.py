@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.ports.test_bus import Collector
-from tests.rabbit_cluster import RabbitCluster, missing
+from tests.rabbit_cluster import RabbitCluster, running_cluster
 
 from observatory.core.bus.rabbitmq import RabbitBus
 from observatory.core.bus.topology import JOBS_CREATED
@@ -21,16 +21,8 @@ from observatory.core.bus.topology import JOBS_CREATED
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[RabbitCluster]:
-    reason = missing()
-    if reason:
-        print(f"skipping the quorum failover test: {reason}")
-        pytest.skip(reason)
-    rabbit = RabbitCluster(tmp_path / "rabbit")
-    try:
-        rabbit.start()
+    with running_cluster(tmp_path / "rabbit", "the quorum failover test") as rabbit:
         yield rabbit
-    finally:
-        rabbit.stop()
 
 
 @pytest.mark.slow
