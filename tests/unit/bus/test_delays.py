@@ -21,6 +21,7 @@ from observatory.core.errors import DependencyDown, OutcomeUnknown
 class FakeChannel:
     acked: list[int] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
+    is_closed: bool = False
 
     async def basic_ack(self, tag: int) -> None:
         self.acked.append(tag)
@@ -136,3 +137,15 @@ async def test_closing_stops_holding_without_acking() -> None:
     assert channel.acked == []
     assert channel.requeued == []
     assert target.moved == []
+
+
+async def test_a_message_whose_channel_closed_while_held_is_left_to_its_next_holder() -> None:
+    """A reconnect closed the channel: the broker has given the message back (to this
+    consumer's new channel, or another's), so the old hold does not move it too."""
+    channel, target = FakeChannel(), Target()
+    mover = DelayMover("q", target.forward, clock=Clock(0.0))
+    await mover.receiver(delivered(channel, 1, b"x", due_headers({}, 0.1, now=0.0)))
+    channel.is_closed = True
+    await wait_until_async(lambda: mover.held == 0, timeout=5, message="hold ended")
+    assert target.moved == []
+    assert channel.acked == []

@@ -16,12 +16,13 @@ milliseconds since the epoch) and no expiration, in one queue per target,
 `<queue>.delay` (no tiers: nothing waits behind another message's expiration), and every
 consumer of `<queue>` also consumes `<queue>.delay` (`DelayMover`): it holds each message
 until it is due, publishes it into `<queue>` with a confirm, and only then acks it. A
-consumer that dies holding messages hands them back to the broker, which gives them to
-another consumer (or to it again, once back); one that dies between the confirm and the
-ack moves the message twice, which consumers take as the duplicate delivery it is
-(idempotent by id). At most `HELD` messages are held per consumer and queue; later ones
-wait in the queue and are moved as soon as they arrive if their time has passed, so a
-delay is never shorter than asked, only longer under a flood of retries.
+consumer that dies holding messages (or loses its channel) hands them back to the broker,
+which gives them to another consumer (or to it again, once back); one that loses it
+between the confirm and the ack moves the message twice, which consumers take as the
+duplicate delivery it is (idempotent by id). At most `HELD` messages are held per
+consumer and queue; later ones wait in the queue and are moved as soon as they arrive if
+their time has passed, so a delay is never shorter than asked, only longer under a flood
+of retries.
 """
 
 from __future__ import annotations
@@ -88,6 +89,8 @@ class DelayMover:
 
     async def _move(self, message: DeliveredMessage, wait: float) -> None:
         await asyncio.sleep(wait)
+        if message.channel.is_closed:
+            return  # the broker gave it back with the channel: its next holder moves it
         tag = int(message.delivery_tag or 0)
         headers = message.header.properties.headers or {}
         kept = {key: value for key, value in headers.items() if key not in DROPPED}
