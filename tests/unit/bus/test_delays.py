@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,14 +50,16 @@ class Target:
 
     def __init__(self, refusals: int = 0, error: type[DependencyDown] = DependencyDown) -> None:
         self.moved: list[tuple[str, bytes, Mapping[str, Any]]] = []
+        self.rounds = 0
         self.refusals = refusals
         self.error = error
 
-    async def forward(self, queue: str, body: bytes, headers: Mapping[str, Any]) -> None:
+    async def forward(self, queue: str, items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> None:
         if self.refusals:
             self.refusals -= 1
             raise self.error("bus", "not connected")
-        self.moved.append((queue, body, headers))
+        self.rounds += 1
+        self.moved += [(queue, body, headers) for body, headers in items]
 
 
 def test_the_due_time_rides_in_a_header_in_milliseconds() -> None:
@@ -149,3 +151,16 @@ async def test_a_message_whose_channel_closed_while_held_is_left_to_its_next_hol
     await wait_until_async(lambda: mover.held == 0, timeout=5, message="hold ended")
     assert target.moved == []
     assert channel.acked == []
+
+
+async def test_messages_due_together_go_back_in_one_round() -> None:
+    """After an outage many retries fall due at once: one publish round for them all,
+    then each acked."""
+    channel, target = FakeChannel(), Target()
+    mover = DelayMover("q", target.forward)
+    for tag in range(1, 201):
+        await mover.receiver(delivered(channel, tag, b"%d" % tag, {}))
+    await wait_until_async(lambda: len(channel.acked) == 200, timeout=5, message="all acked")
+    assert target.rounds == 1
+    assert sorted(body for _, body, _ in target.moved) == sorted(b"%d" % t for t in range(1, 201))
+    assert mover.held == 0

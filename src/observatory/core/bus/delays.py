@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -47,7 +47,8 @@ RETRY_PAUSE = 1.0  # seconds before a message that could not be moved goes back
 # headers a moved message does not keep: ours, and the count a quorum queue adds
 DROPPED = frozenset({DUE_HEADER, "x-delivery-count"})
 
-Forward = Callable[[str, bytes, Mapping[str, Any]], Awaitable[None]]
+Forward = Callable[[str, Sequence[tuple[bytes, Mapping[str, Any]]]], Awaitable[None]]
+MOVE_BATCH = 500  # messages due together go back in one publish round of at most this many
 
 
 def delay_queue(target: str) -> str:
@@ -71,7 +72,9 @@ def wait_of(headers: Mapping[str, Any], now: float) -> float:
 
 class DelayMover:
     """Moves the delayed messages of one target queue when due (see module docstring);
-    `receiver` is the consumer callback of `<target>.delay`."""
+    `receiver` is the consumer callback of `<target>.delay`. Messages that fall due in
+    the same loop turn go back together (`forward` of up to MOVE_BATCH, one round of
+    confirms), each acked once its batch is confirmed."""
 
     def __init__(
         self, target: str, forward: Forward, *, clock: Callable[[], float] = time.time
@@ -79,37 +82,67 @@ class DelayMover:
         self.target = target
         self._forward = forward
         self._clock = clock
-        self._moving: set[asyncio.Task[None]] = set()
+        self._holding: set[asyncio.Task[None]] = set()
+        self._due: list[DeliveredMessage] = []
+        self._moving: asyncio.Task[None] | None = None
 
     async def receiver(self, message: DeliveredMessage) -> None:
         headers = message.header.properties.headers or {}
-        task = asyncio.create_task(self._move(message, wait_of(headers, self._clock())))
-        self._moving.add(task)
-        task.add_done_callback(self._moving.discard)
+        task = asyncio.create_task(self._hold(message, wait_of(headers, self._clock())))
+        self._holding.add(task)
+        task.add_done_callback(self._holding.discard)
 
-    async def _move(self, message: DeliveredMessage, wait: float) -> None:
+    async def _hold(self, message: DeliveredMessage, wait: float) -> None:
         await asyncio.sleep(wait)
-        if message.channel.is_closed:
-            return  # the broker gave it back with the channel: its next holder moves it
-        tag = int(message.delivery_tag or 0)
-        headers = message.header.properties.headers or {}
-        kept = {key: value for key, value in headers.items() if key not in DROPPED}
+        self._due.append(message)
+        if self._moving is None:
+            self._moving = asyncio.create_task(self._move_due())
+
+    async def _move_due(self) -> None:
+        """Move what is due, a batch at a time, until nothing is."""
         try:
-            await self._forward(self.target, message.body, kept)
-        except DependencyDown as exc:  # OutcomeUnknown too: moved twice at worst
-            log.warning("delayed message not moved", queue=self.target, error=str(exc))
-            await asyncio.sleep(RETRY_PAUSE)
-            with contextlib.suppress(Exception):  # a closed channel gave it back already
-                await message.channel.basic_nack(tag, requeue=True)
+            await asyncio.sleep(0)  # the holds ending in this loop turn join the batch
+            while self._due:
+                batch, self._due = self._due[:MOVE_BATCH], self._due[MOVE_BATCH:]
+                # a closed channel gave its messages back to the broker: their next
+                # holder moves them
+                await self._move([m for m in batch if not m.channel.is_closed])
+        finally:
+            self._moving = None
+
+    async def _move(self, batch: list[DeliveredMessage]) -> None:
+        if not batch:
             return
-        with contextlib.suppress(Exception):  # a closed channel: the broker gives it again
-            await message.channel.basic_ack(tag)
+        items = [(m.body, _kept(m.header.properties.headers or {})) for m in batch]
+        try:
+            await self._forward(self.target, items)
+        except DependencyDown as exc:  # OutcomeUnknown too: moved twice at worst
+            log.warning("delayed messages not moved", queue=self.target, error=str(exc))
+            await asyncio.sleep(RETRY_PAUSE)
+            for message in batch:
+                with contextlib.suppress(Exception):  # a closed channel gave it back already
+                    await message.channel.basic_nack(_tag(message), requeue=True)
+            return
+        for message in batch:
+            with contextlib.suppress(Exception):  # a closed channel: the broker gives it again
+                await message.channel.basic_ack(_tag(message))
 
     def close(self) -> None:
         """Stop holding: the channel's close gives the held messages back to the broker."""
-        for task in self._moving:
-            task.cancel()
+        for task in (*self._holding, self._moving):
+            if task is not None:
+                task.cancel()
+        self._due.clear()
 
     @property
     def held(self) -> int:
-        return len(self._moving)
+        """Messages held and not yet settled (waiting, or being moved)."""
+        return len(self._holding) + len(self._due) + (self._moving is not None)
+
+
+def _kept(headers: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in headers.items() if key not in DROPPED}
+
+
+def _tag(message: DeliveredMessage) -> int:
+    return int(message.delivery_tag or 0)

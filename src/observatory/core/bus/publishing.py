@@ -78,14 +78,17 @@ class Publisher:
             except Nacked as exc:
                 raise OutcomeUnknown("bus", "publish refused by the broker twice") from exc
 
-    async def _publish_once(self, messages: Sequence[Outgoing]) -> None:
+    async def _publish_once(
+        self, messages: Sequence[Outgoing], exchange: str | None = None
+    ) -> None:
         """Queue every publish at once (frames.py: one write-queue entry for the batch)
         and wait for all the confirms; durability comes from the broker's confirm, which
-        is awaited for every message."""
+        is awaited for every message. Through the bus's exchange unless `exchange` says."""
         channel = await self.healed()
         try:  # a channel closing meanwhile raises here too (a RuntimeError in aio-pika)
             underlay = cast(aiormq.Channel, await channel.get_underlay_channel())
-            sent = await frames.send(underlay, self.exchange, messages)
+            through = self.exchange if exchange is None else exchange
+            sent = await frames.send(underlay, through, messages)
         except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:  # nothing was queued
             raise DependencyDown("bus", f"publish not sent ({type(exc).__name__})") from exc
         await self.confirmed(channel, sent)
@@ -126,9 +129,10 @@ class Publisher:
             self._delay_queues.add(delay_queue)
         await self._to_queue(channel, delay_queue, body, held)
 
-    async def forward(self, queue: str, body: bytes, headers: Mapping[str, Any]) -> None:
-        """Straight into `queue` (a held delayed message that is due), confirmed."""
-        await self._to_queue(await self.healed(), queue, body, properties(headers, None))
+    async def forward(self, queue: str, items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> None:
+        """Straight into `queue` through the default exchange (held delayed messages that
+        are due: body and headers each), all at once, every confirm awaited."""
+        await self._publish_once([Outgoing(queue, body, headers) for body, headers in items], "")
 
     async def _to_queue(
         self, channel: AbstractChannel, queue: str, body: bytes, held: spec.Basic.Properties
