@@ -21,7 +21,12 @@ from observatory.core.errors import DependencyDown, OutcomeUnknown
 class FakeChannel:
     acked: list[int] = field(default_factory=list)
     requeued: list[int] = field(default_factory=list)
+    rejected: list[int] = field(default_factory=list)
     is_closed: bool = False
+
+    async def basic_reject(self, tag: int, *, requeue: bool) -> None:
+        assert not requeue
+        self.rejected.append(tag)
 
     async def basic_ack(self, tag: int) -> None:
         self.acked.append(tag)
@@ -164,3 +169,25 @@ async def test_messages_due_together_go_back_in_one_round() -> None:
     assert target.rounds == 1
     assert sorted(body for _, body, _ in target.moved) == sorted(b"%d" % t for t in range(1, 201))
     assert mover.held == 0
+
+
+async def test_a_message_that_cannot_be_published_again_fails_alone() -> None:
+    """Whatever the target cannot take for a reason other than the bus (an encoding
+    error, say) costs that message alone: the rest of its batch goes back, and it is
+    dropped with an error rather than held or retried forever."""
+    channel = FakeChannel()
+    moved: list[bytes] = []
+
+    async def forward(queue: str, items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> None:
+        if any(body == b"poison" for body, _ in items):
+            raise ValueError("header cannot be encoded")
+        moved.extend(body for body, _ in items)
+
+    mover = DelayMover("q", forward)
+    for tag, body in enumerate((b"a", b"poison", b"b"), start=1):
+        await mover.receiver(delivered(channel, tag, body, {}))
+    await wait_until_async(lambda: mover.held == 0, timeout=5, message="all settled")
+    assert sorted(moved) == [b"a", b"b"]
+    assert sorted(channel.acked) == [1, 3]
+    assert channel.rejected == [2]
+    assert channel.requeued == []

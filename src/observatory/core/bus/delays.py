@@ -106,9 +106,24 @@ class DelayMover:
                 batch, self._due = self._due[:MOVE_BATCH], self._due[MOVE_BATCH:]
                 # a closed channel gave its messages back to the broker: their next
                 # holder moves them
-                await self._move([m for m in batch if not m.channel.is_closed])
+                await self._isolated([m for m in batch if not m.channel.is_closed])
         finally:
             self._moving = None
+
+    async def _isolated(self, batch: list[DeliveredMessage]) -> None:
+        """`_move` the batch; if it fails for anything but the bus (a message that cannot
+        be written again: none of ours, and pamqp reads nothing it cannot write), each
+        alone, and a message that still fails is dropped with an error, not retried."""
+        try:
+            await self._move(batch)
+        except Exception as exc:
+            if len(batch) > 1:
+                for message in batch:
+                    await self._isolated([message])
+                return
+            log.error("delayed message dropped", queue=self.target, error=repr(exc)[:300])
+            with contextlib.suppress(Exception):
+                await batch[0].channel.basic_reject(_tag(batch[0]), requeue=False)
 
     async def _move(self, batch: list[DeliveredMessage]) -> None:
         if not batch:
