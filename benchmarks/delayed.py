@@ -24,9 +24,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import aio_pika
-
-from benchmarks.stores import add_backend_options
+from benchmarks.stores import add_backend_options, delete_rabbit, namespace_queues
 from observatory.core.bus.declarations import QueueType
 from observatory.core.bus.port import Delivery, Outcome
 from observatory.core.bus.rabbitmq import RabbitBus
@@ -79,19 +77,7 @@ async def one_round(url: str, queue_type: QueueType, messages: int, delay: float
         }
     finally:
         await bus.close()
-        await _delete(url, namespace)
-
-
-async def _delete(url: str, namespace: str) -> None:
-    """The namespace's queues (delay queues of both kinds included) and its exchange."""
-    connection = await aio_pika.connect(url, timeout=5)
-    async with connection:
-        channel = await connection.channel()
-        for queue in Names(namespace).all_queues():
-            tiers = (f"{queue}.delay.{2**n}s" for n in range(10))
-            for name in (queue, f"{queue}.delay", *tiers):
-                await channel.queue_delete(name)
-        await channel.exchange_delete(Names(namespace).exchange)
+        await delete_rabbit(url, namespace_queues(namespace), [Names(namespace).exchange])
 
 
 def median_of(rounds: list[dict[str, Any]]) -> dict[str, Any]:

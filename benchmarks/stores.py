@@ -226,10 +226,13 @@ async def delete_rabbit(url: str, queues: list[str], exchanges: list[str]) -> No
 
 
 def namespace_queues(ns: str) -> list[str]:
-    names = Names(ns)
-    base = list(names.all_queues())
-    delays = [f"{names.q('jobs.created')}.delay.{tier}s" for tier in DELAY_TIERS]
-    return base + delays
+    """Every queue a namespace's services may have declared: the topology's, and the delay
+    queues of each (classic tiers `<queue>.delay.<n>s`, quorum's `<queue>.delay`): the
+    metrics engine delays re-checks of lifecycle queues too, not only jobs.created."""
+    queues = []
+    for queue in Names(ns).all_queues():
+        queues += [queue, f"{queue}.delay", *(f"{queue}.delay.{tier}s" for tier in DELAY_TIERS)]
+    return queues
 
 
 async def delete_redis_prefix(url: str, prefix: str) -> int:
