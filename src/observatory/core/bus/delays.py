@@ -85,6 +85,7 @@ class DelayMover:
         self._holding: set[asyncio.Task[None]] = set()
         self._due: list[DeliveredMessage] = []
         self._moving: asyncio.Task[None] | None = None
+        self._batch: list[DeliveredMessage] = []  # the batch being moved now
 
     async def receiver(self, message: DeliveredMessage) -> None:
         headers = message.header.properties.headers or {}
@@ -106,9 +107,10 @@ class DelayMover:
                 batch, self._due = self._due[:MOVE_BATCH], self._due[MOVE_BATCH:]
                 # a closed channel gave its messages back to the broker: their next
                 # holder moves them
-                await self._isolated([m for m in batch if not m.channel.is_closed])
+                self._batch = [m for m in batch if not m.channel.is_closed]
+                await self._isolated(self._batch)
         finally:
-            self._moving = None
+            self._moving, self._batch = None, []
 
     async def _isolated(self, batch: list[DeliveredMessage]) -> None:
         """`_move` the batch; if it fails for anything but the bus (a message that cannot
@@ -152,7 +154,7 @@ class DelayMover:
     @property
     def held(self) -> int:
         """Messages held and not yet settled (waiting, or being moved)."""
-        return len(self._holding) + len(self._due) + (self._moving is not None)
+        return len(self._holding) + len(self._due) + len(self._batch)
 
 
 def _kept(headers: Mapping[str, Any]) -> dict[str, Any]:

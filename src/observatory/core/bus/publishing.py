@@ -20,7 +20,6 @@ from typing import Any, cast
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
-from aiormq import spec
 
 from observatory.core.bus import delays, frames
 from observatory.core.bus.frames import properties
@@ -127,27 +126,21 @@ class Publisher:
         if delay_queue not in self._delay_queues:
             await self._declare_queue(channel, delay_queue, self._delay_arguments(target))
             self._delay_queues.add(delay_queue)
-        await self._to_queue(channel, delay_queue, body, held)
-
-    async def forward(self, queue: str, items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> None:
-        """Straight into `queue` through the default exchange (held delayed messages that
-        are due: body and headers each), all at once, every confirm awaited."""
-        await self._publish_once([Outgoing(queue, body, headers) for body, headers in items], "")
-
-    async def _to_queue(
-        self, channel: AbstractChannel, queue: str, body: bytes, held: spec.Basic.Properties
-    ) -> None:
-        """One confirmed publish through the default exchange into `queue`."""
         try:
             underlay = await channel.get_underlay_channel()
         except (aio_pika.exceptions.AMQPError, RuntimeError) as exc:  # closing meanwhile
             raise DependencyDown("bus", f"delayed publish not sent ({type(exc).__name__})") from exc
         try:
             await self.confirmed(
-                channel, [underlay.basic_publish(body, routing_key=queue, properties=held)]
+                channel, [underlay.basic_publish(body, routing_key=delay_queue, properties=held)]
             )
         except Nacked as exc:  # one queue: nothing stored; the caller retries later
             raise DependencyDown("bus", "publish refused by the broker") from exc
+
+    async def forward(self, queue: str, items: Sequence[tuple[bytes, Mapping[str, Any]]]) -> None:
+        """Straight into `queue` through the default exchange (held delayed messages that
+        are due: body and headers each), all at once, every confirm awaited."""
+        await self._publish_once([Outgoing(queue, body, headers) for body, headers in items], "")
 
     async def healed(self) -> AbstractChannel:
         """The publish channel, opened again when the connection is back but the channel
