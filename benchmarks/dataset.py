@@ -235,6 +235,12 @@ INSERT INTO job_meta (meta_key, meta_value, meta_created_at, meta_job_id)
 SELECT e.key, e.value, j.created_at, j.id FROM jobs AS j, jsonb_each_text(j.metadata) AS e
 WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
 """
+FILL_FINAL_META = """
+INSERT INTO job_meta_final (meta_key, meta_value, meta_status, meta_created_at, meta_job_id)
+SELECT m.meta_key, m.meta_value, j.status, m.meta_created_at, m.meta_job_id
+FROM job_meta AS m JOIN jobs AS j ON j.id = m.meta_job_id AND j.created_at = m.meta_created_at
+WHERE j.status IN ('COMPLETED', 'FAILED', 'CANCELLED')
+"""
 SECONDARY_INDEXES = """
 SELECT c.relname AS name, pg_get_indexdef(c.oid) AS definition
 FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid
@@ -348,6 +354,8 @@ async def load(
         if await conn.fetchval("SELECT to_regclass('job_meta') IS NOT NULL"):
             await conn.execute(FILL_META)  # what the job store writes in begin()
             steps.done("jobMeta")
+            await conn.execute(FILL_FINAL_META)  # and in finish(), for the finished jobs
+            steps.done("jobMetaFinal")
         if not only_jobs:
             for first in range(1, jobs + 1, CHUNK):
                 last = min(jobs, first + CHUNK - 1)
@@ -363,7 +371,7 @@ async def load(
             await conn.execute(statement)
         steps.done("indexes")
         tables = ["jobs", "job_attempts", "job_events"]
-        tables += ["job_meta"] if "jobMeta" in loaded.seconds else []
+        tables += ["job_meta", "job_meta_final"] if "jobMeta" in loaded.seconds else []
         await _vacuum(conn, namespace, tables, loaded)
         steps.done("vacuumAnalyze")
         steps.done("checkpoint" if await _checkpoint(conn) else "checkpointRefused")

@@ -8,8 +8,9 @@ nothing else) with 20 types, 30 days of created_at, 500 tenants and 5 regions in
 metadata, and eight failure reasons in FAILED jobs' errors. Then, per search, an open
 loop of GETs (`readmodel.measure`: each request another random value, latency from due
 time to last byte, every answer checked), and a closed loop (one request at a time)
-with the search indexes and again after dropping them (migration jobs_0003's indexes and
-job_meta's key: the baseline is the search as the old indexes alone would serve it).
+with the search indexes and again after dropping them (migration jobs_0003's indexes,
+job_meta's and job_meta_final's keys: the baseline is the search as the old indexes
+alone would serve it).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ SEARCH_INDEXES = (
     "jobs_status_type_created_idx",
     "jobs_error_trgm_idx",
     "job_meta_pkey",  # job_meta's only index: the table is then read whole
+    "job_meta_final_pkey",  # the same for the pairs under a final status
 )
 ERROR_WORDS = ("disk full", "payment-api", "DEADLOCK", "reset by peer", "bucket exports")
 CLOSED_REQUESTS = 60  # per search and index set, or CLOSED_BUDGET_S, whichever ends first

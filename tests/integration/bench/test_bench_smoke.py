@@ -62,7 +62,7 @@ def _check_read_model(rm: dict[str, Any]) -> None:
     assert sum(rm["statuses"].values()) == SMOKE_READMODEL_JOBS
     assert rm["loadS"] >= 0
     # the load leaves what it filled vacuumed: index-only scans read no row
-    filled = ("jobs", "job_attempts", "job_events", "job_meta")
+    filled = ("jobs", "job_attempts", "job_events", "job_meta", "job_meta_final")
     assert {t: rm["allVisiblePct"].get(t) for t in filled} == dict.fromkeys(filled, 100.0)
     # and its writes on disk (a CHECKPOINT, where the role may)
     assert {"checkpoint", "checkpointRefused"} & set(rm["loadStepsS"]), rm["loadStepsS"]

@@ -10,7 +10,8 @@ Both engines select the same rows for the same `JobFilter` (the port suite holds
   is there; SQLite a Python function with the same `lower()` rule);
 - meta: `metadata ->> key = value` on both (SQLite through a Python function giving the
   same text form); PostgreSQL answers the first pair from `job_meta`, the pairs in that
-  text form, kept in keyset order (migration jobs_0003).
+  text form, kept in keyset order (migration jobs_0003), or with a final status asked for
+  from `job_meta_final`, the pairs of jobs that reached one, under it (jobs_0006).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from collections.abc import Callable
 from typing import Any
 
 from observatory.core.clock import iso
+from observatory.core.contracts.vocabulary import TERMINAL
 from observatory.core.job_filter import id_range
 from observatory.core.stores.cursor import decode_cursor
 from observatory.core.stores.records import JobFilter
 from observatory.core.stores.values import ms_text
+
+FINAL_TABLE = "job_meta_final"  # metadata pairs of jobs with a final status (jobs_0006)
 
 
 def like_pattern(text: str) -> str:
@@ -43,6 +47,7 @@ class Where:
         # the metadata pairs checked on rows the other clauses selected
         self.meta: list[str] = []
         self.late: list[str] = []
+        self.meta_table = "job_meta"  # or FINAL_TABLE: the pairs under a final status
         self._mark = mark
 
     def arg(self, value: Any) -> str:
@@ -76,7 +81,8 @@ def postgres_where(
     job_filter: JobFilter, cursor: str | None, *, probe: bool = False, ranged: bool = False
 ) -> Where:
     """Raises ValueError on a cursor the store did not make. With metadata pairs the
-    first one is answered by `job_meta` (joined as `m`, see `PostgresJobStore.page`),
+    first one is answered by `job_meta` (joined as `m`, see `PostgresJobStore.page`;
+    `job_meta_final` with a final status, `Where.meta_table`),
     whose order and bounds repeat those on `jobs` so its index range is all that is read;
     the other pairs are checked on the row (`->>`). With `probe` every pair is a late
     clause, checked on the rows the others selected. With `ranged` (no metadata) only the
@@ -109,6 +115,9 @@ def postgres_where(
     if f.meta and not probe:
         key, value = f.meta[0]
         w.meta.append(f"m.meta_key = {w.arg(key)} AND m.meta_value = {w.arg(value)}")
+        if f.status in TERMINAL:  # the row's own status is checked too (a rerun's rows)
+            w.meta_table = FINAL_TABLE
+            w.meta.append(f"m.meta_status = {w.arg(f.status)}")
         if first is not None:
             w.meta.append(f"m.meta_created_at >= {w.arg(first)}::timestamptz")
         if last is not None:

@@ -3,8 +3,9 @@ of `PostgresJobStore`, which mixes it in.
 
 The WHERE clause comes from job_search.py. A search without metadata walks `jobs` in
 keyset order. A metadata search is driven by `job_meta` (one LATERAL row lookup per pair
-met), unless other filters narrow it and its first pair is common (more than RARE_ROWS
-jobs): then the newest PROBE_ROWS rows the others select are probed first (`_probe`).
+met), or with a final status by `job_meta_final` (the pairs under that status), unless
+other filters narrow it and its first pair is common (more than RARE_ROWS jobs): then
+the newest PROBE_ROWS rows the others select are probed first (`_probe`).
 A search from an `updatedFrom` reads its update range through the updated_at index when
 that range holds at most RANGE_ROWS jobs (`_updated_page`).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from observatory.core.stores.cursor import encode_cursor
-from observatory.core.stores.job_search import Where, postgres_where
+from observatory.core.stores.job_search import FINAL_TABLE, Where, postgres_where
 from observatory.core.stores.postgres_base import PostgresAdapter
 from observatory.core.stores.postgres_pool import guarded
 from observatory.core.stores.records import AttemptRecord, JobFilter, JobPage, JobRecord
@@ -88,17 +89,17 @@ class PostgresJobSearch(PostgresAdapter):
         index range is in page order, so a page reads `limit` pairs and their rows. With
         other filters, a value held by at most RARE_ROWS jobs still lets `job_meta` drive
         (at most that many rows checked); a commoner one is probed first (`_probe`)."""
-        if _narrowed(filter) and not await self._rare(filter):
+        where = postgres_where(filter, cursor)
+        if _narrowed(filter, where) and not await self._rare(filter, where):
             rows = await self._probe(filter, cursor, limit)
             if rows is not None:
                 return rows
-        where = postgres_where(filter, cursor)
         limit_mark = where.arg(limit + 1)
         # LATERAL with OFFSET 0: one row lookup per job_meta pair met, in the index's
         # order, whatever the estimates (a plain join's estimate of id and created_at
         # together is 1 row, which made a hash join over every match look cheap).
         sql = (
-            f"SELECT {COLUMNS} FROM job_meta AS m CROSS JOIN LATERAL ("  # noqa: S608 — constant columns and clauses; values are $n parameters
+            f"SELECT {COLUMNS} FROM {where.meta_table} AS m CROSS JOIN LATERAL ("  # noqa: S608 — constant columns, table and clauses; values are $n parameters
             "SELECT * FROM jobs WHERE jobs.id = m.meta_job_id"
             f" AND jobs.created_at = m.meta_created_at{where.rows_sql()} OFFSET 0) AS jobs"
             f" {where.meta_sql()}"
@@ -137,20 +138,25 @@ class PostgresJobSearch(PostgresAdapter):
             return None
         return list(rows)
 
-    async def _rare(self, filter: JobFilter) -> bool:
-        """Whether the first metadata pair (in the created range) has at most RARE_ROWS
-        jobs: an index-only count that stops there."""
+    async def _rare(self, filter: JobFilter, where: Where) -> bool:
+        """Whether the first metadata pair (in the created range, under the final status
+        when `job_meta_final` drives) has at most RARE_ROWS jobs: an index-only count
+        that stops there."""
         key, value = filter.meta[0]
+        final = where.meta_table == FINAL_TABLE
+        status = " AND meta_status = $6" if final else ""
         async with guarded(self.dependency):
             found = await self.pool.fetchval(
-                "SELECT count(*) FROM (SELECT 1 FROM job_meta WHERE meta_key = $1"
-                " AND meta_value = $2 AND meta_created_at >= coalesce($3::timestamptz, '-infinity')"
+                f"SELECT count(*) FROM (SELECT 1 FROM {where.meta_table} WHERE meta_key = $1"  # noqa: S608 — constant table and clause; values are $n parameters
+                f" AND meta_value = $2{status}"
+                " AND meta_created_at >= coalesce($3::timestamptz, '-infinity')"
                 " AND meta_created_at < coalesce($4::timestamptz, 'infinity') LIMIT $5) AS found",
                 key,
                 value,
                 filter.created_from,
                 filter.created_to,
                 RARE_ROWS + 1,
+                *((filter.status,) if final else ()),
             )
         return int(found) <= RARE_ROWS
 
@@ -181,20 +187,24 @@ class PostgresJobSearch(PostgresAdapter):
         return None
 
 
-def _narrowed(job_filter: JobFilter) -> bool:
-    """A metadata search that other filters narrow (see `_probe`)."""
+def _narrowed(job_filter: JobFilter, where: Where) -> bool:
+    """A metadata search that other filters narrow (see `_probe`); a final status is
+    not one of them when `job_meta_final` drives (its pairs are under that status)."""
     f = job_filter
-    others = (f.id_prefix, f.status, f.type, f.error, f.updated_from, f.updated_to)
+    status = None if where.meta_table == FINAL_TABLE else f.status
+    others = (f.id_prefix, status, f.type, f.error, f.updated_from, f.updated_to)
     return bool(f.meta) and any(value is not None for value in others)
 
 
 def _source(where: Where) -> str:
-    """`jobs`, or for a metadata search the first pair's `job_meta` rows and their jobs
+    """`jobs`, or for a metadata search the first pair's `job_meta` (`job_meta_final`)
+    rows and their jobs
     (the same created_at: a row left from an earlier createdAt of the same id is not)."""
     if not where.meta:
         return "jobs"
     return (
-        "job_meta AS m JOIN jobs ON jobs.id = m.meta_job_id AND jobs.created_at = m.meta_created_at"
+        f"{where.meta_table} AS m JOIN jobs"
+        " ON jobs.id = m.meta_job_id AND jobs.created_at = m.meta_created_at"
     )
 
 

@@ -73,9 +73,20 @@ FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, metadata, create
 WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
 ON CONFLICT DO NOTHING
 """
+# The job_meta_final rows of the jobs `j` returns (id, created_at, metadata, status) that
+# reached a final status (migration jobs_0006); none for a job without metadata.
+FINAL_META = """
+    INSERT INTO job_meta_final (meta_key, meta_value, meta_status, meta_created_at, meta_job_id)
+    SELECT e.key, e.value, j.status, j.created_at, j.id
+    FROM j, jsonb_each_text(j.metadata) AS e
+    WHERE j.status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND j.metadata <> '{}'
+      AND e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+    ON CONFLICT DO NOTHING
+"""
 # A batch's ends in one statement: the jobs update first (the attempts update waits for
-# its count, a one-time condition), so rows are locked jobs first, then attempts.
-FINISH = """
+# its count, a one-time condition), so rows are locked jobs first, then attempts; a job's
+# final pairs are written under its row lock.
+FINISH = f"""
 WITH u AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],
                          $6::timestamptz[])
@@ -84,13 +95,13 @@ WITH u AS (
     UPDATE jobs SET status = u.status, updated_at = u.at, last_error = u.error,
         completed_at = CASE WHEN u.status IN ('COMPLETED', 'FAILED') THEN u.at END
     FROM u WHERE jobs.id = u.id AND jobs.status <> 'CANCELLED'
-    RETURNING 1
-)
+    RETURNING jobs.id, jobs.created_at, jobs.metadata, jobs.status
+), f AS ({FINAL_META})
 UPDATE job_attempts SET finished_at = u.at, outcome = u.outcome, error = u.error
 FROM u
 WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
   AND (SELECT count(*) FROM j) >= 0
-"""
+"""  # noqa: S608 — FINAL_META is a constant; values are $n parameters
 
 # DO NOTHING takes no lock on a row that exists (the processor's, usually: the PENDING row
 # comes late): a lock there would order against finish() and could deadlock with it.
@@ -115,9 +126,23 @@ WHERE jobs.id = u.id AND jobs.status = 'FAILED' AND jobs.run < u.run
 CANCEL_LATEST_FINISHED = """
 SELECT finished_at IS NOT NULL FROM job_attempts WHERE job_id = $1::uuid AND attempt = $2
 """
+CANCEL = f"""
+WITH j AS (
+    UPDATE jobs SET status = 'CANCELLED', updated_at = $2, completed_at = $2
+    WHERE id = $1::uuid
+    RETURNING jobs.id, jobs.created_at, jobs.metadata, jobs.status
+){FINAL_META}
+"""  # noqa: S608 — FINAL_META is a constant; values are $n parameters
 REMOVE_META = """
 DELETE FROM job_meta AS m USING jobs AS j, jsonb_each_text(j.metadata) AS e
 WHERE j.id = ANY($1::uuid[]) AND m.meta_key = e.key AND m.meta_value = e.value
+  AND m.meta_created_at = j.created_at AND m.meta_job_id = j.id
+"""
+# every final status named, so each is one descent of the key (not a walk of the value)
+REMOVE_FINAL_META = """
+DELETE FROM job_meta_final AS m USING jobs AS j, jsonb_each_text(j.metadata) AS e
+WHERE j.id = ANY($1::uuid[]) AND m.meta_key = e.key AND m.meta_value = e.value
+  AND m.meta_status IN ('COMPLETED', 'FAILED', 'CANCELLED')
   AND m.meta_created_at = j.created_at AND m.meta_job_id = j.id
 """
 
@@ -237,12 +262,7 @@ class PostgresJobStore(PostgresJobSearch):
                 waiting = status == JobStatus.PENDING
             if not waiting:
                 return status, False
-            await conn.execute(
-                "UPDATE jobs SET status = 'CANCELLED', updated_at = $2, completed_at = $2"
-                " WHERE id = $1::uuid",
-                canonical,
-                moment,
-            )
+            await conn.execute(CANCEL, canonical, moment)
         return JobStatus.CANCELLED.value, True
 
     async def expired(self, before: datetime, *, limit: int, after: str = "") -> list[str]:
@@ -281,6 +301,7 @@ class PostgresJobStore(PostgresJobSearch):
             jobs = await conn.fetch(f"{chosen} FOR UPDATE SKIP LOCKED", *args)
             gone = [row["id"] for row in jobs]
             await conn.execute(REMOVE_META, gone)
+            await conn.execute(REMOVE_FINAL_META, gone)
             attempts = await conn.execute(
                 "DELETE FROM job_attempts WHERE job_id = ANY($1::uuid[])", gone
             )
