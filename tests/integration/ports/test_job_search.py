@@ -201,18 +201,26 @@ async def test_a_job_run_again_is_listed_once_under_its_metadata(job_store: JobS
     assert await job_store.count_matching(job_filter) == len(found)
 
 
+@pytest.mark.parametrize("walk_rows", [1, 2, 1000])
 @pytest.mark.parametrize("rare", [0, 2, 4096])
 @pytest.mark.parametrize("probe", [1, 3, 5])
 async def test_meta_search_answers_the_same_whatever_the_probe_finds(
-    job_store: JobStore, probe: int, rare: int, monkeypatch: pytest.MonkeyPatch
+    job_store: JobStore,
+    probe: int,
+    rare: int,
+    walk_rows: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """PostgreSQL lets job_meta drive a narrowed metadata search when the value is rare
     (at most RARE_ROWS jobs), else first probes the newest rows the other filters select,
-    then lets job_meta drive it: whichever way is taken, with a probe too small to fill a
-    page or to reach the end, every metadata filter still selects what it means (SQLite
-    has neither: the same answers)."""
+    then lets job_meta drive it; with a final status job_meta_final drives, its first
+    WALK_ROWS pairs first, then the probe, then the pairs after them: whichever way is
+    taken, with a probe or a first walk too small to fill a page or to reach the end,
+    every metadata filter still selects what it means (SQLite has neither: the same
+    answers)."""
     monkeypatch.setattr(postgres_job_search, "PROBE_ROWS", probe)
     monkeypatch.setattr(postgres_job_search, "RARE_ROWS", rare)
+    monkeypatch.setattr(postgres_job_search, "WALK_ROWS", walk_rows)
     jobs = await seed(job_store)
     for name, job_filter in FILTERS.items():
         if job_filter.meta:
