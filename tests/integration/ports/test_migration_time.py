@@ -24,12 +24,13 @@ async def test_a_migration_outlasting_the_query_timeout_completes(
     job_store_engine: Engine[JobStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another service holds the migrations' lock for several query timeouts: the job
-    store's opening waits for it, then migrates and answers."""
+    store's opening waits for it (not ready meanwhile), then migrates and answers."""
     monkeypatch.setattr(postgres_pool, "QUERY_TIMEOUT", TIMEOUT)
+    store = job_store_engine.build()
     holder = await asyncpg.connect(job_store_engine.target)
     try:
         await holder.execute("SELECT pg_advisory_lock(hashtext('observatory-migrations'))")
-        opening = asyncio.create_task(job_store_engine.open())
+        opening = asyncio.create_task(store.open())
 
         async def waiting_for_the_lock() -> bool:
             return bool(
@@ -41,11 +42,16 @@ async def test_a_migration_outlasting_the_query_timeout_completes(
         await wait_until_async(waiting_for_the_lock, timeout=10)
         done, _ = await asyncio.wait({opening}, timeout=5 * TIMEOUT)
         assert not done, opening  # still waiting, not failed
+        assert not await store.ping()  # not ready before its migrations are done
         await holder.execute("SELECT pg_advisory_unlock(hashtext('observatory-migrations'))")
-        store = await asyncio.wait_for(opening, timeout=30)
+        await asyncio.wait_for(opening, timeout=30)
     finally:
         await holder.close()
-    page = await store.page(
-        JobFilter(status="FAILED", meta=(("tenant", "a"),)), limit=5, cursor=None
-    )
-    assert page.items == []
+    try:
+        assert await store.ping()
+        page = await store.page(
+            JobFilter(status="FAILED", meta=(("tenant", "a"),)), limit=5, cursor=None
+        )
+        assert page.items == []
+    finally:
+        await store.close()

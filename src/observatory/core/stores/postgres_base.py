@@ -28,15 +28,23 @@ class PostgresAdapter:
         self._pool: Any = None
 
     async def open(self) -> None:
-        self._pool = await create_pool(
+        """Open the pool and migrate; the store is up (ping, readiness) only once its
+        migrations are done: a service must not report ready while a migration, or the
+        wait for another service's, is still running."""
+        pool = await create_pool(
             self._url,
             namespace=self._namespace,
             dependency=self.dependency,
             min_size=self._pool_min,
             session=self.session,
         )
-        async with guarded(self.dependency), self._pool.acquire() as conn:
-            await migrate_postgres(conn, self.component)
+        try:
+            async with guarded(self.dependency), pool.acquire() as conn:
+                await migrate_postgres(conn, self.component)
+        except BaseException:
+            pool.terminate()  # no wait: the opening is retried or cancelled
+            raise
+        self._pool = pool
 
     @property
     def pool(self) -> Any:
