@@ -73,20 +73,11 @@ FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, metadata, create
 WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
 ON CONFLICT DO NOTHING
 """
-# The job_meta_final rows of the jobs `j` returns (id, created_at, metadata, status) that
-# reached a final status (migration jobs_0006); none for a job without metadata.
-FINAL_META = """
-    INSERT INTO job_meta_final (meta_key, meta_value, meta_status, meta_created_at, meta_job_id)
-    SELECT e.key, e.value, j.status, j.created_at, j.id
-    FROM j, jsonb_each_text(j.metadata) AS e
-    WHERE j.status IN ('COMPLETED', 'FAILED', 'CANCELLED') AND j.metadata <> '{}'
-      AND e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
-    ON CONFLICT DO NOTHING
-"""
 # A batch's ends in one statement: the jobs update first (the attempts update waits for
-# its count, a one-time condition), so rows are locked jobs first, then attempts; a job's
-# final pairs are written under its row lock.
-FINISH = f"""
+# its count, a one-time condition), so rows are locked jobs first, then attempts. A job
+# that ends COMPLETED or FAILED gets its job_meta_final rows (migration jobs_0006) under
+# its row lock; none for a job without metadata.
+FINISH = """
 WITH u AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],
                          $6::timestamptz[])
@@ -96,12 +87,19 @@ WITH u AS (
         completed_at = CASE WHEN u.status IN ('COMPLETED', 'FAILED') THEN u.at END
     FROM u WHERE jobs.id = u.id AND jobs.status <> 'CANCELLED'
     RETURNING jobs.id, jobs.created_at, jobs.metadata, jobs.status
-), f AS ({FINAL_META})
+), f AS (
+    INSERT INTO job_meta_final (meta_key, meta_value, meta_status, meta_created_at, meta_job_id)
+    SELECT e.key, e.value, j.status, j.created_at, j.id
+    FROM j, jsonb_each_text(j.metadata) AS e
+    WHERE j.status IN ('COMPLETED', 'FAILED') AND j.metadata <> '{}'
+      AND e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+    ON CONFLICT DO NOTHING
+)
 UPDATE job_attempts SET finished_at = u.at, outcome = u.outcome, error = u.error
 FROM u
 WHERE job_attempts.job_id = u.id AND job_attempts.attempt = u.attempt
   AND (SELECT count(*) FROM j) >= 0
-"""  # noqa: S608 — FINAL_META is a constant; values are $n parameters
+"""
 
 # DO NOTHING takes no lock on a row that exists (the processor's, usually: the PENDING row
 # comes late): a lock there would order against finish() and could deadlock with it.
@@ -126,13 +124,19 @@ WHERE jobs.id = u.id AND jobs.status = 'FAILED' AND jobs.run < u.run
 CANCEL_LATEST_FINISHED = """
 SELECT finished_at IS NOT NULL FROM job_attempts WHERE job_id = $1::uuid AND attempt = $2
 """
-CANCEL = f"""
+# The job ends CANCELLED, and its job_meta_final rows are written (as in FINISH).
+CANCEL = """
 WITH j AS (
     UPDATE jobs SET status = 'CANCELLED', updated_at = $2, completed_at = $2
     WHERE id = $1::uuid
-    RETURNING jobs.id, jobs.created_at, jobs.metadata, jobs.status
-){FINAL_META}
-"""  # noqa: S608 — FINAL_META is a constant; values are $n parameters
+    RETURNING jobs.id, jobs.created_at, jobs.metadata
+)
+INSERT INTO job_meta_final (meta_key, meta_value, meta_status, meta_created_at, meta_job_id)
+SELECT e.key, e.value, 'CANCELLED', j.created_at, j.id
+FROM j, jsonb_each_text(j.metadata) AS e
+WHERE e.value IS NOT NULL AND length(e.key) <= 64 AND length(e.value) <= 200
+ON CONFLICT DO NOTHING
+"""
 REMOVE_META = """
 DELETE FROM job_meta AS m USING jobs AS j, jsonb_each_text(j.metadata) AS e
 WHERE j.id = ANY($1::uuid[]) AND m.meta_key = e.key AND m.meta_value = e.value
