@@ -52,6 +52,15 @@ def as_aiormq(channel: int, exchange: str, message: Outgoing, max_size: int) -> 
         Outgoing("job.created", b"{}", {"traceparent": "x", "x-attempt": 3}, "text-and-int"),
         Outgoing("job.created", b"{}", {"k" * 200: "long key"}, "key-over-128-bytes"),
         Outgoing("job.created", b"{}", {"": "empty key"}, "empty-key"),
+        Outgoing(
+            "job.created",
+            b"{}",
+            {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+            "w3c-traceparent",
+        ),
+        Outgoing("job.created", b"{}", {"traceparent": "\u00e9" * 55}, "55-letters-not-ascii"),
+        Outgoing("job.created", b"{}", {"traceparent": "0" * 54}, "54-characters"),
+        Outgoing("job.created", b"{}", {"tracestate": "0" * 55}, "55-characters-other-key"),
     ],
 )
 def test_one_publish_encodes_as_aiormq_does(message: Outgoing) -> None:

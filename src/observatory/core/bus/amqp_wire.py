@@ -21,6 +21,8 @@ aiormq bounds its queue of frames waiting for the writer by the class attribute
 `FRAME_BUFFER_SIZE` (10). With 10, a batch of 100 publishes enters it one frame per
 loop turn, and the writer sends each on its own. `WRITE_QUEUE_FRAMES` is the bound this
 process uses for every aiormq connection; publishers still wait for their confirms.
+
+Field tables of text (a trace context) are decoded on table_decoding.py's short way.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ from aio_pika.abc import ConnectionParameter
 from aiormq.connection import TransportFactory
 from yarl import URL
 
+from observatory.core.bus import table_decoding
 from observatory.core.errors import ConfigurationError
 
 WRITE_QUEUE_FRAMES = 2048
 aiormq.Connection.FRAME_BUFFER_SIZE = max(aiormq.Connection.FRAME_BUFFER_SIZE, WRITE_QUEUE_FRAMES)
+table_decoding.install()
 
 
 class CoalescingWriter(asyncio.StreamWriter):
