@@ -208,7 +208,7 @@ class OtelBusTracer:
         if not headers:  # the usual case: every message of the publish shares `carrier`
             return carrier
         if "traceparent" in headers:  # one that carries its trace on keeps it
-            return dict(headers)
+            return headers
         return {**headers, **carrier}
 
     @classmethod

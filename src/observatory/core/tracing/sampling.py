@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from random import getrandbits
 from typing import Any
 
 from opentelemetry import trace
@@ -109,13 +110,13 @@ class RootSampling:
             trace_id, flags = caller.trace_id, caller.trace_flags
         else:
             caller = None
-            trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
             # a new trace: the ratio sampler's own rule, without asking it (unless a
             # current span is the parent ParentBased would follow); its answer for a
             # sampled id is the request's attributes and no trace state
+            trace_id, flags = tracer.id_generator.generate_trace_id(), _RANDOM_NOT_SAMPLED
             if self._bound is not None and not _in_span():
                 if trace_id & _LOW_64 >= self._bound:
-                    return _refused(tracer, trace_id, flags, None), None
+                    return {"traceparent": _refused_parent(trace_id)}, None
                 recorded = SamplingResult(Decision.RECORD_AND_SAMPLE, attributes, None)
                 return None, Sampled(recorded, trace_id, None)
         result = tracer.sampler.should_sample(parent, trace_id, name, SpanKind.SERVER, attributes)
@@ -134,6 +135,15 @@ def _refused(tracer: Tracer, trace_id: int, flags: int, state: TraceState | None
     return headers
 
 
+def _refused_parent(trace_id: int) -> str:
+    """The `traceparent` of a refused request that starts trace `trace_id`: a random span
+    id, flags "random trace id", not sampled (what `_refused` writes, in one format)."""
+    span_id = getrandbits(64)
+    while not span_id:
+        span_id = getrandbits(64)
+    return f"00-{trace_id:032x}-{span_id:016x}{_REFUSED_FLAGS}"
+
+
 def _in_span() -> bool:
     """Whether a valid span is current (the parent ParentBased would follow)."""
     return trace.get_current_span().get_span_context().is_valid
@@ -141,6 +151,7 @@ def _in_span() -> bool:
 
 _RATIO_ROOT = re.compile(r"ParentBased\{root:TraceIdRatioBased\{([^{}]+)\},")
 _LOW_64 = TraceIdRatioBased.TRACE_ID_LIMIT
+_REFUSED_FLAGS = f"-{_RANDOM_NOT_SAMPLED & ~TraceFlags.SAMPLED:02x}"
 
 
 def ratio_bound(description: str) -> int | None:

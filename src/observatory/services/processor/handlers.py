@@ -13,7 +13,6 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 import orjson
@@ -269,7 +268,12 @@ class JobHandler:
         stays one round and every job's event stays in its job's trace."""
         await self.bus.publish_many(
             [
-                replace(event, headers={**event.headers, **headers})
+                Outgoing(
+                    event.routing_key,
+                    event.body,
+                    {**event.headers, **headers} if event.headers else headers,
+                    event.message_id,
+                )
                 if (headers := carrier(context))
                 else event
                 for context, event in events
