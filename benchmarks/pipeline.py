@@ -136,12 +136,17 @@ def http_figures(result: LoadResult, t0: float, t1: float) -> dict[str, Any]:
     }
 
 
-async def gateway_accepted_total(urls: list[str]) -> int:
-    """Sum of gateway_jobs_accepted_total over the gateways' /metrics."""
+async def metric_total(urls: list[str], name: str) -> int:
+    """Sum of the unlabelled metric `name` over the services' /metrics at `urls`."""
     total = 0.0
+    pattern = re.compile(rf"^{re.escape(name)}\s+([0-9.e+]+)$", re.MULTILINE)
     async with httpx.AsyncClient(timeout=5) as client:
         for url in urls:
-            text = (await client.get(url + "/metrics")).text
-            match = re.search(r"^gateway_jobs_accepted_total\s+([0-9.e+]+)$", text, re.MULTILINE)
+            match = pattern.search((await client.get(url + "/metrics")).text)
             total += float(match.group(1)) if match else 0.0
     return int(total)
+
+
+async def gateway_accepted_total(urls: list[str]) -> int:
+    """Sum of gateway_jobs_accepted_total over the gateways' /metrics."""
+    return await metric_total(urls, "gateway_jobs_accepted_total")
