@@ -7,15 +7,16 @@ laptop without it they skip and print why; with CI=true a missing service fails 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from tests.sweep import HANDED_OUT, new_namespace, sweep
 from tests.system import RunningSystem, start_system
 
 TIERS = ("unit", "integration", "e2e", "browser", "tui")
@@ -76,8 +77,28 @@ def redis_url() -> str:
 
 @pytest.fixture
 def namespace() -> str:
-    """A prefix unique to this test for queues, keys and tables."""
-    return f"t{uuid.uuid4().hex[:10]}"
+    """A prefix unique to this test for queues, keys and tables (swept at session end)."""
+    return new_namespace()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove what tests left of their namespaces on the real services (tests/sweep.py),
+    and say which namespaces still had something: a test that leaks is worth mending."""
+    if not HANDED_OUT:
+        return
+    here = {
+        "postgres": POSTGRES_URL if reachable(POSTGRES_URL, 5432) else None,
+        "rabbitmq": RABBITMQ_URL if reachable(RABBITMQ_URL, 5672) else None,
+        "redis": REDIS_URL if reachable(REDIS_URL, 6379) else None,
+    }
+    try:
+        left = asyncio.run(sweep(set(HANDED_OUT), **here))
+    except Exception as exc:  # a sweep that fails must not fail the run it follows
+        print(f"\nnamespace sweep failed: {type(exc).__name__}: {exc}")
+        return
+    for service, namespaces in left.items():
+        if namespaces:
+            print(f"\nswept {len(namespaces)} namespaces left in {service}: {namespaces[:10]}")
 
 
 @pytest.fixture

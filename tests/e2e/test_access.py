@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.e2e.conftest import drop_namespace, real_env
+from tests.sweep import new_namespace
 from tests.system import RunningSystem, start_system
 from tests.waiting import wait_until
 
@@ -28,7 +28,7 @@ ADMIN = {"Authorization": "Bearer admin-e2e-token"}
 def guarded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSystem]:
-    namespace = f"t{uuid.uuid4().hex[:10]}"
+    namespace = new_namespace()
     env = real_env(namespace) if request.param == "real" else {}
     access = {"ODTO_TOKENS": TOKENS, "ODTO_API_TOKEN": "admin-e2e-token"}
     running = start_system(tmp_path_factory.mktemp("access"), {**env, **access})

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.e2e.conftest import drop_namespace, real_env
+from tests.sweep import new_namespace
 from tests.system import RunningSystem, start_system
 
 TOKEN = "edge-limits-token"
@@ -33,7 +34,7 @@ def guarded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSystem]:
     """One system with a token per profile, shared by this module's tests."""
-    namespace = f"t{uuid.uuid4().hex[:10]}"
+    namespace = new_namespace()
     env = real_env(namespace) if request.param == "real" else {}
     running = start_system(tmp_path_factory.mktemp("edge-limits"), {**env, "ODTO_API_TOKEN": TOKEN})
     try:
