@@ -6,10 +6,10 @@ from __future__ import annotations
 import aio_pika
 import asyncpg
 import redis.asyncio as aioredis
-
-from observatory.core.bus.topology import Names
 from tests.integration.ports.engines import delete_rabbit_namespace, drop_schema
 from tests.sweep import new_namespace, sweep
+
+from observatory.core.bus.topology import Names
 
 
 async def leave_behind(namespace: str, postgres: str, rabbitmq: str, redis: str) -> None:
