@@ -113,6 +113,12 @@ def parse(argv: list[str] | None, description: str) -> argparse.Namespace:
         "--latency-rate", type=float, default=500.0, help="offered rate of the latency run"
     )
     parser.add_argument(
+        "--traced-rate",
+        type=float,
+        help="traced: after each flat-out run, one at this offered rate on the same stack "
+        "(CPU per job at a rate all three ways keep up with)",
+    )
+    parser.add_argument(
         "--gateway-processes", type=_floats, default=(1, 2), help="gateway runs, e.g. 1,2"
     )
     parser.add_argument(
@@ -195,6 +201,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
         rates=rates,
         celery_rates=args.celery_rates if mode == "full" else (),
         latency_rate=args.latency_rate,
+        traced_rate=args.traced_rate,
         connections=args.connections,
         backlog=args.backlog,
         repeat=max(1, args.repeat),

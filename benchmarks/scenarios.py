@@ -60,6 +60,7 @@ class Plan:
     service_env: dict[str, str]
     readmodel: ReadModelPlan | None = None
     screen: ScreenPlan | None = None
+    traced_rate: float | None = None
 
 
 def _window(result: LoadResult, warmup: float, window: float) -> tuple[float, float]:

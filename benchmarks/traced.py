@@ -7,7 +7,9 @@ Traced runs export with the file exporter (ODTO_TRACE_FILE, OTLP JSON lines in t
 directory, deleted after each run): every sampled span is encoded and written, as an
 exporter to a collector would encode and send it. The sampler is the SDK's
 `parentbased_traceidratio` (OTEL_TRACES_SAMPLER[_ARG]): the gateway decides per job, and
-every later hop follows its decision.
+every later hop follows its decision. Each run's window starts right after a PostgreSQL
+CHECKPOINT (stores.checkpoint), so no run pays the full-page writes after a checkpoint
+that another one missed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from benchmarks.report import median
 from benchmarks.scenarios import OurSession, Plan
 from benchmarks.stacks import RealStack
+from benchmarks.stores import checkpoint
 
 SAMPLINGS: tuple[tuple[str, str | None], ...] = (
     ("untraced", None),
@@ -53,6 +56,7 @@ def _env(plan: Plan, ratio: str | None, index: int) -> tuple[dict[str, str], Any
 
 async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in SAMPLINGS}
+    at_rate: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in SAMPLINGS}
     verified = True
     for index in range(plan.repeat):
         for label, ratio in rotated(SAMPLINGS, index):
@@ -62,14 +66,24 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
             try:
                 session = OurSession(plan, stack)
                 await session.probe()
+                checkpointed = await checkpoint(plan.backends.postgres)
                 figures = await session.run(
                     f"{label} #{index + 1}", rate=None, window=plan.headline
                 )
+                if plan.traced_rate:
+                    at_rate[label].append(
+                        await session.run(
+                            f"{label} #{index + 1} at {plan.traced_rate:g}/s",
+                            rate=plan.traced_rate,
+                            window=plan.headline,
+                        )
+                    )
                 check = await session.verify()
             finally:
                 await stack.stop()
             verified = verified and bool(check["ok"])
             figures["verified"] = check["ok"]
+            figures["checkpointed"] = checkpointed
             if trace_file is not None:
                 figures["traceFileMb"] = (
                     round(trace_file.stat().st_size / 2**20, 1) if trace_file.exists() else 0.0
@@ -78,7 +92,7 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
             runs[label].append(figures)
     per_s = {label: median([r["jobsPerS"] for r in found]) for label, found in runs.items()}
     cpu = {label: median([cpu_ms_per_job(r) for r in found], 3) for label, found in runs.items()}
-    return {
+    found = {
         "exporter": EXPORTER,
         "sampler": "parentbased_traceidratio",
         "jobsPerS": per_s,
@@ -89,6 +103,17 @@ async def run(plan: Plan, log: Callable[[str], None]) -> dict[str, Any]:
         "runs": runs,
         "verified": {"ok": verified},
     }
+    if plan.traced_rate:
+        # at a rate every way keeps up with, the batches are alike: CPU per job compares
+        # the ways' own work, without flat out's queues and batch sizes moving with it
+        rated = {k: median([cpu_ms_per_job(r) for r in v], 3) for k, v in at_rate.items()}
+        found["atRate"] = {
+            "offeredPerS": plan.traced_rate,
+            "cpuMsPerJob": rated,
+            "cpuCostPct": _against_untraced(rated, lambda traced, base: traced / base - 1),
+            "runs": at_rate,
+        }
+    return found
 
 
 def cpu_ms_per_job(run: dict[str, Any]) -> float | None:

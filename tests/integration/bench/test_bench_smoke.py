@@ -173,6 +173,9 @@ async def test_smoke_run_prints_every_figure_and_cleans_up(
     tracing = summary["traced"]
     assert set(tracing["lossPct"]) == {"traced 100 %", "traced 1 %"}
     assert all(run["traceFileMb"] > 0 for run in tracing["runs"]["traced 100 %"])
+    # each run on a real stack counts the events the metrics engine put back
+    flat_runs = [*summary["e2eFlatOut"], *(r for rs in tracing["runs"].values() for r in rs)]
+    assert all(isinstance(run["deferredEvents"], int) for run in flat_runs)
     assert all(row["first"] in {"PASS", "MISS"} for row in ran), summary["bars"]
     assert [row["first"] for row in summary["bars"] if row not in ran] == ["n/a"]
     _check_read_model(summary["readModel"])
