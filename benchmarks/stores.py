@@ -258,9 +258,8 @@ async def checkpoint(url: str) -> bool:
 
     PostgreSQL starts a checkpoint whenever max_wal_size of WAL has been written (here
     every ~90 s under load), and the first change of each page after one writes the whole
-    page to the WAL: a run that began just after a checkpoint started did ~25 % fewer jobs
-    than one that did not (2026-12-05). A checkpoint before each run puts every run at
-    the same point of that cycle."""
+    page to the WAL, so runs of a few seconds fall at different points of that cycle. A
+    checkpoint before each run puts every run at the same point of it."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("CHECKPOINT")
