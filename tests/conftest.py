@@ -76,9 +76,9 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def namespace() -> str:
+def namespace(request: pytest.FixtureRequest) -> str:
     """A prefix unique to this test for queues, keys and tables (swept at session end)."""
-    return new_namespace()
+    return new_namespace(request.node.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -98,7 +98,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     for service, namespaces in left.items():
         if namespaces:
-            print(f"\nswept {len(namespaces)} namespaces left in {service}: {namespaces[:10]}")
+            print(f"\nswept {len(namespaces)} namespaces left in {service}:")
+            for namespace in namespaces[:20]:
+                print(f"  {namespace} ({HANDED_OUT[namespace] or 'a test of its own'})")
 
 
 @pytest.fixture

@@ -19,14 +19,16 @@ import redis.asyncio as aioredis
 from observatory.core.bus.topology import Names
 from tests.integration.ports.engines import delete_rabbit_namespace
 
-HANDED_OUT: set[str] = set()
+HANDED_OUT: dict[str, str] = {}
+"""Every namespace handed out in this session, and the test it was handed to."""
 SWEEP_SECONDS = 120
 
 
-def new_namespace() -> str:
-    """A prefix unique to one test for queues, keys and tables (swept at session end)."""
+def new_namespace(test: str = "") -> str:
+    """A prefix unique to one test for queues, keys and tables (swept at session end);
+    `test` names the test, so the sweep can say which one left something."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
-    HANDED_OUT.add(namespace)
+    HANDED_OUT[namespace] = test
     return namespace
 
 

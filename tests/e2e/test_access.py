@@ -28,7 +28,7 @@ ADMIN = {"Authorization": "Bearer admin-e2e-token"}
 def guarded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSystem]:
-    namespace = new_namespace()
+    namespace = new_namespace(request.node.nodeid)
     env = real_env(namespace) if request.param == "real" else {}
     access = {"ODTO_TOKENS": TOKENS, "ODTO_API_TOKEN": "admin-e2e-token"}
     running = start_system(tmp_path_factory.mktemp("access"), {**env, **access})

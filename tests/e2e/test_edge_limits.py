@@ -34,7 +34,7 @@ def guarded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSystem]:
     """One system with a token per profile, shared by this module's tests."""
-    namespace = new_namespace()
+    namespace = new_namespace(request.node.nodeid)
     env = real_env(namespace) if request.param == "real" else {}
     running = start_system(tmp_path_factory.mktemp("edge-limits"), {**env, "ODTO_API_TOKEN": TOKEN})
     try:

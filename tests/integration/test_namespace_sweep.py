@@ -64,7 +64,7 @@ async def test_the_sweep_removes_a_handed_out_namespace_and_keeps_another(
     for namespace in (mine, theirs):
         await leave_behind(namespace, postgres_url, rabbitmq_url, redis_url)
     try:
-        left = await sweep({mine, new_namespace()}, **services)
+        left = await sweep({mine, new_namespace("nothing left")}, **services)
         assert left == {"postgresql": [mine], "rabbitmq": [mine], "redis": [mine]}
         assert await what_is_left(mine, postgres_url, rabbitmq_url, redis_url) == {
             "schema": False,
