@@ -8,8 +8,8 @@ directory, deleted after each run): every sampled span is encoded and written, a
 exporter to a collector would encode and send it. The sampler is the SDK's
 `parentbased_traceidratio` (OTEL_TRACES_SAMPLER[_ARG]): the gateway decides per job, and
 every later hop follows its decision. Each run's window starts right after a PostgreSQL
-CHECKPOINT (stores.checkpoint), so no run pays the full-page writes after a checkpoint
-that another one missed.
+CHECKPOINT (stores.checkpoint): every run at the same point of PostgreSQL's checkpoint
+cycle.
 """
 
 from __future__ import annotations

@@ -67,14 +67,14 @@ async def _exchanges(url: str, namespaces: set[str]) -> list[str]:
 async def _keys(url: str, namespaces: set[str]) -> list[str]:
     client = aioredis.Redis.from_url(url)
     try:
-        keys = [
-            key
-            async for key in client.scan_iter(match="t??????????:*", count=1000)
-            if key.decode(errors="replace").split(":", 1)[0] in namespaces
-        ]
-        if keys:
-            await client.delete(*keys)
-        return sorted({key.decode(errors="replace").split(":", 1)[0] for key in keys})
+        found: dict[bytes, str] = {}
+        async for key in client.scan_iter(match="t??????????:*", count=1000):
+            namespace = key.decode(errors="replace").split(":", 1)[0]
+            if namespace in namespaces:
+                found[key] = namespace
+        if found:
+            await client.delete(*found)
+        return sorted(set(found.values()))
     finally:
         await client.aclose()
 

@@ -1,5 +1,5 @@
-"""Field tables decoded on the short way answer exactly as pamqp's decoder, for tables of
-text and for every other table, well formed or not (table_decoding.py)."""
+"""Field tables decoded on the short way answer exactly as pamqp's decoder, for a lone
+traceparent and for every other table, well formed or not (table_decoding.py)."""
 
 from __future__ import annotations
 
@@ -87,6 +87,8 @@ def random_table(rng: random.Random) -> dict[str, Any]:
         lambda: rng.random() < 0.5,
         lambda: {"inner": "x"},
     ]
+    if rng.random() < 0.3:  # the short way's table: a lone traceparent of 55 characters
+        return {"traceparent": "".join(rng.choice("0123456789abcdef-\u00e9") for _ in range(55))}
     text_only = rng.random() < 0.7
     return {
         "".join(rng.choice("kéy_") for _ in range(rng.randrange(1, 12))): (

@@ -22,7 +22,7 @@ aiormq bounds its queue of frames waiting for the writer by the class attribute
 loop turn, and the writer sends each on its own. `WRITE_QUEUE_FRAMES` is the bound this
 process uses for every aiormq connection; publishers still wait for their confirms.
 
-Field tables of text (a trace context) are decoded on table_decoding.py's short way.
+A lone `traceparent` table (a trace context) is decoded on table_decoding.py's short way.
 """
 
 from __future__ import annotations

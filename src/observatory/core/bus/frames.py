@@ -75,14 +75,15 @@ def method_frame(channel: int, exchange: str, routing_key: str) -> bytes:
     return struct.pack(">BHI", 1, channel, len(payload)) + payload + FRAME_END
 
 
-_TRACEPARENT_LENGTH = 55  # a W3C `traceparent` of version 00
-_TRACEPARENT_TABLE = (
-    struct.pack(">I", 1 + 11 + 1 + 4 + _TRACEPARENT_LENGTH)
+TRACEPARENT_LENGTH = 55  # a W3C `traceparent` of version 00
+TRACEPARENT_TABLE = (
+    struct.pack(">I", 1 + 11 + 1 + 4 + TRACEPARENT_LENGTH)
     + b"\x0btraceparentS"
-    + struct.pack(">I", _TRACEPARENT_LENGTH)
+    + struct.pack(">I", TRACEPARENT_LENGTH)
 )
 """The table `{"traceparent": <55 ASCII characters>}` but its value: what tracing puts
-on most messages, encoded without the general loop."""
+on most messages, encoded here without the general loop (and read back on a short way,
+table_decoding.py)."""
 
 
 def _text_table(headers: Mapping[str, Any]) -> bytes | None:
@@ -90,8 +91,8 @@ def _text_table(headers: Mapping[str, Any]) -> bytes | None:
     sorted, values as long strings); None for any other kind of table (pamqp's)."""
     if len(headers) == 1:
         value = headers.get("traceparent")
-        if type(value) is str and len(value) == _TRACEPARENT_LENGTH and value.isascii():
-            return _TRACEPARENT_TABLE + value.encode("ascii")
+        if type(value) is str and len(value) == TRACEPARENT_LENGTH and value.isascii():
+            return TRACEPARENT_TABLE + value.encode("ascii")
     parts = []
     for key, value in sorted(headers.items()):
         name = key.encode("utf-8") if isinstance(key, str) else b""
